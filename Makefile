@@ -1,0 +1,75 @@
+# One entry point for the toolkit. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := all
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TASKCAT_VENV := .venv-taskcat
+CHECKOV_VENV := .venv-checkov
+TEMPLATES := $(wildcard templates/*.yaml)
+LAMBDA_ZIP := dist/lambda_role_lookup.zip
+LAMBDA_SOURCES := $(shell find custom_resources/lambda_role_lookup -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: all help install lint lint-templates lint-python checkov test package build deploy delete taskcat bench hooks lock clean
+
+all: lint package ## Lint every template and the Python code, then build the Lambda package (offline)
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# The virtualenv is rebuilt whenever the pinned requirements change.
+$(VENV)/.installed: requirements/dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv with the pinned tools
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	@touch $@
+
+$(TASKCAT_VENV)/.installed: requirements/taskcat.txt
+	@test -x $(TASKCAT_VENV)/bin/python || $(PYTHON) -m venv $(TASKCAT_VENV)
+	$(TASKCAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/taskcat.txt
+	@touch $@
+
+lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
+
+lint-templates: $(VENV)/.installed ## cfn-lint every template; .cfnlintrc adds lint_rules/ and informational checks
+	$(BIN)/cfn-lint -- $(TEMPLATES)
+
+lint-python: $(VENV)/.installed ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are justified inline in the templates)
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --directory templates
+
+test: $(VENV)/.installed ## Run every test (installs MariaDB from Debian when missing and root)
+	scripts/ensure_mariadb.sh
+	$(BIN)/pytest
+
+$(LAMBDA_ZIP): $(VENV)/.installed scripts/build_lambda_zip.py $(LAMBDA_SOURCES)
+	$(BIN)/python scripts/build_lambda_zip.py --output $@
+
+build: $(LAMBDA_ZIP) ## Build the role-lookup Lambda zip (crhelper vendored, byte-reproducible)
+
+package: build ## Build the Lambda zip; with BUCKET=name also upload it and package the templates
+
+bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time, test time)
+	$(BIN)/python bench/run.py
+
+hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone
+	$(BIN)/pre-commit install
+
+lock: ## Re-pin requirements/*.txt from requirements/*.in (needs the package index)
+	scripts/lock_requirements.sh
+
+clean: ## Remove virtualenvs, build output and caches
+	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged .pytest_cache .ruff_cache .hypothesis taskcat_outputs
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
