@@ -59,7 +59,28 @@ $(LAMBDA_ZIP): $(VENV)/.installed scripts/build_lambda_zip.py $(LAMBDA_SOURCES)
 
 build: $(LAMBDA_ZIP) ## Build the role-lookup Lambda zip (crhelper vendored, byte-reproducible)
 
-package: build ## Build the Lambda zip; with BUCKET=name also upload it and package the templates
+# Deploy settings: make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=demo BUCKET=my-artifacts
+TEMPLATE ?=
+STACK ?=
+BUCKET ?=
+PREFIX ?=
+PARAMS ?=
+REGION ?=
+DRY_RUN ?=
+STACK_PY = $(BIN)/python scripts/stack.py $(if $(DRY_RUN),--dry-run) --region "$(REGION)"
+
+package: build ## Build the Lambda zip; with BUCKET=name also upload it and the templates to S3
+	$(STACK_PY) package --bucket "$(BUCKET)" --prefix "$(PREFIX)"
+
+deploy: build ## aws cloudformation deploy: TEMPLATE=, STACK=, BUCKET= (multi-user), PARAMS="K=V ...", DRY_RUN=1
+	$(STACK_PY) deploy --template "$(TEMPLATE)" --stack "$(STACK)" --bucket "$(BUCKET)" --prefix "$(PREFIX)" --params "$(PARAMS)"
+
+delete: $(VENV)/.installed ## Delete STACK= and wait until it is gone
+	$(STACK_PY) delete --stack "$(STACK)"
+
+taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of both templates across Regions (needs AWS credentials)
+	$(STACK_PY) credentials
+	$(TASKCAT_VENV)/bin/taskcat test run --project-root .
 
 bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time, test time)
 	$(BIN)/python bench/run.py
