@@ -50,7 +50,7 @@ lint-python: $(VENV)/.installed ## ruff lint and format check
 checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are justified inline in the templates)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --directory templates
 
-test: $(VENV)/.installed ## Run every test (installs MariaDB from Debian when missing and root)
+test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test (installs MariaDB from Debian when missing and root)
 	scripts/ensure_mariadb.sh
 	$(BIN)/pytest
 

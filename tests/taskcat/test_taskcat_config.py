@@ -1,0 +1,100 @@
+""".taskcat.yml, checked offline with taskcat's own config loader (schema included)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from cfnlint.decode import decode
+
+from scripts.stack import LAMBDA_NAME_MAX, LAMBDA_ZIP, read_template
+
+REPO = Path(__file__).resolve().parents[2]
+TASKCAT_PYTHON = REPO / ".venv-taskcat" / "bin" / "python"
+LOADER = Path(__file__).with_name("load_taskcat_config.py")
+CODE_PATH = str(LAMBDA_ZIP.relative_to(REPO))
+
+
+def load(project_root: Path, config_name: str = ".taskcat.yml") -> subprocess.CompletedProcess:
+    if not TASKCAT_PYTHON.exists():
+        pytest.fail("taskcat's virtualenv is missing: run 'make .venv-taskcat/.installed'")
+    return subprocess.run(
+        [str(TASKCAT_PYTHON), str(LOADER), str(project_root), config_name, CODE_PATH],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    result = load(REPO)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def template_parameters(path: str) -> dict:
+    template, matches = decode(str(REPO / path))
+    assert not matches, matches
+    return template["Parameters"]
+
+
+def test_every_template_is_tested_and_exists(config):
+    tested = {test["template"] for test in config["tests"].values()}
+    assert tested == {str(p.relative_to(REPO)) for p in (REPO / "templates").glob("*.yaml")}
+
+
+def test_every_parameter_given_exists_and_every_required_one_is_given(config):
+    for name, test in config["tests"].items():
+        declared = template_parameters(test["template"])
+        given = test["parameters"]  # taskcat merges the project's parameters into each test
+        assert set(given) <= set(declared), f"{name}: unknown {set(given) - set(declared)}"
+        required = {p for p, spec in declared.items() if "Default" not in spec}
+        assert required <= set(given), f"{name}: missing {required - set(given)}"
+
+
+def test_regions_are_real_and_spread(config):
+    regions = {name: set(test["regions"]) for name, test in config["tests"].items()}
+    everywhere = set.intersection(*map(set, config["regions_by_service"].values()))
+    for name, test_regions in regions.items():
+        assert test_regions <= everywhere, f"{name}: {test_regions - everywhere} not real"
+        assert len(test_regions) >= 3
+    assert len(set.union(*regions.values())) >= 3
+    assert not set.intersection(*regions.values()), "some Region carries every test"
+
+
+def test_stack_names_fit_the_rotation_function_names(config):
+    for test in config["tests"].values():
+        suffixes = read_template(str(REPO / test["template"])).rotation_name_suffixes
+        assert suffixes, "the template names its rotation functions after the stack"
+        longest = len(test["example_stack_name"]) + max(map(len, suffixes))
+        assert longest <= LAMBDA_NAME_MAX
+
+
+def test_lambda_code_comes_from_the_regional_bucket_where_taskcat_uploads_the_build(config):
+    assert config["project"]["package_lambda"] is False  # `make taskcat` builds the zip itself
+    assert config["project"]["s3_regional_buckets"] is True
+    for test in config["tests"].values():
+        params = test["parameters"]
+        if "RoleLookupCodeS3Key" in template_parameters(test["template"]):
+            assert params["RoleLookupCodeS3Bucket"] == "$[taskcat_autobucket]"
+            assert params["RoleLookupCodeS3Key"] == f"$[taskcat_project_name]/{CODE_PATH}"
+    assert config["uploaded"][CODE_PATH], "taskcat's upload would skip the Lambda zip"
+
+
+def test_test_stacks_can_be_deleted(config):
+    for test in config["tests"].values():
+        assert test["parameters"].get("DeletionProtection") == "false"
+
+
+def test_the_loader_rejects_what_taskcat_rejects(tmp_path):
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    text = (REPO / ".taskcat.yml").read_text()
+    (tmp_path / ".taskcat.yml").write_text(text.replace("  regions:", "  regoins:", 1))
+    result = load(tmp_path)
+    assert result.returncode != 0
+    assert "regoins" in result.stderr
