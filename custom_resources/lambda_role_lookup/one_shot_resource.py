@@ -1,0 +1,157 @@
+"""crhelper's CfnResource, configured and bounded so each request gets exactly one timely answer.
+
+What crhelper 2.0.12 does by default, and what this subclass does instead:
+  - log_level DEBUG logs the whole event: level comes from LOG_LEVEL (default INFO) and
+    log_redaction filters crhelper's loggers, so events and URLs never reach the logs;
+  - sleep_on_delete=120 delays every Delete: 0 here, Delete answers at once;
+  - a timer answers FAILED 0.5 s before the timeout while the handler goes on, so a second answer
+    can follow: the timer is kept as a last resort, but every answer must first claim the
+    request's single ResponseSlot, so whichever comes second is dropped;
+  - _send_response retries forever with unbounded sockets: response_delivery replaces it with
+    attempts bounded by the request's deadlines;
+  - a malformed event raises inside crhelper or is answered at the previous request's URL:
+    request_envelope checks it first.
+"""
+
+import logging
+import os
+import threading
+import time
+
+import log_redaction
+from crhelper import FAILED, SUCCESS, CfnResource, log_helper
+from reasons import clip
+from request_envelope import read_envelope
+from response_delivery import encode_body, put_response
+from time_budget import Deadlines
+
+logger = logging.getLogger(__name__)
+
+TIMED_OUT_REASON = (
+    "The lookup did not finish before this function's timeout. Retry the stack operation; if it "
+    "persists, raise the custom resource function's Timeout."
+)
+
+
+class ResponseSlot:
+    """One per request: the first answer to claim it is sent, any later one is dropped."""
+
+    def __init__(self, deadlines: Deadlines) -> None:
+        self.deadlines = deadlines
+        self._lock = threading.Lock()
+        self._claimed = False
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            return True
+
+
+class OneShotResource(CfnResource):
+    def __init__(self) -> None:
+        log_redaction.guard_loggers()
+        super().__init__(
+            json_logging=False,
+            log_level=self._log_level_now(),
+            boto_level=log_redaction.BOTO_LEVEL,
+            sleep_on_delete=0,
+        )
+        if self._init_failed:
+            # crhelper builds Lambda/Events/Logs clients for its polling mode, which this resource
+            # never uses: failing to build them must not fail requests (Delete above all).
+            logger.warning("crhelper could not create its polling clients: %s", self._init_failed)
+            self._init_failed = None
+        self._slot: ResponseSlot | None = None
+
+    @staticmethod
+    def _log_level_now() -> str:
+        return log_redaction.level_from_environment(os.environ.get("LOG_LEVEL"))
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """The current request's deadlines (valid while a request is being handled)."""
+        if self._slot is None:
+            raise RuntimeError("no request is being handled")
+        return self._slot.deadlines
+
+    # --- crhelper hooks -------------------------------------------------------------------------
+
+    def _log_setup(self, event, context) -> None:
+        log_helper.setup(
+            self._log_level_now(), formatter_cls=None, boto_level=log_redaction.BOTO_LEVEL
+        )
+
+    def _crhelper_init(self, event, context) -> bool:
+        if self._timer:
+            self._timer.cancel()
+        self._response_url = ""  # never answer at the previous request's URL
+        self._slot = ResponseSlot(Deadlines.for_context(context))
+        envelope = read_envelope(event)
+        if envelope.response_url is None:
+            logger.error("Request ignored, nowhere to answer: %s", " ".join(envelope.problems))
+            return False
+        if envelope.problems and envelope.request_type != "Delete":
+            self._answer_malformed(envelope, context)
+            return False
+        logger.info(
+            "%s %s (%s)",
+            envelope.request_type,
+            envelope.event["LogicalResourceId"],
+            envelope.event.get("PhysicalResourceId", "new resource"),
+        )
+        return super()._crhelper_init(envelope.event, context)
+
+    def _answer_malformed(self, envelope, context) -> None:
+        event = envelope.event
+        self._event, self._context, self._response_url = event, context, envelope.response_url
+        self.StackId, self.RequestId = event["StackId"], event["RequestId"]
+        self.LogicalResourceId = event["LogicalResourceId"]
+        self.PhysicalResourceId = event.get("PhysicalResourceId") or self.generate_physical_id(
+            event
+        )
+        self.Data, self.Status = {}, FAILED
+        self.Reason = clip("Malformed CloudFormation request: " + " ".join(envelope.problems))
+        logger.error(self.Reason)
+        self._send()
+
+    def _cfn_response(self, event) -> None:
+        # crhelper passes the raw event here; answer from the checked copy instead.
+        super()._cfn_response(self._event)
+
+    def _set_timeout(self) -> None:
+        slot = self._slot
+        delay = max(slot.deadlines.timer - time.monotonic(), 0.0)
+        self._timer = threading.Timer(delay, self._answer_timeout, args=(slot,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _answer_timeout(self, slot: ResponseSlot) -> None:
+        if slot is self._slot:
+            logger.error("About to time out; answering FAILED now")
+            self._send(FAILED, TIMED_OUT_REASON)
+
+    def _send(self, status=None, reason="", send_response=None) -> None:
+        slot = self._slot
+        if slot is None or not slot.claim():
+            logger.warning("Dropped a second answer (%s) to one request", status or self.Status)
+            return
+        super()._send(status, reason, send_response=self._deliver)
+
+    def _deliver(self, url, body, _ssl_verify=None) -> None:
+        logger.info("Answering %s for %s", body.get("Status"), body.get("LogicalResourceId"))
+        try:
+            put_response(url, encode_body(body), self._slot.deadlines.put)
+        except Exception:  # the caller would only try a second answer, which the slot refuses
+            logger.exception("Response delivery failed")
+
+    def generate_physical_id(self, event) -> str:
+        """crhelper's stack_LogicalId_RANDOM id (for a failed Create), robust to odd StackIds."""
+        stack_parts = str(event.get("StackId", "")).split("/")
+        stack_name = stack_parts[1] if len(stack_parts) > 2 and stack_parts[1] else "stack"
+        logical_id = str(event.get("LogicalResourceId") or "resource")
+        return f"{stack_name[:128]}_{logical_id[:128]}_{self._rand_string(8)}"
+
+
+__all__ = ["FAILED", "SUCCESS", "OneShotResource"]

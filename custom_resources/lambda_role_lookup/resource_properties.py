@@ -1,0 +1,116 @@
+"""The resource's properties, as the template author wrote them, checked before any AWS call."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reasons import RequestRejected, quoted
+
+FUNCTION_NAME = "FunctionName"
+TRIGGERS = "Triggers"
+# CloudFormation adds these to every custom resource's properties.
+SET_BY_CLOUDFORMATION = frozenset({"ServiceToken", "ServiceTimeout"})
+ALLOWED = frozenset({FUNCTION_NAME, TRIGGERS}) | SET_BY_CLOUDFORMATION
+
+EXPECTED_FORMS = (
+    "a function name (1-64 letters, digits, '-' or '_'), a partial ARN "
+    "(123456789012:function:name) or an ARN (arn:aws:lambda:region:123456789012:function:name)"
+)
+
+# name | account:function:name | arn:partition:lambda:region:account:function:name, then an
+# optional :qualifier that is recognised only to be refused with a precise message.
+_FUNCTION_REF = re.compile(
+    r"(?:(?:arn:(?P<partition>aws[a-z-]*):lambda:(?P<region>[a-z0-9-]+):)?"
+    r"(?P<account>\d{12}):function:)?"
+    r"(?P<name>[A-Za-z0-9_-]{1,64})"
+    r"(?::(?P<qualifier>[^:]*))?"
+)
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """The function to look up, as the template named it."""
+
+    given: str
+    name: str
+    account: str | None = None
+    region: str | None = None
+    partition: str | None = None
+
+    def api_identifier(self, partition: str, region: str) -> str:
+        """The identifier sent to GetFunctionConfiguration.
+
+        A partial ARN is expanded with this Lambda's own partition and region, which is what Lambda
+        assumes for it anyway; one canonical form also keeps the IAM resource obvious.
+        """
+        if self.account is None or self.region is not None:
+            return self.given
+        return f"arn:{partition}:lambda:{region}:{self.account}:function:{self.name}"
+
+
+def function_ref(properties: object, region: str | None) -> FunctionRef:
+    """The validated FunctionName of `properties`, or RequestRejected naming every problem."""
+    if not isinstance(properties, Mapping):
+        raise RequestRejected(
+            f"ResourceProperties must be an object with {FUNCTION_NAME} ({EXPECTED_FORMS})."
+        )
+    problems = _unknown_property_problems(properties)
+    try:
+        ref = _parse_function_name(properties, region)
+    except RequestRejected as rejected:
+        raise RequestRejected(" ".join([str(rejected), *problems])) from None
+    if problems:
+        raise RequestRejected(" ".join(problems))
+    return ref
+
+
+def _unknown_property_problems(properties: Mapping) -> list[str]:
+    unknown = sorted((str(key) for key in properties if key not in ALLOWED), key=str.lower)
+    if not unknown:
+        return []
+    hints = [
+        f"(did you mean {known}?)"
+        for key in unknown
+        for known in sorted(ALLOWED)
+        if key.lower() == known.lower()
+    ]
+    names = ", ".join(quoted(key) for key in unknown)
+    plural = "properties" if len(unknown) > 1 else "property"
+    return [
+        f"Unknown {plural} {names}{' ' + ' '.join(hints) if hints else ''}: allowed are "
+        f"{FUNCTION_NAME} and {TRIGGERS} (put values that should re-run the lookup under "
+        f"{TRIGGERS})."
+    ]
+
+
+def _parse_function_name(properties: Mapping, region: str | None) -> FunctionRef:
+    if FUNCTION_NAME not in properties:
+        raise RequestRejected(f"{FUNCTION_NAME} is required: set it to {EXPECTED_FORMS}.")
+    value = properties[FUNCTION_NAME]
+    if not isinstance(value, str):
+        raise RequestRejected(
+            f"{FUNCTION_NAME} must be a string ({EXPECTED_FORMS}), not {type(value).__name__}."
+        )
+    if not value.strip():
+        raise RequestRejected(f"{FUNCTION_NAME} is empty: set it to {EXPECTED_FORMS}.")
+    match = _FUNCTION_REF.fullmatch(value)
+    if match is None:
+        raise RequestRejected(f"{FUNCTION_NAME} {quoted(value)} is not {EXPECTED_FORMS}.")
+    if match["qualifier"] is not None:
+        raise RequestRejected(
+            f"{FUNCTION_NAME} {quoted(value)} has a version or alias qualifier "
+            f"{quoted(':' + match['qualifier'])}: name the unqualified function, whose role is "
+            "the one Secrets Manager uses."
+        )
+    if match["region"] and region and match["region"] != region:
+        raise RequestRejected(
+            f"{FUNCTION_NAME} {quoted(value)} is in {match['region']}, but this lookup runs in "
+            f"{region}: deploy the stack in the function's region."
+        )
+    return FunctionRef(
+        given=value,
+        name=match["name"],
+        account=match["account"],
+        region=match["region"],
+        partition=match["partition"],
+    )

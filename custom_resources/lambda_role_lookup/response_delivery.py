@@ -1,0 +1,94 @@
+"""Delivery of the one response body to CloudFormation's presigned URL, bounded by a deadline.
+
+Replaces crhelper's utils._send_response, whose sockets have no timeout and whose retry loop never
+ends: here each attempt has a timeout, retries stop at the deadline, and a 4xx (an expired or
+wrong URL) stops at once. The URL itself is never logged: its query string is a credential.
+"""
+
+import json
+import logging
+import ssl
+import time
+from http.client import HTTPException, HTTPSConnection
+from urllib.parse import urlsplit
+
+from reasons import TRUNCATION_MARK
+
+logger = logging.getLogger(__name__)
+
+BODY_LIMIT = 4096  # bytes CloudFormation accepts
+ATTEMPT_TIMEOUT_S = 5.0
+FIRST_DELAY_S, MAX_DELAY_S = 0.25, 2.0
+# Shortened, in this order, when a body would exceed BODY_LIMIT: the reason first, then the
+# identifiers echoed from the request (only a malformed request makes those long).
+_SHRINKABLE = ("Reason", "PhysicalResourceId", "LogicalResourceId", "StackId", "RequestId")
+
+
+def encode_body(body: dict) -> bytes:
+    """`body` as JSON within BODY_LIMIT bytes, shortening the fields that can give way."""
+    body = dict(body)
+    encoded = _encode(body)
+    for field in _SHRINKABLE:
+        if len(encoded) <= BODY_LIMIT:
+            break
+        body[field] = _longest_fitting_prefix(body, field)
+        encoded = _encode(body)
+    return encoded
+
+
+def _encode(body: dict) -> bytes:
+    return json.dumps(body, default=str).encode()
+
+
+def _longest_fitting_prefix(body: dict, field: str) -> str:
+    text = str(body.get(field, ""))
+    low, high = 0, len(text)  # binary search on the kept length; JSON escaping makes sizes uneven
+    while low < high:
+        keep = (low + high + 1) // 2
+        if len(_encode({**body, field: text[:keep] + TRUNCATION_MARK})) <= BODY_LIMIT:
+            low = keep
+        else:
+            high = keep - 1
+    return text[:low] + TRUNCATION_MARK if low < len(text) else text
+
+
+def put_response(url: str, body: bytes, deadline: float) -> bool:
+    """PUT `body` to `url` until a 2xx, a 4xx or `deadline` (monotonic); True if delivered."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    tls = ssl.create_default_context()
+    headers = {"Content-Type": "", "Content-Length": str(len(body))}
+    attempt, delay = 0, FIRST_DELAY_S
+    while True:
+        attempt += 1
+        timeout = min(ATTEMPT_TIMEOUT_S, deadline - time.monotonic())
+        if timeout <= 0:
+            logger.error("Response not delivered: no time left after %d attempts", attempt - 1)
+            return False
+        connection = HTTPSConnection(parts.netloc, timeout=timeout, context=tls)
+        try:
+            connection.request("PUT", target, body=body, headers=headers)
+            status = connection.getresponse().status
+        except (OSError, HTTPException) as error:
+            outcome = f"{type(error).__name__}: {error}"
+        else:
+            if 200 <= status < 300:
+                logger.info("Response delivered (HTTP %d, attempt %d)", status, attempt)
+                return True
+            if status < 500 and status not in (408, 429):
+                logger.error(
+                    "Response refused with HTTP %d: the presigned URL is wrong or expired", status
+                )
+                return False
+            outcome = f"HTTP {status}"
+        finally:
+            connection.close()
+        pause = min(delay, deadline - time.monotonic())
+        logger.warning(
+            "Response attempt %d failed (%s); retrying in %.2f s", attempt, outcome, max(pause, 0)
+        )
+        if pause > 0:
+            time.sleep(pause)
+        delay = min(delay * 2, MAX_DELAY_S)
