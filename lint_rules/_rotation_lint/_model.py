@@ -1,0 +1,213 @@
+"""The rotations a template declares, read once per template and shared by every rule.
+
+A `Rotation` is one RotationSchedule under one condition scenario: every Fn::If in the schedule
+and in the secrets it names is settled the same way, so a branch is checked only together with
+the branches it can really meet. A schedule without conditions has one scenario.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _facts
+from ._json_text import JsonObject, parse_object
+from ._values import Reader, condition_names, literal, referenced_names, settle
+
+SCHEDULE = "AWS::SecretsManager::RotationSchedule"
+SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, no password
+ATTACHMENT = "AWS::SecretsManager::SecretTargetAttachment"
+_ATTACHABLE = (
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::DocDB::DBCluster",
+    "AWS::DocDB::DBInstance",
+    "AWS::Redshift::Cluster",
+)
+
+
+@dataclass
+class Document:
+    """What a secret's value holds, as far as the template tells."""
+
+    kind: str  # "json", "plain" (a bare generated password), "invalid", "empty" or "unknown"
+    path: list
+    value: JsonObject | None = None
+
+
+@dataclass
+class SecretView:
+    name: str
+    properties: dict
+    attachments: list[str]  # SecretTargetAttachments that fill in engine, host and port
+    attached_family: str | None  # database family of the attached target, when known
+
+    @property
+    def path(self) -> list:
+        return ["Resources", self.name, "Properties"]
+
+
+@dataclass
+class Rotation:
+    name: str
+    scenario: dict[str, bool]
+    properties: dict
+    secret: SecretView | None
+    master: SecretView | None
+    hosted: dict | None = None
+
+    def path(self, *keys: Any) -> list:
+        return ["Resources", self.name, "Properties", *keys]
+
+    @property
+    def hosted_path(self) -> list:
+        return self.path("HostedRotationLambda")
+
+
+@dataclass
+class Model:
+    cfn: Any
+    reader: Reader
+    rotations: list[Rotation] = field(default_factory=list)
+    attachments: dict[str, list[str]] = field(default_factory=dict)
+
+    def rotation_types(self, rotation: Rotation) -> list[str] | None:
+        """The RotationType values the hosted rotation can have, None when unknown."""
+        if rotation.hosted is None:
+            return None
+        return self.reader.scalar(rotation.hosted.get("RotationType"))
+
+    def family(self, rotation: Rotation) -> tuple[str, str] | None:
+        """(database family, strategy) of a hosted rotation with one known, valid type."""
+        types = self.rotation_types(rotation)
+        if not types or len(set(types)) != 1 or types[0] not in _facts.ROTATION_TYPES:
+            return None
+        for strategy in (_facts.SINGLE_USER, _facts.MULTI_USER):
+            if types[0].endswith(strategy):
+                return types[0][: -len(strategy)], strategy
+        return None
+
+    def document(self, secret: SecretView) -> Document:
+        """Read the secret's JSON from SecretString or GenerateSecretString."""
+        properties = secret.properties
+        if "SecretString" in properties:
+            path = [*secret.path, "SecretString"]
+            return self._document(self.reader.text(properties["SecretString"]), path, None)
+        generate = properties.get("GenerateSecretString")
+        if not isinstance(generate, dict):
+            kind = "unknown" if generate is not None else "empty"
+            return Document(kind, secret.path)
+        path = [*secret.path, "GenerateSecretString"]
+        if "SecretStringTemplate" not in generate:
+            return Document("plain", path)
+        text = self.reader.text(generate["SecretStringTemplate"])
+        key = literal(self.reader.text(generate.get("GenerateStringKey")))
+        return self._document(text, [*path, "SecretStringTemplate"], key)
+
+    @staticmethod
+    def _document(text: Any, path: list, generated_key: str | None) -> Document:
+        if text is None:
+            return Document("unknown", path)
+        parsed = parse_object(text)
+        if parsed is None:
+            readable = all(isinstance(piece, str) for piece in text)
+            return Document("invalid" if readable else "unknown", path)
+        if generated_key is not None:
+            parsed.fields.setdefault(generated_key, ("",))
+        return Document("json", path, parsed)
+
+
+_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def model_for(cfn: Any) -> Model:
+    """The rotation model of a cfn-lint Template, built on first use."""
+    model = _MODELS.get(cfn)
+    if model is None:
+        model = _build(cfn)
+        _MODELS[cfn] = model
+    return model
+
+
+def _build(cfn: Any) -> Model:
+    reader = Reader(cfn.template)
+    model = Model(cfn, reader)
+    for name, body in reader.resources.items():
+        if body.get("Type") == ATTACHMENT and isinstance(body.get("Properties"), dict):
+            secret = reader.resource(body["Properties"].get("SecretId"), SECRET)
+            if secret:
+                model.attachments.setdefault(secret, []).append(name)
+    for name, body in reader.resources.items():
+        if body.get("Type") == SCHEDULE and isinstance(body.get("Properties"), dict):
+            model.rotations.extend(_rotations(cfn, model, name, body))
+    return model
+
+
+def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
+    reader = model.reader
+    raw = body["Properties"]
+    secrets = {
+        other: reader.resources[other]
+        for other in referenced_names(raw)
+        if reader.resources.get(other, {}).get("Type") == SECRET
+    }
+    fixed = {body.get("Condition")} | {secret.get("Condition") for secret in secrets.values()}
+    conditional = condition_names(raw).union(
+        *(condition_names(s.get("Properties")) for s in secrets.values())
+    )
+    rotations = []
+    for scenario in _scenarios(cfn, fixed, conditional):
+        properties = settle(raw, scenario)
+        hosted = properties.get("HostedRotationLambda")
+        hosted = hosted if isinstance(hosted, dict) else None
+        master = None
+        if hosted is not None:
+            master_arn = hosted.get("MasterSecretArn", hosted.get("SuperuserSecretArn"))
+            master = _secret_view(model, master_arn, scenario)
+        secret = _secret_view(model, properties.get("SecretId"), scenario)
+        rotations.append(Rotation(name, scenario, properties, secret, master, hosted))
+    return rotations
+
+
+def _scenarios(cfn: Any, fixed: set, conditional: set[str]) -> list[dict[str, bool]]:
+    wanted: dict[str, set[bool]] = {c: {True, False} for c in conditional}
+    wanted.update({c: {True} for c in fixed if isinstance(c, str)})
+    if not wanted:
+        return [{}]
+    return list(cfn.conditions.build_scenarios(wanted))
+
+
+def _secret_view(model: Model, value: Any, scenario: dict[str, bool]) -> SecretView | None:
+    reader = model.reader
+    name = reader.resource(value, SECRET)
+    if name is None:
+        return None
+    properties = settle(reader.resources[name].get("Properties"), scenario)
+    attachments = model.attachments.get(name, [])
+    families = {_attached_family(reader, a) for a in attachments}
+    family = families.pop() if len(families) == 1 else None
+    return SecretView(name, properties if isinstance(properties, dict) else {}, attachments, family)
+
+
+def _attached_family(reader: Reader, attachment: str) -> str | None:
+    """The database family a SecretTargetAttachment writes into the secret, when known."""
+    properties = reader.resources[attachment]["Properties"]
+    target = reader.resource(properties.get("TargetId"), *_ATTACHABLE)
+    if target is None:
+        return None
+    target_type = reader.resources[target].get("Type")
+    if target_type in _facts.TARGET_TYPE_FAMILIES:
+        return _facts.TARGET_TYPE_FAMILIES[target_type]
+    target_properties = reader.resources[target].get("Properties") or {}
+    engines = reader.scalar(target_properties.get("Engine")) or []
+    families = {_engine_family(engine) for engine in engines}
+    return families.pop() if len(families) == 1 else None
+
+
+def _engine_family(engine: str) -> str | None:
+    lowered = engine.lower()
+    for prefix, family in _facts.TARGET_ENGINE_FAMILIES:
+        if lowered.startswith(prefix):
+            return family
+    return None

@@ -1,0 +1,343 @@
+"""Static reading of template values: intrinsic functions become text with holes.
+
+A value is read into a `Text`: a tuple of literal strings and `Hole`s, one hole per piece that
+only CloudFormation knows at deploy time (a `Ref`, a `Fn::GetAtt`, any other function). Checks
+look at the literal parts, and at a hole's parameter declaration when the hole is a parameter
+reference; anything else stays unknown, and a check that needs it stays silent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+NO_VALUE = "AWS::NoValue"
+_SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
+_MAX_CANDIDATES = 64
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A piece of a string known only at deploy time."""
+
+    function: str  # "Ref", "Fn::GetAtt" or the name of any other intrinsic function
+    target: str = ""  # the parameter, resource or pseudo parameter it refers to
+    attribute: str = ""  # the attribute of a Fn::GetAtt
+
+    def describe(self) -> str:
+        if self.function == "Ref":
+            return f"Ref {self.target}"
+        if self.function == "Fn::GetAtt":
+            return f"Fn::GetAtt {self.target}.{self.attribute}"
+        return self.function
+
+
+Text = tuple  # tuple[str | Hole, ...]
+
+
+def literal(text: Text | None) -> str | None:
+    """The text's value when it has no hole, else None."""
+    if text is None or any(isinstance(piece, Hole) for piece in text):
+        return None
+    return "".join(text)
+
+
+def literal_parts(text: Text) -> str:
+    """The text's literal pieces joined, holes left out."""
+    return "".join(piece for piece in text if isinstance(piece, str))
+
+
+def holes(text: Text) -> list[Hole]:
+    return [piece for piece in text if isinstance(piece, Hole)]
+
+
+def settle(value: Any, scenario: dict[str, bool]) -> Any:
+    """The value with each Fn::If the scenario decides replaced by its branch.
+
+    `{"Ref": "AWS::NoValue"}` removes the key or list item that holds it; the whole value
+    becomes None when it is AWS::NoValue itself.
+    """
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if (
+                key == "Fn::If"
+                and isinstance(argument, list)
+                and len(argument) == 3
+                and isinstance(argument[0], str)
+                and argument[0] in scenario
+            ):
+                return settle(argument[1] if scenario[argument[0]] else argument[2], scenario)
+            if key == "Ref" and argument == NO_VALUE:
+                return None
+        settled = ((k, settle(v, scenario)) for k, v in value.items())
+        return {k: v for k, v in settled if v is not None}
+    if isinstance(value, list):
+        return [item for item in (settle(v, scenario) for v in value) if item is not None]
+    return value
+
+
+def referenced_names(value: Any) -> set[str]:
+    """Logical names a value refers to through Ref, Fn::GetAtt or Fn::Sub variables."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        if not isinstance(item, dict):
+            continue
+        for key, argument in item.items():
+            if key == "Ref" and isinstance(argument, str):
+                found.add(argument)
+            elif key == "Fn::GetAtt" and isinstance(argument, (str, list)) and argument:
+                target = argument.split(".", 1)[0] if isinstance(argument, str) else argument[0]
+                if isinstance(target, str):
+                    found.add(target)
+            elif key == "Fn::Sub":
+                source = argument[0] if isinstance(argument, list) and argument else argument
+                if isinstance(source, str):
+                    found.update(
+                        name.split(".", 1)[0]
+                        for escaped, name in _SUB_VARIABLE.findall(source)
+                        if not escaped
+                    )
+            stack.append(argument)
+    return found
+
+
+def condition_names(value: Any) -> set[str]:
+    """Names of the conditions every Fn::If inside the value depends on."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            branch = item.get("Fn::If")
+            if isinstance(branch, list) and branch and isinstance(branch[0], str):
+                found.add(branch[0])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+class Reader:
+    """Reads template values the way CloudFormation will resolve them, as far as it can."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        parameters = template.get("Parameters")
+        resources = template.get("Resources")
+        self.parameters: dict[str, dict] = {
+            name: spec
+            for name, spec in (parameters.items() if isinstance(parameters, dict) else ())
+            if isinstance(spec, dict)
+        }
+        self._functions = {
+            "Ref": lambda argument: (self._ref(argument),),
+            "Fn::GetAtt": lambda argument: (self._getatt(argument),),
+            "Fn::Sub": self._sub,
+            "Fn::Join": self._join,
+            "Fn::ToJsonString": self.json_text,
+        }
+        self.resources: dict[str, dict] = {
+            name: body
+            for name, body in (resources.items() if isinstance(resources, dict) else ())
+            if isinstance(body, dict)
+        }
+
+    # -- text --------------------------------------------------------------------------------
+    def text(self, value: Any) -> Text | None:
+        """The value as text with holes, or None when it is no string (a map, a list)."""
+        if isinstance(value, bool):
+            return ("true" if value else "false",)
+        if isinstance(value, (str, int, float)):
+            return (str(value),)
+        if not isinstance(value, dict) or len(value) != 1:
+            return None
+        ((function, argument),) = value.items()
+        read = self._functions.get(function)
+        if read is not None:
+            return read(argument)
+        return (Hole(function),) if function.startswith("Fn::") else None
+
+    def _ref(self, name: Any) -> Hole:
+        return Hole("Ref", name if isinstance(name, str) else "")
+
+    @staticmethod
+    def _getatt(argument: Any) -> Hole:
+        if isinstance(argument, str) and "." in argument:
+            target, attribute = argument.split(".", 1)
+            return Hole("Fn::GetAtt", target, attribute)
+        if isinstance(argument, list) and len(argument) == 2:
+            target, attribute = argument
+            if isinstance(target, str) and isinstance(attribute, str):
+                return Hole("Fn::GetAtt", target, attribute)
+        return Hole("Fn::GetAtt")
+
+    def _sub(self, argument: Any) -> Text | None:
+        variables: dict = {}
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            argument, variables = argument
+        if not isinstance(argument, str):
+            return (Hole("Fn::Sub"),)
+        pieces: list = []
+        position = 0
+        for found in _SUB_VARIABLE.finditer(argument):
+            pieces.append(argument[position : found.start()])
+            position = found.end()
+            escaped, name = found.groups()
+            if escaped:
+                pieces.append("${" + name + "}")
+            elif name in variables:
+                pieces.extend(self.text(variables[name]) or (Hole("Fn::Sub"),))
+            elif "." in name:
+                pieces.append(self._getatt(name))
+            else:
+                pieces.append(self._ref(name))
+        pieces.append(argument[position:])
+        return _merge(pieces)
+
+    def _join(self, argument: Any) -> Text | None:
+        if not (isinstance(argument, list) and len(argument) == 2):
+            return (Hole("Fn::Join"),)
+        delimiter, items = argument
+        if not isinstance(delimiter, str) or not isinstance(items, list):
+            return (Hole("Fn::Join"),)
+        pieces: list = []
+        for index, item in enumerate(items):
+            if index:
+                pieces.append(delimiter)
+            pieces.extend(self.text(item) or (Hole("Fn::Join"),))
+        return _merge(pieces)
+
+    def json_text(self, value: Any) -> Text:
+        """A map or list written out as JSON text (Fn::ToJsonString), intrinsics as holes."""
+        if isinstance(value, dict) and not _is_intrinsic(value):
+            pieces: list = ["{"]
+            for index, (key, item) in enumerate(value.items()):
+                pieces.append(("," if index else "") + json.dumps(str(key)) + ":")
+                pieces.extend(self.json_text(item))
+            pieces.append("}")
+            return _merge(pieces)
+        if isinstance(value, list):
+            pieces = ["["]
+            for index, item in enumerate(value):
+                pieces.append("," if index else "")
+                pieces.extend(self.json_text(item))
+            pieces.append("]")
+            return _merge(pieces)
+        if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+            return (json.dumps(value),)
+        text = self.text(value) or (Hole("Fn::ToJsonString"),)
+        quoted = [json.dumps(p)[1:-1] if isinstance(p, str) else p for p in text]
+        return _merge(['"', *quoted, '"'])
+
+    # -- parameters and resources ----------------------------------------------------------
+    def parameter(self, hole: Hole) -> dict | None:
+        """The declaration of the parameter a hole refers to, if it refers to one."""
+        if hole.function == "Ref":
+            return self.parameters.get(hole.target)
+        return None
+
+    def resource(self, value: Any, *types: str) -> str | None:
+        """The logical id of the template resource a value names (Ref, GetAtt or "${Name}")."""
+        text = self.text(value)
+        if text is None or len(text) != 1 or not isinstance(text[0], Hole):
+            return None
+        hole = text[0]
+        body = self.resources.get(hole.target)
+        if body is None or hole.function not in ("Ref", "Fn::GetAtt"):
+            return None
+        if types and body.get("Type") not in types:
+            return None
+        return hole.target
+
+    def candidates(self, text: Text | None) -> list[str] | None:
+        """Every value the text can take by the template's own declarations, or None.
+
+        A parameter contributes its AllowedValues, else its Default; any other hole, or a
+        parameter with neither, makes the value unknown.
+        """
+        if text is None:
+            return None
+        choices: list[list[str]] = []
+        for piece in text:
+            if isinstance(piece, str):
+                choices.append([piece])
+                continue
+            values = parameter_values(self.parameter(piece))
+            if values is None:
+                return None
+            choices.append(values)
+        combined = itertools.islice(itertools.product(*choices), _MAX_CANDIDATES)
+        return ["".join(parts) for parts in combined]
+
+    def scalar(self, value: Any) -> list[str] | None:
+        """`candidates` of a value read as text."""
+        return self.candidates(self.text(value))
+
+    def origin(self, value: Any) -> str:
+        """' (from parameter X)' when the value comes from parameters, else ''."""
+        names = [h.target for h in holes(self.text(value) or ()) if self.parameter(h)]
+        return f" (from parameter {', '.join(names)})" if names else ""
+
+
+def parameter_values(declaration: dict | None) -> list[str] | None:
+    """The values a parameter declares: its AllowedValues, else its Default, else None."""
+    if declaration is None:
+        return None
+    allowed = declaration.get("AllowedValues")
+    if isinstance(allowed, list) and allowed and all(_is_scalar(v) for v in allowed):
+        return [_scalar_text(v) for v in allowed]
+    default = declaration.get("Default")
+    if _is_scalar(default):
+        return [_scalar_text(default)]
+    return None
+
+
+def as_bool(values: list[str] | None) -> set[bool] | None:
+    """The booleans a set of candidate strings means, or None when one is no boolean."""
+    if values is None:
+        return None
+    found = set()
+    for value in values:
+        lowered = value.lower()
+        if lowered not in ("true", "false"):
+            return None
+        found.add(lowered == "true")
+    return found
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _is_intrinsic(value: dict) -> bool:
+    if len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key in ("Ref", "Condition") or key.startswith("Fn::")
+
+
+def _merge(pieces: list) -> Text:
+    """Join neighbouring literal pieces and drop empty ones."""
+    merged: list = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            if not piece:
+                continue
+            if merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+                continue
+        merged.append(piece)
+    return tuple(merged)
