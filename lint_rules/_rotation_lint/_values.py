@@ -245,7 +245,10 @@ class Reader:
 
     def resource(self, value: Any, *types: str) -> str | None:
         """The logical id of the template resource a value names (Ref, GetAtt or "${Name}")."""
-        text = self.text(value)
+        return self.resource_in(self.text(value), *types)
+
+    def resource_in(self, text: Text | None, *types: str) -> str | None:
+        """The logical id of the template resource a text consists of, if it is just that."""
         if text is None or len(text) != 1 or not isinstance(text[0], Hole):
             return None
         hole = text[0]

@@ -1,0 +1,205 @@
+"""Rules for the alternating users strategy (RotationType ending in MultiUser)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cfnlint.rules import CloudFormationLintRule
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
+    sys.path.append(_HERE)
+
+from _rotation_lint import _facts  # noqa: E402
+from _rotation_lint._model import SECRET  # noqa: E402
+from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from _rotation_lint._values import Hole, holes, literal_parts  # noqa: E402
+
+TAGS = ["secretsmanager", "rotation", "alternating-users"]
+MASTER_KEYS = ("MasterSecretArn", "SuperuserSecretArn")
+SUFFIX = len(_facts.CLONE_SUFFIX)
+
+
+def _multi_user(model):
+    """(rotation, database family) for every hosted alternating-users rotation."""
+    for rotation in model.rotations:
+        family = model.family(rotation)
+        if family and family[1] == _facts.MULTI_USER:
+            yield rotation, family[0]
+
+
+def _secret_json(model, rotation):
+    """The rotated secret's JSON document when the template writes it, else None."""
+    if rotation.secret is None:
+        return None
+    document = model.document(rotation.secret)
+    return document if document.kind == "json" else None
+
+
+class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
+    id = "E9101"
+    shortdesc = "Alternating-users secret without masterarn"
+    description = (
+        "The alternating-users rotation function reads the admin secret's ARN from the "
+        "rotated secret's own JSON key `masterarn`; MasterSecretArn only grants access."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, _ in _multi_user(model):
+            document = _secret_json(model, rotation)
+            if document is None:
+                continue
+            master_arn = next(
+                (rotation.hosted[k] for k in MASTER_KEYS if k in rotation.hosted), None
+            )
+            master = model.reader.resource(master_arn, SECRET)
+            reference = f"!Ref {master}" if master else "the admin secret's ARN"
+            if document.value.has("masterarn") is False:
+                yield finding(
+                    document.path,
+                    f"secret {rotation.secret.name} is rotated with alternating users but its "
+                    "JSON has no `masterarn` key, so the rotation function cannot find the admin "
+                    "credentials and every rotation fails",
+                    f'add "masterarn": "${{{master}}}" (Fn::Sub) to the JSON'
+                    if master
+                    else 'add "masterarn" with the admin secret\'s ARN to the JSON',
+                )
+                continue
+            named = model.reader.resource_in(document.value.fields.get("masterarn"), SECRET)
+            if master and named and named != master:
+                yield finding(
+                    document.path,
+                    f"`masterarn` names secret {named} but HostedRotationLambda grants the "
+                    f"rotation role access to {master}, so reading the admin secret is denied",
+                    f"point both at the same admin secret ({reference})",
+                )
+
+
+class MasterSecretArnMissing(ModelRule, CloudFormationLintRule):
+    id = "E9102"
+    shortdesc = "Alternating-users rotation without MasterSecretArn"
+    description = (
+        "HostedRotationLambda.MasterSecretArn (or SuperuserSecretArn) makes CloudFormation grant "
+        "the rotation role read access to the admin secret; without it the rotation fails."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, _ in _multi_user(model):
+            if not any(key in rotation.hosted for key in MASTER_KEYS):
+                yield finding(
+                    rotation.hosted_path,
+                    f"RotationType {rotation.hosted.get('RotationType')} rotates with "
+                    "alternating users but MasterSecretArn is missing, so the rotation role "
+                    "may not read the admin secret and the rotation fails",
+                    "set MasterSecretArn to the admin secret (for example !Ref AdminSecret)",
+                )
+
+
+def _master_arn(rotation):
+    return next((rotation.hosted[k] for k in MASTER_KEYS if k in rotation.hosted), None)
+
+
+def _username_check(model, rotation, family):
+    """(rotation, username text, longest allowed base name, JSON path), when checkable."""
+    limit = _facts.CLONE_LIMITS.get(family)
+    document = _secret_json(model, rotation)
+    if limit is None or document is None:
+        return None
+    username = document.value.fields.get("username")
+    if not isinstance(username, tuple):
+        return None
+    if any(model.reader.parameter(hole) is None for hole in holes(username)):
+        return None  # built from something only known at deploy time: nothing to say
+    return username, limit - SUFFIX, document.path
+
+
+def _parameter_path(model, hole: Hole) -> list:
+    declaration = model.reader.parameter(hole)
+    key = "AllowedValues" if "AllowedValues" in declaration else "Default"
+    return ["Parameters", hole.target, key]
+
+
+class CloneUsernameTooLong(ModelRule, CloudFormationLintRule):
+    id = "E9103"
+    shortdesc = "Alternating-users username too long for its _clone"
+    description = (
+        "The alternating-users function creates `<username>_clone` and refuses a name longer "
+        "than its engine allows (MySQL 16, Oracle 30, PostgreSQL 63, MariaDB 80, SQL Server "
+        "128 characters)."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, family in _multi_user(model):
+            found = _username_check(model, rotation, family)
+            if found is None:
+                continue
+            username, longest, path = found
+            params = holes(username)
+            for value in model.reader.candidates(username) or ():
+                if len(value) <= longest:
+                    continue
+                where = _parameter_path(model, params[0]) if len(params) == 1 else path
+                clone = value + _facts.CLONE_SUFFIX
+                yield finding(
+                    where,
+                    f"username {value!r} of secret {rotation.secret.name} makes {clone!r} "
+                    f"({len(clone)} characters), longer than the {longest + SUFFIX} the "
+                    f"{family}MultiUser function accepts, so the first "
+                    'rotation fails ("Unable to clone user, username length with _clone '
+                    f'appended would exceed {longest + SUFFIX} characters")',
+                    f"use a username of at most {longest} characters",
+                )
+
+
+class CloneUsernameUnbounded(ModelRule, CloudFormationLintRule):
+    id = "W9101"
+    shortdesc = "Alternating-users username parameter without a short enough MaxLength"
+    description = (
+        "A username that comes from a parameter needs MaxLength (or AllowedValues) short enough "
+        "that `<username>_clone` fits the engine's limit, or a deploy with a longer value "
+        "breaks rotation."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, family in _multi_user(model):
+            found = _username_check(model, rotation, family)
+            if found is None:
+                continue
+            username, longest, _ = found
+            params = holes(username)
+            values = model.reader.candidates(username) or ()
+            if not params or any(len(value) > longest for value in values):
+                continue  # nothing to bound, or E9103 already reports the value
+            budget = longest - len(literal_parts(username))
+            bounds = {hole.target: _bound(model.reader.parameter(hole)) for hole in params}
+            if None not in bounds.values() and sum(bounds.values()) <= budget:
+                continue
+            for name, bound in bounds.items():
+                state = "has no MaxLength" if bound is None else f"allows {bound} characters"
+                yield finding(
+                    ["Parameters", name],
+                    f"parameter {name} gives the username of secret {rotation.secret.name} and "
+                    f"{state}; a value over {budget} characters makes `<username>_clone` longer "
+                    f"than the {longest + SUFFIX} the {family}MultiUser function accepts",
+                    f"set MaxLength: {max(budget // len(bounds), 1)} on parameter {name}",
+                )
+
+
+def _bound(declaration: dict) -> int | None:
+    """The longest value a parameter declaration admits, None when unbounded."""
+    allowed = declaration.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        return max(len(str(value)) for value in allowed)
+    try:
+        return int(declaration["MaxLength"])
+    except (KeyError, TypeError, ValueError):
+        return None
