@@ -12,10 +12,8 @@ TRIGGERS = "Triggers"
 SET_BY_CLOUDFORMATION = frozenset({"ServiceToken", "ServiceTimeout"})
 ALLOWED = frozenset({FUNCTION_NAME, TRIGGERS}) | SET_BY_CLOUDFORMATION
 
-EXPECTED_FORMS = (
-    "a function name (1-64 letters, digits, '-' or '_'), a partial ARN "
-    "(123456789012:function:name) or an ARN (arn:aws:lambda:region:123456789012:function:name)"
-)
+EXPECTED_FORMS = "a function name, partial ARN (123456789012:function:NAME) or function ARN"
+NAME_RULE = "a name is 1-64 letters, digits, '-' or '_'"
 
 # name | account:function:name | arn:partition:lambda:region:account:function:name, then an
 # optional :qualifier that is recognised only to be refused with a precise message.
@@ -58,7 +56,7 @@ def function_ref(properties: object, region: str | None) -> FunctionRef:
     try:
         ref = _parse_function_name(properties, region)
     except RequestRejected as rejected:
-        raise RequestRejected(" ".join([str(rejected), *problems])) from None
+        raise RequestRejected(" ".join([*problems, str(rejected)])) from None
     if problems:
         raise RequestRejected(" ".join(problems))
     return ref
@@ -77,9 +75,8 @@ def _unknown_property_problems(properties: Mapping) -> list[str]:
     names = ", ".join(quoted(key) for key in unknown)
     plural = "properties" if len(unknown) > 1 else "property"
     return [
-        f"Unknown {plural} {names}{' ' + ' '.join(hints) if hints else ''}: allowed are "
-        f"{FUNCTION_NAME} and {TRIGGERS} (put values that should re-run the lookup under "
-        f"{TRIGGERS})."
+        f"Unknown {plural} {names}{' ' + ' '.join(hints) if hints else ''}: only "
+        f"{FUNCTION_NAME} and {TRIGGERS} are allowed."
     ]
 
 
@@ -95,7 +92,9 @@ def _parse_function_name(properties: Mapping, region: str | None) -> FunctionRef
         raise RequestRejected(f"{FUNCTION_NAME} is empty: set it to {EXPECTED_FORMS}.")
     match = _FUNCTION_REF.fullmatch(value)
     if match is None:
-        raise RequestRejected(f"{FUNCTION_NAME} {quoted(value)} is not {EXPECTED_FORMS}.")
+        raise RequestRejected(
+            f"{FUNCTION_NAME} {quoted(value)} is not {EXPECTED_FORMS} ({NAME_RULE})."
+        )
     if match["qualifier"] is not None:
         raise RequestRejected(
             f"{FUNCTION_NAME} {quoted(value)} has a version or alias qualifier "

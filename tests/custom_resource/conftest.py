@@ -1,0 +1,81 @@
+"""Fixtures for the role-lookup custom resource: its modules on sys.path, AWS test credentials,
+the trustme CA, the HTTPS response receiver and a moto server behind a fault-injecting hop."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+import trustme
+
+from .local_endpoints import (
+    AWS_TEST_ENVIRONMENT,
+    LambdaApiFaults,
+    MotoServer,
+    ResponseReceiver,
+    write_ca_bundle,
+)
+
+# The Lambda zip's root: inside it the function's modules import each other as top-level names.
+FUNCTION_DIR = Path(__file__).resolve().parents[2] / "custom_resources" / "lambda_role_lookup"
+if str(FUNCTION_DIR) not in sys.path:
+    sys.path.insert(0, str(FUNCTION_DIR))
+
+
+@pytest.fixture(scope="package")
+def tls_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def function_environment(tls_ca, tmp_path_factory):
+    """What Lambda sets (region, credentials), plus SSL_CERT_FILE so the loopback CA is trusted."""
+    ca_file = write_ca_bundle(tls_ca, tmp_path_factory.mktemp("tls"))
+    with pytest.MonkeyPatch.context() as patch:
+        for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "LOG_LEVEL"):
+            patch.delenv(variable, raising=False)
+        for variable, value in AWS_TEST_ENVIRONMENT.items():
+            patch.setenv(variable, value)
+        patch.setenv("SSL_CERT_FILE", str(ca_file))
+        yield
+
+
+@pytest.fixture(scope="package")
+def app(function_environment):
+    """The handler module, imported the way Lambda does once the environment is set."""
+    return importlib.import_module("app")
+
+
+@pytest.fixture(scope="package")
+def receiver_server(tls_ca):
+    server = ResponseReceiver(tls_ca)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def receiver(receiver_server):
+    receiver_server.reset()
+    return receiver_server
+
+
+@pytest.fixture(scope="package")
+def moto_server(function_environment):
+    server = MotoServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="package")
+def lambda_api_hop(moto_server):
+    hop = LambdaApiFaults(moto_server.url)
+    yield hop
+    hop.close()
+
+
+@pytest.fixture
+def lambda_api(lambda_api_hop, monkeypatch):
+    """Point the function's Lambda client at the fault hop (in front of moto) for one test."""
+    lambda_api_hop.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lambda_api_hop.url)
+    return lambda_api_hop

@@ -1,0 +1,223 @@
+"""The handler against CloudFormation-shaped requests: the response body CloudFormation reads,
+received by a real HTTPS server, with Lambda and IAM served by moto."""
+
+import json
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from .local_endpoints import (
+    ACCOUNT,
+    REGION,
+    STACK_ID,
+    LambdaContext,
+    cloudformation_event,
+    create_rotation_function,
+)
+
+RESPONSE_FIELDS = {
+    "Status",
+    "Reason",
+    "PhysicalResourceId",
+    "StackId",
+    "RequestId",
+    "LogicalResourceId",
+    "Data",
+    "NoEcho",
+}
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION)
+
+
+@pytest.fixture
+def rotation_function(aws):
+    iam, lambda_client = aws
+    return create_rotation_function(iam, lambda_client, "app-db-rotation")
+
+
+def answer(app, receiver, event, seconds=10.0) -> dict:
+    """Invoke the handler and return the single response CloudFormation would read."""
+    assert app.handler(event, LambdaContext(seconds)) is None
+    puts = receiver.puts()
+    assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
+    assert puts[0].headers.get("Content-Type") == ""  # what the presigned S3 URL is signed for
+    assert len(puts[0].body) <= 4096
+    document = puts[0].document
+    assert set(document) == RESPONSE_FIELDS
+    assert document["StackId"] == event["StackId"]
+    assert document["RequestId"] == event["RequestId"]
+    assert document["LogicalResourceId"] == event["LogicalResourceId"]
+    return document
+
+
+@pytest.mark.parametrize(
+    "function_name",
+    [
+        "app-db-rotation",
+        f"{ACCOUNT}:function:app-db-rotation",
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app-db-rotation",
+    ],
+    ids=["name", "partial-arn", "arn"],
+)
+def test_create_returns_role_and_function_arn(app, receiver, rotation_function, function_name):
+    function_arn, role_arn = rotation_function
+    event = cloudformation_event(
+        "Create", receiver.url(), {"FunctionName": function_name, "Triggers": ["MySQLMultiUser"]}
+    )
+
+    body = answer(app, receiver, event)
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == function_arn
+    assert body["Data"] == {"RoleArn": role_arn, "FunctionArn": function_arn}
+    assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/service-role/rotation/app-db-rotation-role"
+
+
+def test_update_with_new_triggers_reads_the_role_again(app, receiver, aws, rotation_function):
+    iam, lambda_client = aws
+    function_arn, _ = rotation_function
+    replacement_role = iam.create_role(
+        RoleName="app-db-rotation-role-v2",
+        Path="/service-role/rotation/",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    lambda_client.update_function_configuration(FunctionName="app-db-rotation", Role=replacement_role)
+    event = cloudformation_event(
+        "Update",
+        receiver.url(),
+        {"FunctionName": "app-db-rotation", "Triggers": {"Runtime": "python3.13"}},
+        physical_id=function_arn,
+        old_properties={"FunctionName": "app-db-rotation", "Triggers": {"Runtime": "python3.12"}},
+    )
+
+    body = answer(app, receiver, event)
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == function_arn  # same function: an update, no replacement
+    assert body["Data"]["RoleArn"] == replacement_role
+
+
+def test_update_to_another_function_replaces_the_resource(app, receiver, aws, rotation_function):
+    iam, lambda_client = aws
+    old_arn, _ = rotation_function
+    new_arn, new_role = create_rotation_function(iam, lambda_client, "app-db-rotation-b")
+    event = cloudformation_event(
+        "Update",
+        receiver.url(),
+        {"FunctionName": "app-db-rotation-b"},
+        physical_id=old_arn,
+        old_properties={"FunctionName": "app-db-rotation"},
+    )
+
+    body = answer(app, receiver, event)
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == new_arn != old_arn
+    assert body["Data"] == {"RoleArn": new_role, "FunctionArn": new_arn}
+
+
+def test_failed_update_keeps_the_old_physical_id(app, receiver, rotation_function):
+    function_arn, _ = rotation_function
+    event = cloudformation_event(
+        "Update",
+        receiver.url(),
+        {"FunctionName": "app-db-rotation", "Rotation": "weekly"},
+        physical_id=function_arn,
+        old_properties={"FunctionName": "app-db-rotation"},
+    )
+
+    body = answer(app, receiver, event)
+
+    assert body["Status"] == "FAILED"
+    assert body["PhysicalResourceId"] == function_arn
+    assert "'Rotation'" in body["Reason"]
+    assert body["Data"] == {}
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        ({}, "FunctionName is required"),
+        ({"FunctionName": ""}, "FunctionName is empty"),
+        ({"FunctionName": ["app-db-rotation"]}, "FunctionName must be a string"),
+        ({"FunctionName": "arn:aws:lambda:us-east-1:1234:function:x"}, "is not a function name"),
+        ({"FunctionName": "app-db-rotation:live"}, "version or alias qualifier"),
+        ({"FunctionName": "app-db-rotation", "Role": "x"}, "Unknown property 'Role'"),
+        ({"functionName": "app-db-rotation"}, "did you mean FunctionName?"),
+    ],
+    ids=["missing", "empty", "not-a-string", "malformed-arn", "qualifier", "unknown", "case"],
+)
+def test_bad_input_fails_with_a_reason_naming_the_property(
+    app, receiver, lambda_api, properties, expected
+):
+    event = cloudformation_event("Create", receiver.url(), properties)
+
+    body = answer(app, receiver, event)
+
+    assert body["Status"] == "FAILED"
+    assert expected in body["Reason"]
+    assert "FunctionName" in body["Reason"]
+    assert lambda_api.requests == 0  # refused before any AWS call
+
+
+def test_delete_after_failed_create_succeeds_without_aws_calls(app, receiver, lambda_api):
+    create = cloudformation_event("Create", receiver.url(), {"FunctionName": ""})
+    failed = answer(app, receiver, create)
+    assert failed["Status"] == "FAILED"
+    generated_id = failed["PhysicalResourceId"]
+    assert generated_id.startswith("app-db_AppRotationRole_")
+    receiver.reset()
+
+    delete = cloudformation_event(
+        "Delete", receiver.url(), {"FunctionName": ""}, physical_id=generated_id
+    )
+    body = answer(app, receiver, delete)
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == generated_id
+    assert lambda_api.requests == 0
+
+
+@pytest.mark.parametrize(
+    "physical_id",
+    [
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:gone-long-ago",
+        "not-an-arn-at-all",
+        "x" * 1024,
+    ],
+    ids=["function-arn", "anything", "1-KB"],
+)
+def test_delete_answers_success_at_once_for_any_physical_id(app, receiver, lambda_api, physical_id):
+    event = cloudformation_event(
+        "Delete", receiver.url(), {"FunctionName": "gone-long-ago"}, physical_id=physical_id
+    )
+    started = time.monotonic()
+
+    body = answer(app, receiver, event, seconds=300)
+
+    # crhelper's default would sleep 120 s here first; this bound only guards against that wait.
+    assert time.monotonic() - started < 10
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == physical_id
+    assert lambda_api.requests == 0
+
+
+def test_response_echoes_the_stack_of_the_request(app, receiver, rotation_function):
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": "app-db-rotation"})
+    assert answer(app, receiver, event)["StackId"] == STACK_ID
+
+
+def test_handler_delegates_to_the_crhelper_helper(app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(app, "helper", lambda event, context: calls.append((event, context)))
+    event, context = {"RequestType": "Delete"}, LambdaContext(1)
+
+    app.handler(event, context)
+
+    assert calls == [(event, context)]
