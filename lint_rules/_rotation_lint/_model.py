@@ -72,6 +72,18 @@ class Model:
     rotations: list[Rotation] = field(default_factory=list)
     attachments: dict[str, list[str]] = field(default_factory=dict)
 
+    def secrets(self) -> list[SecretView]:
+        """Every secret of the template, once per condition scenario of its own properties."""
+        views = []
+        for name, body in self.reader.resources.items():
+            if body.get("Type") != SECRET:
+                continue
+            properties = body.get("Properties")
+            conditional = condition_names(properties)
+            for scenario in _scenarios(self.cfn, {body.get("Condition")}, conditional):
+                views.append(_secret_view(self, {"Ref": name}, scenario))
+        return views
+
     def rotation_types(self, rotation: Rotation) -> list[str] | None:
         """The RotationType values the hosted rotation can have, None when unknown."""
         if rotation.hosted is None:
