@@ -1,0 +1,155 @@
+"""Rules for the secret JSON a hosted rotation function reads: its engine and required keys."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cfnlint.rules import CloudFormationLintRule
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
+    sys.path.append(_HERE)
+
+from _rotation_lint import _facts  # noqa: E402
+from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+
+TAGS = ["secretsmanager", "rotation", "secret-json"]
+
+
+def _read_secrets(model):
+    """(rotation, family, strategy, role, secret) for the secrets a hosted rotation reads.
+
+    An admin secret that has a hosted rotation of its own is checked as that rotation's secret.
+    """
+    rotated = {r.secret.name for r in model.rotations if r.secret and r.hosted is not None}
+    for rotation in model.rotations:
+        family = model.family(rotation)
+        if family is None:
+            continue
+        if rotation.secret is not None:
+            yield rotation, *family, "rotated secret", rotation.secret
+        master = rotation.master
+        if family[1] == _facts.MULTI_USER and master is not None and master.name not in rotated:
+            yield rotation, *family, "admin secret", master
+
+
+def _family_of_engine(engine: str) -> str | None:
+    return next((f for f, names in _facts.ENGINES.items() if engine in names), None)
+
+
+class EngineMismatch(ModelRule, CloudFormationLintRule):
+    id = "E9301"
+    shortdesc = "Secret engine does not match the RotationType"
+    description = (
+        "Each hosted rotation function checks the secret's `engine` (MySQL: mysql or "
+        "aurora-mysql; PostgreSQL: postgres or aurora-postgresql; MariaDB: mariadb; Oracle: "
+        "oracle; SQL Server: sqlserver; Redshift: redshift; MongoDB: mongo; Db2: db2) and fails "
+        "the rotation on any other."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, family, strategy, role, secret in _read_secrets(model):
+            accepted = _facts.ENGINES[family]
+            expected = " or ".join(f'"{e}"' for e in accepted)
+            failure = (
+                f'the {family}{strategy} function fails every rotation ("Database engine must '
+                f"be set to '{accepted[0]}' in order to use this rotation lambda\")"
+            )
+            if secret.attachments:
+                attached = secret.attached_family
+                if attached and attached != family:
+                    yield finding(
+                        [*rotation.hosted_path, "RotationType"],
+                        f"{role} {secret.name} is attached ({', '.join(secret.attachments)}) to "
+                        f"a {attached} database, whose engine the attachment writes into the "
+                        f"secret, so {failure}",
+                        f"use RotationType {attached}{strategy}",
+                    )
+                continue
+            document = model.document(secret)
+            if document.kind != "json" or "engine" not in document.value.fields:
+                continue
+            engine = document.value.fields["engine"]
+            values = model.reader.candidates(engine) if isinstance(engine, tuple) else None
+            for value in values or ():
+                if value in accepted:
+                    continue
+                other = _family_of_engine(value)
+                alternative = f", or use RotationType {other}{strategy}" if other else ""
+                yield finding(
+                    document.path,
+                    f'{role} {secret.name} has "engine": "{value}" but RotationType is '
+                    f"{family}{strategy}, so {failure}",
+                    f'set "engine" to {expected}{alternative}',
+                )
+
+
+class SecretJsonIncomplete(ModelRule, CloudFormationLintRule):
+    id = "E9302"
+    shortdesc = "Secret JSON lacks keys the rotation function needs"
+    description = (
+        "Hosted rotation functions read a JSON secret with `username`, `password`, `engine` and "
+        "`host` (a SecretTargetAttachment fills in engine, host and port); a missing key or a "
+        "value that is not a JSON object fails every rotation."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, family, strategy, role, secret in _read_secrets(model):
+            document = model.document(secret)
+            reader = f"the {family}{strategy} rotation function (schedule {rotation.name})"
+            if document.kind == "empty":
+                yield finding(
+                    document.path,
+                    f"{role} {secret.name} has neither SecretString nor GenerateSecretString, "
+                    f"so it has no value for {reader} to read and every rotation fails",
+                    "add GenerateSecretString with SecretStringTemplate "
+                    '\'{"username": "...", "engine": "..."}\' and GenerateStringKey: password',
+                )
+            elif document.kind == "plain":
+                yield finding(
+                    document.path,
+                    f"{role} {secret.name} generates a bare password without "
+                    f"SecretStringTemplate, but {reader} reads a JSON object, so every "
+                    "rotation fails",
+                    "add SecretStringTemplate with the username and engine, and "
+                    "GenerateStringKey: password",
+                )
+            elif document.kind == "invalid":
+                yield finding(
+                    document.path,
+                    f"the value of {role} {secret.name} is not a JSON object, but {reader} "
+                    "reads one, so every rotation fails",
+                    "write the value as a JSON object with username, password, engine and host",
+                )
+            elif document.kind == "json":
+                required = ["username", "password"]
+                if not secret.attachments:
+                    required += ["engine", "host"]
+                missing = [key for key in required if document.value.has(key) is False]
+                if missing:
+                    keys = ", ".join(f"`{key}`" for key in missing)
+                    yield finding(
+                        document.path,
+                        f"the JSON of {role} {secret.name} has no {keys}, which {reader} "
+                        "needs, so every rotation fails",
+                        _fix(missing, family),
+                    )
+
+
+def _fix(missing: list[str], family: str) -> str:
+    fixes = []
+    if "password" in missing:
+        fixes.append("set GenerateStringKey: password")
+    if "username" in missing:
+        fixes.append('add "username" to the JSON')
+    if "engine" in missing or "host" in missing:
+        fixes.append(
+            "add a SecretTargetAttachment for the database (it writes engine, host and port), "
+            f'or write "engine": "{_facts.ENGINES[family][0]}" and "host" into the JSON'
+        )
+    return "; ".join(fixes)
