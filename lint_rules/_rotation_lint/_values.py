@@ -142,7 +142,10 @@ class Reader:
             "Fn::Sub": self._sub,
             "Fn::Join": self._join,
             "Fn::ToJsonString": self.json_text,
+            "Fn::FindInMap": self._find_in_map,
         }
+        mappings = template.get("Mappings")
+        self.mappings: dict = mappings if isinstance(mappings, dict) else {}
         self.resources: dict[str, dict] = {
             name: body
             for name, body in (resources.items() if isinstance(resources, dict) else ())
@@ -200,6 +203,20 @@ class Reader:
                 pieces.append(self._ref(name))
         pieces.append(argument[position:])
         return _merge(pieces)
+
+    def _find_in_map(self, argument: Any) -> Text | None:
+        """The mapped value when map name and keys are literals, else a hole."""
+        if isinstance(argument, list) and len(argument) in (3, 4):
+            keys = [literal(self.text(key)) for key in argument[:3]]
+            if None not in keys:
+                value = self.mappings.get(keys[0], {})
+                for key in keys[1:]:
+                    value = value.get(key) if isinstance(value, dict) else None
+                if value is None and len(argument) == 4:
+                    value = argument[3]  # AWS::LanguageExtensions default value
+                if value is not None and not isinstance(value, (dict, list)):
+                    return self.text(value)
+        return (Hole("Fn::FindInMap"),)
 
     def _join(self, argument: Any) -> Text | None:
         if not (isinstance(argument, list) and len(argument) == 2):
