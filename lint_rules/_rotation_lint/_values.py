@@ -27,12 +27,12 @@ class Hole:
     target: str = ""  # the parameter, resource or pseudo parameter it refers to
     attribute: str = ""  # the attribute of a Fn::GetAtt
 
-    def describe(self) -> str:
-        if self.function == "Ref":
-            return f"Ref {self.target}"
-        if self.function == "Fn::GetAtt":
-            return f"Fn::GetAtt {self.target}.{self.attribute}"
-        return self.function
+    def placeholder(self) -> str:
+        if self.function == "Ref" and self.target:
+            return "${" + self.target + "}"
+        if self.function == "Fn::GetAtt" and self.target:
+            return "${" + self.target + "." + self.attribute + "}"
+        return "${" + self.function + "}"
 
 
 Text = tuple  # tuple[str | Hole, ...]
@@ -48,6 +48,11 @@ def literal(text: Text | None) -> str | None:
 def literal_parts(text: Text) -> str:
     """The text's literal pieces joined, holes left out."""
     return "".join(piece for piece in text if isinstance(piece, str))
+
+
+def render(text: Text) -> str:
+    """The text for a message, each hole written as ${Name} the way Fn::Sub would."""
+    return "".join(piece if isinstance(piece, str) else piece.placeholder() for piece in text)
 
 
 def holes(text: Text) -> list[Hole]:

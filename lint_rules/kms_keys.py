@@ -1,0 +1,74 @@
+"""Rules for secrets encrypted with a customer managed KMS key."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from cfnlint.rules import CloudFormationLintRule
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
+    sys.path.append(_HERE)
+
+from _rotation_lint import _facts  # noqa: E402
+from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from _rotation_lint._values import holes  # noqa: E402
+
+TAGS = ["secretsmanager", "rotation", "kms"]
+
+
+def customer_managed(model, secret) -> bool:
+    """Whether the secret is surely encrypted with a customer managed key."""
+    if secret is None or "KmsKeyId" not in secret.properties:
+        return False
+    value = secret.properties["KmsKeyId"]
+    values = model.reader.scalar(value)
+    if values is None:
+        text = model.reader.text(value) or ()
+        pieces = holes(text)
+        # A key or alias defined in this template is customer managed by definition.
+        return bool(pieces) and all(
+            model.reader.resource_in((p,), "AWS::KMS::Key", "AWS::KMS::Alias") for p in pieces
+        )
+    return all(v and not v.endswith(_facts.AWS_MANAGED_KEY_ALIAS) for v in values)
+
+
+class RotationCannotDecrypt(ModelRule, CloudFormationLintRule):
+    id = "E9401"
+    shortdesc = "Secret under a customer managed key without the rotation's KMS key ARN"
+    description = (
+        "The role of a hosted rotation function gets kms:Decrypt only for the keys named in "
+        "HostedRotationLambda.KmsKeyArn (the rotated secret's key) and MasterSecretKmsKeyArn "
+        "(the admin secret's key, alternating users); without them it cannot read a secret "
+        "under a customer managed key and every rotation fails."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation in model.rotations:
+            if rotation.hosted is None:
+                continue
+            secret = rotation.secret
+            if customer_managed(model, secret) and "KmsKeyArn" not in rotation.hosted:
+                yield finding(
+                    rotation.hosted_path,
+                    f"secret {secret.name} is encrypted with a customer managed key "
+                    f"({secret.name}.KmsKeyId) but HostedRotationLambda has no KmsKeyArn, so "
+                    "the rotation role may not decrypt the secret and every rotation fails",
+                    "set KmsKeyArn to the ARN of that key (for example !GetAtt Key.Arn)",
+                )
+            family = model.family(rotation)
+            if family is None or family[1] != _facts.MULTI_USER:
+                continue
+            master = rotation.master
+            named = {"MasterSecretKmsKeyArn", "SuperuserSecretKmsKeyArn"} & set(rotation.hosted)
+            if customer_managed(model, master) and not named:
+                yield finding(
+                    rotation.hosted_path,
+                    f"admin secret {master.name} is encrypted with a customer managed key but "
+                    "HostedRotationLambda has no MasterSecretKmsKeyArn, so the rotation role may "
+                    "not decrypt the admin credentials and every rotation fails",
+                    f"set MasterSecretKmsKeyArn to the ARN of {master.name}'s key",
+                )
