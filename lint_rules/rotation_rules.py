@@ -1,0 +1,222 @@
+"""Rules for RotationRules: the schedule and the rotation window."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+from pathlib import Path
+
+from cfnlint.rules import CloudFormationLintRule
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
+    sys.path.append(_HERE)
+
+from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+
+TAGS = ["secretsmanager", "rotation", "schedule"]
+RATE = re.compile(r"^rate\((\d+) (hours?|days?)\)$")
+CRON = re.compile(r"^cron\((.*)\)$")
+DURATION = re.compile(r"^(\d+)h$")
+MIN_HOURS, MAX_DAYS, MAX_AFTER_DAYS = 4, 999, 1000
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+
+
+def _rules(model):
+    """(rotation, RotationRules map) for each schedule with rotation rules."""
+    for rotation in model.rotations:
+        rules = rotation.properties.get("RotationRules")
+        if isinstance(rules, dict):
+            yield rotation, rules
+
+
+def _values(model, rules: dict, key: str):
+    """(value, origin) for each value a RotationRules key can take by the template."""
+    if key not in rules:
+        return []
+    origin = model.reader.origin(rules[key])
+    return [(value, origin) for value in model.reader.scalar(rules[key]) or ()]
+
+
+class DaysAndScheduleTogether(ModelRule, CloudFormationLintRule):
+    id = "E9801"
+    shortdesc = "RotationRules with both AutomaticallyAfterDays and ScheduleExpression"
+    description = (
+        "RotateSecret takes AutomaticallyAfterDays or ScheduleExpression, not both; the deploy "
+        "fails with both."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, rules in _rules(model):
+            if "AutomaticallyAfterDays" in rules and "ScheduleExpression" in rules:
+                yield finding(
+                    rotation.path("RotationRules"),
+                    "RotationRules sets both AutomaticallyAfterDays and ScheduleExpression, "
+                    "which Secrets Manager refuses, so the deploy fails",
+                    "keep ScheduleExpression (for example rate(30 days)) and remove "
+                    "AutomaticallyAfterDays, or the reverse",
+                )
+
+
+def schedule_problem(expression: str) -> str | None:
+    """Why Secrets Manager refuses a schedule expression, or None when it accepts it."""
+    rate = RATE.match(expression)
+    if rate:
+        return _rate_problem(int(rate.group(1)), rate.group(2))
+    cron = CRON.match(expression)
+    if not cron:
+        return "it is neither rate(<n> hours|days) nor cron(<6 fields>)"
+    return _cron_problem(cron.group(1).split())
+
+
+def _rate_problem(count: int, unit: str) -> str | None:
+    if unit.startswith("hour") and count < MIN_HOURS:
+        return f"rotation can be at most every {MIN_HOURS} hours"
+    if unit.startswith("day") and not 1 <= count <= MAX_DAYS:
+        return f"a rate in days must be 1 to {MAX_DAYS}"
+    return None
+
+
+def _cron_problem(fields: list[str]) -> str | None:
+    if len(fields) != 6:
+        return f"a cron expression has 6 fields, this one {len(fields)}"
+    minutes, hours, day, month, weekday, year = fields
+    if minutes != "0":
+        return "the minutes field must be 0 (rotation windows open on the hour)"
+    if year != "*":
+        return "the year field must be *"
+    return _hours_problem(hours) or _day_problem(day, month, weekday)
+
+
+def _hours_problem(hours: str) -> str | None:
+    starts = cron_hours(hours)
+    if starts is None:
+        return f"hours field {hours!r} is not 0-23 with , - * /"
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    if gaps and min(gaps) < MIN_HOURS:
+        return f"hours {hours!r} rotate more often than every {MIN_HOURS} hours"
+    return None
+
+
+def cron_hours(field: str) -> list[int] | None:
+    """The hours a cron hours field opens a window at, or None when malformed."""
+    found: set[int] = set()
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if step and not step.isdigit():
+            return None
+        if base == "*":
+            low, high = 0, 23
+        elif "-" in base:
+            low_text, _, high_text = base.partition("-")
+            if not (low_text.isdigit() and high_text.isdigit()):
+                return None
+            low, high = int(low_text), int(high_text)
+        elif base.isdigit():
+            low = int(base)
+            high = 23 if step else low
+        else:
+            return None
+        if not 0 <= low <= high <= 23:
+            return None
+        found.update(range(low, high + 1, int(step) if step else 1))
+    return sorted(found)
+
+
+def _day_problem(day: str, month: str, weekday: str) -> str | None:
+    if not re.fullmatch(r"[0-9,\-*/?LW]+", day):
+        return f"day-of-month field {day!r} is not 1-31 with , - * ? / L"
+    month_words = "|".join(MONTHS)
+    if not re.fullmatch(rf"([0-9]+|{month_words}|[,\-*/])+", month.upper()):
+        return f"month field {month!r} is not 1-12 or JAN-DEC with , - * /"
+    day_words = "|".join(WEEKDAYS)
+    if not re.fullmatch(rf"([0-9]+|{day_words}|[#,\-*/?L])+", weekday.upper()):
+        return f"day-of-week field {weekday!r} is not 1-7 or SUN-SAT with # , - * ? / L"
+    if day not in ("*", "?") and weekday not in ("*", "?"):
+        return "day-of-month and day-of-week are both set; one of them must be ?"
+    return None
+
+
+class ScheduleExpressionInvalid(ModelRule, CloudFormationLintRule):
+    id = "E9802"
+    shortdesc = "Schedule Secrets Manager refuses"
+    description = (
+        "ScheduleExpression must be rate(<n> hours|days) with at least 4 hours and at most 999 "
+        "days, or cron() with 6 fields, minutes 0 and year *; AutomaticallyAfterDays must be "
+        "1 to 1000."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, rules in _rules(model):
+            for expression, origin in _values(model, rules, "ScheduleExpression"):
+                problem = schedule_problem(expression.strip())
+                if problem:
+                    yield finding(
+                        rotation.path("RotationRules", "ScheduleExpression"),
+                        f"ScheduleExpression {expression!r}{origin} is refused by Secrets "
+                        f"Manager: {problem}; the deploy fails",
+                        "write rate(<n> days), rate(<n> hours) with n >= 4, or "
+                        "cron(0 <hours> <day> <month> <weekday> *), for example "
+                        "cron(0 4 ? * SUN *)",
+                    )
+            for days, origin in _values(model, rules, "AutomaticallyAfterDays"):
+                if not days.isdigit() or not 1 <= int(days) <= MAX_AFTER_DAYS:
+                    yield finding(
+                        rotation.path("RotationRules", "AutomaticallyAfterDays"),
+                        f"AutomaticallyAfterDays {days}{origin} is outside 1 to "
+                        f"{MAX_AFTER_DAYS}, so the deploy fails",
+                        f"use a number of days from 1 to {MAX_AFTER_DAYS}",
+                    )
+
+
+def window_problem(duration: str, expression: str | None) -> str | None:
+    """Why a rotation window is refused, or None."""
+    match = DURATION.match(duration)
+    if not match or not 1 <= int(match.group(1)) <= 24:
+        return "it must be 1h to 24h"
+    if expression is None or schedule_problem(expression):
+        return None
+    hours = int(match.group(1))
+    rate = RATE.match(expression)
+    if rate:
+        every = int(rate.group(1)) if rate.group(2).startswith("hour") else 24
+        return f"it is longer than the {every} hours between rotations" if hours > every else None
+    starts = cron_hours(CRON.match(expression).group(1).split()[1]) or []
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    if gaps and hours > min(gaps):
+        return f"it is longer than the {min(gaps)} hours between two windows"
+    if starts and starts[-1] + hours > 24:
+        return f"a window opening at {starts[-1]}:00 would run into the next UTC day"
+    return None
+
+
+class RotationWindowInvalid(ModelRule, CloudFormationLintRule):
+    id = "E9803"
+    shortdesc = "Rotation window (Duration) Secrets Manager refuses"
+    description = (
+        "Duration is the window length in hours, 1h to 24h; the window must end before the "
+        "next one opens and before the end of the UTC day."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation, rules in _rules(model):
+            expressions = [e for e, _ in _values(model, rules, "ScheduleExpression")] or [None]
+            for duration, origin in _values(model, rules, "Duration"):
+                for expression in expressions:
+                    problem = window_problem(duration.strip(), expression)
+                    if problem:
+                        yield finding(
+                            rotation.path("RotationRules", "Duration"),
+                            f"Duration {duration!r}{origin} is refused by Secrets Manager: "
+                            f"{problem}; the deploy fails",
+                            "write the window as <hours>h, 1h to 24h, short enough to end "
+                            "before the next window and the end of the UTC day",
+                        )
