@@ -247,9 +247,10 @@ def create_rotation_function(iam, lambda_client, name: str, role_path="/service-
 
 @dataclass
 class _Fault:
-    status: int
-    error_type: str
-    message: str
+    status: int  # 0: forward upstream (after the delay)
+    error_type: str = ""
+    message: str = ""
+    delay: float = 0.0
 
 
 class LambdaApiFaults:
@@ -269,6 +270,11 @@ class LambdaApiFaults:
     def fail_next(self, count: int, status: int, error_type: str, message: str) -> None:
         with self._lock:
             self._faults.extend(_Fault(status, error_type, message) for _ in range(count))
+
+    def delay_next(self, count: int, seconds: float) -> None:
+        """Forward the next `count` requests only after `seconds` (a slow or stalled API)."""
+        with self._lock:
+            self._faults.extend(_Fault(0, delay=seconds) for _ in range(count))
 
     def fail_always(self, status: int, error_type: str, message: str) -> None:
         with self._lock:
@@ -295,6 +301,8 @@ class LambdaApiFaults:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault = hop._next_fault()
                 if fault is not None:
+                    time.sleep(fault.delay)
+                if fault is not None and fault.status:
                     payload = json.dumps({"Type": "User", "message": fault.message}).encode()
                     self.send_response(fault.status)
                     self.send_header("x-amzn-ErrorType", fault.error_type)

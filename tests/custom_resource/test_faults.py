@@ -1,0 +1,185 @@
+"""Faults on both sides of the function: a Lambda API that is slow, throttles or denies (a real
+HTTP hop in front of moto's server), a response endpoint that fails, and little time left.
+Every case must end with exactly one response, delivered before the Lambda deadline."""
+
+import threading
+import time
+import uuid
+
+import boto3
+import pytest
+
+from .local_endpoints import LambdaContext, cloudformation_event, create_rotation_function
+
+THROTTLE_MESSAGE = "Rate exceeded"
+DENIED_MESSAGE = (
+    "User: arn:aws:sts::123456789012:assumed-role/app-db-role-lookup/x is not authorized to "
+    "perform: lambda:GetFunctionConfiguration"
+)
+
+
+@pytest.fixture
+def moto_clients(moto_server):
+    return (
+        boto3.client("iam", endpoint_url=moto_server.url),
+        boto3.client("lambda", endpoint_url=moto_server.url),
+    )
+
+
+@pytest.fixture
+def function_name(moto_clients):
+    """A rotation function that exists in moto, unique to the test."""
+    name = f"rot-{uuid.uuid4().hex[:12]}"
+    create_rotation_function(*moto_clients, name)
+    return name
+
+
+def invoke(app, event, seconds):
+    context = LambdaContext(seconds)
+    app.handler(event, context)
+    return context
+
+
+def only_response(receiver, context, *, settle=None):
+    """The single PUT, checked to have arrived before the deadline; with `settle`, only after
+    waiting that long past the deadline, so that a late second answer would be seen."""
+    if settle is not None:
+        time.sleep(max(context.deadline - time.monotonic(), 0) + settle)
+    puts = receiver.puts()
+    assert len(puts) == 1, f"expected one response, got {len(puts)}"
+    assert puts[0].at < context.deadline
+    return puts[0].document
+
+
+def test_function_appearing_after_a_delay_is_found(app, receiver, lambda_api, moto_clients):
+    creator = threading.Timer(1.0, create_rotation_function, args=(*moto_clients, "rot-late"))
+    creator.start()
+    try:
+        context = invoke(app, cloudformation_event("Create", receiver.url(),
+                                                   {"FunctionName": "rot-late"}), seconds=8)
+    finally:
+        creator.join()
+
+    body = only_response(receiver, context)
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"].endswith(":function:rot-late")
+    assert lambda_api.requests >= 2  # not found at first, found on a retry
+
+
+def test_function_that_never_appears_fails_before_the_deadline(app, receiver, lambda_api):
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": "rot-missing"})
+
+    context = invoke(app, event, seconds=2)
+
+    body = only_response(receiver, context, settle=0.5)
+    assert body["Status"] == "FAILED"
+    assert "'rot-missing' was not found" in body["Reason"]
+    assert lambda_api.requests > 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [(429, "TooManyRequestsException"), (400, "ThrottlingException")],
+)
+def test_throttling_is_retried_until_lambda_recovers(
+    app, receiver, lambda_api, function_name, status, error_type
+):
+    lambda_api.fail_next(3, status, error_type, THROTTLE_MESSAGE)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=10)
+
+    body = only_response(receiver, context)
+    assert body["Status"] == "SUCCESS"
+    assert body["Data"]["FunctionArn"].endswith(f":function:{function_name}")
+    assert lambda_api.requests == 4
+
+
+def test_endless_throttling_fails_naming_the_function(app, receiver, lambda_api, function_name):
+    lambda_api.fail_always(429, "TooManyRequestsException", THROTTLE_MESSAGE)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=2)
+
+    body = only_response(receiver, context, settle=0.5)
+    assert body["Status"] == "FAILED"
+    assert f"kept throttling lambda:GetFunctionConfiguration for '{function_name}'" in body["Reason"]
+
+
+def test_access_denied_fails_at_once_naming_the_permission(
+    app, receiver, lambda_api, function_name
+):
+    lambda_api.fail_always(403, "AccessDeniedException", DENIED_MESSAGE)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=10)
+
+    body = only_response(receiver, context)
+    assert body["Status"] == "FAILED"
+    assert "lambda:GetFunctionConfiguration" in body["Reason"]
+    assert f"'{function_name}'" in body["Reason"]
+    assert lambda_api.requests == 1  # a permission problem is not retried
+
+
+def test_response_endpoint_failing_then_recovering(app, receiver, lambda_api, function_name):
+    receiver.answer_next(500, 503)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    app.handler(event, LambdaContext(10))
+
+    puts = receiver.puts()
+    assert len(puts) == 3  # two refused attempts, then the one that was stored
+    assert len({put.body for put in puts}) == 1  # the same single answer each time
+    assert puts[-1].document["Status"] == "SUCCESS"
+
+
+def test_response_endpoint_failing_for_good_stops_before_the_deadline(
+    app, receiver, lambda_api, function_name
+):
+    receiver.answer_next(*[500] * 100)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+    context = LambdaContext(2)
+
+    app.handler(event, context)
+
+    returned = time.monotonic()
+    assert returned < context.deadline
+    time.sleep(context.deadline - returned + 0.5)
+    puts = receiver.puts()
+    assert len(puts) > 1
+    assert all(put.at < context.deadline for put in puts)
+    assert len({put.body for put in puts}) == 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "reasons"),
+    [
+        (0.6, ("'rot-absent' was not found",)),
+        # So little time that the lookup or, if one API call overruns, the timer answers.
+        (0.2, ("'rot-absent' was not found", "did not finish before this function's timeout")),
+    ],
+)
+def test_little_time_left_still_gets_one_timely_answer(app, receiver, lambda_api, seconds, reasons):
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": "rot-absent"})
+
+    context = invoke(app, event, seconds=seconds)
+
+    body = only_response(receiver, context, settle=1.0)
+    assert body["Status"] == "FAILED"
+    assert any(reason in body["Reason"] for reason in reasons)
+
+
+def test_stalled_lambda_api_gets_the_timer_answer_and_no_second_one(
+    app, receiver, lambda_api, function_name
+):
+    # The API answers (successfully) only after the deadline: crhelper's timer must answer FAILED
+    # in time, and the handler's own answer, ready later, must be dropped.
+    lambda_api.delay_next(1, 2.5)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=1.5)
+
+    assert time.monotonic() > context.deadline  # the handler did run past the deadline
+    body = only_response(receiver, context, settle=1.0)
+    assert body["Status"] == "FAILED"
+    assert "did not finish before this function's timeout" in body["Reason"]

@@ -1,0 +1,73 @@
+"""The lookup itself against moto's Lambda and IAM (mock_aws), with real deadlines."""
+
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+from reasons import RequestRejected
+from resource_properties import function_ref
+from role_lookup import find_role
+
+from .local_endpoints import ACCOUNT, REGION, create_rotation_function
+
+
+@pytest.fixture
+def clients():
+    with mock_aws():
+        yield boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION)
+
+
+def look_up(lambda_client, function_name, seconds=5.0):
+    return find_role(lambda_client, function_ref({"FunctionName": function_name}, REGION),
+                     time.monotonic() + seconds)
+
+
+@pytest.mark.parametrize(
+    "function_name",
+    [
+        "rotation-fn",
+        f"{ACCOUNT}:function:rotation-fn",
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rotation-fn",
+    ],
+    ids=["name", "partial-arn", "arn"],
+)
+def test_finds_the_role_with_its_path(clients, function_name):
+    iam, lambda_client = clients
+    function_arn, role_arn = create_rotation_function(
+        iam, lambda_client, "rotation-fn", role_path="/service-role/secrets/"
+    )
+
+    found = look_up(lambda_client, function_name)
+
+    assert found.function_arn == function_arn
+    assert found.role_arn == role_arn == (
+        f"arn:aws:iam::{ACCOUNT}:role/service-role/secrets/rotation-fn-role"
+    )
+
+
+def test_waits_for_a_function_that_appears_later(clients):
+    iam, lambda_client = clients
+    creator = threading.Timer(1.0, create_rotation_function, args=(iam, lambda_client, "late-fn"))
+    creator.start()
+    try:
+        found = look_up(lambda_client, "late-fn", seconds=10)
+    finally:
+        creator.join()
+
+    assert found.function_arn.endswith(":function:late-fn")
+
+
+def test_gives_up_at_the_deadline_naming_the_function(clients):
+    _, lambda_client = clients
+    started = time.monotonic()
+
+    with pytest.raises(RequestRejected) as rejected:
+        look_up(lambda_client, "never-created", seconds=1.0)
+
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 1.0 + 1.0  # stops at the deadline, not one backoff later
+    reason = str(rejected.value)
+    assert "'never-created' was not found" in reason
+    assert "DependsOn" in reason
