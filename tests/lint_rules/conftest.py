@@ -1,0 +1,24 @@
+"""Fixtures of the lint-rule tests: one cfn-lint runner per session, fresh template data."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from lint_rules_kit import Linter, load
+
+
+@pytest.fixture(scope="session")
+def linter() -> Linter:
+    return Linter()
+
+
+@pytest.fixture(scope="session")
+def _multi_user_data() -> dict:
+    return load("good_multi_user_short.yaml")
+
+
+@pytest.fixture
+def multi_user(_multi_user_data) -> dict:
+    """The good alternating-users template, a fresh copy for each test to change."""
+    return copy.deepcopy(_multi_user_data)

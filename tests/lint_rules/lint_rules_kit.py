@@ -1,0 +1,82 @@
+"""Run the project's lint rules through cfn-lint's own runner, as `cfn-lint --append-rules` does.
+
+Templates are decoded with cfn-lint's decoder (short-form tags included), transformed and run by
+a cfn-lint Runner built from CLI arguments, so the rules load and run as they do for a user. The
+runner then keeps only the project's rules and cfn-lint's E0 rules (parse errors, and E0002 when
+a rule crashes): the built-in schema checks cost ninety percent of the time and say nothing about
+the project's rules. Long-form YAML and JSON variants of a template are rendered from the same
+data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from cfnlint.config import ConfigMixIn
+from cfnlint.decode import decode_str
+from cfnlint.rules import Rules
+from cfnlint.runner import Runner
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+LINT_RULES = REPO / "lint_rules"
+TEMPLATES = HERE / "templates"
+FORMS = ("yaml", "json")
+
+
+def is_reported(rule_id: str) -> bool:
+    """The project's rules (E9xxx, W9xxx) and cfn-lint's own errors (E0xxx)."""
+    return rule_id[1:2] in ("9", "0")
+
+
+class Linter:
+    """cfn-lint with lint_rules/ appended, as the CLI builds it."""
+
+    def __init__(self) -> None:
+        # An explicit, empty config file keeps the repository's .cfnlintrc out of the tests.
+        config = ConfigMixIn(
+            [
+                "--append-rules",
+                str(LINT_RULES),
+                "--config-file",
+                str(HERE / "cfnlintrc"),
+            ]
+        )
+        self.runner = Runner(config)
+        kept = {
+            rule_id: rule for rule_id, rule in self.runner.rules.items() if is_reported(rule_id)
+        }
+        self.runner.rules = Rules(kept)
+
+    def matches(self, source: str) -> list:
+        template, errors = decode_str(source)
+        assert not errors, f"the test template does not parse: {errors}"
+        return [m for m in self.runner.validate_template(template) if is_reported(m.rule.id)]
+
+    def findings(self, source: str) -> set[tuple[str, str]]:
+        """(rule id, path) of every finding."""
+        return {(m.rule.id, m.path_string) for m in self.matches(source)}
+
+
+def load(name: str) -> dict:
+    """A template under tests/lint_rules/templates as plain data (long-form intrinsics)."""
+    template, errors = decode_str((TEMPLATES / name).read_text())
+    assert not errors
+    return json.loads(json.dumps(template))
+
+
+def render(template: dict, form: str) -> str:
+    if form == "json":
+        return json.dumps(template, indent=2)
+    return yaml.safe_dump(template, sort_keys=False, width=1000)
+
+
+def hosted(schedule: str, *keys: str) -> str:
+    """The path of a schedule's HostedRotationLambda (or a key under it) in a finding."""
+    return "/".join(["Resources", schedule, "Properties", "HostedRotationLambda", *keys])
+
+
+def properties(resource: str, *keys: str | int) -> str:
+    return "/".join(["Resources", resource, "Properties", *map(str, keys)])

@@ -1,0 +1,104 @@
+"""E9001-E9004: the transform, exclusive properties and the rotation type."""
+
+from __future__ import annotations
+
+import pytest
+from lint_rules_kit import FORMS, hosted, properties, render
+
+BOTH = ("AdminRotation", "AppRotation")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9001_hosted_rotation_without_any_transform(linter, multi_user, form):
+    del multi_user["Transform"]
+    assert linter.findings(render(multi_user, form)) == {("E9001", hosted(s)) for s in BOTH}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9001_transform_list_without_the_secrets_manager_one(linter, multi_user, form):
+    multi_user["Transform"] = ["AWS::LanguageExtensions"]
+    assert linter.findings(render(multi_user, form)) == {("E9001", hosted(s)) for s in BOTH}
+
+
+@pytest.mark.parametrize(
+    "transform", ["AWS::SecretsManager-2020-07-23", ["AWS::SecretsManager-2024-09-16"]]
+)
+def test_e9001_silent_for_a_string_or_a_list(linter, multi_user, transform):
+    multi_user["Transform"] = transform
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9002_unknown_transform_version_in_a_list(linter, multi_user, form):
+    multi_user["Transform"] = ["AWS::LanguageExtensions", "AWS::SecretsManager-2023-01-01"]
+    assert linter.findings(render(multi_user, form)) == {("E9002", "Transform/1")}
+
+
+def test_e9002_unknown_transform_version_as_a_string(linter, multi_user):
+    multi_user["Transform"] = "AWS::SecretsManager-2020-07-24"
+    assert linter.findings(render(multi_user, "json")) == {("E9002", "Transform")}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9003_hosted_rotation_and_rotation_lambda_arn(linter, multi_user, form):
+    multi_user["Resources"]["AdminRotation"]["Properties"]["RotationLambdaARN"] = {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:rotate"
+    }
+    found = linter.findings(render(multi_user, form))
+    assert found == {("E9003", properties("AdminRotation", "RotationLambdaARN"))}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9003_master_and_superuser_secret_arn(linter, multi_user, form):
+    lambda_ = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["SuperuserSecretArn"] = {"Ref": "AdminSecret"}
+    lambda_["SuperuserSecretKmsKeyArn"] = {"Fn::GetAtt": ["SecretKey", "Arn"]}
+    assert linter.findings(render(multi_user, form)) == {
+        ("E9003", hosted("AppRotation", "SuperuserSecretArn")),
+        ("E9003", hosted("AppRotation", "SuperuserSecretKmsKeyArn")),
+    }
+
+
+def test_e9003_superuser_alias_alone_is_fine(linter, multi_user):
+    lambda_ = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["SuperuserSecretArn"] = lambda_.pop("MasterSecretArn")
+    lambda_["SuperuserSecretKmsKeyArn"] = lambda_.pop("MasterSecretKmsKeyArn")
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9004_misspelt_rotation_type(linter, multi_user, form):
+    lambda_ = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["RotationType"] = "MySqlSingleUser"
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9004", hosted("AdminRotation", "RotationType"))
+    }
+    assert "use 'MySQLSingleUser'" in matches[0].message
+
+
+def test_e9004_rotation_type_parameter_allowing_an_unknown_type(linter):
+    source = """
+Transform: AWS::SecretsManager-2024-09-16
+Parameters:
+  Kind:
+    Type: String
+    AllowedValues: [MySQLSingleUser, AuroraSingleUser]
+    Default: MySQLSingleUser
+Resources:
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: '{"engine": "mysql", "username": "u", "password": "p", "host": "h"}'
+  Rotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref Secret
+      HostedRotationLambda:
+        RotationType: !Ref Kind
+"""
+    matches = linter.matches(source)
+    assert [(m.rule.id, m.path_string) for m in matches] == [
+        ("E9004", hosted("Rotation", "RotationType"))
+    ]
+    assert "'AuroraSingleUser' (from parameter Kind)" in matches[0].message
