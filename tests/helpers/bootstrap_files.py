@@ -1,0 +1,64 @@
+"""Install the templates' instance bootstrap (cfn-init files, UserData) under a temporary root so
+tests can run the very scripts the instance runs.
+
+The only change made to them is `relocate`: the absolute directories the scripts use on the
+instance move under the test's root directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .cfn_templates import Context, cfn_init_files, evaluate, properties
+
+# Directories the instance scripts name; each moves under the test root, nothing else changes.
+INSTANCE_DIRECTORIES = (
+    "/opt/rotation-demo",
+    "/root/rotation-demo",
+    "/opt/aws/bin",
+    "/etc/dnf/vars",
+)
+BOOTSTRAP_INSTANCE = "TestInstance"
+
+
+def relocate(text: str, root: Path) -> str:
+    for directory in INSTANCE_DIRECTORIES:
+        text = text.replace(directory, f"{root}{directory}")
+    return text
+
+
+def install_cfn_init_files(template: dict, context: Context, root: Path) -> dict[str, Path]:
+    """Write the bootstrap instance's cfn-init files under `root` with their modes, as cfn-init
+    would; returns the installed path of each instance path."""
+    installed = {}
+    for instance_path, spec in cfn_init_files(template, BOOTSTRAP_INSTANCE).items():
+        target = Path(relocate(instance_path, root))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(relocate(evaluate(spec["content"], context), root))
+        target.chmod(int(spec["mode"], 8))
+        installed[instance_path] = target
+    return installed
+
+
+def generated_secret(
+    template: dict, logical_id: str, context: Context, password: str, attachment: dict[str, Any]
+) -> dict[str, Any]:
+    """The secret JSON after deployment: the template's SecretStringTemplate, the generated
+    password under GenerateStringKey, then the keys SecretTargetAttachment adds."""
+    generate = properties(template, logical_id)["GenerateSecretString"]
+    secret = json.loads(evaluate(generate["SecretStringTemplate"], context))
+    secret[generate["GenerateStringKey"]] = password
+    secret.update(attachment)
+    return secret
+
+
+def aurora_attachment(host: str, port: int) -> dict[str, Any]:
+    """What SecretTargetAttachment adds to a secret attached to an Aurora MySQL cluster."""
+    return {
+        "engine": "mysql",
+        "host": host,
+        "port": port,
+        "dbClusterIdentifier": "rotation-demo-databasecluster-abc123",
+    }

@@ -1,0 +1,30 @@
+"""Both templates lint clean the way users and pre-commit lint them: cfn-lint with this repository's
+.cfnlintrc (informational checks included, the project's rules from lint_rules/ appended)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers.cfn_templates import REPO, TEMPLATES
+
+
+def test_templates_have_no_cfn_lint_findings():
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--",
+            *(str(path.relative_to(REPO)) for path in TEMPLATES.values()),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_repository_config_adds_informational_checks_and_project_rules():
+    # The test above means something only while the configuration it relies on is in place.
+    config = (REPO / ".cfnlintrc").read_text()
+    assert "include_checks:\n  - I" in config
+    assert "append_rules:\n  - lint_rules" in config

@@ -1,0 +1,112 @@
+"""Parameters: each described, constrained, grouped and labelled in the console, with defaults
+that pass their own constraints; outputs users need; names that never collide."""
+
+import re
+
+from tests.helpers.cfn_templates import LAMBDA_NAME_MAX, resources, rotation_name_suffix
+
+CONSTRAINTS = ("AllowedValues", "AllowedPattern", "MinValue", "MaxValue", "MinLength", "MaxLength")
+# Top-level properties that would give a resource a fixed physical name.
+PHYSICAL_NAME_PROPERTIES = {
+    "AWS::EC2::SecurityGroup": "GroupName",
+    "AWS::EC2::LaunchTemplate": "LaunchTemplateName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::RDS::DBSubnetGroup": "DBSubnetGroupName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::S3::Bucket": "BucketName",
+}
+
+
+def test_every_parameter_is_described_and_constrained(template):
+    for name, spec in template["Parameters"].items():
+        assert spec.get("Description", "").strip(), f"{name} has no Description"
+        assert any(key in spec for key in CONSTRAINTS), f"{name} has no constraint"
+        if "AllowedPattern" in spec:
+            assert spec.get("ConstraintDescription", "").strip(), (
+                f"{name} has no ConstraintDescription"
+            )
+
+
+def test_defaults_pass_their_own_constraints(template):
+    for name, spec in template["Parameters"].items():
+        if "Default" not in spec:
+            continue
+        default = spec["Default"]
+        text = str(default).lower() if isinstance(default, bool) else str(default)
+        if "AllowedValues" in spec:
+            assert default in spec["AllowedValues"], name
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], text), name
+        if "MinLength" in spec:
+            assert spec["MinLength"] <= len(text) <= spec["MaxLength"], name
+        if "MinValue" in spec:
+            assert spec["MinValue"] <= float(default) <= spec["MaxValue"], name
+
+
+def test_console_groups_and_labels_every_parameter_once(template):
+    interface = template["Metadata"]["AWS::CloudFormation::Interface"]
+    grouped = [name for group in interface["ParameterGroups"] for name in group["Parameters"]]
+    assert sorted(grouped) == sorted(template["Parameters"])
+    assert len(grouped) == len(set(grouped))
+    assert set(interface["ParameterLabels"]) == set(template["Parameters"])
+    for group in interface["ParameterGroups"]:
+        assert group["Label"]["default"].strip()
+    for label in interface["ParameterLabels"].values():
+        assert label["default"].strip()
+
+
+def test_only_the_code_location_must_be_given(template):
+    required = {name for name, spec in template["Parameters"].items() if "Default" not in spec}
+    assert required <= {"RoleLookupCodeS3Bucket", "RoleLookupCodeS3Key"}
+
+
+def test_no_fixed_physical_names(template):
+    for name, body in template["Resources"].items():
+        key = PHYSICAL_NAME_PROPERTIES.get(body["Type"])
+        assert key is None or key not in body.get("Properties", {}), f"{name} sets {key}"
+
+
+def test_names_that_must_exist_derive_from_the_stack_name(template):
+    derived = []
+    for body in resources(template, "AWS::SecretsManager::RotationSchedule").values():
+        derived.append(body["Properties"]["HostedRotationLambda"]["RotationLambdaName"])
+    for body in template["Resources"].values():
+        for tag in body.get("Properties", {}).get("Tags", []):
+            if tag["Key"] == "Name":
+                derived.append(tag["Value"])
+    assert derived
+    for value in derived:
+        text = value["Fn::Sub"] if isinstance(value, dict) and "Fn::Sub" in value else None
+        assert value == {"Ref": "AWS::StackName"} or (
+            text and text.startswith("${AWS::StackName}")
+        ), value
+
+
+def test_description_states_the_longest_stack_name_the_function_names_allow(template):
+    longest_suffix = max(
+        len(rotation_name_suffix(body))
+        for body in resources(template, "AWS::SecretsManager::RotationSchedule").values()
+    )
+    stated = re.search(r"keep the stack\s+name at most (\d+) characters", template["Description"])
+    assert stated, "the Description must state the stack-name limit"
+    assert int(stated.group(1)) == LAMBDA_NAME_MAX - longest_suffix
+
+
+def test_outputs_give_what_users_look_up(template):
+    expected = {"ClusterEndpoint", "AdminSecretArn", "AdminRotationFunctionName", "TestInstanceId"}
+    if "AppSecret" in template["Resources"]:
+        expected |= {
+            "AppSecretArn",
+            "AppRotationFunctionName",
+            "AdminRotationRoleArn",
+            "AppRotationRoleArn",
+        }
+    assert expected <= set(template["Outputs"])
+    for output in template["Outputs"].values():
+        assert output["Description"].strip()

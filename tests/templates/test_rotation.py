@@ -1,0 +1,225 @@
+"""Secrets and rotation schedules: what a first rotation and every later one rely on."""
+
+import re
+import string
+
+import pytest
+
+from tests.helpers.cfn_templates import (
+    Context,
+    all_dependencies,
+    evaluate,
+    properties,
+    resources,
+    rotation_name_suffix,
+)
+
+TRANSFORM = "AWS::SecretsManager-2024-09-16"
+RDS_FORBIDDEN = '/"@ '  # RDS refuses these in a master password
+BREAK_QUOTING = "'\"\\`$"  # option-file, SQL-literal and shell quoting
+CLASSES = {
+    "lowercase": string.ascii_lowercase,
+    "uppercase": string.ascii_uppercase,
+    "digits": string.digits,
+    "punctuation": string.punctuation,
+}
+# Everything a first rotation touches must exist before its schedule does.
+ROTATION_PREREQUISITES = {
+    "DatabaseInstance",
+    "SecretsManagerEndpoint",
+    "RotationToDatabaseEgress",
+    "RotationToEndpointsEgress",
+    "DatabaseFromRotationIngress",
+    "EndpointsFromRotationIngress",
+    "TestInstance",
+}
+EXPECTED_SCHEDULES = {
+    "single-user": {"AdminSecretRotation": ("AdminSecret", "MySQLSingleUser")},
+    "multi-user": {
+        "AdminSecretRotation": ("AdminSecret", "MySQLSingleUser"),
+        "AppSecretRotation": ("AppSecret", "MySQLMultiUser"),
+    },
+}
+
+
+def schedules(template: dict) -> dict[str, dict]:
+    return resources(template, "AWS::SecretsManager::RotationSchedule")
+
+
+def exclude_characters(template: dict) -> str:
+    return template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"]
+
+
+def test_transform_keeps_hosted_functions_upgraded(template):
+    # 2024-09-16 upgrades the hosted functions on stack updates; with it, the CloudFormation
+    # reference says not to set Runtime.
+    assert template["Transform"] == TRANSFORM
+    for schedule in schedules(template).values():
+        assert "Runtime" not in schedule["Properties"]["HostedRotationLambda"]
+
+
+@pytest.mark.parametrize("variant", sorted(EXPECTED_SCHEDULES))
+def test_each_secret_has_its_rotation_type(variant):
+    from tests.helpers.cfn_templates import TEMPLATES, load
+
+    template = load(TEMPLATES[variant])
+    found = {
+        name: (
+            body["Properties"]["SecretId"]["Ref"],
+            body["Properties"]["HostedRotationLambda"]["RotationType"],
+        )
+        for name, body in schedules(template).items()
+    }
+    assert found == EXPECTED_SCHEDULES[variant]
+
+
+def test_generated_and_rotated_passwords_share_one_exclude_list(template):
+    expected = {"Fn::FindInMap": ["PasswordPolicy", "Characters", "Exclude"]}
+    secrets = resources(template, "AWS::SecretsManager::Secret")
+    for body in secrets.values():
+        generate = body["Properties"]["GenerateSecretString"]
+        assert generate["ExcludeCharacters"] == expected
+        assert generate["PasswordLength"] == 32
+        assert generate["RequireEachIncludedType"] is True
+        assert generate["GenerateStringKey"] == "password"
+    for body in schedules(template).values():
+        assert body["Properties"]["HostedRotationLambda"]["ExcludeCharacters"] == expected
+
+
+def test_exclude_list_suits_rds_and_quoting_but_leaves_every_class(template):
+    excluded = set(exclude_characters(template))
+    assert set(RDS_FORBIDDEN) <= excluded
+    assert set(BREAK_QUOTING) <= excluded
+    for name, characters in CLASSES.items():
+        assert set(characters) - excluded, f"ExcludeCharacters removes every {name} character"
+
+
+def test_admin_secret_template_has_engine_and_username(template):
+    generate = properties(template, "AdminSecret")["GenerateSecretString"]
+    assert generate["SecretStringTemplate"] == {
+        "Fn::Sub": '{"engine":"mysql","username":"${AdminUsername}"}'
+    }
+
+
+def test_app_secret_names_its_admin_secret_and_database(multi):
+    generate = properties(multi, "AppSecret")["GenerateSecretString"]
+    text = generate["SecretStringTemplate"]["Fn::Sub"]
+    assert '"masterarn":"${AdminSecret}"' in text
+    assert '"dbname":"${DatabaseName}"' in text
+    assert '"username":"${AppUsername}"' in text
+    hosted = properties(multi, "AppSecretRotation")["HostedRotationLambda"]
+    assert hosted["MasterSecretArn"] == {"Ref": "AdminSecret"}
+
+
+def test_every_secret_is_attached_to_the_cluster(template):
+    attached = {
+        body["Properties"]["SecretId"]["Ref"]
+        for body in resources(template, "AWS::SecretsManager::SecretTargetAttachment").values()
+        if body["Properties"]["TargetId"] == {"Ref": "DatabaseCluster"}
+        and body["Properties"]["TargetType"] == "AWS::RDS::DBCluster"
+    }
+    assert attached == set(resources(template, "AWS::SecretsManager::Secret"))
+
+
+def test_first_rotation_waits_for_everything_it_touches(template):
+    attachment_of = {
+        body["Properties"]["SecretId"]["Ref"]: name
+        for name, body in resources(template, "AWS::SecretsManager::SecretTargetAttachment").items()
+    }
+    for name, schedule in schedules(template).items():
+        secret = schedule["Properties"]["SecretId"]["Ref"]
+        needed = ROTATION_PREREQUISITES | {attachment_of[secret]}
+        assert needed <= all_dependencies(template, name), needed - all_dependencies(template, name)
+
+
+def test_test_instance_bootstrap_waits_for_database_and_every_attachment(template):
+    before_instance = all_dependencies(template, "TestInstance")
+    assert "DatabaseInstance" in before_instance
+    assert (
+        set(resources(template, "AWS::SecretsManager::SecretTargetAttachment")) <= before_instance
+    )
+    assert {
+        "CloudFormationEndpoint",
+        "S3GatewayEndpoint",
+        "SecretsManagerEndpoint",
+    } <= before_instance
+
+
+def test_single_user_rotation_waits_for_the_optional_instance_without_naming_it(single):
+    # DependsOn may not name a resource whose condition is false; the gate's Fn::If does the job.
+    schedule = single["Resources"]["AdminSecretRotation"]
+    assert "TestInstance" not in schedule["DependsOn"]
+    gate = single["Resources"]["TestInstanceBootstrapGate"]
+    assert "Condition" not in gate
+    assert gate["Metadata"]["BootstrappedInstance"] == {
+        "Fn::If": ["CreateTestInstance", {"Ref": "TestInstance"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_unconditional_resources_depend_on_no_conditional_resource(template):
+    conditional = {name for name, body in template["Resources"].items() if "Condition" in body}
+    for name, body in template["Resources"].items():
+        if "Condition" in body:
+            continue
+        depends_on = body.get("DependsOn", [])
+        depends_on = [depends_on] if isinstance(depends_on, str) else depends_on
+        assert not set(depends_on) & conditional, name
+
+
+def test_rotation_functions_run_in_the_private_subnets_with_their_own_group(template):
+    context = Context(template, PrivateSubnetA="subnet-a", PrivateSubnetB="subnet-b")
+    for schedule in schedules(template).values():
+        hosted = schedule["Properties"]["HostedRotationLambda"]
+        assert evaluate(hosted["VpcSubnetIds"], context) == "subnet-a,subnet-b"
+        assert hosted["VpcSecurityGroupIds"] == {"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}
+
+
+def test_rotation_function_names_derive_from_the_stack_name(template):
+    suffixes = sorted(rotation_name_suffix(body) for body in schedules(template).values())
+    expected = ["-admin-rotation"] if len(suffixes) == 1 else ["-admin-rotation", "-app-rotation"]
+    assert suffixes == expected
+
+
+def hours_of_window(schedule_expression: str, window: str) -> set[int]:
+    minute, hour = re.fullmatch(r"cron\((\d+) (\d+) .*\)", schedule_expression).groups()
+    assert minute == "0"
+    length = int(window.removesuffix("h"))
+    return set(range(int(hour), int(hour) + length))
+
+
+def test_default_rotation_windows_never_overlap(multi):
+    # The app rotation logs in with the admin password; it must not run while that changes.
+    parameters = multi["Parameters"]
+    admin = hours_of_window(
+        parameters["AdminRotationSchedule"]["Default"], parameters["AdminRotationWindow"]["Default"]
+    )
+    app = hours_of_window(
+        parameters["AppRotationSchedule"]["Default"], parameters["AppRotationWindow"]["Default"]
+    )
+    assert not admin & app
+    assert max(admin | app) < 24
+
+
+def test_admin_never_rotates_at_deploy_time_in_multi_user(multi):
+    assert properties(multi, "AdminSecretRotation")["RotateImmediatelyOnUpdate"] is False
+    assert properties(multi, "AppSecretRotation")["RotateImmediatelyOnUpdate"] is True
+
+
+def test_same_schedule_for_both_secrets_is_refused(multi):
+    from tests.helpers.cfn_templates import rule_violations
+
+    same = multi["Parameters"]["AdminRotationSchedule"]["Default"]
+    assert rule_violations(multi, AppRotationSchedule=same)
+    assert not rule_violations(multi)
+
+
+def test_app_username_leaves_room_for_the_clone_suffix(multi):
+    username = multi["Parameters"]["AppUsername"]
+    assert username["MaxLength"] == 10
+    assert len("u" * username["MaxLength"] + "_clone") <= 16
+    assert "_clone" in username["ConstraintDescription"]
+    assert "16" in username["ConstraintDescription"]
+    pattern = username["AllowedPattern"]
+    assert re.fullmatch(pattern, "appuser")
+    for refused in ("1user", "app-user", "app user", "app'user", ""):
+        assert not re.fullmatch(pattern, refused), refused
