@@ -1,0 +1,149 @@
+"""E9101-E9103 and W9101: the alternating users strategy."""
+
+from __future__ import annotations
+
+import pytest
+from lint_rules_kit import FORMS, hosted, properties, render
+
+APP_JSON = properties("AppSecret", "GenerateSecretString", "SecretStringTemplate")
+
+
+def app_template(template: dict) -> dict:
+    return template["Resources"]["AppSecret"]["Properties"]["GenerateSecretString"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9101_secret_json_without_masterarn(linter, multi_user, form):
+    sub = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"]
+    sub[0] = '{"engine": "${Engine}", "username": "${User}"}'
+    assert linter.findings(render(multi_user, form)) == {("E9101", APP_JSON)}
+
+
+def test_e9101_names_the_fix_with_the_admin_secret(linter, multi_user):
+    app_template(multi_user)["SecretStringTemplate"] = '{"engine": "mysql", "username": "app"}'
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert match.rule.id == "E9101"
+    assert 'add "masterarn": "${AdminSecret}"' in match.message
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9101_masterarn_naming_another_secret_than_master_secret_arn(linter, multi_user, form):
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["Admin"] = {"Ref": "AppSecret"}
+    assert linter.findings(render(multi_user, form)) == {("E9101", APP_JSON)}
+
+
+def test_e9101_silent_when_a_key_is_only_known_at_deploy_time(linter, multi_user):
+    multi_user["Parameters"]["ExtraKey"] = {"Type": "String", "Description": "a key"}
+    app_template(multi_user)["SecretStringTemplate"] = {
+        "Fn::Sub": '{"engine": "mysql", "username": "app", "${ExtraKey}": "${AdminSecret}"}'
+    }
+    assert linter.findings(render(multi_user, "json")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9102_multi_user_without_master_secret_arn(linter, multi_user, form):
+    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
+        "MasterSecretArn"
+    ]
+    assert linter.findings(render(multi_user, form)) == {("E9102", hosted("AppRotation"))}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9103_parameter_default_too_long(linter, multi_user, form):
+    multi_user["Parameters"]["AppUsername"].update(Default="websiteuser", MaxLength=16)
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9103", "Parameters/AppUsername/Default")
+    }
+    assert "'websiteuser_clone' (17 characters)" in matches[0].message
+
+
+def test_e9103_literal_username_too_long_short_form(linter):
+    source = """
+Transform: AWS::SecretsManager-2020-07-23
+Resources:
+  Admin:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: '{"engine": "mysql", "username": "admin", "password": "p", "host": "h"}'
+  Website:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString:
+        SecretStringTemplate: !Join
+          - ""
+          - - '{"engine": "mysql", "username": "websiteuser", "host": "h", "masterarn": "'
+            - !Ref Admin
+            - '"}'
+        GenerateStringKey: password
+  Rotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref Website
+      HostedRotationLambda:
+        RotationType: MySQLMultiUser
+        MasterSecretArn: !Ref Admin
+"""
+    assert linter.findings(source) == {
+        ("E9103", properties("Website", "GenerateSecretString", "SecretStringTemplate"))
+    }
+
+
+def test_e9103_allowed_value_too_long(linter, multi_user):
+    multi_user["Parameters"]["AppUsername"] = {
+        "Type": "String",
+        "AllowedValues": ["app", "application"],
+        "Default": "app",
+        "Description": "Application user",
+    }
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9103", "Parameters/AppUsername/AllowedValues")
+    }
+
+
+def test_e9103_limit_follows_the_engine(linter, multi_user):
+    """MariaDB's alternating-users function allows 80 characters with _clone."""
+    multi_user["Parameters"]["AppUsername"].update(Default="website_user_42", MaxLength=74)
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["Engine"] = "mariadb"
+    multi_user["Resources"]["Cluster"]["Properties"]["Engine"] = "mariadb"
+    for rotation in ("AdminRotation", "AppRotation"):
+        lambda_ = multi_user["Resources"][rotation]["Properties"]["HostedRotationLambda"]
+        lambda_["RotationType"] = lambda_["RotationType"].replace("MySQL", "MariaDB")
+    multi_user["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"][
+        "SecretStringTemplate"
+    ]["Fn::Sub"] = '{"engine": "mariadb", "username": "${AdminUsername}"}'
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_w9101_parameter_without_max_length(linter, multi_user, form):
+    del multi_user["Parameters"]["AppUsername"]["MaxLength"]
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("W9101", "Parameters/AppUsername")}
+    assert "set MaxLength: 10" in matches[0].message
+
+
+def test_w9101_max_length_budget_shared_with_a_literal_prefix(linter, multi_user):
+    """'svc_' + a 10-character parameter can reach 14 characters: 20 with _clone."""
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::Sub": "svc_${AppUsername}"}
+    multi_user["Parameters"]["AppUsername"]["Default"] = "app"
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/AppUsername")}
+
+
+def test_e9103_default_with_a_literal_prefix(linter, multi_user):
+    """'svc_' + the default 'appuser' is 11 characters: 17 with _clone."""
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::Sub": "svc_${AppUsername}"}
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9103", "Parameters/AppUsername/Default")
+    }
+
+
+def test_w9101_silent_with_a_short_enough_max_length(linter, multi_user):
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::Join": ["_", ["svc", {"Ref": "AppUsername"}]]}
+    multi_user["Parameters"]["AppUsername"].update(Default="app", MaxLength=6)
+    assert linter.findings(render(multi_user, "json")) == set()

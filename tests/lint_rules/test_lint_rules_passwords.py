@@ -1,0 +1,91 @@
+"""E9201-E9202: the characters generated passwords may hold."""
+
+from __future__ import annotations
+
+import pytest
+from lint_rules_kit import FORMS, hosted, properties, render
+
+PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def generate(template: dict, secret: str) -> dict:
+    return template["Resources"][secret]["Properties"]["GenerateSecretString"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9201_rotation_excludes_every_punctuation_character(linter, multi_user, form):
+    lambda_ = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["ExcludeCharacters"] = PUNCTUATION
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9201", hosted("AdminRotation", "ExcludeCharacters"))
+    }
+    assert "All characters of the desired type have been excluded" in matches[0].message
+
+
+def test_e9201_rotation_exclusions_from_a_parameter_default(linter, multi_user):
+    multi_user["Parameters"]["PasswordExclusions"]["Default"] = '0123456789/@"'
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9201", hosted("AdminRotation", "ExcludeCharacters")),
+        ("E9201", properties("AdminSecret", "GenerateSecretString", "ExcludeCharacters")),
+    }
+
+
+def test_e9201_blog_exclusions_keep_dash_and_underscore(linter, multi_user):
+    """The seed blog post's list: every punctuation character but - and _ is fine."""
+    lambda_ = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["ExcludeCharacters"] = PUNCTUATION.replace("-", "").replace("_", "")
+    assert linter.findings(render(multi_user, "json")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9201_secret_excludes_all_digits(linter, multi_user, form):
+    generate(multi_user, "AppSecret")["ExcludeCharacters"] = "0123456789"
+    assert linter.findings(render(multi_user, form)) == {
+        ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters"))
+    }
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [{"ExcludeNumbers": True}, {"RequireEachIncludedType": False}, {"ExcludeNumbers": "true"}],
+)
+def test_e9201_secret_switches_that_make_the_exclusion_fine(linter, multi_user, switches):
+    generate(multi_user, "AppSecret").update(ExcludeCharacters="0123456789", **switches)
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9201_secret_without_any_character_left(linter, multi_user):
+    generate(multi_user, "AppSecret").update(
+        ExcludeCharacters="0123456789",
+        RequireEachIncludedType=False,
+        ExcludeLowercase=True,
+        ExcludeUppercase=True,
+        ExcludePunctuation=True,
+    )
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters"))
+    }
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9202_master_password_may_hold_an_at_sign(linter, multi_user, form):
+    generate(multi_user, "AdminSecret")["ExcludeCharacters"] = '"/\\'
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9202", properties("Cluster", "MasterUserPassword"))
+    }
+    assert "'@'" in matches[0].message
+
+
+def test_e9202_silent_without_punctuation(linter, multi_user):
+    generate(multi_user, "AdminSecret").update(ExcludeCharacters="", ExcludePunctuation=True)
+    lambda_ = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["ExcludeCharacters"] = ""
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9202_space_counts_when_include_space_is_set(linter, multi_user):
+    generate(multi_user, "AdminSecret")["IncludeSpace"] = True
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert (match.rule.id, match.message.count("' '")) == ("E9202", 2)

@@ -1,0 +1,109 @@
+"""E9301-E9302: the secret JSON the hosted rotation functions read."""
+
+from __future__ import annotations
+
+import pytest
+from lint_rules_kit import FORMS, hosted, properties, render
+
+ADMIN_JSON = properties("AdminSecret", "GenerateSecretString", "SecretStringTemplate")
+
+
+def detach_admin(template: dict, secret_json: str) -> None:
+    """Remove the admin secret's attachment and write its JSON as given."""
+    resources = template["Resources"]
+    del resources["AdminAttachment"]
+    resources["AdminRotation"]["DependsOn"] = "Cluster"
+    generate = resources["AdminSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = {"Fn::Sub": secret_json}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9301_postgres_engine_under_mysql_single_user(linter, multi_user, form):
+    detach_admin(multi_user, '{"engine": "postgres", "username": "${AdminUsername}", "host": "h"}')
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("E9301", ADMIN_JSON)}
+    assert "use RotationType PostgreSQLSingleUser" in matches[0].message
+
+
+@pytest.mark.parametrize(("engine", "found"), [("mariadb", True), ("aurora-mysql", False)])
+def test_e9301_mysql_function_engine_names(linter, multi_user, engine, found):
+    detach_admin(multi_user, f'{{"engine": "{engine}", "username": "u", "host": "h"}}')
+    expected = {("E9301", ADMIN_JSON)} if found else set()
+    assert linter.findings(render(multi_user, "yaml")) == expected
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9301_attached_database_of_another_engine(linter, multi_user, form):
+    multi_user["Resources"]["Cluster"]["Properties"]["Engine"] = "aurora-postgresql"
+    assert linter.findings(render(multi_user, form)) == {
+        ("E9301", hosted("AdminRotation", "RotationType")),
+        ("E9301", hosted("AppRotation", "RotationType")),
+    }
+
+
+def test_e9301_engine_from_a_parameter_default(linter, multi_user):
+    multi_user["Parameters"]["Engine"] = {"Type": "String", "Default": "mariadb"}
+    detach_admin(multi_user, '{"engine": "${Engine}", "username": "u", "host": "h"}')
+    assert linter.findings(render(multi_user, "json")) == {("E9301", ADMIN_JSON)}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9302_no_engine_and_no_host_without_attachment(linter, multi_user, form):
+    detach_admin(multi_user, '{"username": "${AdminUsername}"}')
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("E9302", ADMIN_JSON)}
+    assert "`engine`, `host`" in matches[0].message
+
+
+def test_e9302_no_username_even_with_attachment(linter, multi_user):
+    generate = multi_user["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = '{"engine": "mysql"}'
+    assert linter.findings(render(multi_user, "yaml")) == {("E9302", ADMIN_JSON)}
+
+
+def test_e9302_bare_generated_password(linter, multi_user):
+    generate = multi_user["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"]
+    del generate["SecretStringTemplate"], generate["GenerateStringKey"]
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9302", properties("AdminSecret", "GenerateSecretString"))
+    }
+
+
+def test_e9302_secret_string_that_is_no_json(linter):
+    source = """
+Transform: AWS::SecretsManager-2024-09-16
+Resources:
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: just-a-password
+  Rotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref Secret
+      HostedRotationLambda:
+        RotationType: PostgreSQLSingleUser
+"""
+    assert linter.findings(source) == {("E9302", properties("Secret", "SecretString"))}
+
+
+def test_e9302_silent_when_the_value_comes_from_a_parameter(linter):
+    source = """
+Transform: AWS::SecretsManager-2024-09-16
+Parameters:
+  Value:
+    Type: String
+    NoEcho: true
+Resources:
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: !Ref Value
+  Rotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref Secret
+      HostedRotationLambda:
+        RotationType: PostgreSQLSingleUser
+"""
+    assert linter.findings(source) == set()
