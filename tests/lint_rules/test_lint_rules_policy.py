@@ -1,0 +1,129 @@
+"""W9601-W9603: resource policies on secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lint_rules_kit import FORMS, properties, render
+
+STATEMENT = properties("AdminPolicy", "ResourcePolicy", "Statement", 0)
+
+
+def policy(template: dict) -> dict:
+    return template["Resources"]["AdminPolicy"]["Properties"]
+
+
+def statement(template: dict) -> dict:
+    return policy(template)["ResourcePolicy"]["Statement"][0]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_w9601_wildcard_principal_without_principal_arn(linter, multi_user, form):
+    statement(multi_user)["Condition"] = {
+        "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+    }
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("W9601", STATEMENT)}
+    assert "Custom::LambdaRoleLookup" in matches[0].message
+
+
+def test_w9601_policy_written_as_a_json_string(linter, multi_user):
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "*", "Resource": "*"}
+        ],
+    }
+    policy(multi_user)["ResourcePolicy"] = json.dumps(document)
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("W9601", properties("AdminPolicy", "ResourcePolicy"))
+    }
+
+
+def test_w9601_silent_for_deny_statements_and_named_principals(linter, multi_user):
+    document = policy(multi_user)["ResourcePolicy"]
+    document["Statement"] = [
+        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": {"Fn::GetAtt": ["SecretKey", "Arn"]}},
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*",
+        },
+    ]
+    assert linter.findings(render(multi_user, "json")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("operator", ["ArnLike", "StringLike", "ForAnyValue:ArnLikeIfExists"])
+def test_w9602_role_name_pattern(linter, multi_user, form, operator):
+    """The seed blog post's pattern: every role of the stack with SecretsManager in its name."""
+    statement(multi_user)["Condition"] = {
+        operator: {
+            "aws:PrincipalArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
+                "${AWS::StackName}*SecretsManager*"
+            }
+        }
+    }
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("W9602", STATEMENT)}
+    assert "role/${AWS::StackName}*SecretsManager*" in matches[0].message
+
+
+def test_w9602_silent_for_exact_arns_under_string_like(linter, multi_user):
+    statement(multi_user)["Condition"] = {
+        "StringLike": {"aws:PrincipalArn": [{"Fn::GetAtt": ["SecretKey", "Arn"]}]}
+    }
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_w9603_block_public_policy_false(linter, multi_user, form):
+    policy(multi_user)["BlockPublicPolicy"] = False
+    assert linter.findings(render(multi_user, form)) == {
+        ("W9603", properties("AdminPolicy", "BlockPublicPolicy"))
+    }
+
+
+def test_w9603_block_public_policy_missing(linter, multi_user):
+    del policy(multi_user)["BlockPublicPolicy"]
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("W9603", "Resources/AdminPolicy/Properties")
+    }
+
+
+def test_w9603_blog_policy_in_short_form_fires_all_three(linter):
+    source = """
+Resources:
+  Admin:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString: {}
+  Policy:
+    Type: AWS::SecretsManager::ResourcePolicy
+    Properties:
+      BlockPublicPolicy: False
+      SecretId: !Ref Admin
+      ResourcePolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: "Allow"
+            Action: "secretsmanager:GetSecretValue"
+            Resource: "*"
+            Principal: "*"
+            Condition:
+              ArnLike:
+                "aws:PrincipalArn": !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/\
+${AWS::StackName}*SecretsManager*"
+          - Effect: Allow
+            Action: secretsmanager:DescribeSecret
+            Resource: "*"
+            Principal: {AWS: "*"}
+"""
+    assert linter.findings(source) == {
+        ("W9602", properties("Policy", "ResourcePolicy", "Statement", 0)),
+        ("W9601", properties("Policy", "ResourcePolicy", "Statement", 1)),
+        ("W9603", properties("Policy", "BlockPublicPolicy")),
+    }

@@ -1,0 +1,119 @@
+"""E9801-E9803: RotationRules schedules and windows."""
+
+from __future__ import annotations
+
+import pytest
+from lint_rules_kit import FORMS, properties, render
+
+RULES = properties("AppRotation", "RotationRules")
+
+
+def rules(template: dict) -> dict:
+    return template["Resources"]["AppRotation"]["Properties"]["RotationRules"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9801_days_and_schedule_expression(linter, multi_user, form):
+    rules(multi_user)["AutomaticallyAfterDays"] = 30
+    assert linter.findings(render(multi_user, form)) == {("E9801", RULES)}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(2 hours)",
+        "rate(0 days)",
+        "rate(1000 days)",
+        "rate(7 weeks)",
+        "cron(0 4 * * ?)",
+        "cron(30 4 * * ? *)",
+        "cron(0 4 * * ? 2030)",
+        "cron(0 25 * * ? *)",
+        "cron(0 */2 * * ? *)",
+        "cron(0 4 1 * MON *)",
+        "every sunday",
+    ],
+)
+@pytest.mark.parametrize("form", FORMS)
+def test_e9802_refused_schedule_expressions(linter, multi_user, expression, form):
+    rules(multi_user)["ScheduleExpression"] = expression
+    del rules(multi_user)["Duration"]
+    assert linter.findings(render(multi_user, form)) == {("E9802", f"{RULES}/ScheduleExpression")}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(4 hours)",
+        "rate(1 day)",
+        "rate(999 days)",
+        "cron(0 16 L * ? *)",
+        "cron(0 0 ? * SUN#1 *)",
+        "cron(0 8 ? * MON-FRI *)",
+        "cron(0 1 * 1/3 SUN *)",
+        "cron(0 4/12 * * ? *)",
+        "cron(0 16 1,15 * ? *)",
+    ],
+)
+def test_e9802_accepted_schedule_expressions(linter, multi_user, expression):
+    rules(multi_user)["ScheduleExpression"] = expression
+    rules(multi_user)["Duration"] = "1h"
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9802_schedule_from_a_parameter_default(linter, multi_user):
+    multi_user["Parameters"]["AppSchedule"]["Default"] = "rate(1 hour)"
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert (match.rule.id, match.path_string) == ("E9802", f"{RULES}/ScheduleExpression")
+    assert "(from parameter AppSchedule)" in match.message
+
+
+def test_e9802_automatically_after_days_out_of_range(linter, multi_user):
+    rules(multi_user).clear()
+    rules(multi_user)["AutomaticallyAfterDays"] = 1001
+    assert linter.findings(render(multi_user, "json")) == {
+        ("E9802", f"{RULES}/AutomaticallyAfterDays")
+    }
+
+
+@pytest.mark.parametrize(
+    ("expression", "duration"),
+    [
+        ("rate(7 days)", "3 hours"),
+        ("rate(7 days)", "25h"),
+        ("rate(6 hours)", "8h"),
+        ("cron(0 22 * * ? *)", "3h"),
+        ("cron(0 4/6 * * ? *)", "7h"),
+    ],
+)
+@pytest.mark.parametrize("form", FORMS)
+def test_e9803_refused_windows(linter, multi_user, expression, duration, form):
+    rules(multi_user).update(ScheduleExpression=expression, Duration=duration)
+    assert linter.findings(render(multi_user, form)) == {("E9803", f"{RULES}/Duration")}
+
+
+def test_e9803_each_condition_branch(linter, multi_user):
+    rules(multi_user)["Duration"] = {"Fn::If": ["UseShortWindow", "2h", "30h"]}
+    assert linter.findings(render(multi_user, "yaml")) == {("E9803", f"{RULES}/Duration")}
+
+
+def test_e9803_branches_checked_together(linter):
+    """Branches of one condition meet each other: rate(6 hours) with 24h is a real mistake."""
+    source = """
+Parameters:
+  Fast: {Type: String, AllowedValues: ["yes", "no"], Default: "no"}
+Conditions:
+  IsFast: !Equals [!Ref Fast, "yes"]
+Resources:
+  Rotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: my-secret
+      RotationLambdaARN: arn:aws:lambda:eu-west-1:123456789012:function:rotate
+      RotationRules:
+        ScheduleExpression: !If [IsFast, rate(6 hours), rate(1 day)]
+        Duration: !If [IsFast, 24h, 6h]
+"""
+    assert linter.findings(source) == {
+        ("E9803", properties("Rotation", "RotationRules", "Duration"))
+    }
