@@ -1,4 +1,4 @@
-"""Rules for HostedRotationLambda itself: the transform, exclusive properties, the rotation type."""
+"""Rules for the RotationSchedule itself: the transform, exclusive properties, the rotation type."""
 
 from __future__ import annotations
 
@@ -137,3 +137,45 @@ class UnknownRotationType(ModelRule, CloudFormationLintRule):
                     "the transform cannot build the function and the deploy fails",
                     f"{hint} ({', '.join(_facts.ROTATION_TYPES)})",
                 )
+
+
+class SecondScheduleForSecret(ModelRule, CloudFormationLintRule):
+    id = "E9005"
+    shortdesc = "Two RotationSchedules for one secret"
+    description = (
+        "A secret has one rotation configuration; a second RotationSchedule for the same secret "
+        "(unless their conditions exclude each other) overwrites or breaks the first."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        schedules: dict[str, list[str]] = {}
+        for rotation in model.rotations:
+            if rotation.secret is None:
+                continue
+            names = schedules.setdefault(rotation.secret.name, [])
+            if rotation.name not in names:
+                names.append(rotation.name)
+        for secret, names in schedules.items():
+            for index, name in enumerate(names):
+                earlier = [n for n in names[:index] if _can_coexist(model, n, name)]
+                if earlier:
+                    yield finding(
+                        ["Resources", name],
+                        f"secret {secret} already has RotationSchedule {earlier[0]}, and a secret "
+                        "takes one rotation configuration, so one schedule overwrites the other "
+                        "or the deploy fails",
+                        f"keep one RotationSchedule for {secret} (remove {name} or {earlier[0]}), "
+                        "or give the two conditions that exclude each other",
+                    )
+
+
+def _can_coexist(model, first: str, second: str) -> bool:
+    """Whether both resources can exist in one deploy, as far as their conditions tell."""
+    resources = model.reader.resources
+    conditions = {resources[name].get("Condition") for name in (first, second)} - {None}
+    if not all(isinstance(c, str) for c in conditions) or len(conditions) < 2:
+        return True
+    both = model.cfn.conditions.build_scenarios({c: {True} for c in conditions})
+    return next(both, None) is not None

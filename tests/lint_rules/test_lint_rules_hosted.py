@@ -102,3 +102,47 @@ Resources:
         ("E9004", hosted("Rotation", "RotationType"))
     ]
     assert "'AuroraSingleUser' (from parameter Kind)" in matches[0].message
+
+
+TWO_SCHEDULES = """
+Transform: AWS::SecretsManager-2024-09-16
+Parameters:
+  Strategy: {Type: String, AllowedValues: [single, alternating], Default: single}
+Conditions:
+  Alternating: !Equals [!Ref Strategy, alternating]
+  Single: !Not [!Condition Alternating]
+Resources:
+  Admin:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: '{"engine": "mysql", "username": "admin", "password": "p", "host": "h"}'
+  App:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: !Sub '{"engine": "mysql", "username": "app", "password": "p", "host": "h",
+        "masterarn": "${Admin}"}'
+  SingleRotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Condition: CONDITION_ONE
+    Properties:
+      SecretId: !Ref App
+      HostedRotationLambda: {RotationType: MySQLSingleUser}
+  AlternatingRotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Condition: CONDITION_TWO
+    Properties:
+      SecretId: !Ref App
+      HostedRotationLambda: {RotationType: MySQLMultiUser, MasterSecretArn: !Ref Admin}
+"""
+
+
+def test_e9005_two_schedules_for_one_secret(linter):
+    source = TWO_SCHEDULES.replace("CONDITION_ONE", "Single").replace("CONDITION_TWO", "Single")
+    assert linter.findings(source) == {("E9005", "Resources/AlternatingRotation")}
+
+
+def test_e9005_silent_when_conditions_exclude_each_other(linter):
+    source = TWO_SCHEDULES.replace("CONDITION_ONE", "Single").replace(
+        "CONDITION_TWO", "Alternating"
+    )
+    assert linter.findings(source) == set()

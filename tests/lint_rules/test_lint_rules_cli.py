@@ -1,0 +1,75 @@
+"""The rules load as users load them: `cfn-lint --append-rules`, from anywhere, and .cfnlintrc."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cfnlint.rules import Rules
+from lint_rules_kit import HERE, LINT_RULES, REPO, TEMPLATES
+
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+EMPTY_CONFIG = HERE / "cfnlintrc"
+BAD = TEMPLATES / "bad_every_pitfall.yaml"
+# Every rule but E9001 (E9002 stands in for it when the transform version is unknown) and W9101
+# (E9103 stands in for it when the parameter's default is already too long).
+EVERY_PITFALL = {
+    *(f"E900{n}" for n in (2, 3, 4, 5)),
+    "E9101", "E9102", "E9103", "E9201", "E9202", "E9301", "E9302", "E9401",
+    "E9701", "E9801", "E9802", "E9803",
+    "W9501", "W9601", "W9602", "W9603",
+}  # fmt: skip
+DOCS = REPO / "docs" / "lint-rules.md"
+
+
+def cfn_lint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(CFN_LINT), *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def rule_ids(output: str) -> set[str]:
+    return set(re.findall(r"^([EWI]\d{4}) ", output, flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+def loaded() -> Rules:
+    return Rules.create_from_directory(str(LINT_RULES))
+
+
+def test_relative_append_rules_from_the_repository_root():
+    result = cfn_lint(
+        "--config-file", str(EMPTY_CONFIG), "--append-rules", "lint_rules", "--", str(BAD), cwd=REPO
+    )
+    assert result.returncode != 0
+    assert {i for i in rule_ids(result.stdout) if i[1] == "9"} == EVERY_PITFALL, result.stderr
+
+
+def test_absolute_append_rules_from_another_directory(tmp_path):
+    copy = tmp_path / "template.yaml"
+    copy.write_text(BAD.read_text())
+    result = cfn_lint("--append-rules", str(LINT_RULES), "--", copy.name, cwd=tmp_path)
+    assert {i for i in rule_ids(result.stdout) if i[1] == "9"} == EVERY_PITFALL, result.stderr
+
+
+def test_bare_cfn_lint_in_the_repository_reads_cfnlintrc():
+    result = cfn_lint("--", str(BAD), cwd=REPO)
+    assert "E9101" in rule_ids(result.stdout), result.stdout + result.stderr
+
+
+def test_every_rule_file_loads_and_no_helper_is_taken_for_a_rule(loaded):
+    ids = set(loaded)
+    assert ids == EVERY_PITFALL | {"E9001", "W9101"}
+    assert all(type(rule).__module__[0].isalpha() for rule in loaded.values())
+
+
+def test_each_rule_explains_itself_and_is_documented(loaded):
+    docs = DOCS.read_text()
+    for rule_id, rule in loaded.items():
+        assert rule.shortdesc, rule_id
+        assert rule.description, rule_id
+        assert rule.source_url == f"docs/lint-rules.md#{rule_id.lower()}"
+        assert re.search(rf"^## {rule_id} ", docs, flags=re.MULTILINE), f"{rule_id} not in docs"
