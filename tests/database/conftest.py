@@ -1,0 +1,247 @@
+"""A real MariaDB server and a real moto server for the database tests.
+
+MariaDB starts from nothing in a temporary data directory and listens on 127.0.0.1 at a free
+port. moto_server plays Secrets Manager for the bootstrap's own AWS CLI calls. Without a MariaDB
+server or client the tests skip, except in CI (CI=true), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pymysql
+import pytest
+
+PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
+SERVER_NAMES = ("mariadbd", "mysqld")
+INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
+CLIENT_NAMES = ("mariadb", "mysql")
+START_TIMEOUT = 30
+REGION = "us-east-1"
+VENV_BIN = Path(sys.executable).parent
+
+# What Aurora MySQL 3 grants its master user (Amazon Aurora User Guide, "Master user account
+# privileges"), in MariaDB's names, WITH GRANT OPTION. Aurora also grants CREATE ROLE, DROP ROLE
+# and MySQL 8 dynamic privileges (APPLICATION_PASSWORD_ADMIN, CONNECTION_ADMIN, ROLE_ADMIN,
+# SET_USER_ID, XA_RECOVER_ADMIN, SHOW_ROUTINE, FLUSH_*) that MariaDB does not name that way; none
+# of them takes part in creating, granting or cloning a user. No SUPER, FILE or SHUTDOWN.
+AURORA_MASTER_PRIVILEGES = (
+    "ALTER",
+    "ALTER ROUTINE",
+    "CREATE",
+    "CREATE ROUTINE",
+    "CREATE TEMPORARY TABLES",
+    "CREATE USER",
+    "CREATE VIEW",
+    "DELETE",
+    "DROP",
+    "EVENT",
+    "EXECUTE",
+    "INDEX",
+    "INSERT",
+    "LOCK TABLES",
+    "PROCESS",
+    "REFERENCES",
+    "RELOAD",
+    "REPLICATION CLIENT",
+    "REPLICATION SLAVE",
+    "SELECT",
+    "SHOW DATABASES",
+    "SHOW VIEW",
+    "TRIGGER",
+    "UPDATE",
+)
+
+
+def find_program(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+        for directory in PROGRAM_DIRECTORIES:
+            candidate = Path(directory) / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def skip_or_fail(message: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} CI must run the database tests.")
+    pytest.skip(message)
+
+
+@dataclass(frozen=True)
+class MariaDB:
+    """A running server: root over its socket, everyone else over TCP like on Aurora."""
+
+    port: int
+    socket_path: Path
+    client: str
+    error_log: Path
+
+    def root(self) -> pymysql.Connection:
+        return pymysql.connect(unix_socket=str(self.socket_path), user="root", autocommit=True)
+
+    def login(self, user: str, password: str, database: str | None = None) -> pymysql.Connection:
+        return pymysql.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user=user,
+            password=password,
+            database=database,
+            autocommit=True,
+            connect_timeout=5,
+        )
+
+    def create_aurora_master(self, username: str, password: str) -> None:
+        """A user with the privileges Aurora MySQL 3 gives its master user."""
+        with self.root() as connection, connection.cursor() as cursor:
+            cursor.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (username, password))
+            cursor.execute(
+                f"GRANT {', '.join(AURORA_MASTER_PRIVILEGES)} ON *.* TO %s@'%%' WITH GRANT OPTION",
+                (username,),
+            )
+
+
+def wait_for_server(server: subprocess.Popen, socket_path: Path, error_log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            pymysql.connect(unix_socket=str(socket_path), user="root", connect_timeout=1).close()
+            return
+        except pymysql.err.OperationalError:
+            log = error_log.read_text() if error_log.exists() else ""
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"MariaDB did not start; its error log ends:\n{log[-2000:]}")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
+    programs = {
+        "server": find_program(SERVER_NAMES),
+        "install-db": find_program(INSTALL_DB_NAMES),
+        "client": find_program(CLIENT_NAMES),
+    }
+    missing = [role for role, path in programs.items() if path is None]
+    if missing:
+        skip_or_fail(
+            f"No MariaDB {' or '.join(missing)} program found. Run scripts/ensure_mariadb.sh "
+            "(make test does) or install mariadb-server and mariadb-client."
+        )
+    base = tmp_path_factory.mktemp("mariadb")
+    datadir, socket_path, error_log = base / "data", base / "mysqld.sock", base / "error.log"
+    user = getpass.getuser()
+    subprocess.run(
+        [
+            programs["install-db"],
+            "--no-defaults",
+            f"--user={user}",
+            f"--datadir={datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            programs["server"],
+            "--no-defaults",
+            f"--user={user}",
+            f"--datadir={datadir}",
+            f"--socket={socket_path}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            "--skip-name-resolve",
+            f"--pid-file={base / 'mysqld.pid'}",
+            f"--log-error={error_log}",
+            "--innodb-buffer-pool-size=16M",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_server(server, socket_path, error_log)
+        instance = MariaDB(port, socket_path, programs["client"], error_log)
+        with instance.root() as connection, connection.cursor() as cursor:
+            # Anonymous accounts would match logins meant for the test users.
+            cursor.execute("SELECT User, Host FROM mysql.user WHERE User = ''")
+            for user_name, host in cursor.fetchall():
+                cursor.execute("DROP USER %s@%s", (user_name, host))
+        yield instance
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("moto_server did not start")
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def aws_environment(moto_endpoint, tmp_path_factory) -> dict[str, str]:
+    """Environment for the bootstrap's `aws` calls: the project's AWS CLI, pointed at moto."""
+    home = tmp_path_factory.mktemp("home")
+    return {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "HOME": str(home),
+    }
+
+
+@pytest.fixture(scope="session")
+def secretsmanager(aws_environment):
+    return boto3.client(
+        "secretsmanager",
+        region_name=REGION,
+        endpoint_url=aws_environment["AWS_ENDPOINT_URL"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )

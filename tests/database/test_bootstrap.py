@@ -1,0 +1,273 @@
+"""The instance bootstrap, run for real: the scripts and SQL taken from the templates' cfn-init
+metadata, the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB
+client and a real MariaDB server standing in for Aurora MySQL 3.
+
+Each deployment stores the secrets the template produces (its SecretStringTemplate, a password
+generated with its GenerateSecretString settings, and what SecretTargetAttachment adds), creates
+an admin user with the privileges Aurora gives its master user, and runs bootstrap.sh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from tests.helpers.bootstrap_files import (
+    aurora_attachment,
+    generated_secret,
+    install_cfn_init_files,
+)
+from tests.helpers.cfn_templates import (
+    MULTI_USER,
+    SINGLE_USER,
+    Context,
+    load,
+    properties,
+    resources,
+)
+
+pytestmark = pytest.mark.database
+
+VENV_BIN = Path(sys.executable).parent  # the project's AWS CLI
+ACCESS_DENIED = {1142, 1143, 1044}  # table, column and database access denied
+BOOTSTRAP = "opt/rotation-demo/bootstrap.sh"
+CREDENTIALS = "root/rotation-demo"
+
+
+@dataclass
+class Deployment:
+    template: dict
+    context: Context
+    secrets: dict[str, dict]
+    root: Path
+    environment: dict[str, str]
+
+    def run_bootstrap(self) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(self.root / BOOTSTRAP)],
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    @property
+    def app(self) -> dict:
+        return self.secrets["AppSecret"]
+
+    @property
+    def admin(self) -> dict:
+        return self.secrets["AdminSecret"]
+
+
+def deploy(
+    template_path: Path, root: Path, mariadb, secretsmanager, aws_environment, **parameters: str
+) -> Deployment:
+    """What the stack does before the bootstrap runs: secrets, attachments and the master user."""
+    template = load(template_path)
+    logical_ids = sorted(resources(template, "AWS::SecretsManager::Secret"))  # AdminSecret first
+    arns = {
+        logical_id: secretsmanager.create_secret(Name=f"{logical_id}-{uuid.uuid4().hex[:8]}")["ARN"]
+        for logical_id in logical_ids
+    }
+    context = Context(template, **arns, **parameters)
+    attachment = aurora_attachment("127.0.0.1", mariadb.port)
+    secrets = {}
+    for logical_id in logical_ids:
+        generate = properties(template, logical_id)["GenerateSecretString"]
+        password = secretsmanager.get_random_password(
+            PasswordLength=generate["PasswordLength"],
+            ExcludeCharacters=template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"],
+            RequireEachIncludedType=generate["RequireEachIncludedType"],
+        )["RandomPassword"]
+        secrets[logical_id] = generated_secret(template, logical_id, context, password, attachment)
+        secretsmanager.put_secret_value(
+            SecretId=arns[logical_id], SecretString=json.dumps(secrets[logical_id])
+        )
+    mariadb.create_aurora_master(
+        secrets["AdminSecret"]["username"], secrets["AdminSecret"]["password"]
+    )
+    install_cfn_init_files(template, context, root)
+    client_directory = str(Path(mariadb.client).parent)
+    environment = {"PATH": f"{VENV_BIN}:{client_directory}:/usr/bin:/bin", **aws_environment}
+    return Deployment(template, context, secrets, root, environment)
+
+
+@pytest.fixture(scope="module")
+def multi_user(tmp_path_factory, mariadb, secretsmanager, aws_environment) -> Deployment:
+    deployment = deploy(
+        MULTI_USER, tmp_path_factory.mktemp("multi-user"), mariadb, secretsmanager, aws_environment
+    )
+    result = deployment.run_bootstrap()
+    assert result.returncode == 0, result.stderr
+    return deployment
+
+
+def app_login(
+    mariadb, deployment: Deployment, username: str | None = None, password: str | None = None
+):
+    return mariadb.login(
+        username or deployment.app["username"],
+        password or deployment.app["password"],
+        deployment.app["dbname"],
+    )
+
+
+def denied(error: pymysql.err.MySQLError) -> bool:
+    return error.args[0] in ACCESS_DENIED
+
+
+def test_app_user_can_read_prices(mariadb, multi_user):
+    with app_login(mariadb, multi_user) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT item, price_cents FROM prices ORDER BY id")
+        assert cursor.fetchall() == (("Coffee", 250), ("Tea", 200), ("Cake", 450))
+
+
+def test_app_user_cannot_change_prices(mariadb, multi_user):
+    with app_login(mariadb, multi_user) as connection, connection.cursor() as cursor:
+        with pytest.raises(pymysql.err.OperationalError) as insert:
+            cursor.execute("INSERT INTO prices VALUES (4, 'Errors', 0)")
+        assert denied(insert.value)
+        with pytest.raises(pymysql.err.OperationalError) as update:
+            cursor.execute("UPDATE prices SET price_cents = 0")
+        assert denied(update.value)
+
+
+def test_app_user_cannot_read_the_user_table(mariadb, multi_user):
+    with app_login(mariadb, multi_user) as connection, connection.cursor() as cursor:
+        with pytest.raises(pymysql.err.OperationalError) as select:
+            cursor.execute("SELECT User FROM mysql.user")
+        assert denied(select.value)
+
+
+def test_app_user_holds_select_on_prices_and_nothing_else(mariadb, multi_user):
+    with mariadb.root() as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW GRANTS FOR %s@'%%'", (multi_user.app["username"],))
+        grants = sorted(row[0].split(" TO ")[0] for row in cursor.fetchall())
+    database = multi_user.app["dbname"]
+    assert grants == ["GRANT SELECT ON `" + database + "`.`prices`", "GRANT USAGE ON *.*"]
+
+
+def test_bootstrap_leaves_root_only_option_files_and_no_password_file(multi_user):
+    credentials = multi_user.root / CREDENTIALS
+    assert sorted(path.name for path in credentials.iterdir()) == ["admin.cnf", "app.cnf"]
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o700
+    for path in credentials.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_bootstrap_can_run_again_without_changing_anything(mariadb, multi_user):
+    def snapshot():
+        with mariadb.root() as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT User, Host, authentication_string FROM mysql.user ORDER BY User")
+            users = cursor.fetchall()
+            database = multi_user.app["dbname"]  # a template parameter, not user input
+            cursor.execute(f"SELECT * FROM `{database}`.prices ORDER BY id")  # noqa: S608
+            return users, cursor.fetchall()
+
+    before = snapshot()
+    result = multi_user.run_bootstrap()
+    assert result.returncode == 0, result.stderr
+    assert snapshot() == before
+
+
+def test_admin_holds_what_the_alternating_users_rotation_needs(mariadb, multi_user):
+    admin = mariadb.login(multi_user.admin["username"], multi_user.admin["password"])
+    with admin as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW GRANTS")
+        (grant,) = [row[0] for row in cursor.fetchall() if " ON *.* " in row[0]]
+    assert "CREATE USER" in grant
+    assert grant.endswith("WITH GRANT OPTION")
+    assert "SUPER" not in grant
+
+
+def clone_like_the_rotation(admin: pymysql.Connection, username: str, password: str) -> str:
+    """The steps the hosted MySQLMultiUser function takes on its first rotation (setSecret):
+    create <name>_clone, copy every grant SHOW GRANTS lists for <name>, require no TLS, set the
+    password (PASSWORD() unless the server reports version 8)."""
+    clone = f"{username}_clone"
+    assert len(clone) <= 16, "the hosted function refuses longer names"
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT User FROM mysql.user WHERE User = %s", (clone,))
+        if cursor.rowcount == 0:
+            cursor.execute("CREATE USER %s IDENTIFIED BY %s", (clone, password))
+        cursor.execute("SHOW GRANTS FOR %s", (username,))
+        for (grant,) in cursor.fetchall():
+            privileges = grant.split(" TO ")[0].replace("%", "%%")
+            cursor.execute(f"{privileges} TO %s", (clone,))
+        cursor.execute("SELECT VERSION()")
+        (version,) = cursor.fetchone()
+        cursor.execute("ALTER USER %s@'%%' REQUIRE NONE", (clone,))
+        password_form = "%s" if version.startswith("8") else "PASSWORD(%s)"
+        cursor.execute(f"SET PASSWORD FOR %s = {password_form}", (clone, password))
+    return clone
+
+
+def test_admin_can_clone_the_app_user_and_the_clone_only_reads_prices(
+    mariadb, multi_user, secretsmanager
+):
+    template = multi_user.template
+    clone_password = secretsmanager.get_random_password(
+        ExcludeCharacters=template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"]
+    )["RandomPassword"]
+    with mariadb.login(multi_user.admin["username"], multi_user.admin["password"]) as admin:
+        clone = clone_like_the_rotation(admin, multi_user.app["username"], clone_password)
+    clone_login = app_login(mariadb, multi_user, clone, clone_password)
+    with clone_login as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM prices")
+        assert cursor.fetchone() == (3,)
+        with pytest.raises(pymysql.err.OperationalError) as insert:
+            cursor.execute("INSERT INTO prices VALUES (5, 'Clone', 0)")
+        assert denied(insert.value)
+    # Alternating users: the original keeps working while applications move to the clone.
+    with app_login(mariadb, multi_user) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM prices")
+        assert cursor.fetchone() == (3,)
+
+
+def test_single_user_bootstrap_proves_the_admin_secret_opens_the_database(
+    tmp_path, mariadb, secretsmanager, aws_environment
+):
+    deployment = deploy(
+        SINGLE_USER, tmp_path, mariadb, secretsmanager, aws_environment, AdminUsername="solo_admin"
+    )
+    result = deployment.run_bootstrap()
+    assert result.returncode == 0, result.stderr
+    assert "solo_admin@" in result.stdout
+    option_file = tmp_path / CREDENTIALS / "admin.cnf"
+    assert stat.S_IMODE(option_file.stat().st_mode) == 0o600
+    assert deployment.admin["password"] not in result.stdout + result.stderr
+
+
+def test_a_failing_schema_step_fails_the_bootstrap_and_removes_the_password_file(
+    tmp_path, mariadb, secretsmanager, aws_environment
+):
+    deployment = deploy(
+        MULTI_USER,
+        tmp_path,
+        mariadb,
+        secretsmanager,
+        aws_environment,
+        AdminUsername="weak_admin",
+        DatabaseName="weakdb",
+        AppUsername="weakuser",
+    )
+    # An admin without GRANT OPTION: the admin login works, the schema's GRANT cannot.
+    with mariadb.root() as connection, connection.cursor() as cursor:
+        cursor.execute("REVOKE GRANT OPTION ON *.* FROM 'weak_admin'@'%'")
+    result = deployment.run_bootstrap()
+    assert result.returncode != 0
+    assert "denied" in result.stderr.lower(), result.stderr
+    assert not (tmp_path / CREDENTIALS / "app-password.sql").exists()
+    assert deployment.app["password"] not in result.stdout + result.stderr
+    assert not os.path.exists(tmp_path / CREDENTIALS / "app.cnf")
