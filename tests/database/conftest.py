@@ -10,11 +10,8 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +20,14 @@ import boto3
 import pymysql
 import pytest
 
+from tests.helpers.local_servers import free_port, moto_server
+
 PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 SERVER_NAMES = ("mariadbd", "mysqld")
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
 CLIENT_NAMES = ("mariadb", "mysql")
 START_TIMEOUT = 30
 REGION = "us-east-1"
-VENV_BIN = Path(sys.executable).parent
 
 # What Aurora MySQL 3 grants its master user (Amazon Aurora User Guide, "Master user account
 # privileges"), in MariaDB's names, WITH GRANT OPTION. Aurora also grants CREATE ROLE, DROP ROLE
@@ -74,12 +72,6 @@ def find_program(names: tuple[str, ...]) -> str | None:
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def skip_or_fail(message: str) -> None:
@@ -200,27 +192,8 @@ def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("moto_server did not start")
-                time.sleep(0.1)
+    with moto_server() as endpoint:
         yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

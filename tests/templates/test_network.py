@@ -1,6 +1,8 @@
 """The network keeps the database and the rotation functions private, and lets only the intended
 paths through: rotation functions and the test instance to the database and the endpoints."""
 
+import pytest
+
 from tests.helpers.cfn_templates import properties, referenced_names, resources
 
 INTERNET_PATHS = {
@@ -75,33 +77,21 @@ def test_nothing_is_reachable_from_an_address_range(template):
         assert "SourceSecurityGroupId" in rule, name
 
 
-def test_database_accepts_mysql_only_from_rotation_and_test_instance(template):
-    to_database = [
-        rule
-        for rule in ingress_rules(template).values()
-        if group_of(rule, "GroupId") == "DatabaseSecurityGroup"
+@pytest.mark.parametrize(
+    ("group", "port"), [("DatabaseSecurityGroup", 3306), ("EndpointSecurityGroup", 443)]
+)
+def test_database_and_endpoints_accept_one_port_from_rotation_and_test_instance(
+    template, group, port
+):
+    inbound = [
+        rule for rule in ingress_rules(template).values() if group_of(rule, "GroupId") == group
     ]
-    assert {group_of(rule, "SourceSecurityGroupId") for rule in to_database} == {
+    assert {group_of(rule, "SourceSecurityGroupId") for rule in inbound} == {
         "RotationSecurityGroup",
         "TestInstanceSecurityGroup",
     }
-    assert {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in to_database} == {
-        ("tcp", 3306, 3306)
-    }
-
-
-def test_endpoints_accept_https_only_from_rotation_and_test_instance(template):
-    to_endpoints = [
-        rule
-        for rule in ingress_rules(template).values()
-        if group_of(rule, "GroupId") == "EndpointSecurityGroup"
-    ]
-    assert {group_of(rule, "SourceSecurityGroupId") for rule in to_endpoints} == {
-        "RotationSecurityGroup",
-        "TestInstanceSecurityGroup",
-    }
-    assert {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in to_endpoints} == {
-        ("tcp", 443, 443)
+    assert {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in inbound} == {
+        ("tcp", port, port)
     }
 
 
