@@ -19,16 +19,17 @@ logger = logging.getLogger(__name__)
 BODY_LIMIT = 4096  # bytes CloudFormation accepts
 ATTEMPT_TIMEOUT_S = 5.0
 FIRST_DELAY_S, MAX_DELAY_S = 0.25, 2.0
-# Shortened, in this order, when a body would exceed BODY_LIMIT: the reason first, then the
+# Shortened when a body would exceed BODY_LIMIT: the reason first, then the largest of the
 # identifiers echoed from the request (only a malformed request makes those long).
-_SHRINKABLE = ("Reason", "PhysicalResourceId", "LogicalResourceId", "StackId", "RequestId")
+_ECHOED = ("PhysicalResourceId", "LogicalResourceId", "StackId", "RequestId")
 
 
 def encode_body(body: dict) -> bytes:
     """`body` as JSON within BODY_LIMIT bytes, shortening the fields that can give way."""
     body = dict(body)
     encoded = _encode(body)
-    for field in _SHRINKABLE:
+    largest_first = sorted(_ECHOED, key=lambda field: -len(_encode(body.get(field, ""))))
+    for field in ("Reason", *largest_first):
         if len(encoded) <= BODY_LIMIT:
             break
         body[field] = _longest_fitting_prefix(body, field)
@@ -36,7 +37,7 @@ def encode_body(body: dict) -> bytes:
     return encoded
 
 
-def _encode(body: dict) -> bytes:
+def _encode(body: object) -> bytes:
     return json.dumps(body, default=str).encode()
 
 
