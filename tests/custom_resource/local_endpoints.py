@@ -104,6 +104,7 @@ class ResponseReceiver:
         self._arrived = threading.Condition(self._lock)
         self._puts: list[ReceivedPut] = []
         self._statuses: deque[int] = deque()
+        self.first_put = threading.Event()
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(tls)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -132,6 +133,7 @@ class ResponseReceiver:
     def _record(self, put: ReceivedPut) -> int:
         with self._arrived:
             self._puts.append(put)
+            self.first_put.set()
             self._arrived.notify_all()
             return self._statuses.popleft() if self._statuses else 200
 
@@ -160,6 +162,7 @@ class ResponseReceiver:
         with self._lock:
             self._puts.clear()
             self._statuses.clear()
+            self.first_put.clear()
 
     def close(self) -> None:
         self._server.shutdown()
@@ -251,6 +254,7 @@ class _Fault:
     error_type: str = ""
     message: str = ""
     delay: float = 0.0
+    until: threading.Event | None = None  # with delay: forward once this is set, or at the delay
 
 
 class LambdaApiFaults:
@@ -271,10 +275,11 @@ class LambdaApiFaults:
         with self._lock:
             self._faults.extend(_Fault(status, error_type, message) for _ in range(count))
 
-    def delay_next(self, count: int, seconds: float) -> None:
-        """Forward the next `count` requests only after `seconds` (a slow or stalled API)."""
+    def delay_next(self, count: int, seconds: float, until: threading.Event | None = None):
+        """Forward the next `count` requests only after `seconds`, or as soon as `until` is set
+        (a slow or stalled API)."""
         with self._lock:
-            self._faults.extend(_Fault(0, delay=seconds) for _ in range(count))
+            self._faults.extend(_Fault(0, delay=seconds, until=until) for _ in range(count))
 
     def fail_always(self, status: int, error_type: str, message: str) -> None:
         with self._lock:
@@ -300,7 +305,9 @@ class LambdaApiFaults:
             def _relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault = hop._next_fault()
-                if fault is not None:
+                if fault is not None and fault.until is not None:
+                    fault.until.wait(fault.delay)
+                elif fault is not None:
                     time.sleep(fault.delay)
                 if fault is not None and fault.status:
                     payload = json.dumps({"Type": "User", "message": fault.message}).encode()

@@ -183,3 +183,20 @@ def test_stalled_lambda_api_gets_the_timer_answer_and_no_second_one(
     body = only_response(receiver, context, settle=1.0)
     assert body["Status"] == "FAILED"
     assert "did not finish before this function's timeout" in body["Reason"]
+
+
+def test_answer_ready_just_after_the_timer_fired_is_dropped(
+    app, receiver, lambda_api, function_name, caplog
+):
+    # The API replies right after crhelper's timer has answered FAILED, early enough that the
+    # handler could still deliver a second answer before the deadline: only the claim on the
+    # request's single response slot stops it.
+    lambda_api.delay_next(1, 10, until=receiver.first_put)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=2.5)
+
+    assert time.monotonic() < context.deadline  # the handler finished in time to answer again
+    body = only_response(receiver, context, settle=0.5)
+    assert "did not finish before this function's timeout" in body["Reason"]
+    assert "Dropped a second answer (SUCCESS)" in caplog.text
