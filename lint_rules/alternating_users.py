@@ -62,7 +62,7 @@ class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
                     document.path,
                     f"secret {rotation.secret.name} is rotated with alternating users but its "
                     "JSON has no `masterarn` key, so the rotation function cannot find the admin "
-                    "credentials and every rotation fails",
+                    "credentials and every rotation fails (KeyError: 'masterarn')",
                     f'add "masterarn": "${{{master}}}" (Fn::Sub) to the JSON'
                     if master
                     else 'add "masterarn" with the admin secret\'s ARN to the JSON',

@@ -98,8 +98,9 @@ class ExclusiveRotationProperties(ModelRule, CloudFormationLintRule):
                 yield finding(
                     rotation.path("RotationLambdaARN"),
                     "both HostedRotationLambda and RotationLambdaARN are set; a schedule uses "
-                    "either a function the transform creates or an existing one, and the deploy "
-                    "fails with both",
+                    "either a function the transform creates or an existing one, and the "
+                    'transform fails ("Can only specify either HostedRotationLambda or '
+                    'RotationLambdaARN")',
                     "keep HostedRotationLambda and remove RotationLambdaARN, or the reverse",
                 )
             for first, second in self.PAIRS:

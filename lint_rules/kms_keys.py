@@ -16,6 +16,7 @@ from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
 from _rotation_lint._values import holes  # noqa: E402
 
 TAGS = ["secretsmanager", "rotation", "kms"]
+KMS_DENIED = "AccessDeniedException: Access to KMS is not allowed"
 
 
 def customer_managed(model, secret) -> bool:
@@ -56,7 +57,8 @@ class RotationCannotDecrypt(ModelRule, CloudFormationLintRule):
                     rotation.hosted_path,
                     f"secret {secret.name} is encrypted with a customer managed key "
                     f"({secret.name}.KmsKeyId) but HostedRotationLambda has no KmsKeyArn, so "
-                    "the rotation role may not decrypt the secret and every rotation fails",
+                    "the rotation role may not decrypt the secret and every rotation fails "
+                    f"({KMS_DENIED})",
                     "set KmsKeyArn to the ARN of that key (for example !GetAtt Key.Arn)",
                 )
             family = model.family(rotation)
@@ -69,6 +71,6 @@ class RotationCannotDecrypt(ModelRule, CloudFormationLintRule):
                     rotation.hosted_path,
                     f"admin secret {master.name} is encrypted with a customer managed key but "
                     "HostedRotationLambda has no MasterSecretKmsKeyArn, so the rotation role may "
-                    "not decrypt the admin credentials and every rotation fails",
+                    f"not decrypt the admin credentials and every rotation fails ({KMS_DENIED})",
                     f"set MasterSecretKmsKeyArn to the ARN of {master.name}'s key",
                 )

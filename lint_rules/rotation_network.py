@@ -178,7 +178,8 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
                         [*rotation.hosted_path, "VpcSubnetIds"],
                         f"the rotation function of {rotation.name} runs in subnet {subnet}, "
                         f"which cannot reach Secrets Manager: {'; '.join(reasons)}; every "
-                        "rotation times out",
+                        'rotation times out ("Connect timeout on endpoint URL: '
+                        'https://secretsmanager.<region>.amazonaws.com/")',
                         "add an AWS::EC2::VPCEndpoint for "
                         "com.amazonaws.${AWS::Region}.secretsmanager (VpcEndpointType: "
                         "Interface, PrivateDnsEnabled: true) in that VPC, or a NAT gateway "

@@ -136,9 +136,17 @@ class SecretJsonIncomplete(ModelRule, CloudFormationLintRule):
                     yield finding(
                         document.path,
                         f"the JSON of {role} {secret.name} has no {keys}, which {reader} "
-                        "needs, so every rotation fails",
+                        f"needs, so every rotation fails ({_error(missing, family)})",
                         _fix(missing, family),
                     )
+
+
+def _error(missing: list[str], family: str) -> str:
+    """The KeyError the function raises first (it checks the engine before the other keys)."""
+    if "engine" in missing:
+        engine = _facts.ENGINES[family][0]
+        return f"KeyError: \"Database engine must be set to '{engine}' ...\""
+    return f"KeyError: '{missing[0]} key is missing from secret JSON'"
 
 
 def _fix(missing: list[str], family: str) -> str:

@@ -72,4 +72,4 @@ def test_each_rule_explains_itself_and_is_documented(loaded):
         assert rule.shortdesc, rule_id
         assert rule.description, rule_id
         assert rule.source_url == f"docs/lint-rules.md#{rule_id.lower()}"
-        assert re.search(rf"^## {rule_id} ", docs, flags=re.MULTILINE), f"{rule_id} not in docs"
+        assert re.search(rf"^## {rule_id}$", docs, flags=re.MULTILINE), f"{rule_id} not in docs"

@@ -127,3 +127,10 @@ ${AWS::StackName}*SecretsManager*"
         ("W9601", properties("Policy", "ResourcePolicy", "Statement", 1)),
         ("W9603", properties("Policy", "BlockPublicPolicy")),
     }
+
+
+def test_a_justified_ignore_in_resource_metadata_silences_the_rule(linter, multi_user):
+    resource = multi_user["Resources"]["AdminPolicy"]
+    resource["Properties"]["BlockPublicPolicy"] = False
+    resource["Metadata"] = {"cfn-lint": {"config": {"ignore_checks": ["W9603"]}}}
+    assert linter.findings(render(multi_user, "yaml")) == set()
