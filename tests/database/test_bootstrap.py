@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def deploy(
 ) -> Deployment:
     """What the stack does before the bootstrap runs: secrets, attachments and the master user."""
     template = load(template_path)
+    for name, value in parameters.items():  # overrides a deployer could really pass
+        assert re.fullmatch(template["Parameters"][name]["AllowedPattern"], value), name
     logical_ids = sorted(resources(template, "AWS::SecretsManager::Secret"))  # AdminSecret first
     arns = {
         logical_id: secretsmanager.create_secret(Name=f"{logical_id}-{uuid.uuid4().hex[:8]}")["ARN"]
@@ -239,11 +242,11 @@ def test_single_user_bootstrap_proves_the_admin_secret_opens_the_database(
     tmp_path, mariadb, secretsmanager, aws_environment
 ):
     deployment = deploy(
-        SINGLE_USER, tmp_path, mariadb, secretsmanager, aws_environment, AdminUsername="solo_admin"
+        SINGLE_USER, tmp_path, mariadb, secretsmanager, aws_environment, AdminUsername="soloadmin"
     )
     result = deployment.run_bootstrap()
     assert result.returncode == 0, result.stderr
-    assert "solo_admin@" in result.stdout
+    assert "soloadmin@" in result.stdout
     option_file = tmp_path / CREDENTIALS / "admin.cnf"
     assert stat.S_IMODE(option_file.stat().st_mode) == 0o600
     assert deployment.admin["password"] not in result.stdout + result.stderr
@@ -258,13 +261,13 @@ def test_a_failing_schema_step_fails_the_bootstrap_and_removes_the_password_file
         mariadb,
         secretsmanager,
         aws_environment,
-        AdminUsername="weak_admin",
+        AdminUsername="weakadmin",
         DatabaseName="weakdb",
         AppUsername="weakuser",
     )
     # An admin without GRANT OPTION: the admin login works, the schema's GRANT cannot.
     with mariadb.root() as connection, connection.cursor() as cursor:
-        cursor.execute("REVOKE GRANT OPTION ON *.* FROM 'weak_admin'@'%'")
+        cursor.execute("REVOKE GRANT OPTION ON *.* FROM 'weakadmin'@'%'")
     result = deployment.run_bootstrap()
     assert result.returncode != 0
     assert "denied" in result.stderr.lower(), result.stderr
