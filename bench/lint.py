@@ -1,0 +1,88 @@
+"""Lint wall time of every template with the project's rules against plain cfn-lint.
+
+Both variants run the cfn-lint CLI in a subprocess over templates/*.yaml with the same explicit
+configuration (informational checks on, the repository's .cfnlintrc kept out); the only difference
+is `--append-rules lint_rules`. Runs alternate between the two variants so both see the same
+machine conditions, and each figure is the median of its runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+RUNS = 5
+RATIO_TARGET = 1.1
+SECONDS_TARGET = 3.0
+FINDING_LEVELS = 2 | 4 | 8  # exit-code bits cfn-lint sets for errors, warnings, informational
+
+
+def _lint_seconds(templates: list[str], config: Path, with_rules: bool) -> float:
+    command = [str(CFN_LINT), "--config-file", str(config), "--include-checks", "I"]
+    if with_rules:
+        command += ["--append-rules", "lint_rules"]
+    started = time.perf_counter()
+    result = subprocess.run(
+        [*command, "--", *templates], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode & ~FINDING_LEVELS:
+        raise RuntimeError(f"cfn-lint failed ({result.returncode}): {result.stderr.strip()}")
+    return elapsed
+
+
+def measure(runs: int = RUNS) -> list[dict]:
+    templates = sorted(str(p.relative_to(REPO)) for p in (REPO / "templates").glob("*.yaml"))
+    if not templates:
+        return [
+            {"figure": "cfn-lint with rules", "value": "no templates", "target": "", "ok": False}
+        ]
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch) / "cfnlintrc"
+        config.write_text("{}\n")
+        _lint_seconds(templates, config, with_rules=True)  # warm the file cache, not counted
+        for _ in range(runs):
+            for with_rules in (False, True):
+                timings[with_rules].append(_lint_seconds(templates, config, with_rules))
+    with_rules = statistics.median(timings[True])
+    plain = statistics.median(timings[False])
+    ratio = with_rules / plain
+    count = f"{len(templates)} templates, median of {runs}"
+    return [
+        {
+            "figure": "cfn-lint wall time, plain",
+            "value": f"{plain:.2f} s ({count})",
+            "target": "reference",
+            "ok": True,
+        },
+        {
+            "figure": "cfn-lint wall time, with project rules",
+            "value": f"{with_rules:.2f} s ({count})",
+            "target": f"< {SECONDS_TARGET:.0f} s",
+            "ok": with_rules < SECONDS_TARGET,
+        },
+        {
+            "figure": "lint time ratio, with rules / plain",
+            "value": f"{ratio:.3f}x",
+            "target": f"<= {RATIO_TARGET}x",
+            "ok": ratio <= RATIO_TARGET,
+        },
+    ]
+
+
+def main() -> int:
+    for row in measure():
+        verdict = "ok" if row["ok"] else "MISSED"
+        print(f"{row['figure']}: {row['value']} (target {row['target']}, {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
