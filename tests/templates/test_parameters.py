@@ -110,3 +110,15 @@ def test_outputs_give_what_users_look_up(template):
     assert expected <= set(template["Outputs"])
     for output in template["Outputs"].values():
         assert output["Description"].strip()
+
+
+def test_rotation_schedules_accept_only_what_secrets_manager_accepts(template):
+    schedules = [name for name in template["Parameters"] if name.endswith("RotationSchedule")]
+    assert schedules
+    for name in schedules:
+        pattern = template["Parameters"][name]["AllowedPattern"]
+        for accepted in ("rate(4 hours)", "rate(1 day)", "rate(30 days)", "cron(0 4 * * ? *)"):
+            assert re.fullmatch(pattern, accepted), (name, accepted)
+        # Secrets Manager rotates at most every four hours; "1 days" is not a rate expression.
+        for refused in ("rate(1 hour)", "rate(3 hours)", "rate(1 days)", "rate(0 days)", "daily"):
+            assert not re.fullmatch(pattern, refused), (name, refused)
