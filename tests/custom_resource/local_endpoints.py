@@ -28,7 +28,9 @@ import trustme
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app-db/8a1c6f30-2b1e-11f0-9c3b-0a1b2c3d4e5f"
+STACK_ID = (
+    f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app-db/8a1c6f30-2b1e-11f0-9c3b-0a1b2c3d4e5f"
+)
 SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:app-db-role-lookup"
 # Stands for the presigned URL's credential: it must never show up in a log.
 URL_SIGNATURE = "X-Amz-Signature=5ec7e75ec7e75ec7e7"
@@ -119,8 +121,9 @@ class ResponseReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                status = receiver._record(ReceivedPut(self.path, dict(self.headers), body,
-                                                      time.monotonic()))
+                status = receiver._record(
+                    ReceivedPut(self.path, dict(self.headers), body, time.monotonic())
+                )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -87,7 +87,9 @@ def test_update_with_new_triggers_reads_the_role_again(app, receiver, aws, rotat
         Path="/service-role/rotation/",
         AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
     )["Role"]["Arn"]
-    lambda_client.update_function_configuration(FunctionName="app-db-rotation", Role=replacement_role)
+    lambda_client.update_function_configuration(
+        FunctionName="app-db-rotation", Role=replacement_role
+    )
     event = cloudformation_event(
         "Update",
         receiver.url(),

@@ -55,8 +55,11 @@ def test_function_appearing_after_a_delay_is_found(app, receiver, lambda_api, mo
     creator = threading.Timer(1.0, create_rotation_function, args=(*moto_clients, "rot-late"))
     creator.start()
     try:
-        context = invoke(app, cloudformation_event("Create", receiver.url(),
-                                                   {"FunctionName": "rot-late"}), seconds=8)
+        context = invoke(
+            app,
+            cloudformation_event("Create", receiver.url(), {"FunctionName": "rot-late"}),
+            seconds=8,
+        )
     finally:
         creator.join()
 
@@ -78,13 +81,12 @@ def test_function_that_never_appears_fails_before_the_deadline(app, receiver, la
 
 
 @pytest.mark.parametrize(
-    ("status", "error_type"),
-    [(429, "TooManyRequestsException"), (400, "ThrottlingException")],
+    "throttle", [(429, "TooManyRequestsException"), (400, "ThrottlingException")], ids=str
 )
 def test_throttling_is_retried_until_lambda_recovers(
-    app, receiver, lambda_api, function_name, status, error_type
+    app, receiver, lambda_api, function_name, throttle
 ):
-    lambda_api.fail_next(3, status, error_type, THROTTLE_MESSAGE)
+    lambda_api.fail_next(3, *throttle, THROTTLE_MESSAGE)
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
 
     context = invoke(app, event, seconds=10)
@@ -103,7 +105,9 @@ def test_endless_throttling_fails_naming_the_function(app, receiver, lambda_api,
 
     body = only_response(receiver, context, settle=0.5)
     assert body["Status"] == "FAILED"
-    assert f"kept throttling lambda:GetFunctionConfiguration for '{function_name}'" in body["Reason"]
+    assert (
+        f"kept throttling lambda:GetFunctionConfiguration for '{function_name}'" in body["Reason"]
+    )
 
 
 def test_access_denied_fails_at_once_naming_the_permission(

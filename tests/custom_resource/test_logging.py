@@ -28,11 +28,21 @@ def rotation_function():
         yield "logged-fn"
 
 
-def run_requests(app, receiver, function_name, marker):
-    """A success, a failure, a malformed request and a Delete, each carrying `marker`."""
+@pytest.fixture
+def run_requests(app, receiver, rotation_function):
+    """Runs a success, a failure, a malformed request and a Delete, each carrying a marker."""
+
+    def run(marker: str) -> list[dict]:
+        return send_requests(app, receiver, rotation_function, marker)
+
+    return run
+
+
+def send_requests(app, receiver, function_name, marker):
     events = [
-        cloudformation_event("Create", receiver.url(), {"FunctionName": function_name,
-                                                         "Triggers": marker}),
+        cloudformation_event(
+            "Create", receiver.url(), {"FunctionName": function_name, "Triggers": marker}
+        ),
         cloudformation_event("Create", receiver.url(), {"FunctionName": "", "Triggers": marker}),
         {**cloudformation_event("Update", receiver.url(), {"Triggers": marker}), "StackId": 7},
         cloudformation_event("Delete", receiver.url(), {"Triggers": marker}, physical_id="x"),
@@ -45,13 +55,13 @@ def run_requests(app, receiver, function_name, marker):
 
 @pytest.mark.parametrize("level", ["DEBUG", "INFO"])
 def test_neither_the_response_url_nor_the_event_is_logged(
-    app, receiver, rotation_function, monkeypatch, caplog, capfd, level
+    run_requests, monkeypatch, caplog, capfd, level
 ):
     monkeypatch.setenv("LOG_LEVEL", level)
     caplog.set_level(logging.DEBUG)
     marker = f"event-marker-{uuid.uuid4().hex}"
 
-    events = run_requests(app, receiver, rotation_function, marker)
+    events = run_requests(marker)
 
     output = capfd.readouterr()
     logged = "\n".join(
@@ -64,42 +74,48 @@ def test_neither_the_response_url_nor_the_event_is_logged(
         assert event["RequestId"] not in logged
     assert marker not in logged
     if level == "DEBUG":  # DEBUG really was on: crhelper's own debug lines came through
-        assert any(r.levelno == logging.DEBUG and r.name.startswith("crhelper")
-                   for r in caplog.records)
+        assert any(
+            r.levelno == logging.DEBUG and r.name.startswith("crhelper") for r in caplog.records
+        )
 
 
 def test_info_is_the_default_and_botocore_never_logs_below_warning(
-    app, receiver, rotation_function, monkeypatch, caplog
+    run_requests, monkeypatch, caplog
 ):
     monkeypatch.delenv("LOG_LEVEL", raising=False)
     caplog.set_level(logging.DEBUG)
 
-    run_requests(app, receiver, rotation_function, "m")
+    run_requests("m")
 
     assert any(r.levelno == logging.INFO for r in caplog.records)
     assert not any(r.levelno < logging.INFO for r in caplog.records)
 
 
-@pytest.mark.parametrize(("value", "lowest"), [("WARNING", logging.WARNING), ("chatty", logging.INFO)])
+@pytest.mark.parametrize(
+    ("value", "lowest"), [("WARNING", logging.WARNING), ("chatty", logging.INFO)]
+)
 def test_log_level_raises_the_threshold_and_bad_values_mean_info(
-    app, receiver, rotation_function, monkeypatch, caplog, value, lowest
+    run_requests, monkeypatch, caplog, value, lowest
 ):
     monkeypatch.setenv("LOG_LEVEL", value)
     caplog.set_level(logging.DEBUG)
 
-    run_requests(app, receiver, rotation_function, "m")
+    run_requests("m")
 
     assert caplog.records  # the failures are logged at ERROR in any case
     assert min(r.levelno for r in caplog.records) >= lowest
     assert (lowest == logging.INFO) == any(r.levelno == logging.INFO for r in caplog.records)
 
 
-def test_botocore_stays_quiet_at_debug(app, receiver, rotation_function, monkeypatch, caplog):
+def test_botocore_stays_quiet_at_debug(run_requests, monkeypatch, caplog):
     # botocore's DEBUG output includes signed request headers and the session token.
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     caplog.set_level(logging.DEBUG)
 
-    run_requests(app, receiver, rotation_function, "m")
+    run_requests("m")
 
-    assert not [r for r in caplog.records if r.name.startswith(("botocore", "boto3", "urllib3"))
-                and r.levelno < logging.WARNING]
+    assert not [
+        r
+        for r in caplog.records
+        if r.name.startswith(("botocore", "boto3", "urllib3")) and r.levelno < logging.WARNING
+    ]

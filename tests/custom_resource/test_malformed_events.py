@@ -12,7 +12,9 @@ from .local_endpoints import LambdaContext, cloudformation_event
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 LONG_TEXT = st.text(min_size=1000, max_size=6000)
@@ -29,8 +31,9 @@ def malformed_events(draw):
         physical_id=draw(st.none() | st.text(max_size=40)),
     )
     event["ResourceProperties"] = draw(
-        st.dictionaries(PROPERTY_NAMES | st.text(max_size=12), FUNCTION_NAMES | JSON_VALUES,
-                        max_size=4)
+        st.dictionaries(
+            PROPERTY_NAMES | st.text(max_size=12), FUNCTION_NAMES | JSON_VALUES, max_size=4
+        )
         | JSON_VALUES
     )
     for field in draw(st.lists(st.sampled_from(sorted(event)), max_size=4, unique=True)):
@@ -49,8 +52,10 @@ def malformed_events(draw):
 def is_well_formed(document: dict) -> bool:
     return (
         document.get("Status") in {"SUCCESS", "FAILED"}
-        and all(isinstance(document.get(key), str) for key in
-                ("Reason", "StackId", "RequestId", "LogicalResourceId"))
+        and all(
+            isinstance(document.get(key), str)
+            for key in ("Reason", "StackId", "RequestId", "LogicalResourceId")
+        )
         and isinstance(document.get("PhysicalResourceId"), str)
         and document["PhysicalResourceId"] != ""
         and isinstance(document.get("Data"), dict)
@@ -58,7 +63,7 @@ def is_well_formed(document: dict) -> bool:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def denying_lambda_api(lambda_api_hop):
     """Any lookup that gets as far as Lambda is denied at once: the examples stay fast."""
     lambda_api_hop.reset()
@@ -78,7 +83,7 @@ UNUSABLE_URLS = st.sampled_from(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(event=malformed_events(), answerable=st.booleans(), unusable_url=UNUSABLE_URLS)
 def test_malformed_events_get_exactly_one_well_formed_answer(
-    app, receiver_server, denying_lambda_api, event, answerable, unusable_url
+    app, receiver_server, event, answerable, unusable_url
 ):
     receiver_server.reset()
     url = receiver_server.url()

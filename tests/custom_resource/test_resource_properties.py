@@ -26,7 +26,9 @@ def test_accepted_forms_and_the_identifier_sent_to_lambda(given, expected_identi
     region = "us-gov-west-1" if "gov" in given else REGION
     partition = "aws-us-gov" if "gov" in given else "aws"
 
-    ref = function_ref({"FunctionName": given, "ServiceToken": "arn:x", "ServiceTimeout": "90"}, region)
+    ref = function_ref(
+        {"FunctionName": given, "ServiceToken": "arn:x", "ServiceTimeout": "90"}, region
+    )
 
     assert ref.api_identifier(partition, region) == expected_identifier
 

@@ -20,8 +20,11 @@ def clients():
 
 
 def look_up(lambda_client, function_name, seconds=5.0):
-    return find_role(lambda_client, function_ref({"FunctionName": function_name}, REGION),
-                     time.monotonic() + seconds)
+    return find_role(
+        lambda_client,
+        function_ref({"FunctionName": function_name}, REGION),
+        time.monotonic() + seconds,
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,8 +45,10 @@ def test_finds_the_role_with_its_path(clients, function_name):
     found = look_up(lambda_client, function_name)
 
     assert found.function_arn == function_arn
-    assert found.role_arn == role_arn == (
-        f"arn:aws:iam::{ACCOUNT}:role/service-role/secrets/rotation-fn-role"
+    assert (
+        found.role_arn
+        == role_arn
+        == (f"arn:aws:iam::{ACCOUNT}:role/service-role/secrets/rotation-fn-role")
     )
 
 
