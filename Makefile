@@ -48,7 +48,7 @@ lint-python: $(VENV)/.installed ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are justified inline in the templates)
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --directory templates
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download --directory templates
 
 test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test (installs MariaDB from Debian when missing and root)
 	scripts/ensure_mariadb.sh
