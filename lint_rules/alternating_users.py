@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from cfnlint.rules import CloudFormationLintRule
 
@@ -104,18 +105,36 @@ def _master_arn(rotation):
     return next((rotation.hosted[k] for k in MASTER_KEYS if k in rotation.hosted), None)
 
 
-def _username_check(model, rotation, family):
-    """(rotation, username text, longest allowed base name, JSON path), when checkable."""
-    limit = _facts.CLONE_LIMITS.get(family)
-    document = _secret_json(model, rotation)
-    if limit is None or document is None:
-        return None
-    username = document.value.fields.get("username")
-    if not isinstance(username, tuple):
-        return None
-    if any(model.reader.parameter(hole) is None for hole in holes(username)):
-        return None  # built from something only known at deploy time: nothing to say
-    return username, limit - SUFFIX, document.path
+class Username(NamedTuple):
+    """An alternating-users username the template writes, with what bounds it.
+
+    A NamedTuple, not a dataclass: cfn-lint runs this file without registering it in
+    sys.modules, which dataclasses need.
+    """
+
+    rotation: object
+    family: str
+    text: tuple  # the username as Text
+    longest: int  # the longest base name the family's function clones
+    path: list  # where the secret JSON is written
+
+    def values(self, model) -> list[str]:
+        return model.reader.candidates(self.text) or []
+
+
+def _usernames(model):
+    """Each username of a hosted alternating-users rotation that the template lets us judge."""
+    for rotation, family in _multi_user(model):
+        limit = _facts.CLONE_LIMITS.get(family)
+        document = _secret_json(model, rotation)
+        if limit is None or document is None:
+            continue
+        text = document.value.fields.get("username")
+        if not isinstance(text, tuple):
+            continue
+        if any(model.reader.parameter(hole) is None for hole in holes(text)):
+            continue  # built from something only known at deploy time: nothing to say
+        yield Username(rotation, family, text, limit - SUFFIX, document.path)
 
 
 def _parameter_path(model, hole: Hole) -> list:
@@ -136,20 +155,17 @@ class CloneUsernameTooLong(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        for rotation, family in _multi_user(model):
-            found = _username_check(model, rotation, family)
-            if found is None:
-                continue
-            username, longest, path = found
-            params = holes(username)
-            for value in model.reader.candidates(username) or ():
+        for user in _usernames(model):
+            params = holes(user.text)
+            longest, family = user.longest, user.family
+            for value in user.values(model):
                 if len(value) <= longest:
                     continue
-                where = _parameter_path(model, params[0]) if len(params) == 1 else path
+                where = _parameter_path(model, params[0]) if len(params) == 1 else user.path
                 clone = value + _facts.CLONE_SUFFIX
                 yield finding(
                     where,
-                    f"username {value!r} of secret {rotation.secret.name} makes {clone!r} "
+                    f"username {value!r} of secret {user.rotation.secret.name} makes {clone!r} "
                     f"({len(clone)} characters), longer than the {longest + SUFFIX} the "
                     f"{family}MultiUser function accepts, so the first "
                     'rotation fails ("Unable to clone user, username length with _clone '
@@ -170,16 +186,12 @@ class CloneUsernameUnbounded(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        for rotation, family in _multi_user(model):
-            found = _username_check(model, rotation, family)
-            if found is None:
-                continue
-            username, longest, _ = found
-            params = holes(username)
-            values = model.reader.candidates(username) or ()
-            if not params or any(len(value) > longest for value in values):
+        for user in _usernames(model):
+            params = holes(user.text)
+            longest, family, rotation = user.longest, user.family, user.rotation
+            if not params or any(len(value) > longest for value in user.values(model)):
                 continue  # nothing to bound, or E9103 already reports the value
-            budget = longest - len(literal_parts(username))
+            budget = longest - len(literal_parts(user.text))
             bounds = {hole.target: _bound(model.reader.parameter(hole)) for hole in params}
             if None not in bounds.values() and sum(bounds.values()) <= budget:
                 continue
