@@ -13,7 +13,7 @@ TEMPLATES := $(wildcard templates/*.yaml)
 LAMBDA_ZIP := dist/lambda_role_lookup.zip
 LAMBDA_SOURCES := $(shell find custom_resources/lambda_role_lookup -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all help install lint lint-templates lint-python checkov test package build deploy delete taskcat bench hooks lock clean
+.PHONY: all help install lint lint-templates lint-python checkov test package build deploy delete taskcat bench docs hooks lock clean
 
 all: lint package ## Lint every template and the Python code, then build the Lambda package (offline)
 
@@ -84,6 +84,9 @@ taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of both templates 
 
 bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time, test time)
 	$(BIN)/python bench/run.py
+
+docs: $(VENV)/.installed ## Regenerate the README's parameter tables from the templates
+	$(BIN)/python scripts/parameter_tables.py
 
 hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone
 	$(BIN)/pre-commit install
