@@ -52,18 +52,32 @@ class ResponseSlot:
 class OneShotResource(CfnResource):
     def __init__(self) -> None:
         log_redaction.guard_loggers()
-        super().__init__(
-            json_logging=False,
-            log_level=self._log_level_now(),
-            boto_level=log_redaction.BOTO_LEVEL,
-            sleep_on_delete=0,
-        )
-        if self._init_failed:
-            # crhelper builds Lambda/Events/Logs clients for its polling mode, which this resource
-            # never uses: failing to build them must not fail requests (Delete above all).
-            logger.warning("crhelper could not create its polling clients: %s", self._init_failed)
-            self._init_failed = None
+        self._set_up_crhelper_state(self._log_level_now())
         self._slot: ResponseSlot | None = None
+
+    def _set_up_crhelper_state(self, log_level: str) -> None:
+        """The state CfnResource.__init__ (2.0.12) sets, with this resource's settings.
+
+        CfnResource.__init__ is not called because it also builds Lambda, Events and Logs clients
+        for a polling mode this resource never uses: about a fifth of a cold start, and a failure
+        to build them would fail every request, Delete included. A test checks that this sets
+        exactly the attributes crhelper's own __init__ does.
+        """
+        self._create_func = self._update_func = self._delete_func = None
+        self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
+        self._lambda_client = self._events_client = self._logs_client = None  # polling only
+        self._timer = self._init_failed = self._context = None
+        self._json_logging, self._send_response, self.NoEcho = False, False, False
+        self._log_level, self._boto_level = log_level, log_redaction.BOTO_LEVEL
+        self._sleep_on_delete = 0  # no 120 s wait before answering a Delete
+        self._polling_interval = 2
+        self.Status = self.Reason = self.PhysicalResourceId = ""
+        self.StackId = self.RequestId = self.LogicalResourceId = self._response_url = ""
+        self.Data, self._event = {}, {}
+        self._sam_local = os.getenv("AWS_SAM_LOCAL")
+        self._region = os.getenv("AWS_REGION")
+        self._ssl_verify = None
+        log_helper.setup(log_level, formatter_cls=None, boto_level=self._boto_level)
 
     @staticmethod
     def _log_level_now() -> str:

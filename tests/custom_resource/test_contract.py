@@ -213,13 +213,3 @@ def test_delete_answers_success_at_once_for_any_physical_id(app, receiver, lambd
 def test_response_echoes_the_stack_of_the_request(app, receiver, rotation_function):
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": "app-db-rotation"})
     assert answer(app, receiver, event)["StackId"] == STACK_ID
-
-
-def test_handler_delegates_to_the_crhelper_helper(app, monkeypatch):
-    calls = []
-    monkeypatch.setattr(app, "helper", lambda event, context: calls.append((event, context)))
-    event, context = {"RequestType": "Delete"}, LambdaContext(1)
-
-    app.handler(event, context)
-
-    assert calls == [(event, context)]
