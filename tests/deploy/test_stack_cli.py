@@ -22,16 +22,15 @@ SINGLE = "templates/mysql-single-user.yaml"
 FIXTURE = str(Path(__file__).parent / "fixtures" / "lookup-function-only.yaml")
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def execute(command: list[str], env: dict | None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(STACK_PY), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=300,
+        command, cwd=REPO, capture_output=True, text=True, env=env, check=False, timeout=300
     )
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """scripts/stack.py, as the Makefile runs it."""
+    return execute([sys.executable, str(STACK_PY), *args], env)
 
 
 def commands(output: str) -> list[list[str]]:
@@ -40,15 +39,7 @@ def commands(output: str) -> list[list[str]]:
 
 
 def make(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=300,
-    )
+    return execute(["make", "--no-print-directory", *args], env)
 
 
 @pytest.mark.parametrize(
