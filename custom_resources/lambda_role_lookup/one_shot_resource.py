@@ -13,6 +13,7 @@ What crhelper 2.0.12 does by default, and what this subclass does instead:
     request_envelope checks it first.
 """
 
+import functools
 import logging
 import os
 import threading
@@ -112,8 +113,8 @@ class OneShotResource(CfnResource):
         logger.info(
             "%s %s (%s)",
             envelope.request_type,
-            envelope.event["LogicalResourceId"],
-            envelope.event.get("PhysicalResourceId", "new resource"),
+            clip(envelope.event["LogicalResourceId"], 80),
+            clip(envelope.event.get("PhysicalResourceId", "new resource"), 200),
         )
         return super()._crhelper_init(envelope.event, context)
 
@@ -142,21 +143,27 @@ class OneShotResource(CfnResource):
         self._timer.start()
 
     def _answer_timeout(self, slot: ResponseSlot) -> None:
-        if slot is self._slot:
-            logger.error("About to time out; answering FAILED now")
-            self._send(FAILED, TIMED_OUT_REASON)
+        if slot is not self._slot:
+            return
+        logger.error("About to time out; answering FAILED now")
+        if not self.PhysicalResourceId:  # crhelper's timer would send an empty one
+            self.PhysicalResourceId = self._event.get(
+                "PhysicalResourceId"
+            ) or self.generate_physical_id(self._event)
+        self._send(FAILED, TIMED_OUT_REASON)
 
     def _send(self, status=None, reason="", send_response=None) -> None:
         slot = self._slot
         if slot is None or not slot.claim():
             logger.warning("Dropped a second answer (%s) to one request", status or self.Status)
             return
-        super()._send(status, reason, send_response=self._deliver)
+        super()._send(status, reason, send_response=functools.partial(self._deliver, slot))
 
-    def _deliver(self, url, body, _ssl_verify=None) -> None:
-        logger.info("Answering %s for %s", body.get("Status"), body.get("LogicalResourceId"))
+    @staticmethod
+    def _deliver(slot: ResponseSlot, url: str, body: dict, _ssl_verify=None) -> None:
+        logger.info("Answering %s for %s", body.get("Status"), clip(body["LogicalResourceId"], 80))
         try:
-            put_response(url, encode_body(body), self._slot.deadlines.put)
+            put_response(url, encode_body(body), slot.deadlines.put)
         except Exception:  # the caller would only try a second answer, which the slot refuses
             logger.exception("Response delivery failed")
 

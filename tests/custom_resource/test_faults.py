@@ -187,6 +187,7 @@ def test_stalled_lambda_api_gets_the_timer_answer_and_no_second_one(
     body = only_response(receiver, context, settle=1.0)
     assert body["Status"] == "FAILED"
     assert "did not finish before this function's timeout" in body["Reason"]
+    assert body["PhysicalResourceId"].startswith("app-db_AppRotationRole_")  # never empty
 
 
 def test_answer_ready_just_after_the_timer_fired_is_dropped(
@@ -203,4 +204,5 @@ def test_answer_ready_just_after_the_timer_fired_is_dropped(
     assert time.monotonic() < context.deadline  # the handler finished in time to answer again
     body = only_response(receiver, context, settle=0.5)
     assert "did not finish before this function's timeout" in body["Reason"]
+    assert body["PhysicalResourceId"]
     assert "Dropped a second answer (SUCCESS)" in caplog.text
