@@ -105,6 +105,24 @@ def test_update_with_new_triggers_reads_the_role_again(app, receiver, aws, rotat
     assert body["Data"]["RoleArn"] == replacement_role
 
 
+def test_switching_from_name_to_arn_of_the_same_function_is_no_replacement(
+    app, receiver, rotation_function
+):
+    function_arn, _ = rotation_function
+    event = cloudformation_event(
+        "Update",
+        receiver.url(),
+        {"FunctionName": function_arn},
+        physical_id=function_arn,
+        old_properties={"FunctionName": "app-db-rotation"},
+    )
+
+    body = answer(app, receiver, event)
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == function_arn
+
+
 def test_update_to_another_function_replaces_the_resource(app, receiver, aws, rotation_function):
     iam, lambda_client = aws
     old_arn, _ = rotation_function
