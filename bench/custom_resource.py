@@ -30,12 +30,12 @@ import trustme  # noqa: E402
 
 from tests.custom_resource.local_endpoints import (  # noqa: E402
     AWS_TEST_ENVIRONMENT,
-    MotoServer,
     ResponseReceiver,
     cloudformation_event,
     create_rotation_function,
     write_ca_bundle,
 )
+from tests.helpers.local_servers import moto_server  # noqa: E402
 
 COLD_RUNS = 7
 DELETE_RUNS = 5
@@ -84,23 +84,22 @@ def measure() -> list[dict]:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         receiver = ResponseReceiver(ca)
-        moto = MotoServer()
         try:
-            environment["AWS_ENDPOINT_URL_LAMBDA"] = moto.url
-            moto_session = boto3.Session(
-                aws_access_key_id=AWS_TEST_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=AWS_TEST_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
-                region_name=AWS_TEST_ENVIRONMENT["AWS_REGION"],
-            )
-            create_rotation_function(
-                moto_session.client("iam", endpoint_url=moto.url),
-                moto_session.client("lambda", endpoint_url=moto.url),
-                FUNCTION_NAME,
-            )
-            cold = cold_invocations(task_root, baseline_root, receiver, environment)
-            delete = delete_latency(task_root, receiver, environment)
+            with moto_server() as moto_endpoint:
+                environment["AWS_ENDPOINT_URL_LAMBDA"] = moto_endpoint
+                moto_session = boto3.Session(
+                    aws_access_key_id=AWS_TEST_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=AWS_TEST_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+                    region_name=AWS_TEST_ENVIRONMENT["AWS_REGION"],
+                )
+                create_rotation_function(
+                    moto_session.client("iam", endpoint_url=moto_endpoint),
+                    moto_session.client("lambda", endpoint_url=moto_endpoint),
+                    FUNCTION_NAME,
+                )
+                cold = cold_invocations(task_root, baseline_root, receiver, environment)
+                delete = delete_latency(task_root, receiver, environment)
         finally:
-            moto.close()
             receiver.close()
     return [delete, cold, size]
 

@@ -1,5 +1,5 @@
 """Fixtures for the role-lookup custom resource: its modules on sys.path, AWS test credentials,
-the trustme CA, the HTTPS response receiver and a moto server behind a fault-injecting hop."""
+the trustme CA, the HTTPS response receiver and moto's server behind a fault-injecting hop."""
 
 import importlib
 import sys
@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import trustme
 
+from tests.helpers.local_servers import moto_server
+
 from .local_endpoints import (
     AWS_TEST_ENVIRONMENT,
     LambdaApiFaults,
-    MotoServer,
     ResponseReceiver,
     write_ca_bundle,
 )
@@ -60,15 +61,15 @@ def receiver(receiver_server):
 
 
 @pytest.fixture(scope="package")
-def moto_server(function_environment):
-    server = MotoServer()
-    yield server
-    server.close()
+def moto_endpoint(function_environment):
+    """moto's server in its own process: Lambda and IAM over HTTP on loopback."""
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="package")
-def lambda_api_hop(moto_server):
-    hop = LambdaApiFaults(moto_server.url)
+def lambda_api_hop(moto_endpoint):
+    hop = LambdaApiFaults(moto_endpoint)
     yield hop
     hop.close()
 

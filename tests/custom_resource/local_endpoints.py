@@ -2,7 +2,6 @@
 
 - ResponseReceiver: an HTTPS server on 127.0.0.1 with a trustme certificate that records the
   response PUTs CloudFormation would read from its presigned S3 URL.
-- MotoServer: moto's server in a subprocess, i.e. a Lambda + IAM API over real HTTP.
 - LambdaApiFaults: an HTTP hop in front of a Lambda API that answers scripted errors
   (429 throttling, 403 access denied) and forwards everything else.
 - LambdaContext: the runtime context's clock (get_remaining_time_in_millis).
@@ -11,10 +10,7 @@
 import http.client
 import io
 import json
-import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -177,38 +173,6 @@ def write_ca_bundle(ca: trustme.CA, directory: Path) -> Path:
     path = directory / "loopback-ca.pem"
     ca.cert_pem.write_to_path(str(path))
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class MotoServer:
-    """moto's server in its own process: Lambda and IAM over HTTP on loopback."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.close()
-        raise RuntimeError("moto server did not start within 20 s")
-
-    def close(self) -> None:
-        self._process.terminate()
-        self._process.wait(timeout=10)
 
 
 def function_zip() -> bytes:

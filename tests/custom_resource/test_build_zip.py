@@ -61,12 +61,12 @@ def test_contents_are_the_function_and_crhelper_only(package):
     assert {info.external_attr >> 16 for info in infos} == {0o100644}
 
 
-def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_server):
+def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_endpoint):
     # Extracted like Lambda's /var/task, run in a fresh interpreter: app.handler must import the
     # vendored crhelper and answer a real Create against moto.
     create_rotation_function(
-        boto3.client("iam", endpoint_url=moto_server.url),
-        boto3.client("lambda", endpoint_url=moto_server.url),
+        boto3.client("iam", endpoint_url=moto_endpoint),
+        boto3.client("lambda", endpoint_url=moto_endpoint),
         "zip-rotation-fn",
     )
     task_root = tmp_path / "task"
@@ -89,7 +89,7 @@ def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_s
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "AWS_ENDPOINT_URL_LAMBDA": moto_server.url},
+        env={**os.environ, "AWS_ENDPOINT_URL_LAMBDA": moto_endpoint},
         timeout=60,
     )
 

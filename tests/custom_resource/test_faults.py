@@ -19,10 +19,10 @@ DENIED_MESSAGE = (
 
 
 @pytest.fixture
-def moto_clients(moto_server):
+def moto_clients(moto_endpoint):
     return (
-        boto3.client("iam", endpoint_url=moto_server.url),
-        boto3.client("lambda", endpoint_url=moto_server.url),
+        boto3.client("iam", endpoint_url=moto_endpoint),
+        boto3.client("lambda", endpoint_url=moto_endpoint),
     )
 
 
