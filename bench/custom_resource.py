@@ -83,24 +83,20 @@ def measure() -> list[dict]:
             "SSL_CERT_FILE": str(write_ca_bundle(ca, work)),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        receiver = ResponseReceiver(ca)
-        try:
-            with moto_server() as moto_endpoint:
-                environment["AWS_ENDPOINT_URL_LAMBDA"] = moto_endpoint
-                moto_session = boto3.Session(
-                    aws_access_key_id=AWS_TEST_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=AWS_TEST_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
-                    region_name=AWS_TEST_ENVIRONMENT["AWS_REGION"],
-                )
-                create_rotation_function(
-                    moto_session.client("iam", endpoint_url=moto_endpoint),
-                    moto_session.client("lambda", endpoint_url=moto_endpoint),
-                    FUNCTION_NAME,
-                )
-                cold = cold_invocations(task_root, baseline_root, receiver, environment)
-                delete = delete_latency(task_root, receiver, environment)
-        finally:
-            receiver.close()
+        with ResponseReceiver(ca) as receiver, moto_server() as moto_endpoint:
+            environment["AWS_ENDPOINT_URL_LAMBDA"] = moto_endpoint
+            moto_session = boto3.Session(
+                aws_access_key_id=AWS_TEST_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=AWS_TEST_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+                region_name=AWS_TEST_ENVIRONMENT["AWS_REGION"],
+            )
+            create_rotation_function(
+                moto_session.client("iam", endpoint_url=moto_endpoint),
+                moto_session.client("lambda", endpoint_url=moto_endpoint),
+                FUNCTION_NAME,
+            )
+            cold = cold_invocations(task_root, baseline_root, receiver, environment)
+            delete = delete_latency(task_root, receiver, environment)
     return [delete, cold, size]
 
 

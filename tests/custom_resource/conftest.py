@@ -49,9 +49,8 @@ def app(function_environment):
 
 @pytest.fixture(scope="package")
 def receiver_server(tls_ca):
-    server = ResponseReceiver(tls_ca)
-    yield server
-    server.close()
+    with ResponseReceiver(tls_ca) as server:
+        yield server
 
 
 @pytest.fixture
@@ -69,9 +68,8 @@ def moto_endpoint(function_environment):
 
 @pytest.fixture(scope="package")
 def lambda_api_hop(moto_endpoint):
-    hop = LambdaApiFaults(moto_endpoint)
-    yield hop
-    hop.close()
+    with LambdaApiFaults(moto_endpoint) as hop:
+        yield hop
 
 
 @pytest.fixture

@@ -94,7 +94,34 @@ class ReceivedPut:
         return json.loads(self.body)
 
 
-class ResponseReceiver:
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *_args):  # keep test output quiet
+        pass
+
+
+class LoopbackServer:
+    """A threaded HTTP(S) server on 127.0.0.1, serving from a daemon thread until closed."""
+
+    def __init__(self, handler_class: type[BaseHTTPRequestHandler], tls=None) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+        self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info) -> None:
+        self.close()
+
+
+class ResponseReceiver(LoopbackServer):
     """HTTPS server on loopback recording PUTs; answers queued statuses first, then 200."""
 
     def __init__(self, ca: trustme.CA) -> None:
@@ -105,16 +132,12 @@ class ResponseReceiver:
         self.first_put = threading.Event()
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(tls)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        super().__init__(self._handler_class(), tls)
 
     def _handler_class(self):
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_PUT(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver._record(
@@ -123,9 +146,6 @@ class ResponseReceiver:
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-
-            def log_message(self, *_args):  # keep test output quiet
-                pass
 
         return Handler
 
@@ -137,10 +157,9 @@ class ResponseReceiver:
             return self._statuses.popleft() if self._statuses else 200
 
     def url(self, token: str = "") -> str:
-        port = self._server.server_address[1]
         token = token or uuid.uuid4().hex
         return (
-            f"https://127.0.0.1:{port}/cloudformation-custom-resource-response/{token}"
+            f"https://127.0.0.1:{self.port}/cloudformation-custom-resource-response/{token}"
             f"?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&{URL_SIGNATURE}"
         )
 
@@ -162,10 +181,6 @@ class ResponseReceiver:
             self._puts.clear()
             self._statuses.clear()
             self.first_put.clear()
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def write_ca_bundle(ca: trustme.CA, directory: Path) -> Path:
@@ -224,7 +239,7 @@ class _Fault:
     until: threading.Event | None = None  # with delay: forward once this is set, or at the delay
 
 
-class LambdaApiFaults:
+class LambdaApiFaults(LoopbackServer):
     """An HTTP hop in front of a Lambda API: scripted error replies first, then forwarding."""
 
     def __init__(self, upstream_url: str) -> None:
@@ -233,10 +248,8 @@ class LambdaApiFaults:
         self._faults: deque[_Fault] = deque()
         self._always: _Fault | None = None
         self.requests = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        super().__init__(self._handler_class())
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def fail_next(self, count: int, status: int, error_type: str, message: str) -> None:
         with self._lock:
@@ -266,7 +279,7 @@ class LambdaApiFaults:
     def _handler_class(self):
         hop = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def _relay(self):
@@ -302,11 +315,4 @@ class LambdaApiFaults:
 
             do_GET = do_POST = do_PUT = do_DELETE = _relay
 
-            def log_message(self, *_args):
-                pass
-
         return Handler
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
