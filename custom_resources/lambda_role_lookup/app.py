@@ -3,16 +3,15 @@
 Lambda handler: app.handler. See docs/Custom__LambdaRoleLookup.md.
 """
 
-import logging
 import os
 
 import boto3
 import resource_properties
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 from one_shot_resource import OneShotResource
+from reasons import RequestRejected
 from role_lookup import find_role
-
-logger = logging.getLogger(__name__)
 
 # One attempt per call and short socket timeouts: role_lookup owns the retries and the deadline.
 LAMBDA_CLIENT_CONFIG = Config(
@@ -31,7 +30,10 @@ def look_up_role(event, _context):
     """Create and Update: the function's ARN becomes the physical id, so a new function replaces."""
     region = os.environ.get("AWS_REGION")
     ref = resource_properties.function_ref(event.get("ResourceProperties"), region)
-    client = boto3.client("lambda", region_name=region, config=LAMBDA_CLIENT_CONFIG)
+    try:
+        client = boto3.client("lambda", region_name=region, config=LAMBDA_CLIENT_CONFIG)
+    except BotoCoreError as error:  # no Region: only outside Lambda, which always sets one
+        raise RequestRejected(f"Looking up Lambda function {ref.given!r} failed: {error}") from None
     found = find_role(client, ref, helper.deadlines.lookup)
     helper.Data.update(RoleArn=found.role_arn, FunctionArn=found.function_arn)
     return found.function_arn
