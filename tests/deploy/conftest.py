@@ -15,8 +15,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
+    # The CLI builds TemplateURL from the S3 endpoint, and moto's CloudFormation reads a bucket
+    # out of a path-style URL only when the host is "localhost" (or an amazonaws.com name).
     with moto_server() as endpoint:
-        yield endpoint
+        yield endpoint.replace("127.0.0.1", "localhost")
 
 
 @pytest.fixture

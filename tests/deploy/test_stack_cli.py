@@ -7,12 +7,12 @@ server for what moto implements (S3 uploads, change-set deploys, deletes).
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,46 +130,61 @@ def test_dry_run_delete_waits_for_the_stack_to_go():
     ]
 
 
-def test_deploy_and_delete_against_moto_server(aws_env, lambda_zip):
-    s3 = boto3.client("s3", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="eu-west-1")
-    s3.create_bucket(
-        Bucket="deploy-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+def aws(env: dict, *args: str) -> dict:
+    """The pinned AWS CLI against the moto server, in its own process like a user's shell.
+
+    In-process boto3 clients are avoided on purpose: another test's moto mock would answer them
+    instead of the server.
+    """
+    result = execute([str(Path(sys.executable).parent / "aws"), *args, "--output", "json"], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def make_bucket(env: dict, name: str) -> None:
+    aws(env, "s3api", "create-bucket", "--bucket", name,
+        "--create-bucket-configuration", "LocationConstraint=eu-west-1")  # fmt: skip
+
+
+def test_deploy_and_delete_against_moto_server(aws_env, lambda_zip, tmp_path):
+    make_bucket(aws_env, "deploy-test")
     result = run(
         "deploy", "--template", FIXTURE, "--stack", "lookup-only", "--bucket", "deploy-test",
         env=aws_env,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     key = f"lambda_role_lookup/{hashlib.sha256(lambda_zip.read_bytes()).hexdigest()[:16]}.zip"
-    assert s3.get_object(Bucket="deploy-test", Key=key)["Body"].read() == lambda_zip.read_bytes()
+    downloaded = tmp_path / "code.zip"
+    aws(aws_env, "s3api", "get-object", "--bucket", "deploy-test", "--key", key, str(downloaded))
+    assert downloaded.read_bytes() == lambda_zip.read_bytes()
 
-    cfn = boto3.client(
-        "cloudformation", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="eu-west-1"
-    )
-    stack = cfn.describe_stacks(StackName="lookup-only")["Stacks"][0]
+    stack = aws(aws_env, "cloudformation", "describe-stacks", "--stack-name", "lookup-only")
+    stack = stack["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert params == {"RoleLookupCodeS3Bucket": "deploy-test", "RoleLookupCodeS3Key": key}
-    function_name = stack["Outputs"][0]["OutputValue"]
-    lam = boto3.client("lambda", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="eu-west-1")
-    assert lam.get_function_configuration(FunctionName=function_name)["Handler"] == "app.handler"
+    resource = aws(
+        aws_env, "cloudformation", "describe-stack-resource",
+        "--stack-name", "lookup-only", "--logical-resource-id", "RoleLookupFunction",
+    )  # fmt: skip
+    name = resource["StackResourceDetail"]["PhysicalResourceId"]
+    function = aws(aws_env, "lambda", "get-function-configuration", "--function-name", name)
+    assert function["Handler"] == "app.handler"
 
     result = run("delete", "--stack", "lookup-only", env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
-    remaining = cfn.list_stacks()["StackSummaries"]
+    remaining = aws(aws_env, "cloudformation", "list-stacks")["StackSummaries"]
     assert [s["StackStatus"] for s in remaining if s["StackName"] == "lookup-only"] == [
         "DELETE_COMPLETE"
     ]
 
 
 def test_package_uploads_the_zip_and_both_templates(aws_env, lambda_zip):
-    s3 = boto3.client("s3", endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name="eu-west-1")
-    s3.create_bucket(
-        Bucket="package-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    make_bucket(aws_env, "package-test")
     result = run("package", "--bucket", "package-test", "--prefix", "v1/", env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="package-test")["Contents"]}
+    listing = aws(aws_env, "s3api", "list-objects-v2", "--bucket", "package-test")
+    keys = {o["Key"] for o in listing["Contents"]}
     digest = hashlib.sha256(lambda_zip.read_bytes()).hexdigest()[:16]
     expected_templates = {f"v1/templates/{p.name}" for p in (REPO / "templates").glob("*.yaml")}
     assert keys == {f"v1/lambda_role_lookup/{digest}.zip", *expected_templates}
