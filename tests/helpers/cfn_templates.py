@@ -1,5 +1,6 @@
 """Read the project's templates the way cfn-lint does, and evaluate the few intrinsic functions the
-tests need (Ref, Fn::Sub, Fn::FindInMap, Fn::Join, Fn::If, and the Rules functions).
+tests need (Ref, Fn::Sub, Fn::FindInMap, Fn::Join, Fn::If, Fn::Select, Fn::Split, Fn::GetAZs, and
+the Rules functions).
 
 The evaluator is deliberately small: it raises on anything it does not know, so a template change
 that a test cannot follow fails loudly instead of passing by accident.
@@ -85,6 +86,8 @@ class Context:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": None,
+            # What Fn::GetAZs returns: the Region's zones in name order.
+            "AZs:us-east-1": [f"us-east-1{letter}" for letter in "abcdef"],
             **parameter_defaults(template),
             **values,
         }
@@ -150,6 +153,21 @@ def _contains(argument: list, context: Context) -> bool:
     return value in choices
 
 
+def _select(argument: list, context: Context) -> Any:
+    index, items = (evaluate(part, context) for part in argument)
+    return items[int(index)]
+
+
+def _split(argument: list, context: Context) -> list[str]:
+    delimiter, text = argument
+    return evaluate(text, context).split(delimiter)
+
+
+def _get_azs(argument: Any, context: Context) -> list[str]:
+    region = evaluate(argument, context) or context.ref("AWS::Region")
+    return context.ref(f"AZs:{region}")
+
+
 def _get_att(argument: Any, context: Context) -> Any:
     name = ".".join(argument) if isinstance(argument, list) else argument
     return context.ref(name)
@@ -160,6 +178,9 @@ _FUNCTIONS = {
     "Fn::GetAtt": _get_att,
     "Fn::FindInMap": _find_in_map,
     "Fn::Join": _join,
+    "Fn::Select": _select,
+    "Fn::Split": _split,
+    "Fn::GetAZs": _get_azs,
     "Fn::If": _if,
     "Fn::Equals": _equals,
     "Fn::Contains": _contains,

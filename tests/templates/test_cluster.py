@@ -46,6 +46,14 @@ def test_master_credentials_come_from_the_admin_secret(template):
     assert "ManageMasterUserPassword" not in cluster
 
 
+def test_lts_engine_is_not_upgraded_automatically(template):
+    # The default is a long-term-support release; AWS advises against automatic minor upgrades
+    # for LTS versions, whose campaign target may be a non-LTS version (after which a stack
+    # update naming a lower EngineVersion would fail).
+    assert re.search(r"\.3\.(04|10)\.", template["Parameters"]["EngineVersion"]["Default"])
+    assert properties(template, "DatabaseInstance")["AutoMinorVersionUpgrade"] is False
+
+
 def test_default_engine_is_aurora_mysql_3(template):
     version = template["Parameters"]["EngineVersion"]
     assert re.fullmatch(r"8\.0\.mysql_aurora\.3\.\d{2}\.\d+", version["Default"])

@@ -62,6 +62,26 @@ def test_instance_is_arm64_amazon_linux_2023(template):
     assert all(kind.startswith("t4g.") for kind in parameters["TestInstanceType"]["AllowedValues"])
 
 
+def test_ami_parameter_accepts_only_standard_arm64_amazon_linux_2023(template):
+    # The minimal AMIs lack the AWS CLI the bootstrap calls and the SSM Agent Session Manager
+    # needs; CloudFormation checks the parameter's name against AllowedPattern.
+    pattern = template["Parameters"]["TestInstanceImageId"]["AllowedPattern"]
+    latest = "/aws/service/ami-amazon-linux-latest/"
+    for accepted in (
+        "al2023-ami-kernel-default-arm64",
+        "al2023-ami-kernel-6.1-arm64",
+        "al2023-ami-kernel-6.12-arm64",
+    ):
+        assert re.fullmatch(pattern, latest + accepted), accepted
+    for refused in (
+        "al2023-ami-minimal-kernel-default-arm64",
+        "al2023-ami-minimal-kernel-6.1-arm64",
+        "al2023-ami-kernel-default-x86_64",
+        "amzn2-ami-kernel-5.10-hvm-arm64-gp2",
+    ):
+        assert not re.fullmatch(pattern, latest + refused), refused
+
+
 def test_instance_waits_for_its_own_signal(template):
     instance = template["Resources"]["TestInstance"]
     assert instance["CreationPolicy"]["ResourceSignal"]["Count"] == 1

@@ -1,9 +1,11 @@
 """The network keeps the database and the rotation functions private, and lets only the intended
 paths through: rotation functions and the test instance to the database and the endpoints."""
 
+import re
+
 import pytest
 
-from tests.helpers.cfn_templates import properties, referenced_names, resources
+from tests.helpers.cfn_templates import Context, evaluate, properties, referenced_names, resources
 
 INTERNET_PATHS = {
     "AWS::EC2::InternetGateway",
@@ -37,16 +39,46 @@ def egress_rules(template: dict) -> dict[str, dict]:
     }
 
 
+def subnet_zones(template: dict, **parameters: str) -> list[str]:
+    context = Context(template, **parameters)
+    return [
+        evaluate(body["Properties"]["AvailabilityZone"], context)
+        for body in resources(template, "AWS::EC2::Subnet").values()
+    ]
+
+
 def test_subnets_are_private_and_in_two_zones(template):
     subnets = resources(template, "AWS::EC2::Subnet")
     assert len(subnets) == 2
-    zones = set()
     for body in subnets.values():
         assert body["Properties"]["MapPublicIpOnLaunch"] is False
-        zone = body["Properties"]["AvailabilityZone"]["Fn::Select"]
-        assert zone[1] == {"Fn::GetAZs": ""}
-        zones.add(zone[0])
-    assert zones == {0, 1}
+    # By default the first two zones the Region lists (Fn::GetAZs, no zone name in the template).
+    assert subnet_zones(template) == ["us-east-1a", "us-east-1b"]
+
+
+def test_deployer_can_choose_the_two_zones(template):
+    # A zone name maps to a different physical zone in each account; when the first two lack
+    # t4g instances or an endpoint service (use1-az3 is one such zone), naming two others must
+    # not need a template edit.
+    assert subnet_zones(template, AvailabilityZones="us-east-1c,us-east-1d") == [
+        "us-east-1c",
+        "us-east-1d",
+    ]
+    pattern = template["Parameters"]["AvailabilityZones"]["AllowedPattern"]
+    for accepted in (
+        "",
+        "us-east-1b,us-east-1c",
+        "ap-northeast-1a,ap-northeast-1c",
+        "us-gov-west-1a,us-gov-west-1b",
+    ):
+        assert re.fullmatch(pattern, accepted), accepted
+    for refused in (
+        "us-east-1a",
+        "us-east-1a,us-east-1b,us-east-1c",
+        "us-east-1a, us-east-1b",
+        "use1-az1,use1-az2",
+    ):
+        assert not re.fullmatch(pattern, refused), refused
 
 
 def test_nothing_leads_to_the_internet(template):

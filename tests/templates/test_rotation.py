@@ -12,6 +12,7 @@ from tests.helpers.cfn_templates import (
     properties,
     resources,
     rotation_name_suffix,
+    rule_violations,
 )
 
 TRANSFORM = "AWS::SecretsManager-2024-09-16"
@@ -206,11 +207,33 @@ def test_admin_never_rotates_at_deploy_time_in_multi_user(multi):
 
 
 def test_same_schedule_for_both_secrets_is_refused(multi):
-    from tests.helpers.cfn_templates import rule_violations
-
     same = multi["Parameters"]["AdminRotationSchedule"]["Default"]
     assert rule_violations(multi, AppRotationSchedule=same)
     assert not rule_violations(multi)
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"AppUsername": "dbadmin", "AdminUsername": "dbadmin"},
+        {"AppUsername": "rdsadmin"},
+        {"DatabaseName": "mysql"},
+        {"DatabaseName": "information_schema"},
+        {"DatabaseName": "performance_schema"},
+        {"DatabaseName": "sys"},
+    ],
+)
+def test_names_the_bootstrap_cannot_use_are_refused_before_anything_is_created(multi, parameters):
+    # Each passes its own parameter constraints; without a Rule the bootstrap would fail only
+    # after the cluster and the instance are up (or clone the admin user on the first rotation).
+    for name, value in parameters.items():
+        assert re.fullmatch(multi["Parameters"][name]["AllowedPattern"], value), name
+    assert rule_violations(multi, **parameters)
+
+
+def test_distinct_application_names_pass_the_rules(multi):
+    assert not rule_violations(multi, AppUsername="dbadmin", AdminUsername="owner")
+    assert not rule_violations(multi, DatabaseName="mysqlapp")
 
 
 def test_app_username_leaves_room_for_the_clone_suffix(multi):
