@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import NamedTuple
+
+try:  # the parser behind `re`: it measures how long a match can be
+    import re._parser as regex_parser
+except ImportError:  # Python < 3.11
+    import sre_parse as regex_parser
 
 from cfnlint.rules import CloudFormationLintRule
 
@@ -211,7 +217,29 @@ def _bound(declaration: dict) -> int | None:
     allowed = declaration.get("AllowedValues")
     if isinstance(allowed, list) and allowed:
         return max(len(str(value)) for value in allowed)
+    bounds = [_max_length(declaration.get("MaxLength")), pattern_bound(declaration)]
+    known = [bound for bound in bounds if bound is not None]
+    return min(known) if known else None
+
+
+def _max_length(value) -> int | None:
     try:
-        return int(declaration["MaxLength"])
-    except (KeyError, TypeError, ValueError):
+        return int(value)
+    except (TypeError, ValueError):
         return None
+
+
+def pattern_bound(declaration: dict) -> int | None:
+    """The longest value AllowedPattern admits (CloudFormation matches the whole value).
+
+    None when the pattern repeats without bound or is not readable as a Python regex (Java
+    classes such as \\p{Alpha} are not).
+    """
+    pattern = declaration.get("AllowedPattern")
+    if not isinstance(pattern, str):
+        return None
+    try:
+        longest = regex_parser.parse(pattern).getwidth()[1]
+    except (re.error, OverflowError, RecursionError, ValueError):
+        return None
+    return None if longest >= regex_parser.MAXREPEAT else longest

@@ -175,8 +175,9 @@ class SecondScheduleForSecret(ModelRule, CloudFormationLintRule):
 def _can_coexist(model, first: str, second: str) -> bool:
     """Whether both resources can exist in one deploy, as far as their conditions tell."""
     resources = model.reader.resources
-    conditions = {resources[name].get("Condition") for name in (first, second)} - {None}
-    if not all(isinstance(c, str) for c in conditions) or len(conditions) < 2:
+    named = (resources[name].get("Condition") for name in (first, second))
+    conditions = {c for c in named if isinstance(c, str)}
+    if len(conditions) < 2:
         return True
     both = model.cfn.conditions.build_scenarios({c: {True} for c in conditions})
     return next(both, None) is not None

@@ -134,8 +134,8 @@ class MasterPasswordCharacters(ModelRule, CloudFormationLintRule):
         for view in model.secrets():
             secrets.setdefault(view.name, []).append(view)
         for name, body in model.reader.resources.items():
-            refused = _RDS_REFUSED.get(body.get("Type"))
-            properties = body.get("Properties")
+            kind, properties = body.get("Type"), body.get("Properties")
+            refused = _RDS_REFUSED.get(kind) if isinstance(kind, str) else None
             if refused is None or not isinstance(properties, dict):
                 continue
             text = model.reader.text(properties.get("MasterUserPassword"))

@@ -30,17 +30,27 @@ def _policies(model):
             yield name, body["Properties"]
 
 
-def _statements(model, name, properties):
-    """(path, statement) for each Allow statement of the policy document, when readable."""
+def _document(model, properties):
+    """(policy document, written as a map) when the policy is readable, else (None, False)."""
     raw = properties.get("ResourcePolicy")
     text = model.reader.json_text(raw) if isinstance(raw, dict) else model.reader.text(raw)
     document = parse(text)
     if not isinstance(document, JsonObject):
-        return
+        return None, False
+    return document, isinstance(raw, dict) and isinstance(raw.get("Statement"), list)
+
+
+def _all_statements(document: JsonObject) -> list:
     statements = document.fields.get("Statement")
-    listed = isinstance(statements, list)
-    written_as_map = isinstance(raw, dict) and isinstance(raw.get("Statement"), list)
-    for index, statement in enumerate(statements if listed else [statements]):
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _statements(model, name, properties):
+    """(path, statement) for each Allow statement of the policy document, when readable."""
+    document, written_as_map = _document(model, properties)
+    if document is None:
+        return
+    for index, statement in enumerate(_all_statements(document)):
         if not isinstance(statement, JsonObject):
             continue
         if literal(_text(statement.fields.get("Effect"))) != "Allow":
@@ -49,6 +59,18 @@ def _statements(model, name, properties):
         if written_as_map:
             path += ["Statement", index]
         yield path, statement
+
+
+def _only_denies(model, properties) -> bool:
+    """Whether every statement of a readable policy surely denies: it can open nothing."""
+    document, _ = _document(model, properties)
+    if document is None:
+        return False
+    return all(
+        isinstance(statement, JsonObject)
+        and literal(_text(statement.fields.get("Effect"))) == "Deny"
+        for statement in _all_statements(document)
+    )
 
 
 def _text(value):
@@ -149,6 +171,8 @@ class PublicPolicyNotBlocked(ModelRule, CloudFormationLintRule):
     def check(self, model):
         for name, properties in _policies(model):
             path = ["Resources", name, "Properties"]
+            if _only_denies(model, properties):
+                continue  # nothing to open, so nothing to block (the CDK writes such policies)
             if "BlockPublicPolicy" not in properties:
                 state = "does not set BlockPublicPolicy, and Secrets Manager then accepts"
             elif as_bool(model.reader.scalar(properties["BlockPublicPolicy"])) == {False}:

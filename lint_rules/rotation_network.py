@@ -121,8 +121,8 @@ class Network:
 
     def gaps(self, subnet: str) -> list[str] | None:
         """Why the subnet has no way to Secrets Manager, or None when it has (or may have) one."""
-        body = self.reader.resources[subnet].get("Properties") or {}
-        vpc = self.reader.resource(body.get("VpcId"), VPC)
+        body = self.reader.resources[subnet].get("Properties")
+        vpc = self.reader.resource(body.get("VpcId"), VPC) if isinstance(body, dict) else None
         if vpc is None:
             return None
         endpoints = self.endpoints.get(vpc, [])

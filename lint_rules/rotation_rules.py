@@ -107,16 +107,16 @@ def cron_hours(field: str) -> list[int] | None:
     found: set[int] = set()
     for part in field.split(","):
         base, _, step = part.partition("/")
-        if step and not step.isdigit():
+        if step and not (step.isdecimal() and int(step) > 0):
             return None
         if base == "*":
             low, high = 0, 23
         elif "-" in base:
             low_text, _, high_text = base.partition("-")
-            if not (low_text.isdigit() and high_text.isdigit()):
+            if not (low_text.isdecimal() and high_text.isdecimal()):
                 return None
             low, high = int(low_text), int(high_text)
-        elif base.isdigit():
+        elif base.isdecimal():
             low = int(base)
             high = 23 if step else low
         else:
@@ -166,7 +166,7 @@ class ScheduleExpressionInvalid(ModelRule, CloudFormationLintRule):
                         "cron(0 4 ? * SUN *)",
                     )
             for days, origin in _values(model, rules, "AutomaticallyAfterDays"):
-                if not days.isdigit() or not 1 <= int(days) <= MAX_AFTER_DAYS:
+                if not days.isdecimal() or not 1 <= int(days) <= MAX_AFTER_DAYS:
                     yield finding(
                         rotation.path("RotationRules", "AutomaticallyAfterDays"),
                         f"AutomaticallyAfterDays {days}{origin} is outside 1 to "

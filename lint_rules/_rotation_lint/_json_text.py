@@ -1,7 +1,8 @@
 """Parse JSON written as text with holes (a secret's SecretString, a policy document).
 
-Each hole is stood in for by a marker from Unicode's private use area, so that the text parses as
-JSON; a marker that stands where a JSON value belongs (`"port": ${Port}`) is quoted first.
+Each hole is stood in for by a marker made of private-use characters the text does not hold, so
+that the text parses as JSON; a marker that stands where a JSON value belongs (`"port": ${Port}`)
+is quoted first.
 After parsing, every string is a `Text` again, with its holes back in place.
 """
 
@@ -14,8 +15,28 @@ from typing import Any
 
 from ._values import Hole, Text
 
-_OPEN, _CLOSE = "\ue000", "\ue001"
-_MARKER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+_PRIVATE_USE = range(0xE000, 0xF900)
+
+
+@dataclass(frozen=True)
+class _Markers:
+    """Two characters of Unicode's private use area that the text itself does not hold."""
+
+    open: str
+    close: str
+
+    @classmethod
+    def absent_from(cls, literal_text: str) -> _Markers | None:
+        free = (chr(code) for code in _PRIVATE_USE if chr(code) not in literal_text)
+        pair = [next(free, None), next(free, None)]
+        return None if None in pair else cls(*pair)
+
+    def marker(self, index: int) -> str:
+        return f"{self.open}{index}{self.close}"
+
+    @property
+    def pattern(self) -> re.Pattern:
+        return re.compile(f"{re.escape(self.open)}(\\d+){re.escape(self.close)}")
 
 
 @dataclass
@@ -43,22 +64,25 @@ def parse(text: Text | None) -> Any:
     """The JSON value the text holds (strings as Text, objects as JsonObject), else None."""
     if text is None:
         return None
+    markers = _Markers.absent_from("".join(p for p in text if isinstance(p, str)))
+    if markers is None:
+        return None
     found: list[Hole] = []
     pieces = []
     for piece in text:
         if isinstance(piece, Hole):
-            pieces.append(f"{_OPEN}{len(found)}{_CLOSE}")
+            pieces.append(markers.marker(len(found)))
             found.append(piece)
         else:
             pieces.append(piece)
     try:
-        data = json.loads(_quote_bare_markers("".join(pieces)), strict=False)
+        data = json.loads(_quote_bare_markers("".join(pieces), markers), strict=False)
     except ValueError:
         return None
-    return _restore(data, found)
+    return _restore(data, found, markers.pattern)
 
 
-def _quote_bare_markers(raw: str) -> str:
+def _quote_bare_markers(raw: str, markers: _Markers) -> str:
     """Put quotes around markers that stand outside JSON strings."""
     out: list[str] = []
     in_string = escaped = False
@@ -76,8 +100,8 @@ def _quote_bare_markers(raw: str) -> str:
         elif char == '"':
             in_string = True
             out.append(char)
-        elif char == _OPEN:
-            end = raw.find(_CLOSE, index)
+        elif char == markers.open:
+            end = raw.find(markers.close, index)
             if end < 0:
                 out.append(char)
             else:
@@ -89,28 +113,28 @@ def _quote_bare_markers(raw: str) -> str:
     return "".join(out)
 
 
-def _restore(value: Any, found: list[Hole]) -> Any:
+def _restore(value: Any, found: list[Hole], pattern: re.Pattern) -> Any:
     if isinstance(value, str):
-        return _split(value, found)
+        return _split(value, found, pattern)
     if isinstance(value, list):
-        return [_restore(item, found) for item in value]
+        return [_restore(item, found, pattern) for item in value]
     if isinstance(value, dict):
         result = JsonObject({})
         for key, item in value.items():
-            key_text = _split(key, found)
+            key_text = _split(key, found, pattern)
             if any(isinstance(piece, Hole) for piece in key_text):
                 result.open_keys = True
                 result.key_holes.append(key_text)
             else:
-                result.fields[key] = _restore(item, found)
+                result.fields[key] = _restore(item, found, pattern)
         return result
     return value
 
 
-def _split(value: str, found: list[Hole]) -> Text:
+def _split(value: str, found: list[Hole], pattern: re.Pattern) -> Text:
     pieces: list = []
     position = 0
-    for marker in _MARKER.finditer(value):
+    for marker in pattern.finditer(value):
         if marker.start() > position:
             pieces.append(value[position : marker.start()])
         pieces.append(found[int(marker.group(1))])

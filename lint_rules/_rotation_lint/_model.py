@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _facts
 from ._json_text import JsonObject, parse_object
-from ._values import Reader, condition_names, literal, referenced_names, settle
+from ._values import Hole, Reader, condition_names, literal, referenced_names, settle
 
 SCHEDULE = "AWS::SecretsManager::RotationSchedule"
 SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 - a resource type, no password
@@ -80,7 +80,7 @@ class Model:
                 continue
             properties = body.get("Properties")
             conditional = condition_names(properties)
-            for scenario in _scenarios(self.cfn, {body.get("Condition")}, conditional):
+            for scenario in _scenarios(self.cfn, {_condition(body)}, conditional):
                 views.append(_secret_view(self, {"Ref": name}, scenario))
         return views
 
@@ -123,7 +123,7 @@ class Model:
             return Document("unknown", path)
         parsed = parse_object(text)
         if parsed is None:
-            readable = all(isinstance(piece, str) for piece in text)
+            readable = literal(text) is not None  # no hole, no dynamic reference
             return Document("invalid" if readable else "unknown", path)
         if generated_key is not None:
             parsed.fields.setdefault(generated_key, ("",))
@@ -159,18 +159,17 @@ def _build(cfn: Any) -> Model:
 def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
     reader = model.reader
     raw = body["Properties"]
-    secrets = {
-        other: reader.resources[other]
-        for other in referenced_names(raw)
-        if reader.resources.get(other, {}).get("Type") == SECRET
-    }
-    fixed = {body.get("Condition")} | {secret.get("Condition") for secret in secrets.values()}
+    named = (reader.resource_in((Hole("Ref", other),), SECRET) for other in referenced_names(raw))
+    secrets = {name: reader.resources[name] for name in named if name}
+    fixed = {_condition(body)} | {_condition(secret) for secret in secrets.values()}
     conditional = condition_names(raw).union(
         *(condition_names(s.get("Properties")) for s in secrets.values())
     )
     rotations = []
     for scenario in _scenarios(cfn, fixed, conditional):
         properties = settle(raw, scenario)
+        if not isinstance(properties, dict):
+            continue  # the whole Properties is AWS::NoValue (or no map) in this scenario
         hosted = properties.get("HostedRotationLambda")
         hosted = hosted if isinstance(hosted, dict) else None
         master = None
@@ -180,6 +179,12 @@ def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
         secret = _secret_view(model, properties.get("SecretId"), scenario)
         rotations.append(Rotation(name, scenario, properties, secret, master, hosted))
     return rotations
+
+
+def _condition(body: dict) -> str | None:
+    """The resource's Condition when it is a name (anything else is no condition to settle)."""
+    condition = body.get("Condition")
+    return condition if isinstance(condition, str) else None
 
 
 def _scenarios(cfn: Any, fixed: set, conditional: set[str]) -> list[dict[str, bool]]:
@@ -211,7 +216,9 @@ def _attached_family(reader: Reader, attachment: str) -> str | None:
     target_type = reader.resources[target].get("Type")
     if target_type in _facts.TARGET_TYPE_FAMILIES:
         return _facts.TARGET_TYPE_FAMILIES[target_type]
-    target_properties = reader.resources[target].get("Properties") or {}
+    target_properties = reader.resources[target].get("Properties")
+    if not isinstance(target_properties, dict):
+        return None
     engines = reader.scalar(target_properties.get("Engine")) or []
     families = {_engine_family(engine) for engine in engines}
     return families.pop() if len(families) == 1 else None

@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 NO_VALUE = "AWS::NoValue"
+# `{{resolve:ssm:...}}` and friends: CloudFormation puts in a value the template does not hold.
+DYNAMIC_REFERENCE = "{{resolve:"
+# Parameter types whose value CloudFormation reads from SSM: their Default is the SSM name.
+SSM_VALUE_TYPE = "AWS::SSM::Parameter::Value<"
+# Resources whose Ref is the ARN of the secret their SecretId names.
+_SECRET_REF_ALIASES = (
+    "AWS::SecretsManager::SecretTargetAttachment",
+    "AWS::SecretsManager::RotationSchedule",
+)
+_MAX_ALIAS_HOPS = 3  # a schedule naming an attachment naming a secret; never a loop
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
 _MAX_CANDIDATES = 64
 
@@ -39,10 +49,11 @@ Text = tuple  # tuple[str | Hole, ...]
 
 
 def literal(text: Text | None) -> str | None:
-    """The text's value when it has no hole, else None."""
+    """The text's value when it has no hole (nor dynamic reference), else None."""
     if text is None or any(isinstance(piece, Hole) for piece in text):
         return None
-    return "".join(text)
+    value = "".join(text)
+    return None if DYNAMIC_REFERENCE in value else value
 
 
 def literal_parts(text: Text) -> str:
@@ -136,10 +147,11 @@ class Reader:
     def __init__(self, template: dict[str, Any]) -> None:
         parameters = template.get("Parameters")
         resources = template.get("Resources")
+        # An SSM-typed parameter is left out: its value is as unknown as a resource's attribute.
         self.parameters: dict[str, dict] = {
             name: spec
             for name, spec in (parameters.items() if isinstance(parameters, dict) else ())
-            if isinstance(spec, dict)
+            if isinstance(spec, dict) and not str(spec.get("Type", "")).startswith(SSM_VALUE_TYPE)
         }
         self._functions = {
             "Ref": lambda argument: (self._ref(argument),),
@@ -167,6 +179,8 @@ class Reader:
         if not isinstance(value, dict) or len(value) != 1:
             return None
         ((function, argument),) = value.items()
+        if not isinstance(function, str):
+            return None
         read = self._functions.get(function)
         if read is not None:
             return read(argument)
@@ -270,16 +284,35 @@ class Reader:
         return self.resource_in(self.text(value), *types)
 
     def resource_in(self, text: Text | None, *types: str) -> str | None:
-        """The logical id of the template resource a text consists of, if it is just that."""
+        """The logical id of the template resource a text consists of, if it is just that.
+
+        A SecretTargetAttachment or RotationSchedule stands for the secret it names: its Ref is
+        that secret's ARN.
+        """
         if text is None or len(text) != 1 or not isinstance(text[0], Hole):
             return None
         hole = text[0]
-        body = self.resources.get(hole.target)
-        if body is None or hole.function not in ("Ref", "Fn::GetAtt"):
+        if hole.function not in ("Ref", "Fn::GetAtt"):
             return None
-        if types and body.get("Type") not in types:
-            return None
-        return hole.target
+        name = hole.target
+        for _ in range(_MAX_ALIAS_HOPS):
+            body = self.resources.get(name)
+            if body is None:
+                return None
+            kind = body.get("Type")
+            if not types or kind in types:
+                return name
+            properties = body.get("Properties")
+            if kind not in _SECRET_REF_ALIASES or not isinstance(properties, dict):
+                return None
+            name = self._named(properties.get("SecretId"))
+        return None
+
+    def _named(self, value: Any) -> str:
+        """The logical id a Ref or Fn::GetAtt value names, '' for anything else."""
+        text = self.text(value) or ()
+        named = len(text) == 1 and isinstance(text[0], Hole)
+        return text[0].target if named and text[0].function in ("Ref", "Fn::GetAtt") else ""
 
     def candidates(self, text: Text | None) -> list[str] | None:
         """Every value the text can take by the template's own declarations, or None.
@@ -299,7 +332,8 @@ class Reader:
                 return None
             choices.append(values)
         combined = itertools.islice(itertools.product(*choices), _MAX_CANDIDATES)
-        return ["".join(parts) for parts in combined]
+        values = ["".join(parts) for parts in combined]
+        return None if any(DYNAMIC_REFERENCE in value for value in values) else values
 
     def scalar(self, value: Any) -> list[str] | None:
         """`candidates` of a value read as text."""

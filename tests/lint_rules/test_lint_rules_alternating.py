@@ -147,3 +147,23 @@ def test_w9101_silent_with_a_short_enough_max_length(linter, multi_user):
     variables["User"] = {"Fn::Join": ["_", ["svc", {"Ref": "AppUsername"}]]}
     multi_user["Parameters"]["AppUsername"].update(Default="app", MaxLength=6)
     assert linter.findings(render(multi_user, "json")) == set()
+
+
+@pytest.mark.parametrize(
+    "pattern", ["^[a-z][a-z0-9_]{0,9}$", "[a-z]{1,5}(_[a-z]{1,4})?", "^(app|reporting)$"]
+)
+def test_w9101_silent_when_allowed_pattern_bounds_the_length(linter, multi_user, pattern):
+    """CloudFormation matches AllowedPattern against the whole value: it can bound the length."""
+    parameter = multi_user["Parameters"]["AppUsername"]
+    del parameter["MaxLength"]
+    parameter.update(Default="app", AllowedPattern=pattern)
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+@pytest.mark.parametrize("pattern", ["^[a-z]+$", "^[a-z]{1,11}$", "[a-z", "^\\p{Alpha}{1,5}$"])
+def test_w9101_allowed_pattern_that_does_not_bound_the_length(linter, multi_user, pattern):
+    """Unbounded, too long, or not readable (a Java-only class): the warning stays."""
+    parameter = multi_user["Parameters"]["AppUsername"]
+    del parameter["MaxLength"]
+    parameter.update(Default="app", AllowedPattern=pattern)
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/AppUsername")}

@@ -134,3 +134,27 @@ def test_a_justified_ignore_in_resource_metadata_silences_the_rule(linter, multi
     resource["Properties"]["BlockPublicPolicy"] = False
     resource["Metadata"] = {"cfn-lint": {"config": {"ignore_checks": ["W9603"]}}}
     assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_w9603_silent_for_a_policy_that_only_denies(linter, multi_user):
+    """The CDK adds a Deny-only policy to every secret with hosted rotation: nothing to open."""
+    policy(multi_user).pop("BlockPublicPolicy")
+    policy(multi_user)["ResourcePolicy"]["Statement"] = [
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+            "Action": "secretsmanager:DeleteSecret",
+            "Resource": "*",
+        }
+    ]
+    assert linter.findings(render(multi_user, "json")) == set()
+
+
+@pytest.mark.parametrize("effect", [{"Ref": "Effect"}, "Allow"])
+def test_w9603_still_warns_when_a_statement_may_allow(linter, multi_user, effect):
+    multi_user["Parameters"]["Effect"] = {"Type": "String", "Description": "effect"}
+    policy(multi_user).pop("BlockPublicPolicy")
+    statements = policy(multi_user)["ResourcePolicy"]["Statement"]
+    statements.insert(0, {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"})
+    statements[1]["Effect"] = effect
+    assert linter.findings(render(multi_user, "yaml")) == {("W9603", properties("AdminPolicy"))}

@@ -101,6 +101,96 @@ Resources:
       SecretId: !Ref S
       HostedRotationLambda: {RotationType: MySQLSingleUser, VpcSubnetIds: !Ref Sn}
 """,
+    "properties that vanish and conditions that are not names": """
+Transform: AWS::SecretsManager-2024-09-16
+Resources:
+  S:
+    Type: AWS::SecretsManager::Secret
+    Condition: [A, B]
+    Properties: {SecretString: '{"engine": "mysql", "username": "u", "password": "p", "host": "h"}'}
+  R:
+    Type: AWS::SecretsManager::RotationSchedule
+    Condition: {Ref: X}
+    Properties: {Ref: AWS::NoValue}
+  R2:
+    Type: AWS::SecretsManager::RotationSchedule
+    Condition: [A]
+    Properties: {SecretId: !Ref S, RotationLambdaARN: arn}
+  R3:
+    Type: AWS::SecretsManager::RotationSchedule
+    Condition: {A: B}
+    Properties: {SecretId: !Ref S, RotationLambdaARN: arn}
+""",
+    "types and properties of the wrong kind": """
+Transform: AWS::SecretsManager-2024-09-16
+Resources:
+  S:
+    Type: AWS::SecretsManager::Secret
+    Properties: {SecretString: {1: 2}, KmsKeyId: {1: 2}}
+  Db:
+    Type: {Ref: DbType}
+    Properties: {MasterUserPassword: !Sub "{{resolve:secretsmanager:${S}::password}}"}
+  Db2:
+    Type: AWS::RDS::DBCluster
+    Properties: [{Engine: aurora-mysql}]
+  A:
+    Type: AWS::SecretsManager::SecretTargetAttachment
+    Properties: {SecretId: !Ref S, TargetId: !Ref Db2, TargetType: AWS::RDS::DBCluster}
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}
+  Sn1: {Type: AWS::EC2::Subnet, Properties: 5}
+  Sn2: {Type: AWS::EC2::Subnet, Properties: text}
+  R:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref A
+      HostedRotationLambda: {RotationType: MySQLSingleUser, VpcSubnetIds: !Sub "${Sn1},${Sn2}"}
+""",
+    "schedules with a zero step or digits that are no decimal digits": """
+Transform: AWS::SecretsManager-2024-09-16
+Resources:
+  S:
+    Type: AWS::SecretsManager::Secret
+    Properties: {SecretString: '{"engine": "mysql", "username": "u", "password": "p", "host": "h"}'}
+  R1:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref S
+      RotationLambdaARN: arn
+      RotationRules: {ScheduleExpression: cron(0 */0 * * ? *), Duration: 2h}
+  R2:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref S
+      RotationLambdaARN: arn
+      RotationRules:
+        ScheduleExpression: "cron(0 \u00b2 * * ? *)"
+        AutomaticallyAfterDays: "\u00b2"
+""",
+    "private-use characters in a secret, where holes are marked while parsing": """
+Transform: AWS::SecretsManager-2024-09-16
+Parameters:
+  Host: {Type: String, Description: database host}
+Resources:
+  S:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: !Sub "{\\"engine\\": \\"mysql\\", \\"username\\": \\"u\\",
+        \\"password\\": \\"\\ue0009\\ue001\\", \\"host\\": \\"${Host}\\"}"
+  R:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties: {SecretId: !Ref S, HostedRotationLambda: {RotationType: MySQLSingleUser}}
+""",
+}
+
+# Real mistakes in the templates above, reported rather than crashing: schedules Secrets Manager
+# refuses, and two schedules for one secret whose conditions cannot be read apart.
+REPORTED = {
+    ("E9802", "Resources/R1/Properties/RotationRules/ScheduleExpression"),
+    ("E9802", "Resources/R2/Properties/RotationRules/ScheduleExpression"),
+    ("E9802", "Resources/R2/Properties/RotationRules/AutomaticallyAfterDays"),
+    ("E9801", "Resources/R2/Properties/RotationRules"),
+    ("E9005", "Resources/R2"),
+    ("E9005", "Resources/R3"),
 }
 
 
@@ -109,4 +199,5 @@ def test_no_rule_crashes_and_nothing_is_guessed(linter, source):
     crashes = [m.message for m in linter.matches(source) if m.rule.id == "E0002"]
     assert crashes == []
     # E9001: a HostedRotationLambda with no Secrets Manager transform; E9803: `Duration: 7`.
-    assert {rule for rule, _ in linter.findings(source)} <= {"E9001", "E9803"}
+    found = linter.findings(source) - REPORTED
+    assert {rule for rule, _ in found} <= {"E9001", "E9803"}
