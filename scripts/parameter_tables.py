@@ -52,7 +52,8 @@ def table(template_path: Path) -> str:
         "|---|---|---|---|",
     ]
     for name, spec in template["Parameters"].items():
-        default = f"`{spec['Default']}`" if "Default" in spec else "(required)"
+        default = {None: "(required)", "": "(empty)"}.get(spec.get("Default"))
+        default = default or f"`{spec['Default']}`"
         rows.append(
             f"| `{name}` | {cell(default)} | {cell(allowed(spec))} | "
             f"{cell(spec.get('Description', ''))} |"
