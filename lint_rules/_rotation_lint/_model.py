@@ -42,6 +42,7 @@ class SecretView:
     properties: dict
     attachments: list[str]  # SecretTargetAttachments that fill in engine, host and port
     attached_family: str | None  # database family of the attached target, when known
+    read: Document | None = field(default=None, compare=False, repr=False)  # see Model.document
 
     @property
     def path(self) -> list:
@@ -71,6 +72,9 @@ class Model:
     reader: Reader
     rotations: list[Rotation] = field(default_factory=list)
     attachments: dict[str, list[str]] = field(default_factory=dict)
+    # One view per secret and settling of the conditions its own properties use, shared by all
+    # the rotations (and scenarios) that meet it, so that its JSON is read once.
+    views: dict[tuple, SecretView] = field(default_factory=dict)
 
     def secrets(self) -> list[SecretView]:
         """Every secret of the template, once per condition scenario of its own properties."""
@@ -101,7 +105,12 @@ class Model:
         return None
 
     def document(self, secret: SecretView) -> Document:
-        """Read the secret's JSON from SecretString or GenerateSecretString."""
+        """The secret's JSON from SecretString or GenerateSecretString, read once per view."""
+        if secret.read is None:
+            secret.read = self._read(secret)
+        return secret.read
+
+    def _read(self, secret: SecretView) -> Document:
         properties = secret.properties
         if "SecretString" in properties:
             path = [*secret.path, "SecretString"]
@@ -160,7 +169,7 @@ def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
     reader = model.reader
     raw = body["Properties"]
     named = (reader.resource_in((Hole("Ref", other),), SECRET) for other in referenced_names(raw))
-    secrets = {name: reader.resources[name] for name in named if name}
+    secrets = {secret: reader.resources[secret] for secret in named if secret}
     fixed = {_condition(body)} | {_condition(secret) for secret in secrets.values()}
     conditional = condition_names(raw).union(
         *(condition_names(s.get("Properties")) for s in secrets.values())
@@ -177,8 +186,19 @@ def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
             master_arn = hosted.get("MasterSecretArn", hosted.get("SuperuserSecretArn"))
             master = _secret_view(model, master_arn, scenario)
         secret = _secret_view(model, properties.get("SecretId"), scenario)
-        rotations.append(Rotation(name, scenario, properties, secret, master, hosted))
+        rotation = Rotation(name, scenario, properties, secret, master, hosted)
+        if not any(_same(rotation, seen) for seen in rotations):
+            rotations.append(rotation)
     return rotations
+
+
+def _same(first: Rotation, second: Rotation) -> bool:
+    """Whether two scenarios settle a schedule and its secrets alike (only one is checked)."""
+    return (
+        first.secret is second.secret
+        and first.master is second.master
+        and first.properties == second.properties
+    )
 
 
 def _condition(body: dict) -> str | None:
@@ -200,11 +220,17 @@ def _secret_view(model: Model, value: Any, scenario: dict[str, bool]) -> SecretV
     name = reader.resource(value, SECRET)
     if name is None:
         return None
-    properties = settle(reader.resources[name].get("Properties"), scenario)
-    attachments = model.attachments.get(name, [])
-    families = {_attached_family(reader, a) for a in attachments}
-    family = families.pop() if len(families) == 1 else None
-    return SecretView(name, properties if isinstance(properties, dict) else {}, attachments, family)
+    raw = reader.resources[name].get("Properties")
+    own = condition_names(raw)
+    key = (name, *sorted((c, v) for c, v in scenario.items() if c in own))
+    if key not in model.views:
+        properties = settle(raw, scenario)
+        attachments = model.attachments.get(name, [])
+        families = {_attached_family(reader, a) for a in attachments}
+        family = families.pop() if len(families) == 1 else None
+        properties = properties if isinstance(properties, dict) else {}
+        model.views[key] = SecretView(name, properties, attachments, family)
+    return model.views[key]
 
 
 def _attached_family(reader: Reader, attachment: str) -> str | None:
