@@ -13,7 +13,13 @@ if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any pack
 
 from _rotation_lint._json_text import JsonObject, parse  # noqa: E402
 from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import as_bool, literal, literal_parts, render  # noqa: E402
+from _rotation_lint._values import (  # noqa: E402
+    as_bool,
+    is_intrinsic,
+    literal,
+    literal_parts,
+    render,
+)
 
 TAGS = ["secretsmanager", "rotation", "resource-policy"]
 POLICY = "AWS::SecretsManager::ResourcePolicy"
@@ -33,11 +39,12 @@ def _policies(model):
 def _document(model, properties):
     """(policy document, written as a map) when the policy is readable, else (None, False)."""
     raw = properties.get("ResourcePolicy")
-    text = model.reader.json_text(raw) if isinstance(raw, dict) else model.reader.text(raw)
+    as_map = isinstance(raw, dict) and not is_intrinsic(raw)  # else JSON text (!Sub, !Join…)
+    text = model.reader.json_text(raw) if as_map else model.reader.text(raw)
     document = parse(text)
     if not isinstance(document, JsonObject):
         return None, False
-    return document, isinstance(raw, dict) and isinstance(raw.get("Statement"), list)
+    return document, as_map and isinstance(raw.get("Statement"), list)
 
 
 def _all_statements(document: JsonObject) -> list:

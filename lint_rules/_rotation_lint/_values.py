@@ -252,7 +252,7 @@ class Reader:
 
     def json_text(self, value: Any) -> Text:
         """A map or list written out as JSON text (Fn::ToJsonString), intrinsics as holes."""
-        if isinstance(value, dict) and not _is_intrinsic(value):
+        if isinstance(value, dict) and not is_intrinsic(value):
             pieces: list = ["{"]
             for index, (key, item) in enumerate(value.items()):
                 pieces.append(("," if index else "") + json.dumps(str(key)) + ":")
@@ -381,7 +381,7 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def _is_intrinsic(value: dict) -> bool:
+def is_intrinsic(value: dict) -> bool:
     if len(value) != 1:
         return False
     key = next(iter(value))

@@ -158,3 +158,55 @@ def test_w9603_still_warns_when_a_statement_may_allow(linter, multi_user, effect
     statements.insert(0, {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"})
     statements[1]["Effect"] = effect
     assert linter.findings(render(multi_user, "yaml")) == {("W9603", properties("AdminPolicy"))}
+
+
+def _as_sub(document: dict) -> dict:
+    """The document as a Fn::Sub JSON string, with the account filled in at deploy time."""
+    text = json.dumps(document).replace("123456789012", "${AWS::AccountId}")
+    return {"Fn::Sub": text}
+
+
+def _as_join(document: dict) -> dict:
+    """The document as a Fn::Join of JSON text around the account ID."""
+    before, after = json.dumps(document).split("123456789012")
+    return {"Fn::Join": ["", [before, {"Ref": "AWS::AccountId"}, after]]}
+
+
+@pytest.mark.parametrize("build", [_as_sub, _as_join])
+def test_w9601_policy_written_as_json_text_built_by_a_function(linter, multi_user, build):
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ["*"]},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}},
+            }
+        ],
+    }
+    policy(multi_user)["ResourcePolicy"] = build(document)
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("W9601", properties("AdminPolicy", "ResourcePolicy"))
+    }
+
+
+def test_w9602_pattern_in_json_text_built_by_fn_sub(linter, multi_user):
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/rotation-*"}
+                },
+            }
+        ]
+    }
+    policy(multi_user)["ResourcePolicy"] = _as_sub(document)
+    assert linter.findings(render(multi_user, "json")) == {
+        ("W9602", properties("AdminPolicy", "ResourcePolicy"))
+    }
