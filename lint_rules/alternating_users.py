@@ -138,7 +138,7 @@ def _usernames(model):
         text = document.value.fields.get("username")
         if not isinstance(text, tuple):
             continue
-        if any(model.reader.parameter(hole) is None for hole in holes(text)):
+        if not all(model.reader.known(hole) for hole in holes(text)):
             continue  # built from something only known at deploy time: nothing to say
         yield Username(rotation, family, text, limit - SUFFIX, document.path)
 
@@ -162,12 +162,13 @@ class CloneUsernameTooLong(ModelRule, CloudFormationLintRule):
 
     def check(self, model):
         for user in _usernames(model):
-            params = holes(user.text)
+            pieces = holes(user.text)
             longest, family = user.longest, user.family
             for value in user.values(model):
                 if len(value) <= longest:
                     continue
-                where = _parameter_path(model, params[0]) if len(params) == 1 else user.path
+                single = len(pieces) == 1 and model.reader.parameter(pieces[0])
+                where = _parameter_path(model, pieces[0]) if single else user.path
                 clone = value + _facts.CLONE_SUFFIX
                 yield finding(
                     where,
@@ -193,11 +194,13 @@ class CloneUsernameUnbounded(ModelRule, CloudFormationLintRule):
 
     def check(self, model):
         for user in _usernames(model):
-            params = holes(user.text)
+            pieces = holes(user.text)
+            params = [hole for hole in pieces if model.reader.parameter(hole)]
             longest, family, rotation = user.longest, user.family, user.rotation
             if not params or any(len(value) > longest for value in user.values(model)):
                 continue  # nothing to bound, or E9103 already reports the value
-            budget = longest - len(literal_parts(user.text))
+            mapped = sum(max(map(len, hole.choices)) for hole in pieces if hole.choices)
+            budget = longest - len(literal_parts(user.text)) - mapped
             bounds = {hole.target: _bound(model.reader.parameter(hole)) for hole in params}
             if None not in bounds.values() and sum(bounds.values()) <= budget:
                 continue

@@ -36,6 +36,7 @@ class Hole:
     function: str  # "Ref", "Fn::GetAtt" or the name of any other intrinsic function
     target: str = ""  # the parameter, resource or pseudo parameter it refers to
     attribute: str = ""  # the attribute of a Fn::GetAtt
+    choices: tuple[str, ...] = ()  # the values the template lists for it (a mapping's entries)
 
     def placeholder(self) -> str:
         if self.function == "Ref" and self.target:
@@ -224,18 +225,37 @@ class Reader:
         return _merge(pieces)
 
     def _find_in_map(self, argument: Any) -> Text | None:
-        """The mapped value when map name and keys are literals, else a hole."""
-        if isinstance(argument, list) and len(argument) in (3, 4):
-            keys = [literal(self.text(key)) for key in argument[:3]]
-            if None not in keys:
-                value = self.mappings.get(keys[0], {})
-                for key in keys[1:]:
-                    value = value.get(key) if isinstance(value, dict) else None
-                if value is None and len(argument) == 4:
-                    value = argument[3]  # AWS::LanguageExtensions default value
-                if value is not None and not isinstance(value, (dict, list)):
-                    return self.text(value)
-        return (Hole("Fn::FindInMap"),)
+        """The mapped value, or a hole with every value the keys can select.
+
+        A key from a parameter takes the parameter's values; a key known only at deploy time
+        (`!Ref AWS::Region`) takes every key of its level. Keys a deploy cannot find fail that
+        deploy, so they add nothing, unless a default value (AWS::LanguageExtensions) is given.
+        """
+        unknown = (Hole("Fn::FindInMap"),)
+        if not isinstance(argument, list) or len(argument) not in (3, 4):
+            return unknown
+        levels, missing = [self.mappings], False
+        for key in argument[:3]:
+            names = self.candidates(self.text(key))
+            deeper = []
+            for level in levels:
+                if not isinstance(level, dict):
+                    return unknown
+                for name in list(level) if names is None else names:
+                    if name in level:
+                        deeper.append(level[name])
+                    else:
+                        missing = True
+            levels = deeper
+        if missing and len(argument) == 4:
+            default = argument[3]
+            levels.append(default.get("DefaultValue") if isinstance(default, dict) else default)
+        if not levels or not all(_is_scalar(value) for value in levels):
+            return unknown
+        values = list(dict.fromkeys(_scalar_text(value) for value in levels))
+        if len(values) == 1:
+            return (values[0],)
+        return (Hole("Fn::FindInMap", choices=tuple(values[:_MAX_CANDIDATES])),)
 
     def _join(self, argument: Any) -> Text | None:
         if not (isinstance(argument, list) and len(argument) == 2):
@@ -317,8 +337,8 @@ class Reader:
     def candidates(self, text: Text | None) -> list[str] | None:
         """Every value the text can take by the template's own declarations, or None.
 
-        A parameter contributes its AllowedValues, else its Default; any other hole, or a
-        parameter with neither, makes the value unknown.
+        A parameter contributes its AllowedValues, else its Default, a mapping the values it
+        lists; any other hole, or a parameter with neither, makes the value unknown.
         """
         if text is None:
             return None
@@ -327,13 +347,17 @@ class Reader:
             if isinstance(piece, str):
                 choices.append([piece])
                 continue
-            values = parameter_values(self.parameter(piece))
+            values = list(piece.choices) or parameter_values(self.parameter(piece))
             if values is None:
                 return None
             choices.append(values)
         combined = itertools.islice(itertools.product(*choices), _MAX_CANDIDATES)
         values = ["".join(parts) for parts in combined]
         return None if any(DYNAMIC_REFERENCE in value for value in values) else values
+
+    def known(self, hole: Hole) -> bool:
+        """Whether the template declares the values a hole can take (a parameter, a mapping)."""
+        return bool(hole.choices) or self.parameter(hole) is not None
 
     def scalar(self, value: Any) -> list[str] | None:
         """`candidates` of a value read as text."""

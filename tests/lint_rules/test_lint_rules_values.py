@@ -179,3 +179,63 @@ def test_second_schedule_through_the_attachment_is_the_same_secret(linter, multi
     assert linter.findings(render(multi_user, "yaml")) == {
         ("E9005", "Resources/AdminRotationAgain")
     }
+
+
+MAPPED = """
+Transform: AWS::SecretsManager-2024-09-16
+Parameters:
+  Env: {Type: String, Default: dev, AllowedValues: [dev, prod], Description: environment}
+Mappings:
+  Db:
+    dev: {AppUser: app, Engine: mysql, Exclude: '"@/'}
+    prod: {AppUser: PROD_USER, Engine: PROD_ENGINE, Exclude: "PROD_EXCLUDE"}
+Resources:
+  Admin:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: '{"engine": "mysql", "username": "admin", "password": "p", "host": "h"}'
+  App:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString:
+        SecretStringTemplate: !Sub
+          - '{"engine": "${E}", "username": "${U}", "host": "h", "masterarn": "${Admin}"}'
+          - U: !FindInMap [Db, !Ref KEY, AppUser]
+            E: !FindInMap [Db, !Ref KEY, Engine]
+        GenerateStringKey: password
+  AppRotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref App
+      HostedRotationLambda:
+        RotationType: MySQLMultiUser
+        MasterSecretArn: !Ref Admin
+        ExcludeCharacters: !FindInMap [Db, !Ref KEY, Exclude]
+"""
+
+
+def mapped(key: str, user: str = "reporting", engine: str = "aurora-mysql", exclude: str = "/"):
+    return (
+        MAPPED.replace("KEY", key)
+        .replace("PROD_USER", user)
+        .replace("PROD_ENGINE", engine)
+        .replace("PROD_EXCLUDE", exclude)
+    )
+
+
+@pytest.mark.parametrize("key", ["Env", "AWS::Region"])
+def test_values_from_a_mapping_keyed_by_a_parameter_are_good(linter, key):
+    assert linter.findings(mapped(key)) == set()
+
+
+@pytest.mark.parametrize("key", ["Env", "AWS::Region"])
+def test_every_value_a_mapping_can_give_is_judged(linter, key):
+    """A key from a parameter takes each allowed value; a key only known at deploy time, each
+    key the mapping has."""
+    source = mapped(key, user="websiteuser", engine="postgres", exclude="0123456789")
+    app_json = properties("App", "GenerateSecretString", "SecretStringTemplate")
+    assert linter.findings(source) == {
+        ("E9103", app_json),
+        ("E9301", app_json),
+        ("E9201", hosted("AppRotation", "ExcludeCharacters")),
+    }
