@@ -20,7 +20,7 @@ import boto3
 import pymysql
 import pytest
 
-from tests.helpers.local_servers import free_port, moto_server
+from tests.helpers.local_servers import free_port
 
 PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 SERVER_NAMES = ("mariadbd", "mysqld")
@@ -188,12 +188,6 @@ def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    with moto_server() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""A real moto server on loopback: the AWS CLI reaches it through AWS_ENDPOINT_URL."""
+"""Deploy tests: the AWS CLI against the session moto server (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.local_servers import moto_server
-
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    # The CLI builds TemplateURL from the S3 endpoint, and moto's CloudFormation reads a bucket
-    # out of a path-style URL only when the host is "localhost" (or an amazonaws.com name).
-    with moto_server() as endpoint:
-        yield endpoint.replace("127.0.0.1", "localhost")
 
 
 @pytest.fixture
