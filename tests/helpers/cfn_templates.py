@@ -19,6 +19,7 @@ from cfnlint.decode import decode
 REPO = Path(__file__).resolve().parents[2]
 SINGLE_USER = REPO / "templates" / "mysql-single-user.yaml"
 MULTI_USER = REPO / "templates" / "mysql-multi-user.yaml"
+EXISTING_CLUSTER = REPO / "templates" / "mysql-rotation-existing-cluster.yaml"
 TEMPLATES = {"single-user": SINGLE_USER, "multi-user": MULTI_USER}
 LAMBDA_NAME_MAX = 64
 
