@@ -11,6 +11,7 @@ import pytest
 from cfnlint.decode import decode
 
 from scripts.stack import LAMBDA_NAME_MAX, LAMBDA_ZIP, read_template
+from tests.taskcat.nested import deployed_templates
 
 REPO = Path(__file__).resolve().parents[2]
 TASKCAT_PYTHON = REPO / ".venv-taskcat" / "bin" / "python"
@@ -44,7 +45,11 @@ def template_parameters(path: str) -> dict:
 
 
 def test_every_template_is_tested_and_exists(config):
-    tested = {test["template"] for test in config["tests"].values()}
+    tested = {
+        deployed
+        for test in config["tests"].values()
+        for deployed in deployed_templates(test["template"], test["example_stack_name"])
+    }
     assert tested == {str(p.relative_to(REPO)) for p in (REPO / "templates").glob("*.yaml")}
 
 
@@ -69,10 +74,12 @@ def test_regions_are_real_and_spread(config):
 
 def test_stack_names_fit_the_rotation_function_names(config):
     for test in config["tests"].values():
-        suffixes = read_template(str(REPO / test["template"])).rotation_name_suffixes
-        assert suffixes, "the template names its rotation functions after the stack"
-        longest = len(test["example_stack_name"]) + max(map(len, suffixes))
-        assert longest <= LAMBDA_NAME_MAX
+        deployed = deployed_templates(test["template"], test["example_stack_name"])
+        for template, stack_name in deployed.items():
+            suffixes = read_template(str(REPO / template)).rotation_name_suffixes
+            assert suffixes, "the template names its rotation functions after the stack"
+            longest = len(stack_name) + max(map(len, suffixes))
+            assert longest <= LAMBDA_NAME_MAX
 
 
 def test_lambda_code_comes_from_the_regional_bucket_where_taskcat_uploads_the_build(config):
