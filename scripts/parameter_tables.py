@@ -64,7 +64,9 @@ def table(template_path: Path) -> str:
 
 
 def generated() -> str:
-    paths = sorted(REPO.glob("templates/*.yaml"), key=lambda p: ("multi" in p.name, p.name))
+    # The two stacks that build a cluster first (single before multi), then the others by name.
+    order = {"mysql-single-user.yaml": 0, "mysql-multi-user.yaml": 1}
+    paths = sorted(REPO.glob("templates/*.yaml"), key=lambda p: (order.get(p.name, 2), p.name))
     tables = [table(path) for path in paths]
     return "\n\n".join([BEGIN, *tables, END])
 
