@@ -166,11 +166,25 @@ def test_only_the_existing_cluster_and_the_code_location_must_be_given(template)
     ("name", "accepted", "refused"),
     [
         ("ClusterIdentifier", ["orders", "a", "orders-prod-1"], ["1orders", "orders-", "a--b", ""]),
-        ("ClusterEndpoint", [ENDPOINT], ["Orders.cluster", "http://x.y", "x", "a b.c"]),
+        (
+            "ClusterEndpoint",
+            [ENDPOINT, "orders-1.cluster-c0ffee.cn-north-1.rds.amazonaws.com.cn"],
+            [
+                "orders.cluster-ro-c0ffee.eu-west-1.rds.amazonaws.com",
+                "orders.cluster-custom-c0ffee.eu-west-1.rds.amazonaws.com",
+                "orders-instance-1.c0ffee.eu-west-1.rds.amazonaws.com",
+                "db.orders.internal",
+                "Orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com",
+            ],
+        ),
         (
             "AdminSecretArn",
             [ADMIN_ARN, "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:x-AbCdEf"],
-            ["rds!cluster-0a1b2c", "arn:aws:secretsmanager:eu-west-1:1234:secret:x"],
+            [
+                "rds!cluster-0a1b2c",
+                "arn:aws:secretsmanager:eu-west-1:1234:secret:x-AbCdEf",
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-admin",
+            ],
         ),
         ("AdminSecretKmsKeyArn", ["", KEY_ARN], ["alias/aws/secretsmanager", "1234abcd"]),
         ("RotationAlarmEmail", ["", "ops@example.com"], ["ops", "ops@example", "a b@c.d"]),
