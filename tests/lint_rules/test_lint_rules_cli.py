@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cfnlint.rules import Rules
+from lint_rules._rotation_lint._release import DOCS_URL, VERSION
 from lint_rules_kit import HERE, LINT_RULES, REPO, TEMPLATES
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -71,5 +72,12 @@ def test_each_rule_explains_itself_and_is_documented(loaded):
     for rule_id, rule in loaded.items():
         assert rule.shortdesc, rule_id
         assert rule.description, rule_id
-        assert rule.source_url == f"docs/lint-rules.md#{rule_id.lower()}"
+        assert rule.source_url == f"{DOCS_URL}#{rule_id.lower()}"
         assert re.search(rf"^## {rule_id}$", docs, flags=re.MULTILINE), f"{rule_id} not in docs"
+
+
+def test_findings_link_to_the_documentation_of_the_release_that_made_them():
+    assert DOCS_URL.startswith("https://github.com/")
+    assert DOCS_URL.endswith(f"/blob/v{VERSION}/docs/lint-rules.md")
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[?{re.escape(VERSION)}\]?", changelog, flags=re.MULTILINE)
