@@ -1,4 +1,4 @@
-"""cfn-lint rules for Secrets Manager rotation, loadable as a module: `cfn-lint -a cfn_lint_rotation`.
+"""cfn-lint rules for Secrets Manager rotation, as a module: `cfn-lint -a cfn_lint_rotation`.
 
 cfn-lint's `--append-rules <module>` imports the module and instantiates every
 CloudFormationLintRule subclass it finds among the module's attributes, so each rule class is

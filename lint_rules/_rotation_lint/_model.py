@@ -88,6 +88,32 @@ class Model:
                 views.append(_secret_view(self, {"Ref": name}, scenario))
         return views
 
+    def settled(self, name: str) -> list[tuple[dict[str, bool], dict]]:
+        """(scenario, Properties) of a resource once per different settling of its Fn::Ifs."""
+        body = self.reader.resources[name]
+        raw = body.get("Properties")
+        found: list[tuple[dict[str, bool], dict]] = []
+        conditional = condition_names(raw)
+        for scenario in _scenarios(self.cfn, {_condition(body)}, conditional):
+            properties = settle(raw, scenario)
+            if isinstance(properties, dict) and all(properties != p for _, p in found):
+                own = {c: v for c, v in scenario.items() if c in conditional}
+                found.append((own, properties))
+        return found
+
+    def admin_secrets(self) -> set[str]:
+        """Secrets an alternating-users rotation logs in with (MasterSecretArn / masterarn)."""
+        found = {r.master.name for r in self.rotations if r.master is not None}
+        for rotation in self.rotations:
+            if rotation.secret is None:
+                continue
+            document = self.document(rotation.secret)
+            if document.kind == "json":
+                named = self.reader.resource_in(document.value.fields.get("masterarn"), SECRET)
+                if named:
+                    found.add(named)
+        return found
+
     def rotation_types(self, rotation: Rotation) -> list[str] | None:
         """The RotationType values the hosted rotation can have, None when unknown."""
         if rotation.hosted is None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from cfnlint.rules import Rules
-from lint_rules._rotation_lint._release import DOCS_URL, VERSION
 from lint_rules_kit import HERE, LINT_RULES, REPO, TEMPLATES
+
+from lint_rules._rotation_lint._release import DOCS_URL, VERSION
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 EMPTY_CONFIG = HERE / "cfnlintrc"
