@@ -100,7 +100,7 @@ def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
                 "Principal": {
                     "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
                 }
-            },  # noqa: E501
+            },
             id="account-principal-delegates-to-iam-policies",
         ),
         pytest.param({"Principal": {"AWS": "123456789012"}}, id="account-id-principal"),
