@@ -28,6 +28,7 @@ from .rotation_network import RotationWithoutNetworkPath
 from .rotation_rules import (
     DaysAndScheduleTogether,
     RotationWindowInvalid,
+    RotationWindowsOverlap,
     ScheduleExpressionInvalid,
 )
 from .secret_contract import EngineMismatch, SecretJsonIncomplete
@@ -47,6 +48,7 @@ __all__ = [
     "PublicPolicyNotBlocked",
     "RotationCannotDecrypt",
     "RotationWindowInvalid",
+    "RotationWindowsOverlap",
     "RotationWithoutNetworkPath",
     "ScheduleBeforeAttachment",
     "ScheduleExpressionInvalid",
