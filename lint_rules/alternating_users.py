@@ -80,7 +80,7 @@ class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
             if master and named and named != master:
                 yield finding(
                     document.path,
-                    f"`masterarn` names secret {named} but HostedRotationLambda grants the "
+                    f"`masterarn` names secret {named} but {rotation.provider} grants the "
                     f"rotation role access to {master}, so reading the admin secret is denied",
                     f"point both at the same admin secret ({reference})",
                 )
@@ -102,13 +102,14 @@ class MasterSecretArnMissing(ModelRule, CloudFormationLintRule):
                 continue
             if _policy_lets_role_read_admin(model, rotation):
                 continue  # the admin secret's own resource policy grants the read
+            master = rotation.setting("MasterSecretArn")
             yield finding(
                 rotation.hosted_path,
                 f"RotationType {rotation.hosted.get('RotationType')} rotates with "
-                "alternating users but MasterSecretArn is missing, and no resource policy "
+                f"alternating users but {master} is missing, and no resource policy "
                 "on the admin secret lets a role read it, so the rotation role may not read "
                 "the admin secret and the rotation fails",
-                "set MasterSecretArn to the admin secret (for example !Ref AdminSecret)",
+                f"set {master} to the admin secret (for example !Ref AdminSecret)",
             )
 
 

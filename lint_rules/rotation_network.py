@@ -175,7 +175,7 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
                 reasons = network.gaps(subnet)
                 if reasons:
                     yield finding(
-                        [*rotation.hosted_path, "VpcSubnetIds"],
+                        rotation.setting_path("VpcSubnetIds"),
                         f"the rotation function of {rotation.name} runs in subnet {subnet}, "
                         f"which cannot reach Secrets Manager: {'; '.join(reasons)}; every "
                         'rotation times out ("Connect timeout on endpoint URL: '

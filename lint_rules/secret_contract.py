@@ -12,6 +12,7 @@ if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any pack
     sys.path.append(_HERE)
 
 from _rotation_lint import _facts  # noqa: E402
+from _rotation_lint._model import engine_family  # noqa: E402
 from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
 
 TAGS = ["secretsmanager", "rotation", "secret-json"]
@@ -62,12 +63,14 @@ class EngineMismatch(ModelRule, CloudFormationLintRule):
                 attached = secret.attached_family
                 if attached and attached != family:
                     yield finding(
-                        [*rotation.hosted_path, "RotationType"],
+                        rotation.setting_path("RotationType"),
                         f"{role} {secret.name} is attached ({', '.join(secret.attachments)}) to "
                         f"a {attached} database, whose engine the attachment writes into the "
                         f"secret, so {failure}",
                         f"use RotationType {attached}{strategy}",
                     )
+                elif attached is None:
+                    yield from self._engine_choices(model, rotation, role, secret, failure)
                 continue
             document = model.document(secret)
             if document.kind != "json" or "engine" not in document.value.fields:
@@ -85,6 +88,24 @@ class EngineMismatch(ModelRule, CloudFormationLintRule):
                     f"{family}{strategy}, so {failure}",
                     f'set "engine" to {expected}{alternative}',
                 )
+
+    @staticmethod
+    def _engine_choices(model, rotation, role, secret, failure):
+        """An attached database whose Engine parameter allows an engine of another family."""
+        family = model.family(rotation)[0]
+        for engine, target in secret.attached_engines:
+            other = engine_family(engine)
+            if other is None or other == family:
+                continue
+            value = model.reader.resources[target]["Properties"].get("Engine")
+            yield finding(
+                rotation.setting_path("RotationType"),
+                f"{role} {secret.name} is attached to database {target}, whose Engine can be "
+                f"{engine!r}{model.reader.origin(value)}; the attachment writes that engine into "
+                f"the secret, so with it {failure}",
+                f"allow only {family} engines for {target}, or pick the rotation function "
+                "with the same condition that picks the engine",
+            )
 
 
 class SecretJsonIncomplete(ModelRule, CloudFormationLintRule):
