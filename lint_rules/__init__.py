@@ -24,14 +24,14 @@ from .hosted_rotation import (
 from .kms_keys import RotationCannotDecrypt
 from .password_characters import ExcludedCharacterClass, MasterPasswordCharacters
 from .resource_policy import PublicPolicyNotBlocked, WildcardPrincipalNotPinned, WildcardRolePattern
-from .rotation_network import RotationWithoutNetworkPath
+from .rotation_network import RotationOutsideDatabaseVpc, RotationWithoutNetworkPath
 from .rotation_rules import (
     DaysAndScheduleTogether,
     RotationWindowInvalid,
     RotationWindowsOverlap,
     ScheduleExpressionInvalid,
 )
-from .secret_contract import EngineMismatch, SecretJsonIncomplete
+from .secret_contract import EngineMismatch, SecretJsonIncomplete, UsernameNotMasterUsername
 from .target_attachment import ScheduleBeforeAttachment
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "MasterSecretArnMissing",
     "PublicPolicyNotBlocked",
     "RotationCannotDecrypt",
+    "RotationOutsideDatabaseVpc",
     "RotationWindowInvalid",
     "RotationWindowsOverlap",
     "RotationWithoutNetworkPath",
@@ -56,6 +57,7 @@ __all__ = [
     "SecretJsonIncomplete",
     "UnknownRotationType",
     "UnknownSecretsManagerTransform",
+    "UsernameNotMasterUsername",
     "WildcardPrincipalNotPinned",
     "WildcardRolePattern",
     "__version__",

@@ -286,9 +286,13 @@ def _app_settings(reader: Reader, name: str, scenario: dict[str, bool]) -> dict 
     if app_id is None and isinstance(tags, list):  # after the SAM transform: a nested stack
         tagged = (t.get("Value") for t in tags if isinstance(t, dict) and t.get("Key") == _APP_TAG)
         app_id = next(tagged, None)
-    found = {_APP_ID.search(value) for value in reader.scalar(app_id) or ()}
+    # The app's name ends its id, written out even when the partition or account is a Ref.
+    text = reader.text(app_id) or (None,)
+    last = text[-1]
+    names = [last] if isinstance(last, str) else list(getattr(last, "choices", ()))
+    found = {_APP_ID.search(value) for value in names}
     types = {m.group(1) + m.group(2) for m in found if m}
-    if len(types) != 1 or None in found:
+    if len(types) != 1 or None in found or not found:
         return None
     parameters = properties.get("Parameters")
     parameters = parameters if isinstance(parameters, dict) else {}
