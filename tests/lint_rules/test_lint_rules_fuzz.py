@@ -25,15 +25,16 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from lint_rules_kit import LINT_RULES, load
 
-BASE = load("good_multi_user_short.yaml")
-EXAMPLES = 60
+BASES = {name: load(name) for name in ("good_multi_user_short.yaml", "good_rotation_app.yaml")}
+EXAMPLES = 40  # per base template
 READ_TYPES = (
     "AWS::SecretsManager::",
     "AWS::EC2::Subnet",
     "AWS::EC2::Route",
     "AWS::EC2::VPCEndpoint",
-    "AWS::RDS::DBCluster",
+    "AWS::RDS::",
     "AWS::KMS::Key",
+    "AWS::Serverless::Application",
 )
 
 
@@ -47,7 +48,7 @@ def _paths(value, prefix=()):
             yield from _paths(item, (*prefix, index))
 
 
-def _read_by_the_rules(path: tuple) -> bool:
+def _read_by_the_rules(base: dict, path: tuple) -> bool:
     """Parameters, Transform and the properties of the resource types the rules read.
 
     Resource types, conditions and DependsOn are left alone: cfn-lint's own template graph
@@ -57,10 +58,13 @@ def _read_by_the_rules(path: tuple) -> bool:
         return True
     if len(path) < 3 or path[0] != "Resources" or path[2] != "Properties":
         return False
-    return BASE["Resources"][path[1]]["Type"].startswith(READ_TYPES)
+    return base["Resources"][path[1]]["Type"].startswith(READ_TYPES)
 
 
-PATHS = sorted((p for p in _paths(BASE) if p and _read_by_the_rules(p)), key=str)
+PATHS = {
+    name: sorted((p for p in _paths(base) if p and _read_by_the_rules(base, p)), key=str)
+    for name, base in BASES.items()
+}
 
 ODD_STRINGS = st.sampled_from(
     [
@@ -97,7 +101,6 @@ VALUES = st.recursive(
     ),
     max_leaves=8,
 )
-CHANGES = st.lists(st.tuples(st.sampled_from(PATHS), VALUES), min_size=1, max_size=3)
 
 
 def _replace(template: dict, path: tuple, value) -> bool:
@@ -122,8 +125,8 @@ def _in_the_rules(error: BaseException) -> bool:
     return any(frame.filename.startswith(str(LINT_RULES)) for frame in frames)
 
 
-def _lint(linter, changes, seen: Counter) -> None:
-    template = copy.deepcopy(BASE)
+def _lint(linter, base: dict, changes, seen: Counter) -> None:
+    template = copy.deepcopy(base)
     placed = sum(_replace(template, path, value) for path, value in changes)
     decoded, errors = decode_str(json.dumps(template))
     if errors:
@@ -147,13 +150,15 @@ def _lint(linter, changes, seen: Counter) -> None:
     event(f"findings: {', '.join(findings) or 'none'}")
 
 
-def test_no_rule_crashes_on_odd_values(linter):
+@pytest.mark.parametrize("base", BASES)
+def test_no_rule_crashes_on_odd_values(linter, base):
     seen: Counter = Counter()
+    changes = st.lists(st.tuples(st.sampled_from(PATHS[base]), VALUES), min_size=1, max_size=3)
 
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None)
-    @given(changes=CHANGES)
+    @given(changes=changes)
     def lint_changed_template(changes):
-        _lint(linter, changes, seen)
+        _lint(linter, BASES[base], changes, seen)
 
     lint_changed_template()
     print(f"\nfuzz: {dict(sorted(seen.items()))}")
@@ -171,4 +176,4 @@ def test_a_crashing_rule_fails_the_fuzz_check(linter, monkeypatch):
 
     monkeypatch.setattr(rule, "match", crash)
     with pytest.raises((AssertionError, ValueError), match="boom"):
-        _lint(linter, [], Counter())
+        _lint(linter, BASES["good_multi_user_short.yaml"], [], Counter())
