@@ -33,6 +33,7 @@ def test_daily_and_sunday_crons_at_the_same_hour_meet_on_sunday():
         ("rate(4 hours)", None, "cron(0 1 * * ? *)", "2h"),  # 00-01, 04-05… vs 01-03
         ("rate(30 days)", "2h", "cron(0 4 * * ? *)", "2h"),
         ("cron(0 1 ? * 2#1 *)", "2h", "cron(0 1 ? * 2#2 *)", "2h"),
+        ("cron(0 1 8 * ? *)", "2h", "cron(0 1 ? * SUN#1 *)", "2h"),  # the 8th is never 1st
     ],
 )
 def test_windows_that_never_meet(a, da, b, db):
@@ -51,6 +52,7 @@ def test_windows_that_never_meet(a, da, b, db):
         ("rate(5 hours)", None, "cron(0 2 * * ? *)", "1h", "Friday 2026-11-27 from 02:00"),
         ("cron(0 1 L * ? *)", "2h", "cron(0 1 ? * 6L *)", "2h", "Friday 2027-04-30 from 01:00"),
         ("cron(0 1 1 * ? *)", "2h", "cron(0 2 ? * SUN#1 *)", "2h", "Sunday 2027-08-01 from 02:00"),
+        ("cron(0 1 7 * ? *)", "2h", "cron(0 1 ? * SUN#1 *)", "2h", "Sunday 2027-02-07 from 01:00"),
         ("cron(0 0 29 FEB ? *)", "2h", "cron(0 1 ? * MON *)", "1h", "Monday 2044-02-29 from 01"),
         (
             "cron(0 4/12 * * ? *)",
