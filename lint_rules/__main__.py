@@ -1,8 +1,9 @@
 """cfn-lint with the rotation rules of this folder appended.
 
-Runs as `python -m lint_rules ...` from a checkout, or as `cfn-lint-rotation ...` when this
-repository is installed (the pre-commit hook `cfn-lint-rotation` installs it). All arguments go
-to cfn-lint unchanged. cfn-lint skips this file when it loads the rules: its name starts with `_`.
+Runs as `cfn-lint-rotation ...` when the package is installed (the pre-commit hook
+`cfn-lint-rotation` installs it), or as `python -m lint_rules ...` from a checkout. All arguments
+go to cfn-lint unchanged. cfn-lint skips this file when it loads the rules: its name starts with
+`_`.
 """
 
 import sys

@@ -20,6 +20,7 @@ if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any pack
 
 from _rotation_lint import _facts  # noqa: E402
 from _rotation_lint._model import SECRET  # noqa: E402
+from _rotation_lint._policies import may_let_a_role_read, policies  # noqa: E402
 from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
 from _rotation_lint._values import Hole, holes, literal_parts  # noqa: E402
 
@@ -79,7 +80,7 @@ class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
             if master and named and named != master:
                 yield finding(
                     document.path,
-                    f"`masterarn` names secret {named} but HostedRotationLambda grants the "
+                    f"`masterarn` names secret {named} but {rotation.provider} grants the "
                     f"rotation role access to {master}, so reading the admin secret is denied",
                     f"point both at the same admin secret ({reference})",
                 )
@@ -97,14 +98,39 @@ class MasterSecretArnMissing(ModelRule, CloudFormationLintRule):
 
     def check(self, model):
         for rotation, _ in _multi_user(model):
-            if not any(key in rotation.hosted for key in MASTER_KEYS):
-                yield finding(
-                    rotation.hosted_path,
-                    f"RotationType {rotation.hosted.get('RotationType')} rotates with "
-                    "alternating users but MasterSecretArn is missing, so the rotation role "
-                    "may not read the admin secret and the rotation fails",
-                    "set MasterSecretArn to the admin secret (for example !Ref AdminSecret)",
-                )
+            if any(key in rotation.hosted for key in MASTER_KEYS):
+                continue
+            if _policy_lets_role_read_admin(model, rotation):
+                continue  # the admin secret's own resource policy grants the read
+            master = rotation.setting("MasterSecretArn")
+            yield finding(
+                rotation.hosted_path,
+                f"RotationType {rotation.hosted.get('RotationType')} rotates with "
+                f"alternating users but {master} is missing, and no resource policy "
+                "on the admin secret lets a role read it, so the rotation role may not read "
+                "the admin secret and the rotation fails",
+                f"set {master} to the admin secret (for example !Ref AdminSecret)",
+            )
+
+
+def _policy_lets_role_read_admin(model, rotation) -> bool:
+    """Whether a resource policy of the template may grant a role GetSecretValue on the admin
+    secret that the rotated secret's `masterarn` names (same template or same ARN text)."""
+    document = _secret_json(model, rotation)
+    if document is None:
+        return False
+    admin = document.value.fields.get("masterarn")
+    if not isinstance(admin, tuple):
+        return False
+    admin_secret = model.reader.resource_in(admin, SECRET)
+    for policy in policies(model):
+        named = model.reader.text(policy.properties.get("SecretId"))
+        same = named == admin or (
+            admin_secret is not None and model.reader.resource_in(named, SECRET) == admin_secret
+        )
+        if same and may_let_a_role_read(model, policy):
+            return True
+    return False
 
 
 def _master_arn(rotation):

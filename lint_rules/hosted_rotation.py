@@ -36,7 +36,7 @@ class HostedRotationWithoutTransform(ModelRule, CloudFormationLintRule):
         if any(t.startswith(_facts.TRANSFORM_PREFIX) for t in _transforms(model.cfn)):
             return
         for rotation in model.rotations:
-            if rotation.hosted is not None:
+            if rotation.hosted is not None and rotation.app is None:
                 yield finding(
                     rotation.hosted_path,
                     "HostedRotationLambda is used but the template declares no "
@@ -92,8 +92,8 @@ class ExclusiveRotationProperties(ModelRule, CloudFormationLintRule):
 
     def check(self, model):
         for rotation in model.rotations:
-            if rotation.hosted is None:
-                continue
+            if rotation.hosted is None or rotation.app is not None:
+                continue  # a rotation app's settings come through RotationLambdaARN
             if "RotationLambdaARN" in rotation.properties:
                 yield finding(
                     rotation.path("RotationLambdaARN"),
@@ -126,6 +126,8 @@ class UnknownRotationType(ModelRule, CloudFormationLintRule):
 
     def check(self, model):
         for rotation in model.rotations:
+            if rotation.app is not None:
+                continue  # its type is read from the application id: a known one
             for value in model.rotation_types(rotation) or ():
                 if value in _facts.ROTATION_TYPES:
                     continue

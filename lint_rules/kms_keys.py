@@ -56,10 +56,12 @@ class RotationCannotDecrypt(ModelRule, CloudFormationLintRule):
                 yield finding(
                     rotation.hosted_path,
                     f"secret {secret.name} is encrypted with a customer managed key "
-                    f"({secret.name}.KmsKeyId) but HostedRotationLambda has no KmsKeyArn, so "
+                    f"({secret.name}.KmsKeyId) but {rotation.provider} has no "
+                    f"{rotation.setting('KmsKeyArn')}, so "
                     "the rotation role may not decrypt the secret and every rotation fails "
                     f"({KMS_DENIED})",
-                    "set KmsKeyArn to the ARN of that key (for example !GetAtt Key.Arn)",
+                    f"set {rotation.setting('KmsKeyArn')} to the ARN of that key (for example "
+                    "!GetAtt Key.Arn)",
                 )
             family = model.family(rotation)
             if family is None or family[1] != _facts.MULTI_USER:
@@ -70,7 +72,9 @@ class RotationCannotDecrypt(ModelRule, CloudFormationLintRule):
                 yield finding(
                     rotation.hosted_path,
                     f"admin secret {master.name} is encrypted with a customer managed key but "
-                    "HostedRotationLambda has no MasterSecretKmsKeyArn, so the rotation role may "
-                    f"not decrypt the admin credentials and every rotation fails ({KMS_DENIED})",
-                    f"set MasterSecretKmsKeyArn to the ARN of {master.name}'s key",
+                    f"{rotation.provider} has no {rotation.setting('MasterSecretKmsKeyArn')}, so "
+                    "the rotation role may not decrypt the admin credentials and every rotation "
+                    f"fails ({KMS_DENIED})",
+                    f"set {rotation.setting('MasterSecretKmsKeyArn')} to the ARN of "
+                    f"{master.name}'s key",
                 )

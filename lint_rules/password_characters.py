@@ -56,7 +56,7 @@ class ExcludedCharacterClass(ModelRule, CloudFormationLintRule):
             for excluded in model.reader.scalar(value) or ():
                 for gone in _emptied(excluded, _facts.CHARACTER_CLASSES):
                     yield finding(
-                        [*rotation.hosted_path, "ExcludeCharacters"],
+                        rotation.setting_path("ExcludeCharacters"),
                         f"ExcludeCharacters{model.reader.origin(value)} removes all {gone}, "
                         "and the hosted rotation function always asks for each class (it has "
                         f"no {_facts.CLASS_SWITCHES[gone]} switch), so every rotation fails "

@@ -11,88 +11,53 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
     sys.path.append(_HERE)
 
-from _rotation_lint._json_text import JsonObject, parse  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import (  # noqa: E402
-    as_bool,
-    is_intrinsic,
-    literal,
-    literal_parts,
-    render,
+from _rotation_lint._json_text import JsonObject  # noqa: E402
+from _rotation_lint._model import SECRET  # noqa: E402
+from _rotation_lint._policies import (  # noqa: E402
+    all_statements,
+    document,
+    policies,
+    statements,
+    text_of,
+    values_of,
 )
+from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from _rotation_lint._values import as_bool, literal, literal_parts, render  # noqa: E402
 
 TAGS = ["secretsmanager", "rotation", "resource-policy"]
-POLICY = "AWS::SecretsManager::ResourcePolicy"
 LOOKUP = (
     "Custom::LambdaRoleLookup (docs/Custom__LambdaRoleLookup.md) returns each rotation "
     "function's RoleArn"
 )
 PIN = "Condition ArnEquals aws:PrincipalArn: [!GetAtt <Lookup>.RoleArn, ...]"
+GENERIC = "Principal or an aws:PrincipalArn condition with exact ARNs"
 
 
-def _policies(model):
-    for name, body in model.reader.resources.items():
-        if body.get("Type") == POLICY and isinstance(body.get("Properties"), dict):
-            yield name, body["Properties"]
-
-
-def _document(model, properties):
-    """(policy document, written as a map) when the policy is readable, else (None, False)."""
-    raw = properties.get("ResourcePolicy")
-    as_map = isinstance(raw, dict) and not is_intrinsic(raw)  # else JSON text (!Sub, !Join…)
-    text = model.reader.json_text(raw) if as_map else model.reader.text(raw)
-    document = parse(text)
-    if not isinstance(document, JsonObject):
-        return None, False
-    return document, as_map and isinstance(raw.get("Statement"), list)
-
-
-def _all_statements(document: JsonObject) -> list:
-    statements = document.fields.get("Statement")
-    return statements if isinstance(statements, list) else [statements]
-
-
-def _statements(model, name, properties):
-    """(path, statement) for each Allow statement of the policy document, when readable."""
-    document, written_as_map = _document(model, properties)
-    if document is None:
-        return
-    for index, statement in enumerate(_all_statements(document)):
-        if not isinstance(statement, JsonObject):
-            continue
-        if literal(_text(statement.fields.get("Effect"))) != "Allow":
-            continue
-        path = ["Resources", name, "Properties", "ResourcePolicy"]
-        if written_as_map:
-            path += ["Statement", index]
-        yield path, statement
-
-
-def _only_denies(model, properties) -> bool:
+def _only_denies(model, policy) -> bool:
     """Whether every statement of a readable policy surely denies: it can open nothing."""
-    document, _ = _document(model, properties)
-    if document is None:
+    parsed, _ = document(model, policy.properties)
+    if parsed is None:
         return False
     return all(
         isinstance(statement, JsonObject)
-        and literal(_text(statement.fields.get("Effect"))) == "Deny"
-        for statement in _all_statements(document)
+        and literal(text_of(statement.fields.get("Effect"))) == "Deny"
+        for statement in all_statements(parsed)
     )
 
 
-def _text(value):
-    return value if isinstance(value, tuple) else None
-
-
-def _values(value) -> list:
-    return value if isinstance(value, list) else [value]
+def _fix(model, policy, first: str) -> str:
+    """The fix: about rotation roles only when the policy's secret is an admin secret."""
+    secret = model.reader.resource(policy.properties.get("SecretId"), SECRET)
+    if secret and secret in model.admin_secrets():
+        return f"{first} and name the rotation roles exactly; {LOOKUP}"
+    return f"{first} and name exactly the principals that need the secret ({GENERIC})"
 
 
 def _wildcard_principal(statement: JsonObject) -> bool:
     principal = statement.fields.get("Principal")
     if isinstance(principal, JsonObject):
         principal = principal.fields.get("AWS")
-    return any(literal(_text(p)) == "*" for p in _values(principal))
+    return any(literal(text_of(p)) == "*" for p in values_of(principal))
 
 
 def _principal_arn_conditions(statement: JsonObject):
@@ -106,7 +71,7 @@ def _principal_arn_conditions(statement: JsonObject):
         base = operator.split(":")[-1].removesuffix("IfExists")
         for key, value in tests.fields.items():
             if key.lower() == "aws:principalarn":
-                yield base, [_text(v) for v in _values(value)]
+                yield base, [text_of(v) for v in values_of(value)]
 
 
 def _is_pattern(text) -> bool:
@@ -124,16 +89,16 @@ class WildcardPrincipalNotPinned(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        for name, properties in _policies(model):
-            for path, statement in _statements(model, name, properties):
+        for policy in policies(model):
+            for path, statement in statements(model, policy):
                 pinned = next(_principal_arn_conditions(statement), None) is not None
                 if _wildcard_principal(statement) and not pinned:
                     yield finding(
                         path,
-                        f'resource policy {name} allows Principal "*" with no aws:PrincipalArn '
-                        "condition, so any principal its other conditions admit can use the "
-                        "secret",
-                        f"pin the statement to the exact rotation role ARNs ({PIN}); {LOOKUP}",
+                        f'resource policy {policy.name} allows Principal "*" with no '
+                        "aws:PrincipalArn condition, so any principal its other conditions "
+                        f"admit can use the secret{policy.when}",
+                        _fix(model, policy, f"pin the statement with {PIN}"),
                     )
 
 
@@ -149,8 +114,8 @@ class WildcardRolePattern(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        for name, properties in _policies(model):
-            for path, statement in _statements(model, name, properties):
+        for policy in policies(model):
+            for path, statement in statements(model, policy):
                 for operator, values in _principal_arn_conditions(statement):
                     if operator not in ("StringLike", "ArnLike"):
                         continue
@@ -158,10 +123,10 @@ class WildcardRolePattern(ModelRule, CloudFormationLintRule):
                         if _is_pattern(value):
                             yield finding(
                                 path,
-                                f"resource policy {name} admits aws:PrincipalArn {operator} "
-                                f"{render(value)!r}, a pattern that matches any role whose name "
-                                "fits",
-                                f"use the exact role ARNs with ArnEquals instead; {LOOKUP}",
+                                f"resource policy {policy.name} admits aws:PrincipalArn "
+                                f"{operator} {render(value)!r}, a pattern that matches any role "
+                                f"whose name fits{policy.when}",
+                                _fix(model, policy, "use exact ARNs with ArnEquals"),
                             )
 
 
@@ -176,20 +141,22 @@ class PublicPolicyNotBlocked(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        for name, properties in _policies(model):
-            path = ["Resources", name, "Properties"]
-            if _only_denies(model, properties):
+        for policy in policies(model):
+            properties, path = policy.properties, policy.path
+            if _only_denies(model, policy):
                 continue  # nothing to open, so nothing to block (the CDK writes such policies)
             if "BlockPublicPolicy" not in properties:
                 state = "does not set BlockPublicPolicy, and Secrets Manager then accepts"
+                if "BlockPublicPolicy" in model.reader.resources[policy.name]["Properties"]:
+                    path = [*path, "BlockPublicPolicy"]  # an Fn::If branch removes it
             elif as_bool(model.reader.scalar(properties["BlockPublicPolicy"])) == {False}:
-                path.append("BlockPublicPolicy")
+                path = [*path, "BlockPublicPolicy"]
                 state = "sets BlockPublicPolicy to false, so Secrets Manager accepts"
             else:
                 continue
             yield finding(
                 path,
-                f"resource policy {name} {state} a policy that opens the secret to a wide "
-                "range of principals",
-                "set BlockPublicPolicy: true and name the rotation roles exactly; " + LOOKUP,
+                f"resource policy {policy.name}{policy.when} {state} a policy that opens the "
+                "secret to a wide range of principals",
+                _fix(model, policy, "set BlockPublicPolicy: true"),
             )

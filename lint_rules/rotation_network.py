@@ -1,4 +1,4 @@
-"""Rule for the network path from a hosted rotation function in a VPC to Secrets Manager."""
+"""Rules for the network paths of a rotation function: to Secrets Manager and to the database."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
     sys.path.append(_HERE)
 
+from _rotation_lint._model import attached_target  # noqa: E402
 from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
 from _rotation_lint._values import Hole, as_bool, literal, literal_parts  # noqa: E402
 
@@ -175,7 +176,7 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
                 reasons = network.gaps(subnet)
                 if reasons:
                     yield finding(
-                        [*rotation.hosted_path, "VpcSubnetIds"],
+                        rotation.setting_path("VpcSubnetIds"),
                         f"the rotation function of {rotation.name} runs in subnet {subnet}, "
                         f"which cannot reach Secrets Manager: {'; '.join(reasons)}; every "
                         'rotation times out ("Connect timeout on endpoint URL: '
@@ -185,3 +186,135 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
                         "Interface, PrivateDnsEnabled: true) in that VPC, or a NAT gateway "
                         "route for 0.0.0.0/0 in the subnet's route table",
                     )
+
+
+INSTANCE, CLUSTER = "AWS::RDS::DBInstance", "AWS::RDS::DBCluster"
+SUBNET_GROUP = "AWS::RDS::DBSubnetGroup"
+
+
+class _Reach:
+    """Whether the template's databases can be reached from outside a VPC, read once."""
+
+    def __init__(self, model) -> None:
+        self.reader = model.reader
+        self.gateways: set[str] = set()  # VPCs with an internet gateway attached
+        self.members: dict[str, list[str]] = {}  # cluster -> its instances
+        for name, body in self.reader.resources.items():
+            properties = body.get("Properties")
+            if not isinstance(properties, dict):
+                continue
+            if body.get("Type") == "AWS::EC2::VPCGatewayAttachment":
+                vpc = self.reader.resource(properties.get("VpcId"), VPC)
+                if vpc and "InternetGatewayId" in properties:
+                    self.gateways.add(vpc)
+            elif body.get("Type") == INSTANCE:
+                cluster = self.reader.resource(properties.get("DBClusterIdentifier"), CLUSTER)
+                if cluster:
+                    self.members.setdefault(cluster, []).append(name)
+
+    def private(self, database: str) -> str | None:
+        """Why the database surely has no public address, or None when it may have one."""
+        body = self.reader.resources[database]
+        properties = body.get("Properties")
+        if not isinstance(properties, dict):
+            return None
+        if body.get("Type") == CLUSTER and "PubliclyAccessible" not in properties:
+            return self._cluster(database)
+        if body.get("Type") in (CLUSTER, INSTANCE):  # a Multi-AZ DB cluster, or an instance
+            return self._instance(database, properties)
+        return None
+
+    def _cluster(self, cluster: str) -> str | None:
+        """An Aurora cluster is private when each of its instances is."""
+        members = self.members.get(cluster)
+        if not members:
+            return None  # instances made elsewhere: unknown
+        reasons = [self.private(member) for member in members]
+        if None in reasons:
+            return None
+        return "each of its instances is private: " + "; ".join(reasons)
+
+    def _instance(self, name: str, properties: dict) -> str | None:
+        if "PubliclyAccessible" in properties:
+            public = as_bool(self.reader.scalar(properties["PubliclyAccessible"]))
+            return f"{name} sets PubliclyAccessible: false" if public == {False} else None
+        # RDS's default: public only when the subnet group's VPC has an internet gateway.
+        group = self.reader.resource(properties.get("DBSubnetGroupName"), SUBNET_GROUP)
+        if group is None:
+            return None
+        group_properties = self.reader.resources[group].get("Properties")
+        subnets = group_properties.get("SubnetIds") if isinstance(group_properties, dict) else None
+        vpcs = set()
+        for subnet in subnets if isinstance(subnets, list) else [None]:
+            named = self.reader.resource(subnet, SUBNET)
+            body = self.reader.resources[named].get("Properties") if named else None
+            vpc = self.reader.resource(body.get("VpcId"), VPC) if isinstance(body, dict) else None
+            if vpc is None:
+                return None
+            vpcs.add(vpc)
+        if vpcs & self.gateways:
+            return None
+        return (
+            f"{name} sets no PubliclyAccessible and its subnet group {group} is in a VPC "
+            "without an internet gateway, so RDS makes it private"
+        )
+
+
+def _outside_vpc(model, rotation) -> tuple[str, list, str] | None:
+    """(what runs the function, where to fix, how) when the function surely runs outside a VPC."""
+    if rotation.hosted is not None:
+        subnets = rotation.hosted.get("VpcSubnetIds")
+        if subnets is not None and literal(model.reader.text(subnets)) != "":
+            return None
+        key = rotation.setting("VpcSubnetIds")
+        where = rotation.setting_path("VpcSubnetIds")
+        fix = f"set {key} and {rotation.setting('VpcSecurityGroupIds')}"
+        return f"{rotation.provider} has no {key}", where, fix
+    if rotation.function is None:
+        return None
+    for _, properties in model.settled(rotation.function):
+        config = properties.get("VpcConfig")
+        if isinstance(config, dict) and config.get("SubnetIds") not in (None, []):
+            return None
+    where = ["Resources", rotation.function, "Properties"]
+    fix = f"add VpcConfig (SubnetIds, SecurityGroupIds) to function {rotation.function}"
+    return f"function {rotation.function} has no VpcConfig", where, fix
+
+
+class RotationOutsideDatabaseVpc(ModelRule, CloudFormationLintRule):
+    id = "E9702"
+    shortdesc = "Rotation function outside any VPC for a private database"
+    description = (
+        "A rotation function connects to the database it rotates. Without VpcSubnetIds "
+        "(HostedRotationLambda, a rotation app's vpcSubnetIds) or VpcConfig (a Lambda function "
+        "named by RotationLambdaARN) it runs outside any VPC and cannot reach a database that "
+        "is not publicly accessible: every rotation fails."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        reach = None
+        for rotation in model.rotations:
+            if rotation.secret is None or not rotation.secret.attachments:
+                continue
+            outside = _outside_vpc(model, rotation)
+            if outside is None:
+                continue
+            reach = reach or _Reach(model)
+            runner, where, fix = outside
+            for attachment in rotation.secret.attachments:
+                database = attached_target(model.reader, attachment)
+                why = reach.private(database) if database else None
+                if why is None:
+                    continue
+                yield finding(
+                    where,
+                    f"schedule {rotation.name} rotates secret {rotation.secret.name} of "
+                    f"database {database}, which is not publicly accessible ({why}), but "
+                    f"{runner}, so the function runs outside any VPC, cannot reach the "
+                    "database and every rotation fails (it times out connecting)",
+                    f"{fix} to subnets that reach {database} and a security group it admits "
+                    "(its VPC also needs a way to Secrets Manager, see E9701)",
+                )
+                break

@@ -13,7 +13,10 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
     sys.path.append(_HERE)
 
+from _rotation_lint import _facts  # noqa: E402
+from _rotation_lint._model import SECRET  # noqa: E402
 from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from _rotation_lint._windows import cron_hours, rotation_windows_overlap  # noqa: E402
 
 TAGS = ["secretsmanager", "rotation", "schedule"]
 RATE = re.compile(r"^rate\((\d+) (hours?|days?)\)$")
@@ -100,31 +103,6 @@ def _hours_problem(hours: str) -> str | None:
     if gaps and min(gaps) < MIN_HOURS:
         return f"hours {hours!r} rotate more often than every {MIN_HOURS} hours"
     return None
-
-
-def cron_hours(field: str) -> list[int] | None:
-    """The hours a cron hours field opens a window at, or None when malformed."""
-    found: set[int] = set()
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if step and not (step.isdecimal() and int(step) > 0):
-            return None
-        if base == "*":
-            low, high = 0, 23
-        elif "-" in base:
-            low_text, _, high_text = base.partition("-")
-            if not (low_text.isdecimal() and high_text.isdecimal()):
-                return None
-            low, high = int(low_text), int(high_text)
-        elif base.isdecimal():
-            low = int(base)
-            high = 23 if step else low
-        else:
-            return None
-        if not 0 <= low <= high <= 23:
-            return None
-        found.update(range(low, high + 1, int(step) if step else 1))
-    return sorted(found)
 
 
 def _day_problem(day: str, month: str, weekday: str) -> str | None:
@@ -220,3 +198,90 @@ class RotationWindowInvalid(ModelRule, CloudFormationLintRule):
                             "write the window as <hours>h, 1h to 24h, short enough to end "
                             "before the next window and the end of the UTC day",
                         )
+
+
+def _schedules(model, rotation) -> list[tuple[str, str]]:
+    """(schedule expression, origin) a rotation can run on, as a rate when in days only."""
+    rules = rotation.properties.get("RotationRules")
+    if not isinstance(rules, dict) or {"AutomaticallyAfterDays", "ScheduleExpression"} <= set(
+        rules
+    ):
+        return []  # refused whole (E9801)
+    found = [(e.strip(), o) for e, o in _values(model, rules, "ScheduleExpression")]
+    found += [(f"rate({d} days)", o) for d, o in _values(model, rules, "AutomaticallyAfterDays")]
+    return [(e, o) for e, o in found if not schedule_problem(e)]  # else E9802 reports it
+
+
+def _durations(model, rotation, expression: str) -> list[tuple[str | None, str]]:
+    rules = rotation.properties["RotationRules"]
+    if "Duration" not in rules:
+        return [(None, "")]
+    found = [(d.strip(), o) for d, o in _values(model, rules, "Duration")]
+    return [(d, o) for d, o in found if not window_problem(d, expression)]  # else E9803
+
+
+def _windows(model, rotation):
+    """(schedule, duration, origin text) of each window setting a rotation can take."""
+    for expression, origin in _schedules(model, rotation):
+        for duration, duration_origin in _durations(model, rotation, expression):
+            yield expression, duration, origin + duration_origin
+
+
+def _admin_rotations(model, rotation):
+    """The schedules of the admin secret an alternating-users rotation logs in with."""
+    admin = rotation.master.name if rotation.master else None
+    if admin is None and rotation.secret is not None:
+        document = model.document(rotation.secret)
+        if document.kind == "json":
+            admin = model.reader.resource_in(document.value.fields.get("masterarn"), SECRET)
+    for other in model.rotations:
+        if admin and other.secret is not None and other.secret.name == admin:
+            shared = set(other.scenario) & set(rotation.scenario)
+            if all(other.scenario[c] == rotation.scenario[c] for c in shared):
+                yield other
+
+
+class RotationWindowsOverlap(ModelRule, CloudFormationLintRule):
+    id = "W9804"
+    shortdesc = "Alternating-users rotation window can overlap the admin secret's"
+    description = (
+        "The alternating-users function logs in with the admin secret's current password; "
+        "while the admin secret rotates, that password is changing, and an application "
+        "rotation that runs then can fail. Both schedules are read for what they mean (rate, "
+        "cron days, hours, Duration and its default), not compared as text."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for rotation in model.rotations:
+            family = model.family(rotation)
+            if family is None or family[1] != _facts.MULTI_USER:
+                continue
+            for admin in _admin_rotations(model, rotation):
+                found = self._first_overlap(model, rotation, admin)
+                if found is None:
+                    continue
+                overlap, origin = found
+                yield finding(
+                    rotation.path("RotationRules"),
+                    f"the rotation window of {rotation.secret.name if rotation.secret else ''} "
+                    f"can overlap that of its admin secret {admin.secret.name}{origin}, for "
+                    f"example on {overlap}; a rotation that runs while the admin password "
+                    "changes cannot log in and fails",
+                    "choose schedules whose windows never share an hour, for example the admin "
+                    "secret cron(0 1 ? * SUN *) with Duration 2h and the application secret "
+                    "cron(0 4 * * ? *) with Duration 2h (two rate() windows both open at "
+                    "00:00 UTC)",
+                )
+
+    @staticmethod
+    def _first_overlap(model, rotation, admin):
+        for schedule, duration, origin in _windows(model, rotation):
+            for admin_schedule, admin_duration, admin_origin in _windows(model, admin):
+                overlap = rotation_windows_overlap(
+                    schedule, duration, admin_schedule, admin_duration
+                )
+                if overlap:
+                    return overlap, origin + admin_origin
+        return None

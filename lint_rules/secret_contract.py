@@ -12,7 +12,9 @@ if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any pack
     sys.path.append(_HERE)
 
 from _rotation_lint import _facts  # noqa: E402
+from _rotation_lint._model import SECRET, engine_family  # noqa: E402
 from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from _rotation_lint._values import holes, literal_parts  # noqa: E402
 
 TAGS = ["secretsmanager", "rotation", "secret-json"]
 
@@ -62,12 +64,14 @@ class EngineMismatch(ModelRule, CloudFormationLintRule):
                 attached = secret.attached_family
                 if attached and attached != family:
                     yield finding(
-                        [*rotation.hosted_path, "RotationType"],
+                        rotation.setting_path("RotationType"),
                         f"{role} {secret.name} is attached ({', '.join(secret.attachments)}) to "
                         f"a {attached} database, whose engine the attachment writes into the "
                         f"secret, so {failure}",
                         f"use RotationType {attached}{strategy}",
                     )
+                elif attached is None:
+                    yield from self._engine_choices(model, rotation, role, secret, failure)
                 continue
             document = model.document(secret)
             if document.kind != "json" or "engine" not in document.value.fields:
@@ -85,6 +89,24 @@ class EngineMismatch(ModelRule, CloudFormationLintRule):
                     f"{family}{strategy}, so {failure}",
                     f'set "engine" to {expected}{alternative}',
                 )
+
+    @staticmethod
+    def _engine_choices(model, rotation, role, secret, failure):
+        """An attached database whose Engine parameter allows an engine of another family."""
+        family = model.family(rotation)[0]
+        for engine, target in secret.attached_engines:
+            other = engine_family(engine)
+            if other is None or other == family:
+                continue
+            value = model.reader.resources[target]["Properties"].get("Engine")
+            yield finding(
+                rotation.setting_path("RotationType"),
+                f"{role} {secret.name} is attached to database {target}, whose Engine can be "
+                f"{engine!r}{model.reader.origin(value)}; the attachment writes that engine into "
+                f"the secret, so with it {failure}",
+                f"allow only {family} engines for {target}, or pick the rotation function "
+                "with the same condition that picks the engine",
+            )
 
 
 class SecretJsonIncomplete(ModelRule, CloudFormationLintRule):
@@ -161,3 +183,81 @@ def _fix(missing: list[str], family: str) -> str:
             f'or write "engine": "{_facts.ENGINES[family][0]}" and "host" into the JSON'
         )
     return "; ".join(fixes)
+
+
+_MASTER_DATABASES = ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::DocDB::DBCluster")
+_RESOLVE = "{{resolve:secretsmanager:"
+
+
+def _resolved_secrets(model, text) -> set[str]:
+    """Template secrets a dynamic reference in the text reads from."""
+    if not text or _RESOLVE not in literal_parts(text):
+        return set()
+    return {name for hole in holes(text) if (name := model.reader.resource_in((hole,), SECRET))}
+
+
+def _logged_in_with(model) -> set[str]:
+    """Secrets a rotation function logs in with: the rotated ones and the admin secrets."""
+    rotated = {r.secret.name for r in model.rotations if r.secret is not None}
+    return rotated | model.admin_secrets()
+
+
+class UsernameNotMasterUsername(ModelRule, CloudFormationLintRule):
+    id = "E9303"
+    shortdesc = "Database master secret whose username is not the master username"
+    description = (
+        "A secret that gives a database its master password (MasterUserPassword resolves it) "
+        "must hold the database's MasterUsername as `username`: the rotation function logs in "
+        "with the secret's username and password, and with another username every rotation "
+        "fails."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        used: set[str] | None = None
+        for name, body in model.reader.resources.items():
+            properties = body.get("Properties")
+            if body.get("Type") not in _MASTER_DATABASES or not isinstance(properties, dict):
+                continue
+            if "MasterUsername" not in properties or "SnapshotIdentifier" in properties:
+                continue
+            password = model.reader.text(properties.get("MasterUserPassword"))
+            master_text = model.reader.text(properties["MasterUsername"])
+            secrets = _resolved_secrets(model, password)
+            secrets -= _resolved_secrets(model, master_text)  # the username comes from it too
+            if not secrets:
+                continue
+            used = _logged_in_with(model) if used is None else used
+            for secret in sorted(secrets & used):
+                yield from self._compare(model, name, secret, master_text)
+
+    @staticmethod
+    def _compare(model, database, secret, master_text):
+        for view in model.secrets():
+            if view.name != secret:
+                continue
+            document = model.document(view)
+            username = document.value.fields.get("username") if document.kind == "json" else None
+            if not isinstance(username, tuple) or username == master_text:
+                continue
+            secret_values = model.reader.candidates(username)
+            master_values = model.reader.candidates(master_text)
+            if not secret_values or not master_values or set(secret_values) & set(master_values):
+                continue  # unknown, or they can agree
+            value, master = secret_values[0], master_values[0]
+            escaped = (
+                " (Fn::Sub writes `${!...}` literally: the escape is no reference)"
+                if "${" in value
+                else ""
+            )
+            yield finding(
+                document.path,
+                f"secret {secret} holds username {value!r}{escaped} but gives database "
+                f"{database} its master password, while {database} is created with "
+                f"MasterUsername {master!r}; the rotation function logs in as {value!r} with the "
+                'master password and every rotation fails ("Unable to log into database")',
+                f"write the username once: MasterUsername: !Sub "
+                f"'{{{{resolve:secretsmanager:${{{secret}}}:SecretString:username}}}}', or put "
+                f"{master!r} as username in the secret",
+            )

@@ -7,6 +7,7 @@ the branches it can really meet. A schedule without conditions has one scenario.
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,23 @@ _ATTACHABLE = (
     "AWS::DocDB::DBInstance",
     "AWS::Redshift::Cluster",
 )
+# Rotation functions a RotationLambdaARN can name in the template.
+APPLICATIONS = ("AWS::Serverless::Application", "AWS::CloudFormation::Stack")
+FUNCTIONS = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+# The Serverless Application Repository's rotation apps, as older templates and the CDK use
+# them: SecretsManagerRDSMySQLRotationMultiUser, SecretsManagerMongoDBRotationSingleUser…
+_APP_ID = re.compile(r"SecretsManager(?:RDS)?([A-Za-z0-9]+?)Rotation(SingleUser|MultiUser)$")
+_APP_TAG = "serverlessrepo:applicationId"  # the SAM transform tags the nested stack with it
+# HostedRotationLambda key -> the same setting among a rotation app's parameters.
+APP_PARAMETERS = {
+    "MasterSecretArn": "masterSecretArn",
+    "MasterSecretKmsKeyArn": "masterSecretKmsKeyArn",
+    "KmsKeyArn": "kmsKeyArn",
+    "VpcSubnetIds": "vpcSubnetIds",
+    "VpcSecurityGroupIds": "vpcSecurityGroupIds",
+    "ExcludeCharacters": "excludeCharacters",
+    "RotationLambdaName": "functionName",
+}
 
 
 @dataclass
@@ -42,6 +60,8 @@ class SecretView:
     properties: dict
     attachments: list[str]  # SecretTargetAttachments that fill in engine, host and port
     attached_family: str | None  # database family of the attached target, when known
+    # Engine values the attached targets can have (their parameters' AllowedValues included).
+    attached_engines: list[tuple[str, str]] = field(default_factory=list)  # (engine, target)
     read: Document | None = field(default=None, compare=False, repr=False)  # see Model.document
 
     @property
@@ -56,14 +76,39 @@ class Rotation:
     properties: dict
     secret: SecretView | None
     master: SecretView | None
+    # The rotation function's settings under HostedRotationLambda's names: the
+    # HostedRotationLambda itself, or those a Serverless Application Repository app takes.
     hosted: dict | None = None
+    app: str | None = None  # the rotation app (AWS::Serverless::Application) providing them
+    function: str | None = None  # a Lambda function of the template named by RotationLambdaARN
 
     def path(self, *keys: Any) -> list:
         return ["Resources", self.name, "Properties", *keys]
 
     @property
     def hosted_path(self) -> list:
+        if self.app:
+            return ["Resources", self.app, "Properties", "Parameters"]
         return self.path("HostedRotationLambda")
+
+    def setting_path(self, key: str) -> list:
+        """Where a HostedRotationLambda setting is written (or would go) for this function."""
+        if self.app and key == "RotationType":
+            return ["Resources", self.app, "Properties", "Location"]
+        if self.app:
+            return [*self.hosted_path, *([APP_PARAMETERS[key]] if key in self.hosted else [])]
+        return [*self.hosted_path, key]
+
+    def setting(self, key: str) -> str:
+        """A setting's name as the template writes it, for messages."""
+        if self.app:
+            return f"parameter {APP_PARAMETERS.get(key, key)} of application {self.app}"
+        return key
+
+    @property
+    def provider(self) -> str:
+        """What builds the rotation function, for messages."""
+        return f"rotation application {self.app}" if self.app else "HostedRotationLambda"
 
 
 @dataclass
@@ -87,6 +132,32 @@ class Model:
             for scenario in _scenarios(self.cfn, {_condition(body)}, conditional):
                 views.append(_secret_view(self, {"Ref": name}, scenario))
         return views
+
+    def settled(self, name: str) -> list[tuple[dict[str, bool], dict]]:
+        """(scenario, Properties) of a resource once per different settling of its Fn::Ifs."""
+        body = self.reader.resources[name]
+        raw = body.get("Properties")
+        found: list[tuple[dict[str, bool], dict]] = []
+        conditional = condition_names(raw)
+        for scenario in _scenarios(self.cfn, {_condition(body)}, conditional):
+            properties = settle(raw, scenario)
+            if isinstance(properties, dict) and all(properties != p for _, p in found):
+                own = {c: v for c, v in scenario.items() if c in conditional}
+                found.append((own, properties))
+        return found
+
+    def admin_secrets(self) -> set[str]:
+        """Secrets an alternating-users rotation logs in with (MasterSecretArn / masterarn)."""
+        found = {r.master.name for r in self.rotations if r.master is not None}
+        for rotation in self.rotations:
+            if rotation.secret is None:
+                continue
+            document = self.document(rotation.secret)
+            if document.kind == "json":
+                named = self.reader.resource_in(document.value.fields.get("masterarn"), SECRET)
+                if named:
+                    found.add(named)
+        return found
 
     def rotation_types(self, rotation: Rotation) -> list[str] | None:
         """The RotationType values the hosted rotation can have, None when unknown."""
@@ -168,8 +239,12 @@ def _build(cfn: Any) -> Model:
 def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
     reader = model.reader
     raw = body["Properties"]
-    named = (reader.resource_in((Hole("Ref", other),), SECRET) for other in referenced_names(raw))
-    secrets = {secret: reader.resources[secret] for secret in named if secret}
+    named = {
+        found
+        for other in referenced_names(raw)
+        if (found := reader.resource_in((Hole("Ref", other),), SECRET, *APPLICATIONS))
+    }
+    secrets = {secret: reader.resources[secret] for secret in named}
     fixed = {_condition(body)} | {_condition(secret) for secret in secrets.values()}
     conditional = condition_names(raw).union(
         *(condition_names(s.get("Properties")) for s in secrets.values())
@@ -181,15 +256,51 @@ def _rotations(cfn: Any, model: Model, name: str, body: dict) -> list[Rotation]:
             continue  # the whole Properties is AWS::NoValue (or no map) in this scenario
         hosted = properties.get("HostedRotationLambda")
         hosted = hosted if isinstance(hosted, dict) else None
+        app = function = None
+        if hosted is None and "RotationLambdaARN" in properties:
+            target = reader.resource(properties["RotationLambdaARN"], *APPLICATIONS, *FUNCTIONS)
+            if target and reader.resources[target].get("Type") in FUNCTIONS:
+                function = target
+            elif target:
+                hosted = _app_settings(reader, target, scenario)
+                app = target if hosted is not None else None
         master = None
         if hosted is not None:
             master_arn = hosted.get("MasterSecretArn", hosted.get("SuperuserSecretArn"))
             master = _secret_view(model, master_arn, scenario)
         secret = _secret_view(model, properties.get("SecretId"), scenario)
-        rotation = Rotation(name, scenario, properties, secret, master, hosted)
+        rotation = Rotation(name, scenario, properties, secret, master, hosted, app, function)
         if not any(_same(rotation, seen) for seen in rotations):
             rotations.append(rotation)
     return rotations
+
+
+def _app_settings(reader: Reader, name: str, scenario: dict[str, bool]) -> dict | None:
+    """A rotation app's settings under HostedRotationLambda's names; None when no known app."""
+    properties = settle(reader.resources[name].get("Properties"), scenario)
+    if not isinstance(properties, dict):
+        return None
+    location = properties.get("Location")
+    app_id = location.get("ApplicationId") if isinstance(location, dict) else None
+    tags = properties.get("Tags")
+    if app_id is None and isinstance(tags, list):  # after the SAM transform: a nested stack
+        tagged = (t.get("Value") for t in tags if isinstance(t, dict) and t.get("Key") == _APP_TAG)
+        app_id = next(tagged, None)
+    # The app's name ends its id, written out even when the partition or account is a Ref.
+    text = reader.text(app_id) or (None,)
+    last = text[-1]
+    names = [last] if isinstance(last, str) else list(getattr(last, "choices", ()))
+    found = {_APP_ID.search(value) for value in names}
+    types = {m.group(1) + m.group(2) for m in found if m}
+    if len(types) != 1 or None in found or not found:
+        return None
+    parameters = properties.get("Parameters")
+    parameters = parameters if isinstance(parameters, dict) else {}
+    settings = {"RotationType": types.pop()}
+    for key, parameter in APP_PARAMETERS.items():
+        if parameter in parameters:
+            settings[key] = parameters[parameter]
+    return settings
 
 
 def _same(first: Rotation, second: Rotation) -> bool:
@@ -229,8 +340,26 @@ def _secret_view(model: Model, value: Any, scenario: dict[str, bool]) -> SecretV
         families = {_attached_family(reader, a) for a in attachments}
         family = families.pop() if len(families) == 1 else None
         properties = properties if isinstance(properties, dict) else {}
-        model.views[key] = SecretView(name, properties, attachments, family)
+        engines = [e for a in attachments for e in _attached_engines(reader, a)]
+        model.views[key] = SecretView(name, properties, attachments, family, engines)
     return model.views[key]
+
+
+def attached_target(reader: Reader, attachment: str) -> str | None:
+    """The template database a SecretTargetAttachment names, if any."""
+    properties = reader.resources[attachment]["Properties"]
+    return reader.resource(properties.get("TargetId"), *_ATTACHABLE)
+
+
+def _attached_engines(reader: Reader, attachment: str) -> list[tuple[str, str]]:
+    """(engine, database) for each Engine value the attached RDS database can have."""
+    target = attached_target(reader, attachment)
+    if target is None or not reader.resources[target].get("Type", "").startswith("AWS::RDS::"):
+        return []
+    target_properties = reader.resources[target].get("Properties")
+    if not isinstance(target_properties, dict):
+        return []
+    return [(engine, target) for engine in reader.scalar(target_properties.get("Engine")) or ()]
 
 
 def _attached_family(reader: Reader, attachment: str) -> str | None:
@@ -246,11 +375,12 @@ def _attached_family(reader: Reader, attachment: str) -> str | None:
     if not isinstance(target_properties, dict):
         return None
     engines = reader.scalar(target_properties.get("Engine")) or []
-    families = {_engine_family(engine) for engine in engines}
+    families = {engine_family(engine) for engine in engines}
     return families.pop() if len(families) == 1 else None
 
 
-def _engine_family(engine: str) -> str | None:
+def engine_family(engine: str) -> str | None:
+    """The database family of an RDS Engine value (aurora-mysql -> MySQL), None if unknown."""
     lowered = engine.lower()
     for prefix, family in _facts.TARGET_ENGINE_FAMILIES:
         if lowered.startswith(prefix):

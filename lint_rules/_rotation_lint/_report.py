@@ -9,13 +9,9 @@ from typing import Any
 from cfnlint.rules import RuleMatch
 
 from ._model import Model, model_for
+from ._release import doc_url
 
-DOCS = "docs/lint-rules.md"
-
-
-def doc_url(rule_id: str) -> str:
-    """Where docs/lint-rules.md explains a rule."""
-    return f"{DOCS}#{rule_id.lower()}"
+__all__ = ["Finding", "ModelRule", "doc_url", "finding"]
 
 
 @dataclass(frozen=True)

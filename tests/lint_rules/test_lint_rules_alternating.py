@@ -41,12 +41,86 @@ def test_e9101_silent_when_a_key_is_only_known_at_deploy_time(linter, multi_user
     assert linter.findings(render(multi_user, "json")) == set()
 
 
-@pytest.mark.parametrize("form", FORMS)
-def test_e9102_multi_user_without_master_secret_arn(linter, multi_user, form):
-    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
+def _without_master_secret_arn(template: dict) -> dict:
+    del template["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
         "MasterSecretArn"
     ]
+    return template["Resources"]["AdminPolicy"]["Properties"]["ResourcePolicy"]["Statement"][0]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_e9102_multi_user_without_master_secret_arn(linter, multi_user, form):
+    _without_master_secret_arn(multi_user)
+    del multi_user["Resources"]["AdminPolicy"]
     assert linter.findings(render(multi_user, form)) == {("E9102", hosted("AppRotation"))}
+
+
+ROLE_LOOKUP = {
+    "Type": "Custom::LambdaRoleLookup",
+    "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:lookup"},
+}
+
+
+@pytest.mark.parametrize(
+    "grant",
+    [
+        pytest.param({}, id="wildcard-principal-pinned-to-a-role-arn"),
+        pytest.param(
+            {"Principal": {"AWS": {"Fn::GetAtt": ["Lookup", "RoleArn"]}}, "Condition": None},
+            id="the-looked-up-role-as-principal",
+        ),
+        pytest.param(
+            {"Action": ["secretsmanager:Get*", "secretsmanager:DescribeSecret"]},
+            id="action-wildcard",
+        ),
+        pytest.param(
+            {"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "1"}}},
+            id="any-principal-of-the-account",
+        ),
+    ],
+)
+def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
+    linter, multi_user, grant
+):
+    """Such stacks rotate: within one account a resource policy that names the role (or any
+    principal its conditions admit) is enough for GetSecretValue without an identity policy."""
+    statement = _without_master_secret_arn(multi_user)
+    multi_user["Resources"]["Lookup"] = ROLE_LOOKUP
+    statement.update(grant)
+    if statement.get("Condition") is None:
+        statement.pop("Condition", None)
+    assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            {
+                "Principal": {
+                    "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+                }
+            },
+            id="account-principal-delegates-to-iam-policies",
+        ),
+        pytest.param({"Principal": {"AWS": "123456789012"}}, id="account-id-principal"),
+        pytest.param({"Effect": "Deny"}, id="deny"),
+        pytest.param({"Action": "secretsmanager:DescribeSecret"}, id="another-action"),
+        pytest.param({"Principal": {"Service": "lambda.amazonaws.com"}}, id="service-principal"),
+    ],
+)
+def test_e9102_when_the_admin_secrets_policy_does_not_grant_a_role_the_read(
+    linter, multi_user, change
+):
+    statement = _without_master_secret_arn(multi_user)
+    statement.update(change)
+    assert ("E9102", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9102_when_the_granting_policy_is_on_another_secret(linter, multi_user):
+    _without_master_secret_arn(multi_user)
+    multi_user["Resources"]["AdminPolicy"]["Properties"]["SecretId"] = {"Ref": "AppSecret"}
+    assert ("E9102", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))
 
 
 @pytest.mark.parametrize("form", FORMS)

@@ -210,3 +210,44 @@ def test_w9602_pattern_in_json_text_built_by_fn_sub(linter, multi_user):
     assert linter.findings(render(multi_user, "json")) == {
         ("W9602", properties("AdminPolicy", "ResourcePolicy"))
     }
+
+
+BLOCK = properties("AdminPolicy", "BlockPublicPolicy")
+
+
+@pytest.mark.parametrize(
+    ("off_branch", "said"),
+    [
+        pytest.param({"Ref": "AWS::NoValue"}, "does not set BlockPublicPolicy", id="novalue"),
+        pytest.param(False, "sets BlockPublicPolicy to false", id="false"),
+    ],
+)
+@pytest.mark.parametrize("form", FORMS)
+def test_w9603_judges_each_fn_if_branch(linter, multi_user, form, off_branch, said):
+    policy(multi_user)["BlockPublicPolicy"] = {"Fn::If": ["UseShortWindow", True, off_branch]}
+    matches = linter.matches(render(multi_user, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("W9603", BLOCK)}
+    assert said in matches[0].message
+    assert "when UseShortWindow is false" in matches[0].message
+
+
+def test_w9603_silent_when_every_branch_blocks(linter, multi_user):
+    policy(multi_user)["BlockPublicPolicy"] = {"Fn::If": ["UseShortWindow", True, "true"]}
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_w9603_on_the_admin_secret_speaks_of_rotation_roles(linter, multi_user):
+    policy(multi_user)["BlockPublicPolicy"] = False
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert "rotation roles" in match.message
+    assert "Custom::LambdaRoleLookup" in match.message
+
+
+def test_w9603_on_a_secret_no_rotation_logs_in_with_gives_a_generic_fix(linter, multi_user):
+    """The application secret is rotated, but no rotation uses it as its admin secret."""
+    policy(multi_user).update(BlockPublicPolicy=False, SecretId={"Ref": "AppSecret"})
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert match.rule.id == "W9603"
+    assert "rotation" not in match.message
+    assert "Custom::LambdaRoleLookup" not in match.message
+    assert "name exactly the principals that need the secret" in match.message

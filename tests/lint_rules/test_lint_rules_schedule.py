@@ -58,7 +58,8 @@ def test_e9802_refused_schedule_expressions(linter, multi_user, expression, form
 def test_e9802_accepted_schedule_expressions(linter, multi_user, expression):
     rules(multi_user)["ScheduleExpression"] = expression
     rules(multi_user)["Duration"] = "1h"
-    assert linter.findings(render(multi_user, "yaml")) == set()
+    # Some of them meet the admin secret's Sunday window (W9804), which is no refusal.
+    assert linter.findings(render(multi_user, "yaml")) - {("W9804", RULES)} == set()
 
 
 def test_e9802_schedule_from_a_parameter_default(linter, multi_user):

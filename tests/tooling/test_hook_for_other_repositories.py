@@ -1,20 +1,30 @@
-"""The pre-commit hook other repositories use: `cfn-lint-rotation` from .pre-commit-hooks.yaml.
+"""Using the rules from another repository, exactly as the README says.
 
-pre-commit installs this repository the way it would for a user (a fresh virtualenv, pip install
-of the project and cfn-lint from the package index), then lints a template of another repository.
+The README's section "Using the lint rules in another repository" is read and its recipes are run
+as written in a scratch repository: pip install into a fresh virtualenv and `cfn-lint -a
+cfn_lint_rotation`, a `.cfnlintrc` with `templates:` and `append_rules:`, and the pre-commit
+config pinned to the release tag. The only change is the address: the repository URL becomes a
+scratch git repository made from this working tree and tagged `v<version>`, as the lead tags the
+release. pip and pre-commit install cfn-lint's dependencies from the package index as for a user.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from lint_rules._rotation_lint._release import DOCS_URL, REPOSITORY_URL, VERSION
+
 REPO = Path(__file__).resolve().parents[2]
 PRE_COMMIT = str(Path(sys.executable).parent / "pre-commit")
+SECTION = "## Using the lint rules in another repository"
 NO_TRANSFORM = """\
 Resources:
   Rotation:
@@ -26,10 +36,50 @@ Resources:
       RotationRules:
         ScheduleExpression: rate(30 days)
 """
+GOOD = "Transform: AWS::SecretsManager-2024-09-16\n" + NO_TRANSFORM
 
 
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def recipes() -> list[tuple[str, str]]:
+    """(language, text) of each fenced block of the README's section, in order."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split(SECTION, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```(\w+)\n(.*?)```", section, flags=re.DOTALL)
+
+
+def scratch_env(home: Path) -> dict[str, str]:
+    """The user's environment: the Python the project runs on first on PATH, no project venv."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    python_dir = str(Path(sys._base_executable).parent)
+    env["PATH"] = os.pathsep.join([python_dir, env.get("PATH", "")])
+    env["PRE_COMMIT_HOME"] = str(home / "pre-commit-home")
+    return env
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> Path:
+    """This working tree as a git repository tagged v<version>, standing in for the URL."""
+    path = tmp_path_factory.mktemp("toolkit")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file() and not source.is_symlink():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, path / name)
+    git(path, "init", "-q")
+    git(path, "add", ".")
+    git(path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "release")
+    git(path, "tag", f"v{VERSION}")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -38,34 +88,99 @@ def other_repository(tmp_path_factory) -> Path:
     git(path, "init", "-q")
     (path / "templates").mkdir()
     (path / "templates" / "rotation.yaml").write_text(NO_TRANSFORM)
-    (path / "templates" / "good.yaml").write_text(
-        "Transform: AWS::SecretsManager-2024-09-16\n" + NO_TRANSFORM
-    )
+    (path / "templates" / "good.yaml").write_text(GOOD)
     git(path, "add", ".")
     return path
 
 
-def try_hook(other: Path, template: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path.parent / "pre-commit-home")}
-    return subprocess.run(
-        [PRE_COMMIT, "try-repo", str(REPO), "cfn-lint-rotation", "--files", template],
-        cwd=other,
+def localised(text: str, release: Path) -> str:
+    """A recipe with the repository's URL replaced by the scratch release repository."""
+    assert (
+        REPOSITORY_URL in text
+        or "cfn_lint_rotation" in text
+        or text.strip() == ".venv/bin/cfn-lint"
+    )
+    return text.replace(f"git+{REPOSITORY_URL}", f"git+file://{release}").replace(
+        REPOSITORY_URL, str(release)
+    )
+
+
+def run_lines(script: str, cwd: Path, env: dict) -> list[subprocess.CompletedProcess]:
+    results = []
+    for line in script.strip().splitlines():
+        results.append(
+            subprocess.run(
+                ["bash", "-c", line],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=540,
+            )
+        )
+    return results
+
+
+def rule_lines(output: str) -> list[str]:
+    return re.findall(r"^[EW]9\d{3} .*$", output, flags=re.MULTILINE)
+
+
+def test_readme_recipes_pin_the_current_release():
+    blocks = recipes()
+    assert [language for language, _ in blocks] == ["sh", "yaml", "sh", "yaml"]
+    text = "".join(body for _, body in blocks)
+    assert f"@v{VERSION}" in text
+    assert f"rev: v{VERSION}" in text
+    assert "templates:" in blocks[1][1]
+    assert "- cfn_lint_rotation" in blocks[1][1]
+
+
+@pytest.mark.slow
+def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_repository, tmp_path):
+    (install_and_run, _), (cfnlintrc, _), (bare_run, _), _ = (
+        (body, language) for language, body in recipes()
+    )
+    env = scratch_env(tmp_path)
+    *setup, linted = run_lines(localised(install_and_run, release), other_repository, env)
+    for step in setup:
+        assert step.returncode == 0, step.args[-1] + step.stdout + step.stderr
+    assert linted.returncode & 2, linted.stdout + linted.stderr  # cfn-lint's error bit
+    found = rule_lines(linted.stdout)
+    assert found, linted.stdout
+    assert all(line.startswith("E9001") for line in found), linted.stdout
+    assert "templates/rotation.yaml" in linted.stdout
+    assert "templates/good.yaml" not in linted.stdout
+
+    (other_repository / ".cfnlintrc").write_text(cfnlintrc)
+    (bare,) = run_lines(bare_run, other_repository, env)
+    assert rule_lines(bare.stdout) == found, bare.stdout + bare.stderr
+
+    # Each finding links to its rule's documentation at the release's tag.
+    as_json = run_lines(
+        ".venv/bin/cfn-lint -a cfn_lint_rotation -f json -- templates/rotation.yaml",
+        other_repository,
+        env,
+    )[0]
+    sources = {m["Rule"]["Source"] for m in json.loads(as_json.stdout) if m["Rule"]["Id"][1] == "9"}
+    assert sources == {f"{DOCS_URL}#e9001"}
+
+
+@pytest.mark.slow
+def test_pre_commit_config_from_the_readme(release, other_repository, tmp_path):
+    config = next(body for language, body in recipes() if "repos:" in body)
+    (other_repository / ".pre-commit-config.yaml").write_text(localised(config, release))
+    env = scratch_env(tmp_path.parent)
+    result = subprocess.run(
+        [PRE_COMMIT, "run", "--all-files"],
+        cwd=other_repository,
         env=env,
         capture_output=True,
         text=True,
         check=False,
         timeout=540,
     )
-
-
-@pytest.mark.slow
-def test_hook_reports_a_rotation_mistake_in_another_repository(other_repository, tmp_path):
-    result = try_hook(other_repository, "templates/rotation.yaml", tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "E9001" in result.stdout
-
-
-@pytest.mark.slow
-def test_hook_passes_a_correct_template(other_repository, tmp_path):
-    result = try_hook(other_repository, "templates/good.yaml", tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert "templates/rotation.yaml" in result.stdout
+    assert "templates/good.yaml" not in result.stdout  # a correct template passes the hook

@@ -1,0 +1,275 @@
+"""Patterns of real templates the rules now read: rotation apps, custom functions, networks.
+
+- Serverless Application Repository rotation apps (`AWS::Serverless::Application`,
+  `SecretsManagerRDS<Engine>Rotation<Mode>`) get the checks HostedRotationLambda gets.
+- E9702: a rotation function outside any VPC for a database that is not publicly accessible.
+- E9303: a database's master secret whose username is not the database's master username.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from lint_rules_kit import hosted, load, properties, render
+
+APP = load("good_rotation_app.yaml")
+SERVICE_PARAMETERS = properties("ServiceRotationApp", "Parameters")
+OWNER_PARAMETERS = properties("OwnerRotationApp", "Parameters")
+MULTI_USER_APP = (
+    "arn:aws:serverlessrepo:us-east-1:297356227824:applications/"
+    "SecretsManagerRDS{}RotationMultiUser"
+)
+
+
+@pytest.fixture
+def app() -> dict:
+    return copy.deepcopy(APP)
+
+
+def parameters(template: dict, resource: str) -> dict:
+    return template["Resources"][resource]["Properties"]["Parameters"]
+
+
+def test_the_rotation_app_template_is_clean(linter, app):
+    assert linter.findings(render(app, "yaml")) == set()
+    assert linter.findings(render(app, "json")) == set()
+
+
+def test_rotation_app_without_vpc_subnets_for_a_private_cluster(linter, app):
+    del parameters(app, "ServiceRotationApp")["vpcSubnetIds"]
+    matches = linter.matches(render(app, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("E9702", SERVICE_PARAMETERS)}
+    assert "PubliclyAccessible: false" in matches[0].message
+    assert "parameter vpcSubnetIds of application ServiceRotationApp" in matches[0].message
+
+
+def test_rotation_app_found_through_sub_and_find_in_map(linter, app):
+    """The owner app's id is built with Fn::Sub and Fn::FindInMap, as the CDK writes it."""
+    del parameters(app, "OwnerRotationApp")["vpcSubnetIds"]
+    assert linter.findings(render(app, "yaml")) == {("E9702", OWNER_PARAMETERS)}
+
+
+def test_rotation_app_multi_user_without_master_secret_arn(linter, app):
+    del parameters(app, "ServiceRotationApp")["masterSecretArn"]
+    matches = linter.matches(render(app, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("E9102", SERVICE_PARAMETERS)}
+    assert "parameter masterSecretArn of application ServiceRotationApp" in matches[0].message
+
+
+def test_rotation_app_for_another_engine(linter, app):
+    location = app["Resources"]["ServiceRotationApp"]["Properties"]["Location"]
+    location["ApplicationId"] = MULTI_USER_APP.format("PostgreSQL")
+    assert linter.findings(render(app, "yaml")) == {
+        ("E9301", properties("ServiceRotationApp", "Location"))
+    }
+
+
+def test_engine_parameter_allowing_an_engine_the_app_cannot_rotate(linter, app):
+    app["Parameters"]["DbEngine"]["AllowedValues"] = ["aurora-mysql", "aurora-postgresql"]
+    matches = linter.matches(render(app, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9301", properties("OwnerRotationApp", "Location")),
+        ("E9301", properties("ServiceRotationApp", "Location")),
+    }
+    assert all("'aurora-postgresql' (from parameter DbEngine)" in m.message for m in matches)
+
+
+def test_rotation_app_username_too_long_for_its_clone(linter, app):
+    app["Parameters"]["ServiceUser"].update(Default="serviceuser", MaxLength=16)
+    assert linter.findings(render(app, "yaml")) == {("E9103", "Parameters/ServiceUser/Default")}
+
+
+def test_rotation_app_secret_without_masterarn(linter, app):
+    generate = app["Resources"]["ServiceSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = {"Fn::Sub": '{"username": "${ServiceUser}"}'}
+    assert linter.findings(render(app, "yaml")) == {
+        ("E9101", properties("ServiceSecret", "GenerateSecretString", "SecretStringTemplate"))
+    }
+
+
+def test_rotation_app_subnets_without_a_way_to_secrets_manager(linter, app):
+    del app["Resources"]["SecretsEndpoint"]
+    assert linter.findings(render(app, "yaml")) == {
+        ("E9701", f"{OWNER_PARAMETERS}/vpcSubnetIds"),
+        ("E9701", f"{SERVICE_PARAMETERS}/vpcSubnetIds"),
+    }
+
+
+def test_rotation_app_excluding_every_digit(linter, app):
+    parameters(app, "OwnerRotationApp")["excludeCharacters"] = "0123456789"
+    assert linter.findings(render(app, "yaml")) == {
+        ("E9201", f"{OWNER_PARAMETERS}/excludeCharacters")
+    }
+
+
+def test_rotation_app_windows_judged_like_hosted_ones(linter, app):
+    rules = app["Resources"]["OwnerRotation"]["Properties"]["RotationRules"]
+    rules["ScheduleExpression"] = "cron(0 6 ? * SAT *)"
+    assert linter.findings(render(app, "yaml")) == {
+        ("W9804", properties("ServiceRotation", "RotationRules"))
+    }
+
+
+def test_an_unknown_application_is_not_judged(linter, app):
+    location = app["Resources"]["ServiceRotationApp"]["Properties"]["Location"]
+    location["ApplicationId"] = "arn:aws:serverlessrepo:us-east-1:123456789012:applications/x"
+    del parameters(app, "ServiceRotationApp")["vpcSubnetIds"]
+    assert linter.findings(render(app, "yaml")) == set()
+
+
+# -- E9702 with HostedRotationLambda and with a Lambda function of the template --------------
+
+WRITER = {
+    "Type": "AWS::RDS::DBInstance",
+    "Properties": {
+        "DBClusterIdentifier": {"Ref": "Cluster"},
+        "DBInstanceClass": "db.t4g.medium",
+        "Engine": "aurora-mysql",
+    },
+}
+
+
+def _with_writer(template: dict, **settings) -> None:
+    writer = copy.deepcopy(WRITER)
+    writer["Properties"].update(settings)
+    template["Resources"]["Writer"] = writer
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({"PubliclyAccessible": False}, "Writer sets PubliclyAccessible: false"),
+        ({"DBSubnetGroupName": {"Ref": "SubnetGroup"}}, "without an internet gateway"),
+    ],
+)
+def test_e9702_hosted_rotation_without_subnets(linter, multi_user, settings, said):
+    _with_writer(multi_user, **settings)
+    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+    }
+    assert said in matches[0].message
+    assert "HostedRotationLambda has no VpcSubnetIds" in matches[0].message
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({"PubliclyAccessible": True}, id="public"),
+        pytest.param({"PubliclyAccessible": {"Ref": "AWS::NoValue"}}, id="default-no-group"),
+    ],
+)
+def test_e9702_silent_when_the_database_may_be_public(linter, multi_user, settings):
+    _with_writer(multi_user, **settings)
+    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9702_silent_with_an_internet_gateway_and_rds_default(linter, multi_user):
+    _with_writer(multi_user, DBSubnetGroupName={"Ref": "SubnetGroup"})
+    multi_user["Resources"]["Gateway"] = {"Type": "AWS::EC2::InternetGateway"}
+    multi_user["Resources"]["GatewayAttachment"] = {
+        "Type": "AWS::EC2::VPCGatewayAttachment",
+        "Properties": {"VpcId": {"Ref": "Vpc"}, "InternetGatewayId": {"Ref": "Gateway"}},
+    }
+    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+FUNCTION = {
+    "Type": "AWS::Lambda::Function",
+    "Properties": {
+        "Runtime": "python3.12",
+        "Handler": "index.handler",
+        "Role": "arn:aws:iam::123456789012:role/rotation",
+        "Code": {"ZipFile": "def handler(event, context):\n    pass\n"},
+    },
+}
+
+
+def _custom_function(template: dict, **settings) -> None:
+    function = copy.deepcopy(FUNCTION)
+    function["Properties"].update(settings)
+    template["Resources"]["RotateFunction"] = function
+    schedule = template["Resources"]["AdminRotation"]["Properties"]
+    del schedule["HostedRotationLambda"]
+    schedule["RotationLambdaARN"] = {"Fn::GetAtt": ["RotateFunction", "Arn"]}
+    _with_writer(template, PubliclyAccessible=False)
+
+
+def test_e9702_custom_rotation_function_without_vpc_config(linter, multi_user):
+    _custom_function(multi_user)
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("E9702", properties("RotateFunction"))
+    }
+    assert "add VpcConfig (SubnetIds, SecurityGroupIds) to function RotateFunction" in (
+        matches[0].message
+    )
+
+
+def test_e9702_custom_rotation_function_in_the_vpc(linter, multi_user):
+    _custom_function(
+        multi_user,
+        VpcConfig={
+            "SubnetIds": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}],
+            "SecurityGroupIds": [{"Fn::GetAtt": ["RotationSecurityGroup", "GroupId"]}],
+        },
+    )
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+# -- E9303 ----------------------------------------------------------------------------------
+
+OWNER_JSON = properties("OwnerSecret", "GenerateSecretString", "SecretStringTemplate")
+
+
+def test_e9303_master_username_other_than_the_secrets(linter, app):
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
+    matches = linter.matches(render(app, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("E9303", OWNER_JSON)}
+    assert "username 'owner'" in matches[0].message
+    assert "MasterUsername 'admin'" in matches[0].message
+
+
+def test_e9303_sub_escape_writes_the_reference_literally(linter, app):
+    app["Parameters"]["OwnerName"] = {
+        "Type": "String",
+        "Default": "owner",
+        "Description": "Master user",
+    }
+    generate = app["Resources"]["OwnerSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = {"Fn::Sub": '{"username": "${!Ref OwnerName}"}'}
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = {"Ref": "OwnerName"}
+    matches = linter.matches(render(app, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("E9303", OWNER_JSON)}
+    assert "username '${Ref OwnerName}'" in matches[0].message
+    assert "escape" in matches[0].message
+
+
+@pytest.mark.parametrize(
+    "master_username",
+    [
+        pytest.param("owner", id="the-same-literal"),
+        pytest.param(
+            {"Fn::Sub": "{{resolve:secretsmanager:${OwnerSecret}:SecretString:username}}"},
+            id="resolved-from-the-secret",
+        ),
+    ],
+)
+def test_e9303_silent_when_the_usernames_agree(linter, app, master_username):
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = master_username
+    assert linter.findings(render(app, "yaml")) == set()
+
+
+def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
+    del app["Resources"]["OwnerRotation"]
+    del parameters(app, "ServiceRotationApp")["masterSecretArn"]
+    generate = app["Resources"]["ServiceSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = {
+        "Fn::Sub": '{"username": "${ServiceUser}", "masterarn": "arn:aws:secretsmanager:x"}'
+    }
+    assert "E9303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
