@@ -1,12 +1,15 @@
 """A real MariaDB server and a real moto server for the database tests.
 
 MariaDB starts from nothing in a temporary data directory and listens on 127.0.0.1 at a free
-port. moto_server plays Secrets Manager for the bootstrap's own AWS CLI calls. Without a MariaDB
-server or client the tests skip, except in CI (CI=true), where that is a failure.
+port. Like an Aurora cluster with require_secure_transport ON, it refuses TCP connections without
+TLS; its certificate comes from a CA the tests make (trustme). moto_server plays Secrets Manager
+for the bootstrap's own AWS CLI calls. Without a MariaDB server or client the tests skip, except
+in CI (CI=true), where that is a failure.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
@@ -19,6 +22,7 @@ from pathlib import Path
 import boto3
 import pymysql
 import pytest
+import trustme
 
 from tests.helpers.local_servers import free_port
 
@@ -81,19 +85,47 @@ def skip_or_fail(message: str) -> None:
 
 
 @dataclass(frozen=True)
+class ServerCertificate:
+    """PEM files of a test CA and the server certificate it issued for 127.0.0.1."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+    @classmethod
+    def issue(cls, directory: Path) -> ServerCertificate:
+        authority = trustme.CA()
+        server = authority.issue_cert("127.0.0.1", "localhost")
+        files = cls(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
+        authority.cert_pem.write_to_path(str(files.ca_file))
+        server.cert_chain_pems[0].write_to_path(str(files.cert_file))
+        server.private_key_pem.write_to_path(str(files.key_file))
+        return files
+
+
+@dataclass(frozen=True)
 class MariaDB:
-    """A running server: root over its socket, everyone else over TCP like on Aurora."""
+    """A running server: root over its socket, everyone else over TCP like on Aurora (with TLS,
+    verified against the test CA, when the server has a certificate)."""
 
     port: int
     socket_path: Path
     client: str
     error_log: Path
+    certificate: ServerCertificate | None = None
 
     def root(self) -> pymysql.Connection:
         return pymysql.connect(unix_socket=str(self.socket_path), user="root", autocommit=True)
 
-    def login(self, user: str, password: str, database: str | None = None) -> pymysql.Connection:
+    def login(
+        self, user: str, password: str, database: str | None = None, *, tls: bool = True
+    ) -> pymysql.Connection:
+        # The hosted rotation functions pass {"ca": ...}: PyMySQL then verifies the chain and the
+        # host name. tls=False is a client that never asks for TLS, as the hosted functions'
+        # plaintext fallback (PyMySQL 1.0.2, ssl=None) does; newer PyMySQL needs ssl_disabled.
+        ssl = {"ca": str(self.certificate.ca_file)} if tls and self.certificate else None
         return pymysql.connect(
+            ssl_disabled=not tls,
             host="127.0.0.1",
             port=self.port,
             user=user,
@@ -101,6 +133,7 @@ class MariaDB:
             database=database,
             autocommit=True,
             connect_timeout=5,
+            ssl=ssl,
         )
 
     def create_aurora_master(self, username: str, password: str) -> None:
@@ -126,8 +159,7 @@ def wait_for_server(server: subprocess.Popen, socket_path: Path, error_log: Path
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
+def mariadb_programs() -> dict[str, str]:
     programs = {
         "server": find_program(SERVER_NAMES),
         "install-db": find_program(INSTALL_DB_NAMES),
@@ -139,7 +171,25 @@ def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
             f"No MariaDB {' or '.join(missing)} program found. Run scripts/ensure_mariadb.sh "
             "(make test does) or install mariadb-server and mariadb-client."
         )
-    base = tmp_path_factory.mktemp("mariadb")
+    return programs
+
+
+def tls_options(certificate: ServerCertificate | None) -> list[str]:
+    """Aurora with require_secure_transport ON: TLS offered, plaintext TCP refused."""
+    if certificate is None:
+        return []
+    return [
+        f"--ssl-ca={certificate.ca_file}",
+        f"--ssl-cert={certificate.cert_file}",
+        f"--ssl-key={certificate.key_file}",
+        "--require-secure-transport=ON",
+    ]
+
+
+@contextlib.contextmanager
+def running_mariadb(base: Path, certificate: ServerCertificate | None) -> Iterator[MariaDB]:
+    """A fresh server in `base`, stopped on exit."""
+    programs = mariadb_programs()
     datadir, socket_path, error_log = base / "data", base / "mysqld.sock", base / "error.log"
     user = getpass.getuser()
     subprocess.run(
@@ -168,13 +218,14 @@ def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
             f"--pid-file={base / 'mysqld.pid'}",
             f"--log-error={error_log}",
             "--innodb-buffer-pool-size=16M",
+            *tls_options(certificate),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_server(server, socket_path, error_log)
-        instance = MariaDB(port, socket_path, programs["client"], error_log)
+        instance = MariaDB(port, socket_path, programs["client"], error_log, certificate)
         with instance.root() as connection, connection.cursor() as cursor:
             # Anonymous accounts would match logins meant for the test users.
             cursor.execute("SELECT User, Host FROM mysql.user WHERE User = ''")
@@ -188,6 +239,18 @@ def mariadb(tmp_path_factory) -> Iterator[MariaDB]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="session")
+def server_certificate(tmp_path_factory) -> ServerCertificate:
+    return ServerCertificate.issue(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory, server_certificate) -> Iterator[MariaDB]:
+    """The database every test uses: TLS required, like the templates' clusters by default."""
+    with running_mariadb(tmp_path_factory.mktemp("mariadb"), server_certificate) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="session")

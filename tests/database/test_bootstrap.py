@@ -1,10 +1,11 @@
 """The instance bootstrap, run for real: the scripts and SQL taken from the templates' cfn-init
 metadata, the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB
-client and a real MariaDB server standing in for Aurora MySQL 3.
+client and a real MariaDB server standing in for Aurora MySQL 3 with require_secure_transport ON.
 
 Each deployment stores the secrets the template produces (its SecretStringTemplate, a password
 generated with its GenerateSecretString settings, and what SecretTargetAttachment adds), creates
-an admin user with the privileges Aurora gives its master user, and runs bootstrap.sh.
+an admin user with the privileges Aurora gives its master user, and runs bootstrap.sh, with the
+test CA where the instance would hold the RDS CA bundle (or without it, as on a fresh instance).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from tests.database.conftest import ServerCertificate, running_mariadb
 from tests.helpers.bootstrap_files import (
     aurora_attachment,
     generated_secret,
@@ -31,6 +33,7 @@ from tests.helpers.cfn_templates import (
     MULTI_USER,
     SINGLE_USER,
     Context,
+    exclude_characters,
     load,
     properties,
     resources,
@@ -41,7 +44,11 @@ pytestmark = pytest.mark.database
 VENV_BIN = Path(sys.executable).parent  # the project's AWS CLI
 ACCESS_DENIED = {1142, 1143, 1044}  # table, column and database access denied
 BOOTSTRAP = "opt/rotation-demo/bootstrap.sh"
+CA_BUNDLE = "opt/rotation-demo/rds-ca-bundle.pem"  # where the bootstrap looks for the RDS CAs
 CREDENTIALS = "root/rotation-demo"
+# MySQL and Aurora answer a plaintext login under require_secure_transport with 3159
+# (ER_SECURE_TRANSPORT_REQUIRED); MariaDB answers 1045 (access denied).
+INSECURE_TRANSPORT = {3159, 1045}
 
 
 @dataclass
@@ -52,10 +59,17 @@ class Deployment:
     root: Path
     environment: dict[str, str]
 
-    def run_bootstrap(self) -> subprocess.CompletedProcess:
+    def run_bootstrap(self, *, instant_retries: bool = False) -> subprocess.CompletedProcess:
+        environment = dict(self.environment)
+        if instant_retries:  # a no-op sleep, so twelve failed logins take no three minutes
+            fakes = self.root / "fake-bin"
+            fakes.mkdir(exist_ok=True)
+            (fakes / "sleep").write_text("#!/bin/sh\nexit 0\n")
+            (fakes / "sleep").chmod(0o755)
+            environment["PATH"] = f"{fakes}:{environment['PATH']}"
         return subprocess.run(
             [str(self.root / BOOTSTRAP)],
-            env=self.environment,
+            env=environment,
             capture_output=True,
             text=True,
             timeout=120,
@@ -72,9 +86,17 @@ class Deployment:
 
 
 def deploy(
-    template_path: Path, root: Path, mariadb, secretsmanager, aws_environment, **parameters: str
+    template_path: Path,
+    root: Path,
+    mariadb,
+    secretsmanager,
+    aws_environment,
+    *,
+    ca_bundle: Path | None = None,
+    **parameters: str,
 ) -> Deployment:
-    """What the stack does before the bootstrap runs: secrets, attachments and the master user."""
+    """What the stack does before the bootstrap runs: secrets, attachments and the master user;
+    `ca_bundle` goes where an operator would copy the RDS CA bundle."""
     template = load(template_path)
     for name, value in parameters.items():  # overrides a deployer could really pass
         assert re.fullmatch(template["Parameters"][name]["AllowedPattern"], value), name
@@ -90,7 +112,7 @@ def deploy(
         generate = properties(template, logical_id)["GenerateSecretString"]
         password = secretsmanager.get_random_password(
             PasswordLength=generate["PasswordLength"],
-            ExcludeCharacters=template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"],
+            ExcludeCharacters=exclude_characters(template),
             RequireEachIncludedType=generate["RequireEachIncludedType"],
         )["RandomPassword"]
         secrets[logical_id] = generated_secret(template, logical_id, context, password, attachment)
@@ -101,6 +123,8 @@ def deploy(
         secrets["AdminSecret"]["username"], secrets["AdminSecret"]["password"]
     )
     install_cfn_init_files(template, context, root)
+    if ca_bundle is not None:
+        (root / CA_BUNDLE).write_bytes(ca_bundle.read_bytes())
     client_directory = str(Path(mariadb.client).parent)
     environment = {"PATH": f"{VENV_BIN}:{client_directory}:/usr/bin:/bin", **aws_environment}
     return Deployment(template, context, secrets, root, environment)
@@ -109,7 +133,12 @@ def deploy(
 @pytest.fixture(scope="module")
 def multi_user(tmp_path_factory, mariadb, secretsmanager, aws_environment) -> Deployment:
     deployment = deploy(
-        MULTI_USER, tmp_path_factory.mktemp("multi-user"), mariadb, secretsmanager, aws_environment
+        MULTI_USER,
+        tmp_path_factory.mktemp("multi-user"),
+        mariadb,
+        secretsmanager,
+        aws_environment,
+        ca_bundle=mariadb.certificate.ca_file,
     )
     result = deployment.run_bootstrap()
     assert result.returncode == 0, result.stderr
@@ -184,16 +213,6 @@ def test_bootstrap_can_run_again_without_changing_anything(mariadb, multi_user):
     assert snapshot() == before
 
 
-def test_admin_holds_what_the_alternating_users_rotation_needs(mariadb, multi_user):
-    admin = mariadb.login(multi_user.admin["username"], multi_user.admin["password"])
-    with admin as connection, connection.cursor() as cursor:
-        cursor.execute("SHOW GRANTS")
-        (grant,) = [row[0] for row in cursor.fetchall() if " ON *.* " in row[0]]
-    assert "CREATE USER" in grant
-    assert grant.endswith("WITH GRANT OPTION")
-    assert "SUPER" not in grant
-
-
 def clone_like_the_rotation(admin: pymysql.Connection, username: str, password: str) -> str:
     """The steps the hosted MySQLMultiUser function takes on its first rotation (setSecret):
     create <name>_clone, copy every grant SHOW GRANTS lists for <name>, require no TLS, set the
@@ -221,7 +240,7 @@ def test_admin_can_clone_the_app_user_and_the_clone_only_reads_prices(
 ):
     template = multi_user.template
     clone_password = secretsmanager.get_random_password(
-        ExcludeCharacters=template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"]
+        ExcludeCharacters=exclude_characters(template)
     )["RandomPassword"]
     with mariadb.login(multi_user.admin["username"], multi_user.admin["password"]) as admin:
         clone = clone_like_the_rotation(admin, multi_user.app["username"], clone_password)
@@ -274,3 +293,66 @@ def test_a_failing_schema_step_fails_the_bootstrap_and_removes_the_password_file
     assert not (tmp_path / CREDENTIALS / "app-password.sql").exists()
     assert deployment.app["password"] not in result.stdout + result.stderr
     assert not os.path.exists(tmp_path / CREDENTIALS / "app.cnf")
+
+
+# ------------------------------------------------------------------ TLS only
+def test_the_server_refuses_plaintext_as_aurora_does_with_require_secure_transport(
+    mariadb, multi_user
+):
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        mariadb.login(multi_user.admin["username"], multi_user.admin["password"], tls=False)
+    assert refused.value.args[0] in INSECURE_TRANSPORT, refused.value.args
+    # The same credentials over verified TLS work: the transport, not the password, was refused.
+    admin = mariadb.login(multi_user.admin["username"], multi_user.admin["password"])
+    with admin as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        assert cursor.fetchone()[1], "the verified login is encrypted"
+
+
+def test_with_the_ca_bundle_the_option_files_verify_the_server(multi_user):
+    bundle = multi_user.root / CA_BUNDLE
+    for name in ("admin.cnf", "app.cnf"):
+        lines = (multi_user.root / CREDENTIALS / name).read_text().splitlines()
+        assert lines[-3:] == ["ssl", f'ssl-ca="{bundle}"', "ssl-verify-server-cert"], name
+
+
+def test_a_server_the_bundle_does_not_vouch_for_is_refused(
+    tmp_path, mariadb, secretsmanager, aws_environment
+):
+    stranger = ServerCertificate.issue(tmp_path)  # a CA that did not sign the server
+    deployment = deploy(
+        SINGLE_USER,
+        tmp_path / "instance",
+        mariadb,
+        secretsmanager,
+        aws_environment,
+        ca_bundle=stranger.ca_file,
+        AdminUsername="strangeca",
+    )
+    result = deployment.run_bootstrap(instant_retries=True)
+    assert result.returncode != 0
+    assert "certificate" in result.stderr.lower(), result.stderr
+    assert "Could not log in" in result.stderr
+    assert deployment.admin["password"] not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("with_bundle", [False, True], ids=["no-bundle", "bundle"])
+def test_the_bootstrap_refuses_a_server_without_tls(
+    tmp_path, secretsmanager, aws_environment, server_certificate, with_bundle
+):
+    with running_mariadb(tmp_path / "plain", certificate=None) as plain:
+        deployment = deploy(
+            SINGLE_USER,
+            tmp_path / "instance",
+            plain,
+            secretsmanager,
+            aws_environment,
+            ca_bundle=server_certificate.ca_file if with_bundle else None,
+        )
+        result = deployment.run_bootstrap(instant_retries=True)
+    assert result.returncode != 0
+    if with_bundle:  # the client itself refuses before sending anything
+        assert "SSL is required" in result.stderr, result.stderr
+    else:  # the client fell back; the bootstrap notices and stops
+        assert "is not encrypted" in result.stderr, result.stderr
+    assert deployment.admin["password"] not in result.stdout + result.stderr

@@ -263,6 +263,28 @@ def all_dependencies(template: dict, logical_id: str) -> set[str]:
     return seen
 
 
+def exclude_character_copies(template: dict) -> dict[str, Any]:
+    """Every ExcludeCharacters the template sets, by where it is: each secret's
+    GenerateSecretString and each schedule's HostedRotationLambda."""
+    copies = {}
+    for name, body in resources(template, "AWS::SecretsManager::Secret").items():
+        copies[f"{name}.GenerateSecretString"] = body["Properties"]["GenerateSecretString"].get(
+            "ExcludeCharacters"
+        )
+    for name, body in resources(template, "AWS::SecretsManager::RotationSchedule").items():
+        copies[f"{name}.HostedRotationLambda"] = body["Properties"]["HostedRotationLambda"].get(
+            "ExcludeCharacters"
+        )
+    return copies
+
+
+def exclude_characters(template: dict) -> str:
+    """The one exclude list every generated and rotated password of the template uses."""
+    values = set(map(str, exclude_character_copies(template).values()))
+    assert len(values) == 1, f"the ExcludeCharacters copies differ: {values}"
+    return values.pop()
+
+
 def rotation_name_suffix(schedule: dict) -> str:
     """What follows ${AWS::StackName} in a schedule's RotationLambdaName."""
     name = schedule["Properties"]["HostedRotationLambda"]["RotationLambdaName"]

@@ -7,6 +7,8 @@ import pytest
 
 from tests.helpers.cfn_templates import (
     TEMPLATES,
+    Context,
+    evaluate,
     load,
     properties,
     referenced_names,
@@ -71,3 +73,20 @@ def test_capacity_rule_accepts_exactly_min_at_most_max(name):
         )
         capacity_violations = [text for text in violations if "Capacity" in text]
         assert bool(capacity_violations) == (float(low) > float(high)), (low, high)
+
+
+@pytest.mark.parametrize(("choice", "server_setting"), [("true", "ON"), ("false", "OFF")])
+def test_cluster_requires_tls_unless_told_otherwise(template, choice, server_setting):
+    assert template["Parameters"]["RequireSecureTransport"]["Default"] == "true"
+    cluster = properties(template, "DatabaseCluster")
+    assert cluster["DBClusterParameterGroupName"] == {"Ref": "DatabaseClusterParameterGroup"}
+    group = properties(template, "DatabaseClusterParameterGroup")
+    context = Context(template, RequireSecureTransport=choice)
+    assert evaluate(group["Parameters"], context) == {"require_secure_transport": server_setting}
+
+
+def test_parameter_group_family_matches_the_engine_versions_allowed(template):
+    # A family that does not match the cluster's major version fails the create.
+    pattern = template["Parameters"]["EngineVersion"]["AllowedPattern"]
+    assert pattern.startswith(r"^8\.0\.mysql_aurora\.3\.")
+    assert properties(template, "DatabaseClusterParameterGroup")["Family"] == "aurora-mysql8.0"

@@ -3,7 +3,13 @@ that pass their own constraints; outputs users need; names that never collide.""
 
 import re
 
-from tests.helpers.cfn_templates import LAMBDA_NAME_MAX, resources, rotation_name_suffix
+from tests.helpers.cfn_templates import (
+    LAMBDA_NAME_MAX,
+    Context,
+    evaluate,
+    resources,
+    rotation_name_suffix,
+)
 
 CONSTRAINTS = ("AllowedValues", "AllowedPattern", "MinValue", "MaxValue", "MinLength", "MaxLength")
 # Top-level properties that would give a resource a fixed physical name.
@@ -20,13 +26,19 @@ PHYSICAL_NAME_PROPERTIES = {
     "AWS::RDS::DBSubnetGroup": "DBSubnetGroupName",
     "AWS::SecretsManager::Secret": "Name",
     "AWS::S3::Bucket": "BucketName",
+    "AWS::Events::Rule": "Name",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::RDS::DBClusterParameterGroup": "DBClusterParameterGroupName",
 }
+# Parameter types CloudFormation checks against the account (the value must exist).
+CHECKED_TYPES = ("AWS::EC2::Image::Id",)
 
 
 def test_every_parameter_is_described_and_constrained(template):
     for name, spec in template["Parameters"].items():
         assert spec.get("Description", "").strip(), f"{name} has no Description"
-        assert any(key in spec for key in CONSTRAINTS), f"{name} has no constraint"
+        constrained = spec["Type"] in CHECKED_TYPES or any(key in spec for key in CONSTRAINTS)
+        assert constrained, f"{name} has no constraint"
         if "AllowedPattern" in spec:
             assert spec.get("ConstraintDescription", "").strip(), (
                 f"{name} has no ConstraintDescription"
@@ -61,15 +73,36 @@ def test_console_groups_and_labels_every_parameter_once(template):
         assert label["default"].strip()
 
 
-def test_only_the_code_location_must_be_given(template):
+def test_only_the_code_location_and_the_pinned_image_must_be_given(template):
+    # The image has no default on purpose: a default that follows the latest AMI would replace
+    # the test instance on any update once a newer image is out.
     required = {name for name, spec in template["Parameters"].items() if "Default" not in spec}
-    assert required <= {"RoleLookupCodeS3Bucket", "RoleLookupCodeS3Key"}
+    assert "TestInstanceImageId" in required
+    assert required <= {"RoleLookupCodeS3Bucket", "RoleLookupCodeS3Key", "TestInstanceImageId"}
 
 
-def test_no_fixed_physical_names(template):
-    for name, body in template["Resources"].items():
-        key = PHYSICAL_NAME_PROPERTIES.get(body["Type"])
-        assert key is None or key not in body.get("Properties", {}), f"{name} sets {key}"
+def test_the_test_instance_image_cannot_drift_behind_an_ssm_parameter(template):
+    spec = template["Parameters"]["TestInstanceImageId"]
+    assert spec["Type"] == "AWS::EC2::Image::Id"
+    assert "Default" not in spec
+    assert "/aws/service/ami-amazon-linux-latest/" in spec["Description"]  # where to look it up
+    (launch_template,) = resources(template, "AWS::EC2::LaunchTemplate").values()
+    data = launch_template["Properties"]["LaunchTemplateData"]
+    assert data["ImageId"] == {"Ref": "TestInstanceImageId"}
+    assert "resolve:ssm" not in str(launch_template)
+
+
+def test_two_stacks_never_collide_on_a_physical_name(template):
+    # A fixed name is allowed only when it is derived from the stack name (the rotation
+    # functions' log groups must carry the functions' names).
+    for stack in ("alpha", "beta"):
+        context = Context(template, **{"AWS::StackName": stack})
+        for name, body in template["Resources"].items():
+            key = PHYSICAL_NAME_PROPERTIES.get(body["Type"])
+            if key is None or key not in body.get("Properties", {}):
+                continue
+            value = evaluate(body["Properties"][key], context)
+            assert re.search(rf"(^|/){stack}-", value), f"{name} sets {key} to {value}"
 
 
 def test_names_that_must_exist_derive_from_the_stack_name(template):

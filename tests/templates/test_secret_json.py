@@ -1,101 +1,128 @@
-"""The secret JSON each template produces (SecretStringTemplate, a password generated the way the
-template asks, then what SecretTargetAttachment adds) has every key the AWS MySQL rotation
-functions read, and every password rotation generates has each character class it requires."""
+"""What each template writes into its secrets, checked against what the AWS-hosted MySQL rotation
+functions read.
 
+The template defines the SecretStringTemplate, the key the password goes under and how the
+password is generated; the SecretTargetAttachment later adds only the connection details
+(host, port, cluster id). So the template's own JSON must already name the engine and the user,
+and must leave the attachment's keys alone.
+"""
+
+import json
 import string
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from tests.helpers.bootstrap_files import aurora_attachment, generated_secret
-from tests.helpers.cfn_templates import TEMPLATES, Context, load, properties, resources
+from tests.helpers.cfn_templates import (
+    TEMPLATES,
+    Context,
+    evaluate,
+    exclude_characters,
+    load,
+    properties,
+    resources,
+)
 
-REGION = "us-east-1"
-ADMIN_ARN = f"arn:aws:secretsmanager:{REGION}:123456789012:secret:AdminSecret-AbCdEf"
-# The MySQL rotation functions (single and alternating users) refuse a secret without these.
-REQUIRED_KEYS = {"engine", "host", "username", "password"}
-ACCEPTED_ENGINES = {"mysql", "aurora-mysql"}
+ADMIN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AdminSecret-x-AbCdEf"
+# Written by SecretTargetAttachment for an Aurora cluster: a template value would be stale.
+ATTACHMENT_KEYS = {"host", "port", "dbClusterIdentifier"}
 CLASSES = {
-    "lowercase": set(string.ascii_lowercase),
-    "uppercase": set(string.ascii_uppercase),
-    "digits": set(string.digits),
-    "punctuation": set(string.punctuation),
+    "lowercase": string.ascii_lowercase,
+    "uppercase": string.ascii_uppercase,
+    "digits": string.digits,
+    "punctuation": string.punctuation,
 }
-SAMPLES = 200
+# The credentials writer on the test instance refuses these (they would end a quoted value).
+WRITER_UNSAFE = set("'\"\\\n\r")
 
 
-@pytest.fixture
-def secretsmanager():
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
+def hosted_function_refusal(secret: dict) -> str | None:
+    """Why the hosted MySQL functions' get_secret_dict would refuse this secret (None: accepted).
+    Mirrors aws-samples/aws-secrets-manager-rotation-lambdas, SecretsManagerRDSMySQLRotation*:
+    engine must be exactly "mysql"; host, username and password must be present."""
+    if secret.get("engine") != "mysql":
+        return "Database engine must be set to 'mysql'"
+    missing = [key for key in ("host", "username", "password") if key not in secret]
+    return f"{missing[0]} key is missing from secret JSON" if missing else None
 
 
-def exclude_characters(template: dict) -> str:
-    return template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"]
-
-
-def generate_like_template(client, template: dict, logical_id: str) -> str:
+def template_json(template: dict, logical_id: str) -> dict:
     generate = properties(template, logical_id)["GenerateSecretString"]
-    return client.get_random_password(
-        PasswordLength=generate["PasswordLength"],
-        ExcludeCharacters=exclude_characters(template),
-        RequireEachIncludedType=generate["RequireEachIncludedType"],
-    )["RandomPassword"]
+    context = Context(template, AdminSecret=ADMIN_ARN)
+    return json.loads(evaluate(generate["SecretStringTemplate"], context))
 
 
-@pytest.mark.parametrize("variant", sorted(TEMPLATES))
-def test_every_secret_carries_what_the_rotation_functions_read(secretsmanager, variant):
+def deployed_secret(template: dict, logical_id: str) -> dict:
+    """The template's JSON, the generated password under GenerateStringKey, and only the
+    connection details the attachment adds."""
+    secret = template_json(template, logical_id)
+    key = properties(template, logical_id)["GenerateSecretString"]["GenerateStringKey"]
+    secret[key] = "Generated-Password-1"
+    secret.update(host="demo.cluster-abc.us-east-1.rds.amazonaws.com", port=3306)
+    return secret
+
+
+def secret_ids(variant: str) -> list[tuple[str, str]]:
     template = load(TEMPLATES[variant])
-    context = Context(template, AdminSecret=ADMIN_ARN)
-    attachment = aurora_attachment("rotation-demo.cluster-abc.us-east-1.rds.amazonaws.com", 3306)
-    for logical_id in resources(template, "AWS::SecretsManager::Secret"):
-        password = generate_like_template(secretsmanager, template, logical_id)
-        secret = generated_secret(template, logical_id, context, password, attachment)
-        assert set(secret) >= REQUIRED_KEYS, logical_id
-        assert secret["engine"] in ACCEPTED_ENGINES
-        assert secret["password"] == password
-        assert int(secret["port"]) == 3306
+    return [(variant, name) for name in sorted(resources(template, "AWS::SecretsManager::Secret"))]
 
 
-def test_app_secret_points_at_the_admin_secret_and_its_database(secretsmanager):
-    template = load(TEMPLATES["multi-user"])
-    context = Context(template, AdminSecret=ADMIN_ARN)
-    password = generate_like_template(secretsmanager, template, "AppSecret")
-    secret = generated_secret(
-        template, "AppSecret", context, password, aurora_attachment("h", 3306)
+ALL_SECRETS = [pair for variant in sorted(TEMPLATES) for pair in secret_ids(variant)]
+
+
+@pytest.mark.parametrize(("variant", "logical_id"), ALL_SECRETS)
+def test_the_hosted_function_accepts_every_secret_once_attached(variant, logical_id):
+    template = load(TEMPLATES[variant])
+    assert hosted_function_refusal(deployed_secret(template, logical_id)) is None
+
+
+@pytest.mark.parametrize(("variant", "logical_id"), ALL_SECRETS)
+def test_the_template_itself_names_engine_and_user_and_leaves_connection_details_out(
+    variant, logical_id
+):
+    template = load(TEMPLATES[variant])
+    own = template_json(template, logical_id)
+    assert own["engine"] == "mysql"
+    parameter = "AppUsername" if logical_id == "AppSecret" else "AdminUsername"
+    assert own["username"] == template["Parameters"][parameter]["Default"]
+    assert not own.keys() & ATTACHMENT_KEYS
+    # No "ssl" key: the cluster's require_secure_transport decides TLS, so changing that choice
+    # never touches GenerateSecretString (which would generate a new, unattached secret value).
+    assert "ssl" not in own
+    assert properties(template, logical_id)["GenerateSecretString"]["GenerateStringKey"] == (
+        "password"
     )
+
+
+def test_the_checker_refuses_what_the_hosted_function_refuses():
+    template = load(TEMPLATES["single-user"])
+    good = deployed_secret(template, "AdminSecret")
+    assert hosted_function_refusal({**good, "engine": "aurora-mysql"})
+    for key in ("host", "username", "password"):
+        assert hosted_function_refusal({k: v for k, v in good.items() if k != key}) == (
+            f"{key} key is missing from secret JSON"
+        )
+
+
+def test_app_secret_points_at_the_admin_secret_and_its_database():
+    template = load(TEMPLATES["multi-user"])
+    secret = template_json(template, "AppSecret")
     assert secret["masterarn"] == ADMIN_ARN
     assert secret["dbname"] == template["Parameters"]["DatabaseName"]["Default"]
-    assert secret["username"] == template["Parameters"]["AppUsername"]["Default"]
     assert len(secret["username"] + "_clone") <= 16
 
 
-def test_admin_secret_holds_the_admin_username(secretsmanager):
-    for variant in TEMPLATES:
-        template = load(TEMPLATES[variant])
-        secret = generated_secret(
-            template, "AdminSecret", Context(template), "pw", aurora_attachment("h", 3306)
-        )
-        assert secret["username"] == template["Parameters"]["AdminUsername"]["Default"]
-        assert "masterarn" not in secret
+def test_admin_secret_carries_no_masterarn(template):
+    assert "masterarn" not in template_json(template, "AdminSecret")
 
 
-@pytest.mark.parametrize("variant", sorted(TEMPLATES))
-def test_rotation_passwords_draw_from_every_class_and_never_from_excluded_characters(
-    secretsmanager, variant
-):
-    # The hosted functions call GetRandomPassword with only ExcludeCharacters set: 32 characters,
-    # each class required. A class emptied by ExcludeCharacters makes that call fail.
-    template = load(TEMPLATES[variant])
+def test_exclude_list_leaves_every_class_the_generator_requires(template):
+    # The hosted functions call GetRandomPassword with RequireEachIncludedType left at true: a
+    # class emptied by ExcludeCharacters makes every rotation fail.
     excluded = set(exclude_characters(template))
     for name, characters in CLASSES.items():
-        assert characters - excluded, f"no {name} left: GetRandomPassword would refuse"
-    for _ in range(SAMPLES):
-        password = secretsmanager.get_random_password(
-            ExcludeCharacters=exclude_characters(template)
-        )["RandomPassword"]
-        assert len(password) == 32
-        assert not set(password) & excluded
-        for name, characters in CLASSES.items():
-            assert set(password) & characters, f"{password!r} has no {name}"
+        assert set(characters) - excluded, f"ExcludeCharacters removes every {name} character"
+
+
+def test_no_generated_password_can_hold_what_the_instance_writer_refuses(template):
+    assert set(exclude_characters(template)) >= WRITER_UNSAFE - {"\n", "\r"}
+    # Newlines are never generated: GetRandomPassword draws from printable ASCII only.
