@@ -249,27 +249,6 @@ def test_alarm_stays_silent_for_anything_else(failure_pattern, event):
     assert not failure_pattern.matches_event(event)
 
 
-def test_alarm_topic_is_encrypted_with_a_key_eventbridge_may_use(template):
-    resources = template["Resources"]
-    topic = resources["RotationAlarmTopic"]["Properties"]
-    assert topic["KmsMasterKeyId"] == {"Ref": "RotationAlarmKey"}
-    key = resources["RotationAlarmKey"]["Properties"]
-    assert key["EnableKeyRotation"] is True
-    by_sid = {s["Sid"]: s for s in key["KeyPolicy"]["Statement"]}
-    events = by_sid["EventBridgePublishesEncrypted"]
-    assert events["Principal"] == {"Service": "events.amazonaws.com"}
-    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    (target,) = resources["RotationFailureRule"]["Properties"]["Targets"]
-    assert target["Arn"] == {"Ref": "RotationAlarmTopic"}
-    (publish,) = resources["RotationAlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert publish["Principal"] == {"Service": "events.amazonaws.com"}
-    assert publish["Action"] == "sns:Publish"
-    assert publish["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["RotationFailureRule", "Arn"]}}
-    }
-    assert template["Outputs"]["RotationAlarmTopicArn"]["Value"] == {"Ref": "RotationAlarmTopic"}
-
-
 @pytest.mark.parametrize("email", ["", "ops@example.com"])
 def test_email_subscription_exists_only_with_an_address(template, email):
     resources = deployed(template, RotationAlarmEmail=email)

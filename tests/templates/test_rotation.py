@@ -6,6 +6,7 @@ import string
 import pytest
 
 from tests.helpers.cfn_templates import (
+    EXISTING_CLUSTER,
     TEMPLATES,
     Context,
     all_dependencies,
@@ -103,10 +104,11 @@ def test_every_copy_of_the_exclude_list_is_the_same_plain_value():
     # character the first one could not, and the templates must agree with each other.
     copies = {
         f"{variant}:{where}": value
-        for variant, path in TEMPLATES.items()
+        for variant, path in {**TEMPLATES, "existing-cluster": EXISTING_CLUSTER}.items()
         for where, value in exclude_character_copies(load(path)).items()
     }
-    assert len(copies) == 6  # single: secret and schedule; multi: two of each
+    # single: secret and schedule; multi: two of each; existing cluster: app secret and schedule.
+    assert len(copies) == 8
     assert all(isinstance(value, str) for value in copies.values()), copies
     assert len(set(copies.values())) == 1, copies
 
