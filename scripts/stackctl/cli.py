@@ -12,11 +12,11 @@ import sys
 import botocore.exceptions
 
 from .artifacts import LAMBDA_ZIP, normalised_prefix, package
-from .aws import Aws, error_code, error_message
-from .clock import Clock
+from .aws import error_code, error_message
 from .delete import delete
 from .deploy import deploy
 from .errors import OperationFailed, UsageError
+from .runtime import Runtime
 from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAM, REPO, check_bucket
 from .verify import verify
 
@@ -34,12 +34,12 @@ FLAGS = {
 }  # fmt: skip
 
 
-def package_command(opts: argparse.Namespace, clock: Clock) -> int:
+def package_command(opts: argparse.Namespace, runtime: Runtime) -> int:
     if not opts.bucket:
         print(f"Built {LAMBDA_ZIP.relative_to(REPO)}. Set BUCKET=<name> to also upload it.")
         return 0
     check_bucket(opts.bucket, "the bucket receives the Lambda zip and the templates")
-    aws = Aws.connect(opts.region)
+    aws = runtime.connect(opts.region)
     aws.identify()
     key = package(aws, opts.bucket, normalised_prefix(opts.prefix))
     print(
@@ -49,8 +49,8 @@ def package_command(opts: argparse.Namespace, clock: Clock) -> int:
     return 0
 
 
-def credentials_command(opts: argparse.Namespace, clock: Clock) -> int:
-    Aws.connect(opts.region).identify()
+def credentials_command(opts: argparse.Namespace, runtime: Runtime) -> int:
+    runtime.connect(opts.region).identify()
     return 0
 
 
@@ -76,10 +76,10 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+def main(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     opts = parser().parse_args(argv)
     try:
-        return COMMANDS[opts.command](opts, clock or Clock())
+        return COMMANDS[opts.command](opts, runtime or Runtime())
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

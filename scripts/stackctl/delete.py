@@ -11,10 +11,10 @@ from cfnlint.decode import decode_str
 
 from . import stacks
 from .aws import Aws, error_message
-from .clock import Clock
 from .errors import OperationFailed, UsageError
 from .events import Watcher
 from .prompts import confirm, interactive
+from .runtime import Runtime
 from .template import check_stack_name
 
 CLUSTER = "AWS::RDS::DBCluster"
@@ -106,10 +106,10 @@ def explain_failure(watcher: Watcher, stack: str, region: str) -> str:
     return "\n".join(lines)
 
 
-def delete(opts: argparse.Namespace, clock: Clock) -> int:
+def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
     check_stack_name(opts.stack, None)
     retain = opts.retain.split()
-    aws = Aws.connect(opts.region)
+    aws = runtime.connect(opts.region)
     aws.identify()
     cf = aws.client("cloudformation")
     stack = stacks.describe(cf, opts.stack)
@@ -140,7 +140,7 @@ def delete(opts: argparse.Namespace, clock: Clock) -> int:
         if not confirm(f"Delete stack {opts.stack} in {aws.region}, account {aws.account}?"):
             raise UsageError("Not deleted.")
     lift_protection(aws, protected_clusters(aws, clusters), opts)
-    watcher = Watcher(cf, stack_id, clock, operation="DELETE")
+    watcher = Watcher(cf, stack_id, runtime.clock, operation="DELETE")
     watcher.mark_existing()
     if status != "DELETE_IN_PROGRESS":
         cf.delete_stack(StackName=stack_id, **({"RetainResources": retain} if retain else {}))

@@ -8,13 +8,19 @@ from typing import Any
 
 from . import changeset, lint, params, policy, stacks
 from .artifacts import normalised_prefix, template_url, upload_lambda_code
-from .aws import Aws
 from .clock import Clock
 from .errors import OperationFailed, UsageError
 from .events import Watcher, succeeded
 from .prompts import confirm, interactive
-from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAM, TEMPLATE_BODY_MAX, read_template
-from .template import check_bucket, check_stack_name
+from .runtime import Runtime
+from .template import (
+    CODE_BUCKET_PARAM,
+    CODE_KEY_PARAM,
+    TEMPLATE_BODY_MAX,
+    check_bucket,
+    check_stack_name,
+    read_template,
+)
 
 
 def check_inputs(opts: argparse.Namespace):
@@ -90,9 +96,9 @@ def discard(cf: Any, cs: changeset.ChangeSet, kind: str, stack: str) -> None:
     print(f"Change set deleted; stack {stack} unchanged.", flush=True)
 
 
-def deploy(opts: argparse.Namespace, clock: Clock) -> int:
+def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
     facts, overrides = check_inputs(opts)
-    aws = Aws.connect(opts.region)
+    aws = runtime.connect(opts.region)
     aws.identify()
     cf = aws.client("cloudformation")
     existing = stacks.describe(cf, opts.stack)
@@ -112,7 +118,7 @@ def deploy(opts: argparse.Namespace, clock: Clock) -> int:
     created = changeset.create(
         cf, opts.stack, kind, template, parameter_list(facts, overrides, existing), name
     )
-    cs = changeset.wait_until_ready(cf, created[0], clock) if created else None
+    cs = changeset.wait_until_ready(cf, created[0], runtime.clock) if created else None
     if cs is None or cs.empty:
         print(f"No changes: stack {opts.stack} is up to date.")
         if cs is not None:
@@ -135,7 +141,7 @@ def deploy(opts: argparse.Namespace, clock: Clock) -> int:
             f"--region {aws.region}"
         )
         return 0
-    return execute(cf, cs, kind, opts, clock)
+    return execute(cf, cs, kind, opts, runtime.clock)
 
 
 def execute(cf: Any, cs: changeset.ChangeSet, kind: str, opts, clock: Clock) -> int:
@@ -146,7 +152,7 @@ def execute(cf: Any, cs: changeset.ChangeSet, kind: str, opts, clock: Clock) -> 
         policy.lift(cf, cs.stack_id)
     extra = {"DisableRollback": True} if opts.disable_rollback else {}
     cf.execute_change_set(ChangeSetName=cs.arn, **extra)
-    print(f"Executing; events follow (time, elapsed, status, resource, reason):", flush=True)
+    print("Executing; events follow (time, elapsed, status, resource, reason):", flush=True)
     try:
         status = watcher.run()
     except KeyboardInterrupt:

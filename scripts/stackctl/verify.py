@@ -20,6 +20,7 @@ from . import demo, stacks
 from .aws import Aws, error_code
 from .clock import Clock
 from .errors import UsageError
+from .runtime import Runtime
 from .template import check_stack_name
 
 SECRET = "AWS::SecretsManager::Secret"
@@ -241,9 +242,9 @@ def rotate(aws: Aws, secret: Secret, report: Report, clock: Clock) -> None:
                f"{before} -> {after}")  # fmt: skip
 
 
-def verify(opts: argparse.Namespace, clock: Clock) -> int:
+def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
     check_stack_name(opts.stack, None)
-    aws = Aws.connect(opts.region)
+    aws = runtime.connect(opts.region)
     aws.identify()
     cf = aws.client("cloudformation")
     stack = stacks.describe(cf, opts.stack)
@@ -271,8 +272,8 @@ def verify(opts: argparse.Namespace, clock: Clock) -> int:
         if app is None:
             report.add(opts.stack, "ROTATE=1", SKIP, "no application secret (AppSecretArn output)")
         else:
-            rotate(aws, app, report, clock)
-    demo.run(aws, resources, outputs, app is not None, report, clock)
+            rotate(aws, app, report, runtime.clock)
+    demo.run(aws, resources, outputs, app is not None, report, runtime.clock)
     print(report.render())
     if report.failed:
         print("\nverify: FAILED (see the FAIL rows)")
