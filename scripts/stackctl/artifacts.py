@@ -25,8 +25,11 @@ def content_key(prefix: str, folder: str, data: bytes, suffix: str) -> str:
 
 
 def upload(aws: Aws, bucket: str, key: str, path: Path) -> None:
-    print(f"Uploading {path.relative_to(REPO) if path.is_relative_to(REPO) else path} "
-          f"to s3://{bucket}/{key}", flush=True)  # fmt: skip
+    print(
+        f"Uploading {path.relative_to(REPO) if path.is_relative_to(REPO) else path} "
+        f"to s3://{bucket}/{key}",
+        flush=True,
+    )
     try:
         aws.client("s3").upload_file(str(path), bucket, key)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:

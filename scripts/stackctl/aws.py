@@ -35,8 +35,8 @@ def resolve_region(explicit: str, session: boto3.session.Session) -> tuple[str, 
         ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "")),
         (f"profile {session.profile_name}", session.region_name or ""),
     )
-    for source, value in candidates:
-        value = value.strip()
+    for source, raw in candidates:
+        value = raw.strip()
         if not value:
             continue
         if not REGION_FORMAT.match(value):

@@ -21,17 +21,19 @@ from .clock import Clock
 from .errors import OperationFailed
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
-GUARDED_TYPES = frozenset({
-    "AWS::RDS::DBCluster",
-    "AWS::RDS::DBInstance",
-    "AWS::SecretsManager::Secret",
-    "AWS::SecretsManager::SecretTargetAttachment",
-    "AWS::EC2::VPC",
-    "AWS::EC2::Subnet",
-})  # fmt: skip
-GENERATED_SECRET = "GenerateSecretString"
+GUARDED_TYPES = frozenset(
+    {
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::SecretTargetAttachment",
+        "AWS::EC2::VPC",
+        "AWS::EC2::Subnet",
+    }
+)
+GENERATED_SECRET = "GenerateSecretString"  # noqa: S105 (a property name)
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
-WHY_GENERATED_SECRET = (
+WHY_REGENERATION_BREAKS_ROTATION = (
     "a change under GenerateSecretString makes CloudFormation generate a new secret value without "
     "host/port and with a password the database never got; the next rotation fails "
     "(CloudFormation coverage roadmap #2210)"
@@ -75,7 +77,7 @@ class Change:
                 certainty = "replaces" if self.replacement == "True" else "may replace"
                 return f"{certainty} {self.resource_type}"
         if self.action == "Modify" and any(GENERATED_SECRET in p for p in self.paths):
-            return WHY_GENERATED_SECRET
+            return WHY_REGENERATION_BREAKS_ROTATION
         return ""
 
 
@@ -91,8 +93,15 @@ class ChangeSet:
         return [c for c in self.changes if c.danger]
 
 
-def create(cf: Any, stack: str, change_type: str, template: dict[str, str],
-           parameters: list[dict[str, Any]], name: str) -> tuple[str, str] | None:  # fmt: skip
+def create(
+    cf: Any,
+    stack: str,
+    *,
+    change_type: str,
+    template: dict[str, str],
+    parameters: list[dict[str, Any]],
+    name: str,
+) -> tuple[str, str] | None:
     """(change set ARN, stack id), or None when CloudFormation says there is nothing to change."""
     try:
         answer = cf.create_change_set(

@@ -29,9 +29,11 @@ FLAGS = {
     "--disable-rollback": ("DISABLE_ROLLBACK", "keep the resources of a failed create"),
     "--yes": ("YES", "delete without asking"),
     "--disable-deletion-protection": (
-        "DISABLE_DELETION_PROTECTION", "turn the cluster's deletion protection off without asking"),
+        "DISABLE_DELETION_PROTECTION",
+        "turn the cluster's deletion protection off without asking",
+    ),
     "--rotate": ("ROTATE", "verify: rotate the application secret and check the user alternated"),
-}  # fmt: skip
+}
 
 
 def package_command(opts: argparse.Namespace, runtime: Runtime) -> int:

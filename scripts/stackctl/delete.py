@@ -29,9 +29,12 @@ def snapshot_policy_clusters(cf: Any, stack_id: str) -> set[str]:
         return set()
     resources = (template or {}).get("Resources") or {}
     return {
-        name for name, r in resources.items()
-        if isinstance(r, dict) and r.get("Type") == CLUSTER and r.get("DeletionPolicy") == "Snapshot"
-    }  # fmt: skip
+        name
+        for name, r in resources.items()
+        if isinstance(r, dict)
+        and r.get("Type") == CLUSTER
+        and r.get("DeletionPolicy") == "Snapshot"
+    }
 
 
 def protected_clusters(aws: Aws, clusters: list[dict[str, Any]]) -> list[str]:
@@ -98,7 +101,7 @@ def explain_failure(watcher: Watcher, stack: str, region: str) -> str:
         lines.append(f"First failure: {cause}")
     retain = " ".join(failed) or "<LogicalId ...>"
     lines += [
-        "A DELETE_FAILED stack cannot be updated (deploying DeletionProtection=false does not work).",
+        "A DELETE_FAILED stack cannot be updated (deploying DeletionProtection=false won't work).",
         f"Fix the cause and retry: make delete STACK={stack} REGION={region}",
         f"or delete the rest and leave those behind (remove them by hand later): "
         f'make delete STACK={stack} REGION={region} RETAIN="{retain}"',
@@ -124,13 +127,17 @@ def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
     if retain and status != "DELETE_FAILED":
         raise UsageError("RETAIN= applies only to a DELETE_FAILED stack; run without it first.")
     resources = cf.describe_stack_resources(StackName=stack_id)["StackResources"]
-    clusters = [r for r in resources if r["ResourceType"] == CLUSTER and r.get("PhysicalResourceId")]
+    clusters = [
+        r for r in resources if r["ResourceType"] == CLUSTER and r.get("PhysicalResourceId")
+    ]
     keeps_snapshot = snapshot_policy_clusters(cf, stack_id) if clusters else set()
     print(f"Stack {opts.stack} ({status}, {len(resources)} resources) will be deleted.")
     for resource in clusters:
         if resource["LogicalResourceId"] in keeps_snapshot:
-            print(f"CloudFormation keeps a final snapshot of cluster "
-                  f"{resource['PhysicalResourceId']} (DeletionPolicy: Snapshot).")  # fmt: skip
+            print(
+                f"CloudFormation keeps a final snapshot of cluster "
+                f"{resource['PhysicalResourceId']} (DeletionPolicy: Snapshot)."
+            )
     if not opts.yes:
         if not interactive():
             raise UsageError(

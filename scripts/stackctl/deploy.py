@@ -33,7 +33,7 @@ def check_inputs(opts: argparse.Namespace):
     elif facts.too_big_for_inline:
         check_bucket(
             opts.bucket,
-            f"{facts.path.name} has more than {TEMPLATE_BODY_MAX:,} bytes and must travel through S3",
+            f"{facts.path.name} has more than {TEMPLATE_BODY_MAX:,} bytes and must go through S3",
         )
     elif opts.bucket:
         check_bucket(opts.bucket, "")
@@ -66,10 +66,11 @@ def review(cs: changeset.ChangeSet, opts: argparse.Namespace) -> None:
     for change in dangerous:
         print(f"  ! {change.logical_id}: {change.danger}")
     blocked = [
-        c for c in dangerous
+        c
+        for c in dangerous
         if c.resource_type in policy.protected_types()
         and (c.action == "Remove" or c.replacement == "True")
-    ]  # fmt: skip
+    ]
     if blocked and not opts.allow_replace and not opts.dry_run:
         names = ", ".join(c.logical_id for c in blocked)
         raise OperationFailed(
@@ -116,7 +117,12 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
     name = "make-deploy-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     print(f"{kind.title()} change set {name} for stack {opts.stack} ...", flush=True)
     created = changeset.create(
-        cf, opts.stack, kind, template, parameter_list(facts, overrides, existing), name
+        cf,
+        opts.stack,
+        change_type=kind,
+        template=template,
+        parameters=parameter_list(facts, overrides, existing),
+        name=name,
     )
     cs = changeset.wait_until_ready(cf, created[0], runtime.clock) if created else None
     if cs is None or cs.empty:
@@ -158,7 +164,11 @@ def execute(cf: Any, cs: changeset.ChangeSet, kind: str, opts, clock: Clock) -> 
     except KeyboardInterrupt:
         raise UsageError(
             f"Stopped watching; the {kind.lower()} goes on in CloudFormation"
-            + (" and the stack policy stays lifted until you run make deploy again" if lifted else "")
+            + (
+                " and the stack policy stays lifted until you run make deploy again"
+                if lifted
+                else ""
+            )
             + f". Watch it: aws cloudformation describe-stack-events --stack-name {opts.stack}"
         ) from None
     if succeeded(status, kind) or lifted:
@@ -177,4 +187,6 @@ def execute(cf: Any, cs: changeset.ChangeSet, kind: str, opts, clock: Clock) -> 
         f"'make delete STACK={opts.stack}' when done.",
         "UPDATE_ROLLBACK_COMPLETE": "the stack is back as it was; fix the cause and deploy again.",
     }.get(status, "see the events above.")
-    raise OperationFailed(f"Stack {opts.stack} ended {status}. First failure: {cause}. Next: {advice}")
+    raise OperationFailed(
+        f"Stack {opts.stack} ended {status}. First failure: {cause}. Next: {advice}"
+    )

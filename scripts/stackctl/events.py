@@ -19,10 +19,15 @@ from .clock import Clock, elapsed
 NESTED_STACK = "AWS::CloudFormation::Stack"
 FIRST_DELAY, MAX_DELAY = 2.0, 30.0
 # Types whose deletion waits for the network interfaces Lambda keeps after a VPC function goes.
-ENI_BOUND_TYPES = frozenset({
-    "AWS::EC2::SecurityGroup", "AWS::EC2::Subnet", "AWS::EC2::VPC", "AWS::Lambda::Function",
-    NESTED_STACK,
-})  # fmt: skip
+ENI_BOUND_TYPES = frozenset(
+    {
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::VPC",
+        "AWS::Lambda::Function",
+        NESTED_STACK,
+    }
+)
 SLOW_AFTER = 10 * 60
 SLOW_DELETE_NOTE = (
     "Lambda keeps the network interfaces of a deleted VPC function for up to 45 minutes, and the "
@@ -177,10 +182,13 @@ def first_failure(watcher: Watcher, stack_id: str, depth: int) -> str:
     if stack_id not in watcher.events:
         watcher.fetch(stack_id)
     failures = [
-        e for e in failed_events(watcher.events.get(stack_id, []))
+        e
+        for e in failed_events(watcher.events.get(stack_id, []))
         if e.get("PhysicalResourceId") != stack_id
-    ]  # fmt: skip
-    real = [e for e in failures if not any(x in (e.get("ResourceStatusReason") or "") for x in ECHOES)]
+    ]
+    real = [
+        e for e in failures if not any(x in (e.get("ResourceStatusReason") or "") for x in ECHOES)
+    ]
     for event in real or failures:
         label = watcher.label(stack_id, event.get("LogicalResourceId", ""))
         reason = event.get("ResourceStatusReason") or "(no reason given)"

@@ -19,11 +19,16 @@ def cfn_lint() -> list[str]:
 
 def lint(template: Path) -> None:
     """Print cfn-lint's findings; an error (not a warning) stops the deploy."""
-    print(f"Linting {template} (cfn-lint with the project's rules; SKIP_LINT=1 skips) ...", flush=True)
+    print(
+        f"Linting {template} (cfn-lint with the project's rules; SKIP_LINT=1 skips) ...", flush=True
+    )
     result = subprocess.run(
         [*cfn_lint(), "--", str(template)],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     findings = (result.stdout + result.stderr).strip()
     if findings:
         print(findings, flush=True)

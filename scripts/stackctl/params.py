@@ -175,5 +175,7 @@ def check_required(values: dict[str, str], facts: TemplateFacts) -> None:
     ]
     if missing:
         raise UsageError(
-            "\n".join(f"PARAMS: {name} has no default: add {name}=... to PARAMS." for name in missing)
+            "\n".join(
+                f"PARAMS: {name} has no default: add {name}=... to PARAMS." for name in missing
+            )
         )

@@ -27,7 +27,9 @@ def protected_types() -> frozenset[str]:
     types: set[str] = set()
     for statement in json.loads(protective())["Statement"]:
         if statement["Effect"] == "Deny":
-            types.update(statement.get("Condition", {}).get("StringEquals", {}).get("ResourceType", []))
+            types.update(
+                statement.get("Condition", {}).get("StringEquals", {}).get("ResourceType", [])
+            )
     return frozenset(types)
 
 
@@ -41,8 +43,11 @@ def ensure(cf: Any, stack: str) -> None:
     wanted = json.loads(protective())
     if current(cf, stack) != wanted:
         cf.set_stack_policy(StackName=stack, StackPolicyBody=json.dumps(wanted))
-        print(f"Stack policy set ({POLICY_FILE.relative_to(REPO)}): updates may not replace or "
-              "delete the cluster, the secrets or their attachments.", flush=True)  # fmt: skip
+        print(
+            f"Stack policy set ({POLICY_FILE.relative_to(REPO)}): updates may not replace or "
+            "delete the cluster, the secrets or their attachments.",
+            flush=True,
+        )
 
 
 def lift(cf: Any, stack: str) -> None:

@@ -66,7 +66,7 @@ def read_template(path_text: str) -> TemplateFacts:
 
 
 def rotation_name_suffixes(resources: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    """The '-admin-rotation' of every `RotationLambdaName: !Sub ${AWS::StackName}-admin-rotation`."""
+    """'-admin-rotation' of each `RotationLambdaName: !Sub ${AWS::StackName}-admin-rotation`."""
     suffixes = []
     for resource in resources.values():
         hosted = (resource.get("Properties") or {}).get("HostedRotationLambda") or {}

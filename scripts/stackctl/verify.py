@@ -23,7 +23,7 @@ from .errors import UsageError
 from .runtime import Runtime
 from .template import check_stack_name
 
-SECRET = "AWS::SecretsManager::Secret"
+SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 RESOURCE_POLICY = "AWS::SecretsManager::ResourcePolicy"
 NESTED_STACK = "AWS::CloudFormation::Stack"
 ERROR_MARKS = ("[ERROR]", "Task timed out", "Traceback (most recent call last)")
@@ -75,9 +75,10 @@ def stack_resources(cf: Any, stack_id: str) -> list[dict[str, Any]]:
 def find_secrets(aws: Aws, stack: dict[str, Any], resources: list[dict[str, Any]]) -> list[Secret]:
     arns = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == SECRET]
     arns += [
-        o["OutputValue"] for o in stack.get("Outputs", [])
+        o["OutputValue"]
+        for o in stack.get("Outputs", [])
         if o["OutputKey"].endswith("SecretArn") and o["OutputValue"] not in arns
-    ]  # fmt: skip
+    ]
     sm = aws.client("secretsmanager")
     secrets = []
     for arn in arns:
@@ -100,12 +101,14 @@ def check_versions(secret: Secret, report: Report, region: str) -> None:
     stuck = [v for v, s in stages.items() if "AWSPENDING" in s and "AWSCURRENT" not in s]
     for version in stuck:
         report.add(
-            secret.name, "no stuck AWSPENDING", FAIL,
+            secret.name,
+            "no stuck AWSPENDING",
+            FAIL,
             f"version {version} is AWSPENDING: a rotation is running or one failed and now blocks "
             "the next. If none is running, clear it: aws secretsmanager "
             f"update-secret-version-stage --secret-id {secret.arn} --version-stage AWSPENDING "
             f"--remove-from-version-id {version} --region {region}",
-        )  # fmt: skip
+        )
     if not stuck:
         report.add(secret.name, "no stuck AWSPENDING", PASS)
 
@@ -114,14 +117,20 @@ def check_rotation(secret: Secret, report: Report) -> None:
     d = secret.described
     if d.get("RotationEnabled"):
         rules = d.get("RotationRules", {})
-        schedule = rules.get("ScheduleExpression") or f"every {rules.get('AutomaticallyAfterDays')} days"
+        schedule = (
+            rules.get("ScheduleExpression") or f"every {rules.get('AutomaticallyAfterDays')} days"
+        )
         report.add(secret.name, "rotation enabled", PASS, schedule)
     else:
         report.add(secret.name, "rotation enabled", FAIL, "RotationEnabled is false")
     last = d.get("LastRotatedDate")
     report.add(secret.name, "last rotated", PASS if last else WARN, when(last))
-    report.add(secret.name, "next rotation", PASS if d.get("NextRotationDate") else WARN,
-               when(d.get("NextRotationDate")))  # fmt: skip
+    report.add(
+        secret.name,
+        "next rotation",
+        PASS if d.get("NextRotationDate") else WARN,
+        when(d.get("NextRotationDate")),
+    )
 
 
 def function_config(aws: Aws, function_arn: str) -> dict[str, Any] | None:
@@ -153,7 +162,7 @@ def log_lines(aws: Aws, group: str, since: dt.datetime | None) -> list[str]:
 
 
 def check_function(aws: Aws, secret: Secret, report: Report) -> str:
-    """Rotation function exists; its log since the last rotation: errors and TLS. Returns its role."""
+    """The rotation function exists; its log since the last rotation: errors, TLS. Its role."""
     if not secret.function_arn:
         report.add(secret.name, "rotation function", FAIL, "the secret names no rotation function")
         return ""
@@ -187,14 +196,15 @@ def policy_principals(document: str) -> set[str]:
     for statement in json.loads(document).get("Statement", []):
         if statement.get("Effect") != "Allow":
             continue
-        aws_principal = (statement.get("Principal") or {})
+        aws_principal = statement.get("Principal") or {}
         aws_principal = aws_principal.get("AWS", []) if isinstance(aws_principal, dict) else ["*"]
         principals.update([aws_principal] if isinstance(aws_principal, str) else aws_principal)
     return principals
 
 
-def check_policies(aws: Aws, secrets: list[Secret], roles: set[str], report: Report,
-                   expects_policy: bool) -> None:  # fmt: skip
+def check_policies(
+    aws: Aws, secrets: list[Secret], roles: set[str], report: Report, expects_policy: bool
+) -> None:
     sm = aws.client("secretsmanager")
     found = False
     for secret in secrets:
@@ -207,8 +217,12 @@ def check_policies(aws: Aws, secrets: list[Secret], roles: set[str], report: Rep
             report.add(secret.name, "policy names the rotation roles", PASS, f"{len(roles)} roles")
         else:
             extra, missing = sorted(principals - roles), sorted(roles - principals)
-            report.add(secret.name, "policy names the rotation roles", FAIL,
-                       f"extra: {extra or 'none'}; missing: {missing or 'none'}")  # fmt: skip
+            report.add(
+                secret.name,
+                "policy names the rotation roles",
+                FAIL,
+                f"extra: {extra or 'none'}; missing: {missing or 'none'}",
+            )
     if expects_policy and not found:
         report.add("resource policy", "present", FAIL, "the stack has one but no secret carries it")
 
@@ -230,16 +244,24 @@ def rotate(aws: Aws, secret: Secret, report: Report, clock: Clock) -> None:
         if "AWSCURRENT" in stages.get(new_version, []):
             break
         if clock.now() - started > ROTATION_TIMEOUT:
-            report.add(secret.name, "rotation", FAIL,
-                       f"version {new_version} not AWSCURRENT after {ROTATION_TIMEOUT // 60} "
-                       "minutes; see the function's log errors above")  # fmt: skip
+            report.add(
+                secret.name,
+                "rotation",
+                FAIL,
+                f"version {new_version} not AWSCURRENT after {ROTATION_TIMEOUT // 60} "
+                "minutes; see the function's log errors above",
+            )
             return
         clock.sleep(delay)
         delay = min(delay * 1.5, 15.0)
     _, after = username(aws, secret.arn)
     alternated = after in (f"{before}_clone", before.removesuffix("_clone")) and after != before
-    report.add(secret.name, "rotation alternates the user", PASS if alternated else FAIL,
-               f"{before} -> {after}")  # fmt: skip
+    report.add(
+        secret.name,
+        "rotation alternates the user",
+        PASS if alternated else FAIL,
+        f"{before} -> {after}",
+    )
 
 
 def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
@@ -249,12 +271,20 @@ def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
     cf = aws.client("cloudformation")
     stack = stacks.describe(cf, opts.stack)
     if stack is None:
-        raise UsageError(f"There is no stack {opts.stack} in {aws.region}; check STACK= and REGION=.")
+        raise UsageError(
+            f"There is no stack {opts.stack} in {aws.region}; check STACK= and REGION=."
+        )
     resources = stack_resources(cf, stack["StackId"])
     secrets = find_secrets(aws, stack, resources)
     report = Report()
-    report.add(opts.stack, "stack status", PASS if stack["StackStatus"].endswith("_COMPLETE")
-               and "ROLLBACK" not in stack["StackStatus"] else FAIL, stack["StackStatus"])  # fmt: skip
+    report.add(
+        opts.stack,
+        "stack status",
+        PASS
+        if stack["StackStatus"].endswith("_COMPLETE") and "ROLLBACK" not in stack["StackStatus"]
+        else FAIL,
+        stack["StackStatus"],
+    )
     if not secrets:
         report.add(opts.stack, "secrets", FAIL, "the stack has no Secrets Manager secret")
     roles = set()

@@ -24,7 +24,10 @@ _ids = itertools.count(1)
 
 
 def stack_arn(name: str) -> str:
-    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/1f2e3d4c-0000-4000-8000-{name[:12]:0>12}"
+    suffix = f"{name[:12]:0>12}"
+    return (
+        f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/1f2e3d4c-0000-4000-8000-{suffix}"
+    )
 
 
 @dataclass
@@ -70,7 +73,11 @@ class StubbedAws:
     def identity(self) -> None:
         self.sts.add_response(
             "get_caller_identity",
-            {"UserId": "AIDAEXAMPLE", "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/dev"},
+            {
+                "UserId": "AIDAEXAMPLE",
+                "Account": ACCOUNT,
+                "Arn": f"arn:aws:iam::{ACCOUNT}:user/dev",
+            },
         )
 
     def assert_done(self) -> None:
@@ -78,8 +85,15 @@ class StubbedAws:
             stubber.assert_no_pending_responses()
 
 
-def event(stack: str, logical: str, status: str, kind: str, reason: str = "",
-          physical: str = "", seconds: int = 0) -> dict:  # fmt: skip
+def event(  # noqa: PLR0917 (mirrors the fields of a stack event)
+    stack: str,
+    logical: str,
+    status: str,
+    kind: str,
+    reason: str = "",
+    physical: str = "",
+    seconds: int = 0,
+) -> dict:
     """One StackEvents entry shaped like DescribeStackEvents returns it."""
     item = {
         "StackId": stack_arn(stack),

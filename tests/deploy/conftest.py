@@ -1,4 +1,4 @@
-"""Deploy tests: `make deploy|verify|delete|package` against local moto servers (tests/conftest.py)."""
+"""Deploy tests: `make deploy|verify|delete|package` against local moto servers."""
 
 from __future__ import annotations
 
@@ -45,13 +45,13 @@ def lambda_moto() -> Iterator[str]:
     Private because the setting is server-wide and other folders' tests share the session server.
     """
     with moto_server() as endpoint:
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 (loopback http)
             f"{endpoint}/moto-api/config",
             data=json.dumps({"lambda": {"use_docker": False}}).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 (loopback http)
+        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
         yield endpoint.replace("127.0.0.1", "localhost")
 
 
@@ -67,9 +67,14 @@ def make(*args: str, env: dict | None) -> subprocess.CompletedProcess:
     """A make target as a user runs it (stdin is not a terminal, as in CI)."""
     return subprocess.run(
         ["make", "--no-print-directory", "-s", *args],
-        cwd=REPO, capture_output=True, text=True, env=env, check=False, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
         stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture(scope="session")

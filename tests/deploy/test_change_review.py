@@ -23,18 +23,25 @@ CHANGE_SET = f"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/make-depl
 
 def modify(logical: str, kind: str, replacement: str, *paths: tuple[str, str]) -> dict:
     details = [
-        {"Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
-         "Evaluation": "Static", "ChangeSource": "DirectModification"}
+        {
+            "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
+            "Evaluation": "Static",
+            "ChangeSource": "DirectModification",
+        }
         for name, recreation in paths
-    ]  # fmt: skip
+    ]
     return {
         "Type": "Resource",
         "ResourceChange": {
-            "Action": "Modify", "LogicalResourceId": logical, "PhysicalResourceId": logical,
-            "ResourceType": kind, "Replacement": replacement, "Scope": ["Properties"],
+            "Action": "Modify",
+            "LogicalResourceId": logical,
+            "PhysicalResourceId": logical,
+            "ResourceType": kind,
+            "Replacement": replacement,
+            "Scope": ["Properties"],
             "Details": details,
         },
-    }  # fmt: skip
+    }
 
 
 GENERATED_SECRET_CHANGE = modify(
@@ -43,16 +50,13 @@ GENERATED_SECRET_CHANGE = modify(
 CLUSTER_REPLACEMENT = modify(
     "DatabaseCluster", "AWS::RDS::DBCluster", "True", ("DBSubnetGroupName", "Always")
 )
-HARMLESS = modify(
-    "FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never")
-)
+HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
 
 
 @pytest.fixture
 def stubs(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
-    stubbed = StubbedAws()
-    yield stubbed
+    return StubbedAws()
 
 
 def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None:
@@ -60,43 +64,87 @@ def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None
     stubs.identity()
     stubs.cloudformation.add_response(
         "describe_stacks",
-        stack_description(STACK, "UPDATE_COMPLETE", [("AdminUsername", "dbadmin"), ("VpcCidr", "10.0.0.0/16")]),
+        stack_description(
+            STACK, "UPDATE_COMPLETE", [("AdminUsername", "dbadmin"), ("VpcCidr", "10.0.0.0/16")]
+        ),
         {"StackName": STACK},
     )
     stubs.cloudformation.add_response(
-        "create_change_set", {"Id": CHANGE_SET, "StackId": stack_arn(STACK)},
-        {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "UPDATE", "Parameters": parameters,
-         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"], "Description": ANY,
-         "TemplateBody": ANY},
-    )  # fmt: skip
+        "create_change_set",
+        {"Id": CHANGE_SET, "StackId": stack_arn(STACK)},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "UPDATE",
+            "Parameters": parameters,
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+            "Description": ANY,
+            "TemplateBody": ANY,
+        },
+    )
     stubs.cloudformation.add_response(
         "describe_change_set",
-        {"ChangeSetId": CHANGE_SET, "StackId": stack_arn(STACK), "StackName": STACK,
-         "Status": "CREATE_COMPLETE", "ExecutionStatus": "AVAILABLE", "Changes": changes},
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "StackName": STACK,
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": changes,
+        },
         {"ChangeSetName": CHANGE_SET},
-    )  # fmt: skip
+    )
 
 
 def applied(stubs: StubbedAws, policy: str | None) -> None:
     """Execution of the change set, its events, the stack policy check and the outputs."""
     cf = stubs.cloudformation
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "UPDATE_COMPLETE", "AWS::CloudFormation::Stack", physical=stack_arn(STACK)),
-    ))  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(
+                STACK,
+                STACK,
+                "UPDATE_COMPLETE",
+                "AWS::CloudFormation::Stack",
+                physical=stack_arn(STACK),
+            ),
+        ),
+    )
     cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "UPDATE_IN_PROGRESS", "AWS::CloudFormation::Stack", "User Initiated",
-              physical=stack_arn(STACK), seconds=10),
-        event(STACK, "AdminSecret", "UPDATE_COMPLETE", "AWS::SecretsManager::Secret", seconds=20),
-        event(STACK, "FlowLogGroup", "UPDATE_COMPLETE", "AWS::Logs::LogGroup", seconds=20),
-        event(STACK, STACK, "UPDATE_COMPLETE", "AWS::CloudFormation::Stack",
-              physical=stack_arn(STACK), seconds=30),
-    ))  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(
+                STACK,
+                STACK,
+                "UPDATE_IN_PROGRESS",
+                "AWS::CloudFormation::Stack",
+                "User Initiated",
+                physical=stack_arn(STACK),
+                seconds=10,
+            ),
+            event(
+                STACK, "AdminSecret", "UPDATE_COMPLETE", "AWS::SecretsManager::Secret", seconds=20
+            ),
+            event(STACK, "FlowLogGroup", "UPDATE_COMPLETE", "AWS::Logs::LogGroup", seconds=20),
+            event(
+                STACK,
+                STACK,
+                "UPDATE_COMPLETE",
+                "AWS::CloudFormation::Stack",
+                physical=stack_arn(STACK),
+                seconds=30,
+            ),
+        ),
+    )
     cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
     cf.add_response("describe_stack_events", events())
     cf.add_response("get_stack_policy", {"StackPolicyBody": policy} if policy else {})
     if policy is None:
-        cf.add_response("set_stack_policy", {}, {"StackName": stack_arn(STACK), "StackPolicyBody": ANY})
+        cf.add_response(
+            "set_stack_policy", {}, {"StackName": stack_arn(STACK), "StackPolicyBody": ANY}
+        )
     cf.add_response(
         "describe_stacks",
         stack_description(STACK, "UPDATE_COMPLETE", outputs=[("ClusterPort", "3306")]),
@@ -105,7 +153,17 @@ def applied(stubs: StubbedAws, policy: str | None) -> None:
 
 def deploy(stubs: StubbedAws, *flags: str, params: str = "AdminUsername=dbadmin2") -> int:
     return cli.main(
-        ["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint", "--params", params, *flags],
+        [
+            "deploy",
+            "--template",
+            SINGLE,
+            "--stack",
+            STACK,
+            "--skip-lint",
+            "--params",
+            params,
+            *flags,
+        ],
         stubs.runtime(),
     )
 
@@ -160,11 +218,15 @@ def test_a_harmless_change_is_applied_and_the_missing_stack_policy_set(stubs, ca
 
 def test_unspecified_parameters_keep_the_stack_values_on_update(stubs):
     """As `aws cloudformation deploy` does: an update resets nothing the user did not name."""
-    up_to_review(stubs, [HARMLESS], parameters=[
-        {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
-        {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
-        {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
-    ])  # fmt: skip
+    up_to_review(
+        stubs,
+        [HARMLESS],
+        parameters=[
+            {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
+            {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
+            {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
+        ],
+    )
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs, params="LogRetentionInDays=30") == 0
     stubs.assert_done()
@@ -190,10 +252,22 @@ def test_allow_replace_lifts_the_policy_for_the_update_and_restores_it(stubs, ca
     cf.add_response("describe_stack_events", events())
     cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
     cf.add_response("describe_stack_events", events())
-    allow_all = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]})
+    allow_all = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}
+            ]
+        }
+    )
     cf.add_response("get_stack_policy", {"StackPolicyBody": allow_all})
-    cf.add_response("set_stack_policy", {}, {"StackName": stack_arn(STACK),
-                                             "StackPolicyBody": json.dumps(json.loads(POLICY_FILE.read_text()))})  # fmt: skip
+    cf.add_response(
+        "set_stack_policy",
+        {},
+        {
+            "StackName": stack_arn(STACK),
+            "StackPolicyBody": json.dumps(json.loads(POLICY_FILE.read_text())),
+        },
+    )
     cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
     assert deploy(stubs, "--confirm-dangerous", "--allow-replace") == 0
     stubs.assert_done()
@@ -204,12 +278,18 @@ def test_an_empty_change_set_says_no_changes_and_succeeds(stubs, capsys):
     cf = stubs.cloudformation
     cf.add_response("describe_stacks", stack_description(STACK, "CREATE_COMPLETE"))
     cf.add_response("create_change_set", {"Id": CHANGE_SET, "StackId": stack_arn(STACK)})
-    cf.add_response("describe_change_set", {
-        "ChangeSetId": CHANGE_SET, "StackId": stack_arn(STACK), "StackName": STACK,
-        "Status": "FAILED", "ExecutionStatus": "UNAVAILABLE",
-        "StatusReason": "The submitted information didn't contain changes. Submit different "
-                        "information to create a change set.",
-    })  # fmt: skip
+    cf.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "StackName": STACK,
+            "Status": "FAILED",
+            "ExecutionStatus": "UNAVAILABLE",
+            "StatusReason": "The submitted information didn't contain changes. Submit different "
+            "information to create a change set.",
+        },
+    )
     cf.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
     cf.add_response("get_stack_policy", {"StackPolicyBody": POLICY_FILE.read_text()})
     assert deploy(stubs, params="") == 0

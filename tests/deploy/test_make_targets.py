@@ -21,9 +21,16 @@ def moto(moto_endpoint):
 def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no_change(
     aws_env, lambda_zip, moto
 ):
-    moto("s3").create_bucket(Bucket="deploy-test",
-                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # fmt: skip
-    args = ("deploy", f"TEMPLATE={LOOKUP}", "STACK=lookup-only", "BUCKET=deploy-test", "SKIP_LINT=1")
+    moto("s3").create_bucket(
+        Bucket="deploy-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    args = (
+        "deploy",
+        f"TEMPLATE={LOOKUP}",
+        "STACK=lookup-only",
+        "BUCKET=deploy-test",
+        "SKIP_LINT=1",
+    )
     result = make(*args, env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
@@ -49,10 +56,18 @@ def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no
 
 
 def test_dry_run_creates_the_change_set_and_leaves_it_unexecuted(aws_env, lambda_zip, moto):
-    moto("s3").create_bucket(Bucket="dry-run-test",
-                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # fmt: skip
-    result = make("deploy", f"TEMPLATE={LOOKUP}", "STACK=dry-run", "BUCKET=dry-run-test",
-                  "SKIP_LINT=1", "DRY_RUN=1", env=aws_env)  # fmt: skip
+    moto("s3").create_bucket(
+        Bucket="dry-run-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    result = make(
+        "deploy",
+        f"TEMPLATE={LOOKUP}",
+        "STACK=dry-run",
+        "BUCKET=dry-run-test",
+        "SKIP_LINT=1",
+        "DRY_RUN=1",
+        env=aws_env,
+    )
     assert result.returncode == 0, result.stderr
     assert "DRY_RUN=1: change set created, not executed" in result.stdout
     assert "aws cloudformation execute-change-set --change-set-name arn:" in result.stdout
@@ -73,8 +88,9 @@ def test_a_lint_error_stops_the_deploy_before_aws(aws_env):
 def test_deploy_without_credentials_explains_what_is_missing(aws_env):
     keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
     env = {k: v for k, v in aws_env.items() if k not in keys}
-    result = make("deploy", f"TEMPLATE={FIXTURES / 'lint-error.yaml'}", "STACK=demo", "SKIP_LINT=1",
-                  env=env)  # fmt: skip
+    result = make(
+        "deploy", f"TEMPLATE={FIXTURES / 'lint-error.yaml'}", "STACK=demo", "SKIP_LINT=1", env=env
+    )
     assert result.returncode != 0
     assert "No usable AWS credentials" in result.stderr
     assert "AWS_PROFILE" in result.stderr
@@ -89,23 +105,34 @@ def test_make_deploy_without_variables_names_them(aws_env):
 
 
 def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
-    moto("s3").create_bucket(Bucket="delete-test",
-                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # fmt: skip
-    created = make("deploy", f"TEMPLATE={LOOKUP}", "STACK=to-delete", "BUCKET=delete-test",
-                   "SKIP_LINT=1", env=aws_env)  # fmt: skip
+    moto("s3").create_bucket(
+        Bucket="delete-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    created = make(
+        "deploy",
+        f"TEMPLATE={LOOKUP}",
+        "STACK=to-delete",
+        "BUCKET=delete-test",
+        "SKIP_LINT=1",
+        env=aws_env,
+    )
     assert created.returncode == 0, created.stderr
     refused = make("delete", "STACK=to-delete", env=aws_env)
     assert refused.returncode != 0
     assert "make delete STACK=to-delete YES=1" in refused.stderr
     cf = moto("cloudformation")
-    assert cf.describe_stacks(StackName="to-delete")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert (
+        cf.describe_stacks(StackName="to-delete")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    )
 
     deleted = make("delete", "STACK=to-delete", "YES=1", env=aws_env)
     assert deleted.returncode == 0, deleted.stderr
     assert "DELETE_COMPLETE" in deleted.stdout
     assert "Stack to-delete deleted." in deleted.stdout
     summaries = cf.list_stacks()["StackSummaries"]
-    assert [s["StackStatus"] for s in summaries if s["StackName"] == "to-delete"] == ["DELETE_COMPLETE"]
+    assert [s["StackStatus"] for s in summaries if s["StackName"] == "to-delete"] == [
+        "DELETE_COMPLETE"
+    ]
 
     again = make("delete", "STACK=to-delete", "YES=1", env=aws_env)
     assert again.returncode == 2
@@ -113,8 +140,9 @@ def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
 
 
 def test_package_uploads_the_zip_and_both_templates(aws_env, lambda_zip, moto):
-    moto("s3").create_bucket(Bucket="package-test",
-                             CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # fmt: skip
+    moto("s3").create_bucket(
+        Bucket="package-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     result = make("package", "BUCKET=package-test", "PREFIX=v1/", env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
     listing = moto("s3").list_objects_v2(Bucket="package-test")

@@ -36,8 +36,11 @@ def problems(text: str, template: str = FIXTURE) -> str:
         ("Count=0", "Count=0 is below the minimum 1"),
         ("Count=36", "Count=36 is above the maximum 35"),
         ("Count=seven", "Count='seven' is not a number"),
-        ("Mode=on,Count=3", "'Mode=on,Count=3' looks like two pairs joined by a comma; separate "
-                            "pairs with a space: PARAMS='Mode=on Count=3'"),
+        (
+            "Mode=on,Count=3",
+            "'Mode=on,Count=3' looks like two pairs joined by a comma; separate "
+            "pairs with a space: PARAMS='Mode=on Count=3'",
+        ),
         ("Mode=on Mode=off", "PARAMS gives Mode twice"),
         ("Mode", "PARAMS has 'Mode', which is not Key=Value."),
         ("=on", "PARAMS has '=on', which is not Key=Value (the key is missing)."),
@@ -90,7 +93,7 @@ def test_an_unquoted_schedule_with_a_space_is_explained():
     # What the shell leaves of PARAMS=AdminRotationSchedule=rate(30 days) without inner quotes.
     text = problems("AdminRotationSchedule=rate(30 days)", SINGLE)
     assert "PARAMS has 'days)', which is not Key=Value" in text
-    assert "AdminRotationSchedule=\"rate(30 days)\"" in text
+    assert 'AdminRotationSchedule="rate(30 days)"' in text
 
 
 def test_a_new_stack_needs_the_parameters_without_default():
@@ -104,16 +107,24 @@ def test_split_pairs_keeps_equals_signs_inside_values():
     assert split_pairs("A=b=c") == [("A", "b=c")]
 
 
-@pytest.mark.parametrize(
-    ("length", "accepted"), [(49, True), (50, False)]
-)
+@pytest.mark.parametrize(("length", "accepted"), [(49, True), (50, False)])
 def test_stack_name_limit_is_exactly_what_the_message_says(length, accepted, capsys, monkeypatch):
     """`<stack>-admin-rotation` must fit Lambda's 64 characters: 49 + 15."""
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
-    code = cli.main(["deploy", "--template", MULTI, "--stack", "s" * length, "--bucket",
-                     "my-artifacts", "--skip-lint"])  # fmt: skip
+    code = cli.main(
+        [
+            "deploy",
+            "--template",
+            MULTI,
+            "--stack",
+            "s" * length,
+            "--bucket",
+            "my-artifacts",
+            "--skip-lint",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     if accepted:  # got past the name to the next check: the Region
@@ -125,12 +136,19 @@ def test_stack_name_limit_is_exactly_what_the_message_says(length, accepted, cap
 
 def test_make_deploy_reads_quoted_params_through_make(aws_env):
     """The quoting the README shows survives make and the shell: validation passes."""
-    env = {k: v for k, v in aws_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                                         "AWS_ENDPOINT_URL")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in aws_env.items()
+        if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
+    }
     result = make(
-        "deploy", f"TEMPLATE={SINGLE}", "STACK=quoting", "SKIP_LINT=1",
-        "PARAMS=AdminRotationSchedule=\"rate(30 days)\" AdminRotationWindow=3h", env=env,
-    )  # fmt: skip
+        "deploy",
+        f"TEMPLATE={SINGLE}",
+        "STACK=quoting",
+        "SKIP_LINT=1",
+        'PARAMS=AdminRotationSchedule="rate(30 days)" AdminRotationWindow=3h',
+        env=env,
+    )
     assert result.returncode != 0
     assert "No usable AWS credentials" in result.stderr  # the first check after PARAMS
     assert "PARAMS" not in result.stderr
@@ -139,8 +157,14 @@ def test_make_deploy_reads_quoted_params_through_make(aws_env):
 
 def test_make_deploy_with_a_bad_param_fails_before_any_aws_call(aws_env):
     env = {**aws_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # nothing listens there
-    result = make("deploy", f"TEMPLATE={SINGLE}", "STACK=bad", "SKIP_LINT=1",
-                  "PARAMS=DeletionProtection=maybe", env=env)  # fmt: skip
+    result = make(
+        "deploy",
+        f"TEMPLATE={SINGLE}",
+        "STACK=bad",
+        "SKIP_LINT=1",
+        "PARAMS=DeletionProtection=maybe",
+        env=env,
+    )
     assert result.returncode != 0
     assert "DeletionProtection='maybe' is not allowed; use one of: true, false." in result.stderr
     assert "Traceback" not in result.stderr

@@ -17,8 +17,8 @@ NESTED = "rotation-single-SecretsManagerRDSMySQLRotationSingleUser-1A2B3C"
 CHANGE_SET = f"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/make-deploy/{'b' * 36}"
 STACK_TYPE = "AWS::CloudFormation::Stack"
 ENI_REASON = (
-    "Resource handler returned message: \"The provided execution role does not have permissions "
-    "to call CreateNetworkInterface on EC2 (Service: Lambda, Status Code: 400)\""
+    'Resource handler returned message: "The provided execution role does not have permissions '
+    'to call CreateNetworkInterface on EC2 (Service: Lambda, Status Code: 400)"'
 )
 
 
@@ -31,47 +31,108 @@ def stubs(monkeypatch):
 def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(stubs, capsys):
     stubs.identity()
     cf = stubs.cloudformation
-    cf.add_client_error("describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist")
-    cf.add_response("create_change_set", {"Id": CHANGE_SET, "StackId": stack_arn(STACK)},
-                    {"StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": "CREATE",
-                     "Parameters": [], "Capabilities": ANY, "Description": ANY,
-                     "TemplateBody": ANY})  # fmt: skip
-    cf.add_response("describe_change_set", {
-        "ChangeSetId": CHANGE_SET, "StackId": stack_arn(STACK), "Status": "CREATE_COMPLETE",
-        "Changes": [{"Type": "Resource", "ResourceChange": {
-            "Action": "Add", "LogicalResourceId": "AdminSecretRotation",
-            "ResourceType": "AWS::SecretsManager::RotationSchedule"}}],
-    })  # fmt: skip
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist"
+    )
+    cf.add_response(
+        "create_change_set",
+        {"Id": CHANGE_SET, "StackId": stack_arn(STACK)},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "CREATE",
+            "Parameters": [],
+            "Capabilities": ANY,
+            "Description": ANY,
+            "TemplateBody": ANY,
+        },
+    )
+    cf.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "Status": "CREATE_COMPLETE",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Add",
+                        "LogicalResourceId": "AdminSecretRotation",
+                        "ResourceType": "AWS::SecretsManager::RotationSchedule",
+                    },
+                }
+            ],
+        },
+    )
     root = stack_arn(STACK)
     nested = stack_arn(NESTED)
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "REVIEW_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
-    ))  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "REVIEW_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+        ),
+    )
     cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "CREATE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
-        event(STACK, "AdminSecret", "CREATE_COMPLETE", "AWS::SecretsManager::Secret", seconds=5),
-        event(STACK, "SecretsManagerRDSMySQLRotationSingleUser", "CREATE_IN_PROGRESS", STACK_TYPE,
-              physical=nested, seconds=900),
-        event(STACK, "TestInstance", "CREATE_FAILED", "AWS::EC2::Instance",
-              "Resource creation cancelled", seconds=1000),
-        event(STACK, "SecretsManagerRDSMySQLRotationSingleUser", "CREATE_FAILED", STACK_TYPE,
-              "Embedded stack was not successfully created: The following resource(s) failed to "
-              "create: [SecretsManagerRDSMySQLRotationSingleUserLambda].",
-              physical=nested, seconds=1001),
-        event(STACK, STACK, "ROLLBACK_IN_PROGRESS", STACK_TYPE, physical=root, seconds=1002),
-        event(STACK, STACK, "ROLLBACK_COMPLETE", STACK_TYPE, physical=root, seconds=1500),
-    ))  # fmt: skip
-    cf.add_response("describe_stacks", stack_description(STACK, "ROLLBACK_COMPLETE"),
-                    {"StackName": root})  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "CREATE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+            event(
+                STACK, "AdminSecret", "CREATE_COMPLETE", "AWS::SecretsManager::Secret", seconds=5
+            ),
+            event(
+                STACK,
+                "SecretsManagerRDSMySQLRotationSingleUser",
+                "CREATE_IN_PROGRESS",
+                STACK_TYPE,
+                physical=nested,
+                seconds=900,
+            ),
+            event(
+                STACK,
+                "TestInstance",
+                "CREATE_FAILED",
+                "AWS::EC2::Instance",
+                "Resource creation cancelled",
+                seconds=1000,
+            ),
+            event(
+                STACK,
+                "SecretsManagerRDSMySQLRotationSingleUser",
+                "CREATE_FAILED",
+                STACK_TYPE,
+                "Embedded stack was not successfully created: The following resource(s) failed to "
+                "create: [SecretsManagerRDSMySQLRotationSingleUserLambda].",
+                physical=nested,
+                seconds=1001,
+            ),
+            event(STACK, STACK, "ROLLBACK_IN_PROGRESS", STACK_TYPE, physical=root, seconds=1002),
+            event(STACK, STACK, "ROLLBACK_COMPLETE", STACK_TYPE, physical=root, seconds=1500),
+        ),
+    )
+    cf.add_response(
+        "describe_stacks", stack_description(STACK, "ROLLBACK_COMPLETE"), {"StackName": root}
+    )
     cf.add_response("describe_stack_events", events(), {"StackName": root})
-    cf.add_response("describe_stack_events", events(
-        event(NESTED, NESTED, "CREATE_IN_PROGRESS", STACK_TYPE, physical=nested, seconds=901),
-        event(NESTED, "SecretsManagerRDSMySQLRotationSingleUserLambda", "CREATE_FAILED",
-              "AWS::Lambda::Function", ENI_REASON, seconds=990),
-    ), {"StackName": nested})  # fmt: skip
-    code = cli.main(["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint"],
-                    stubs.runtime())  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(NESTED, NESTED, "CREATE_IN_PROGRESS", STACK_TYPE, physical=nested, seconds=901),
+            event(
+                NESTED,
+                "SecretsManagerRDSMySQLRotationSingleUserLambda",
+                "CREATE_FAILED",
+                "AWS::Lambda::Function",
+                ENI_REASON,
+                seconds=990,
+            ),
+        ),
+        {"StackName": nested},
+    )
+    code = cli.main(
+        ["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint"], stubs.runtime()
+    )
     out, err = capsys.readouterr()
     assert code == 1
     assert "ROLLBACK_COMPLETE" in err
@@ -83,7 +144,10 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(stubs, caps
     assert f"make delete STACK={STACK}" in err
     assert "DISABLE_ROLLBACK=1" in err
     # The nested stack's events were streamed too, labelled with its place in the parent.
-    assert "SecretsManagerRDSMySQLRotationSingleUser/SecretsManagerRDSMySQLRotationSingleUserLambda" in out
+    assert (
+        "SecretsManagerRDSMySQLRotationSingleUser/SecretsManagerRDSMySQLRotationSingleUserLambda"
+        in out
+    )
     stubs.assert_done()
 
 
@@ -91,25 +155,57 @@ def deletable(stubs: StubbedAws, protection: bool | None) -> None:
     """sts, the stack, its resources, its template (DeletionPolicy) and the cluster's protection."""
     stubs.identity()
     cf = stubs.cloudformation
-    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"),
-                    {"StackName": STACK})  # fmt: skip
-    resource = {"StackName": STACK, "StackId": stack_arn(STACK), "Timestamp": stack_description(STACK, "X")["Stacks"][0]["CreationTime"],
-                "ResourceStatus": "CREATE_COMPLETE"}  # fmt: skip
-    cf.add_response("describe_stack_resources", {"StackResources": [
-        {**resource, "LogicalResourceId": "DatabaseCluster", "PhysicalResourceId": "rotation-single-databasecluster-abc",
-         "ResourceType": "AWS::RDS::DBCluster"},
-        {**resource, "LogicalResourceId": "RotationSecurityGroup", "PhysicalResourceId": "sg-0123",
-         "ResourceType": "AWS::EC2::SecurityGroup"},
-    ]})  # fmt: skip
-    cf.add_response("get_template", {"TemplateBody": (
-        "Resources:\n  DatabaseCluster:\n    Type: AWS::RDS::DBCluster\n"
-        "    DeletionPolicy: Snapshot\n    Properties: {Engine: aurora-mysql}\n"
-    )})  # fmt: skip
+    cf.add_response(
+        "describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"), {"StackName": STACK}
+    )
+    resource = {
+        "StackName": STACK,
+        "StackId": stack_arn(STACK),
+        "Timestamp": stack_description(STACK, "X")["Stacks"][0]["CreationTime"],
+        "ResourceStatus": "CREATE_COMPLETE",
+    }
+    cf.add_response(
+        "describe_stack_resources",
+        {
+            "StackResources": [
+                {
+                    **resource,
+                    "LogicalResourceId": "DatabaseCluster",
+                    "PhysicalResourceId": "rotation-single-databasecluster-abc",
+                    "ResourceType": "AWS::RDS::DBCluster",
+                },
+                {
+                    **resource,
+                    "LogicalResourceId": "RotationSecurityGroup",
+                    "PhysicalResourceId": "sg-0123",
+                    "ResourceType": "AWS::EC2::SecurityGroup",
+                },
+            ]
+        },
+    )
+    cf.add_response(
+        "get_template",
+        {
+            "TemplateBody": (
+                "Resources:\n  DatabaseCluster:\n    Type: AWS::RDS::DBCluster\n"
+                "    DeletionPolicy: Snapshot\n    Properties: {Engine: aurora-mysql}\n"
+            )
+        },
+    )
     if protection is None:  # the run stops before the cluster is examined
         return
-    stubs.rds.add_response("describe_db_clusters", {"DBClusters": [
-        {"DBClusterIdentifier": "rotation-single-databasecluster-abc", "DeletionProtection": protection}
-    ]}, {"DBClusterIdentifier": "rotation-single-databasecluster-abc"})  # fmt: skip
+    stubs.rds.add_response(
+        "describe_db_clusters",
+        {
+            "DBClusters": [
+                {
+                    "DBClusterIdentifier": "rotation-single-databasecluster-abc",
+                    "DeletionProtection": protection,
+                }
+            ]
+        },
+        {"DBClusterIdentifier": "rotation-single-databasecluster-abc"},
+    )
 
 
 def delete(stubs: StubbedAws, *flags: str) -> int:
@@ -122,11 +218,20 @@ def test_delete_that_outlasts_an_hour_is_watched_to_the_end(stubs, capsys):
     root = stack_arn(STACK)
     cf.add_response("describe_stack_events", events())
     cf.add_response("delete_stack", {}, {"StackName": root})
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
-        event(STACK, "RotationSecurityGroup", "DELETE_IN_PROGRESS", "AWS::EC2::SecurityGroup",
-              physical="sg-0123", seconds=60),
-    ))  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+            event(
+                STACK,
+                "RotationSecurityGroup",
+                "DELETE_IN_PROGRESS",
+                "AWS::EC2::SecurityGroup",
+                physical="sg-0123",
+                seconds=60,
+            ),
+        ),
+    )
     cf.add_response("describe_stacks", stack_description(STACK, "DELETE_IN_PROGRESS"))
     # 75 minutes of silence while Lambda holds the security group's network interfaces.
     while stubs.clock.t < 75 * 60:
@@ -134,17 +239,37 @@ def test_delete_that_outlasts_an_hour_is_watched_to_the_end(stubs, capsys):
         cf.add_response("describe_stacks", stack_description(STACK, "DELETE_IN_PROGRESS"))
         stubs.clock.t += 30  # what the loop will sleep at most, so enough answers are queued
     stubs.clock.t = 0
-    cf.add_response("describe_stack_events", events(
-        event(STACK, "RotationSecurityGroup", "DELETE_COMPLETE", "AWS::EC2::SecurityGroup",
-              physical="sg-0123", seconds=4600),
-        event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=4700),
-    ))  # fmt: skip
-    cf.add_client_error("describe_stacks", "ValidationError", f"Stack with id {root} does not exist")
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(
+                STACK,
+                "RotationSecurityGroup",
+                "DELETE_COMPLETE",
+                "AWS::EC2::SecurityGroup",
+                physical="sg-0123",
+                seconds=4600,
+            ),
+            event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=4700),
+        ),
+    )
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
     cf.add_response("describe_stack_events", events())
-    stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": [
-        {"DBClusterSnapshotIdentifier": "rotation-single-databasecluster-abc-snapshot-1",
-         "SnapshotCreateTime": stack_description(STACK, "X")["Stacks"][0]["CreationTime"]},
-    ]})  # fmt: skip
+    stubs.rds.add_response(
+        "describe_db_cluster_snapshots",
+        {
+            "DBClusterSnapshots": [
+                {
+                    "DBClusterSnapshotIdentifier": "rotation-single-databasecluster-abc-snapshot-1",
+                    "SnapshotCreateTime": stack_description(STACK, "X")["Stacks"][0][
+                        "CreationTime"
+                    ],
+                },
+            ]
+        },
+    )
     code = delete(stubs, "--yes")
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -162,13 +287,30 @@ def test_delete_failed_exits_non_zero_and_says_how_to_retry(stubs, capsys):
     root = stack_arn(STACK)
     cf.add_response("describe_stack_events", events())
     cf.add_response("delete_stack", {}, {"StackName": root})
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
-        event(STACK, "RotationSecurityGroup", "DELETE_FAILED", "AWS::EC2::SecurityGroup",
-              "resource sg-0123 has a dependent object", physical="sg-0123", seconds=60),
-        event(STACK, STACK, "DELETE_FAILED", STACK_TYPE, "The following resource(s) failed to "
-              "delete: [RotationSecurityGroup].", physical=root, seconds=61),
-    ))  # fmt: skip
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+            event(
+                STACK,
+                "RotationSecurityGroup",
+                "DELETE_FAILED",
+                "AWS::EC2::SecurityGroup",
+                "resource sg-0123 has a dependent object",
+                physical="sg-0123",
+                seconds=60,
+            ),
+            event(
+                STACK,
+                STACK,
+                "DELETE_FAILED",
+                STACK_TYPE,
+                "The following resource(s) failed to delete: [RotationSecurityGroup].",
+                physical=root,
+                seconds=61,
+            ),
+        ),
+    )
     cf.add_response("describe_stacks", stack_description(STACK, "DELETE_FAILED"))
     cf.add_response("describe_stack_events", events())
     code = delete(stubs, "--yes")
@@ -180,7 +322,9 @@ def test_delete_failed_exits_non_zero_and_says_how_to_retry(stubs, capsys):
     stubs.assert_done()
 
 
-def test_a_protected_cluster_stops_a_non_interactive_delete_before_anything_is_deleted(stubs, capsys):
+def test_a_protected_cluster_stops_a_non_interactive_delete_before_anything_is_deleted(
+    stubs, capsys
+):
     deletable(stubs, protection=True)
     assert delete(stubs, "--yes") == 2
     err = capsys.readouterr().err
@@ -191,22 +335,35 @@ def test_a_protected_cluster_stops_a_non_interactive_delete_before_anything_is_d
 
 def test_a_protected_cluster_is_unprotected_through_rds_then_deleted(stubs, capsys):
     deletable(stubs, protection=True)
-    stubs.rds.add_response("modify_db_cluster", {"DBCluster": {}}, {
-        "DBClusterIdentifier": "rotation-single-databasecluster-abc",
-        "DeletionProtection": False, "ApplyImmediately": True,
-    })  # fmt: skip
+    stubs.rds.add_response(
+        "modify_db_cluster",
+        {"DBCluster": {}},
+        {
+            "DBClusterIdentifier": "rotation-single-databasecluster-abc",
+            "DeletionProtection": False,
+            "ApplyImmediately": True,
+        },
+    )
     cf = stubs.cloudformation
     root = stack_arn(STACK)
     cf.add_response("describe_stack_events", events())
     cf.add_response("delete_stack", {}, {"StackName": root})
-    cf.add_response("describe_stack_events", events(
-        event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=600),
-    ))  # fmt: skip
-    cf.add_client_error("describe_stacks", "ValidationError", f"Stack with id {root} does not exist")
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=600),
+        ),
+    )
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
     cf.add_response("describe_stack_events", events())
     stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []})
     assert delete(stubs, "--yes", "--disable-deletion-protection") == 0
-    assert "Deletion protection of rotation-single-databasecluster-abc turned off" in capsys.readouterr().out
+    assert (
+        "Deletion protection of rotation-single-databasecluster-abc turned off"
+        in capsys.readouterr().out
+    )
     stubs.assert_done()
 
 

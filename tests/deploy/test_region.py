@@ -31,15 +31,21 @@ def clean_env(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("explicit", "env", "expected"),
     [
-        ("eu-central-1", {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"},
-         ("eu-central-1", "REGION")),
-        ("", {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"},
-         ("eu-west-1", "AWS_REGION")),
+        (
+            "eu-central-1",
+            {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"},
+            ("eu-central-1", "REGION"),
+        ),
+        (
+            "",
+            {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-east-1"},
+            ("eu-west-1", "AWS_REGION"),
+        ),
         ("", {"AWS_DEFAULT_REGION": "us-east-1"}, ("us-east-1", "AWS_DEFAULT_REGION")),
         ("", {}, ("ap-southeast-2", "profile default")),
         ("", {"AWS_PROFILE": "other"}, ("us-west-2", "profile other")),
     ],
-)  # fmt: skip
+)
 def test_region_order(clean_env, explicit, env, expected):
     for key, value in env.items():
         clean_env.setenv(key, value)
@@ -64,7 +70,9 @@ def test_a_malformed_region_is_refused(clean_env):
 def test_region_and_account_are_printed_before_any_change(capsys):
     stubs = StubbedAws()
     stubs.identity()
-    stubs.cloudformation.add_response("describe_stacks", stack_description("gone", "DELETE_COMPLETE"))
+    stubs.cloudformation.add_response(
+        "describe_stacks", stack_description("gone", "DELETE_COMPLETE")
+    )
     assert cli.main(["delete", "--stack", "gone", "--yes"], stubs.runtime()) == 2
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == (
@@ -79,15 +87,27 @@ def test_make_deploy_with_aws_region_deploys_there_not_to_the_cli_default(
 ):
     env = {**aws_env, "AWS_REGION": "eu-west-2", "AWS_DEFAULT_REGION": "us-east-1"}
     s3 = clients(moto_endpoint, "eu-west-2")("s3")
-    s3.create_bucket(Bucket="region-test-2",
-                     CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})  # fmt: skip
-    result = make("deploy", f"TEMPLATE={FIXTURE}", "STACK=region-rule", "BUCKET=region-test-2",
-                  "SKIP_LINT=1", env=env)  # fmt: skip
+    s3.create_bucket(
+        Bucket="region-test-2", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    result = make(
+        "deploy",
+        f"TEMPLATE={FIXTURE}",
+        "STACK=region-rule",
+        "BUCKET=region-test-2",
+        "SKIP_LINT=1",
+        env=env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Region eu-west-2 (from AWS_REGION)" in result.stdout
     there = clients(moto_endpoint, "eu-west-2")("cloudformation")
-    assert there.describe_stacks(StackName="region-rule")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    assert (
+        there.describe_stacks(StackName="region-rule")["Stacks"][0]["StackStatus"]
+        == "CREATE_COMPLETE"
+    )
     default = boto3.session.Session(aws_access_key_id="t", aws_secret_access_key="t")
-    cli_default = default.client("cloudformation", region_name="us-east-1", endpoint_url=moto_endpoint)
+    cli_default = default.client(
+        "cloudformation", region_name="us-east-1", endpoint_url=moto_endpoint
+    )
     names = [s["StackName"] for s in cli_default.list_stacks()["StackSummaries"]]
     assert "region-rule" not in names

@@ -13,8 +13,10 @@ import pytest
 from tests.deploy.conftest import FIXTURES, cli_env, clients, make
 
 PASSWORD = "never-printed-Pa55word"
-TLS_LINE = "[INFO] setSecret: Successfully established SSL/TLS connection as user 'appuser' with host: 'db'"
-PLAIN_LINE = "[INFO] setSecret: Successfully established non SSL/TLS connection as user 'appuser' with host: 'db'"
+TLS_LINE = "[INFO] Successfully established SSL/TLS connection as user 'appuser' with host: 'db'"
+PLAIN_LINE = (
+    "[INFO] Successfully established non SSL/TLS connection as user 'appuser' with host: 'db'"
+)
 ERROR_LINE = (
     "[ERROR] 2026-11-27T04:00:03Z setSecret: Unable to log into database with previous, current, "
     "or pending secret of secret arn x"
@@ -35,25 +37,39 @@ class RotationStack:
         self.aws = clients(endpoint)
         self.name = name
         iam, lam, sm = self.aws("iam"), self.aws("lambda"), self.aws("secretsmanager")
-        trust = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                           "Principal": {"Service": "lambda.amazonaws.com"}}]})  # fmt: skip
+        trust = json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                    }
+                ]
+            }
+        )
         self.roles, self.functions, self.secrets = {}, {}, {}
         for kind in ("admin", "app"):
             role = iam.create_role(RoleName=f"{name}-{kind}-role", AssumeRolePolicyDocument=trust)
             self.roles[kind] = role["Role"]["Arn"]
             self.functions[kind] = lam.create_function(
-                FunctionName=f"{name}-{kind}-rotation", Runtime="python3.13", Handler="app.handler",
-                Role=self.roles[kind], Code={"ZipFile": code_zip()},
-            )["FunctionName"]  # fmt: skip
+                FunctionName=f"{name}-{kind}-rotation",
+                Runtime="python3.13",
+                Handler="app.handler",
+                Role=self.roles[kind],
+                Code={"ZipFile": code_zip()},
+            )["FunctionName"]
             value = {"engine": "mysql", "username": f"{kind}user", "password": PASSWORD}
             self.secrets[kind] = sm.create_secret(
                 Name=f"{name}-{kind}", SecretString=json.dumps(value)
             )["ARN"]
             # A rotation not run at once (RotateImmediately false) leaves an AWSPENDING version.
             sm.rotate_secret(
-                SecretId=self.secrets[kind], RotationLambdaARN=self.functions[kind],
-                RotationRules={"AutomaticallyAfterDays": 1}, RotateImmediately=False,
-            )  # fmt: skip
+                SecretId=self.secrets[kind],
+                RotationLambdaARN=self.functions[kind],
+                RotationRules={"AutomaticallyAfterDays": 1},
+                RotateImmediately=False,
+            )
             self.log(kind, TLS_LINE)
         self.policy(list(self.roles.values()))
 
@@ -64,9 +80,10 @@ class RotationStack:
     def finish_rotations(self) -> None:
         for kind in ("admin", "app"):
             self.aws("secretsmanager").update_secret_version_stage(
-                SecretId=self.secrets[kind], VersionStage="AWSPENDING",
+                SecretId=self.secrets[kind],
+                VersionStage="AWSPENDING",
                 RemoveFromVersionId=self.pending(kind),
-            )  # fmt: skip
+            )
 
     def log(self, kind: str, message: str) -> None:
         logs = self.aws("logs")
@@ -74,13 +91,24 @@ class RotationStack:
         if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
             logs.create_log_group(logGroupName=group)
             logs.create_log_stream(logGroupName=group, logStreamName="s")
-        logs.put_log_events(logGroupName=group, logStreamName="s",
-                            logEvents=[{"timestamp": int(time.time() * 1000), "message": message}])  # fmt: skip
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": message}],
+        )
 
     def policy(self, principals: list[str]) -> None:
-        document = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": principals},
-            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}  # fmt: skip
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principals},
+                    "Action": "secretsmanager:GetSecretValue",
+                    "Resource": "*",
+                }
+            ],
+        }
         self.aws("secretsmanager").put_resource_policy(
             SecretId=self.secrets["admin"], ResourcePolicy=json.dumps(document)
         )
@@ -126,7 +154,9 @@ def test_a_healthy_stack_passes(env, lambda_moto):
         assert row(out, f"healthy-{kind}", "rotation enabled") == ("ok", "every 1 days")
         assert row(out, f"healthy-{kind}", "no stuck AWSPENDING")[0] == "ok"
         assert row(out, f"healthy-{kind}-rotation", "TLS connections") == (
-            "ok", "1 connection(s), all TLS")
+            "ok",
+            "1 connection(s), all TLS",
+        )
         assert row(out, f"healthy-{kind}-rotation", "log errors since last rotation")[0] == "ok"
     assert row(out, "healthy-admin", "policy names the rotation roles") == ("ok", "2 roles")
     assert row(out, "demo", "app user on the test instance") == ("skipped", "no test instance")
@@ -136,9 +166,10 @@ def test_a_healthy_stack_passes(env, lambda_moto):
 def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env, lambda_moto):
     stack = deployed(lambda_moto, "unwell")
     stack.aws("secretsmanager").update_secret_version_stage(
-        SecretId=stack.secrets["admin"], VersionStage="AWSPENDING",
+        SecretId=stack.secrets["admin"],
+        VersionStage="AWSPENDING",
         RemoveFromVersionId=stack.pending("admin"),
-    )  # fmt: skip
+    )
     pending = stack.pending("app")
     stack.log("app", ERROR_LINE)
     stack.log("app", PLAIN_LINE)
@@ -156,9 +187,13 @@ def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env,
     assert result_ == "FAIL"
     assert "Unable to log into database" in detail
     assert row(out, "unwell-app-rotation", "TLS connections") == (
-        "FAIL", "1 connection(s) without TLS")
+        "FAIL",
+        "1 connection(s) without TLS",
+    )
     assert row(out, "unwell-admin", "policy names the rotation roles") == (
-        "FAIL", f"extra: ['{stranger}']; missing: ['{stack.roles['app']}']")
+        "FAIL",
+        f"extra: ['{stranger}']; missing: ['{stack.roles['app']}']",
+    )
     assert row(out, "unwell-admin", "no stuck AWSPENDING")[0] == "ok"
     assert row(out, "unwell-app", "no stuck AWSPENDING")[0] == "FAIL"
     assert PASSWORD not in out + result.stderr
