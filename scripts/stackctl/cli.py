@@ -20,6 +20,7 @@ from .runtime import Runtime
 from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAM, REPO, check_bucket
 from .verify import verify
 
+STS_FALLBACK_REGION = "us-east-1"
 FLAGS = {
     # flag: (make variable, help)
     "--dry-run": ("DRY_RUN", "create and show the change set, do not execute it"),
@@ -52,7 +53,12 @@ def package_command(opts: argparse.Namespace, runtime: Runtime) -> int:
 
 
 def credentials_command(opts: argparse.Namespace, runtime: Runtime) -> int:
-    runtime.connect(opts.region).identify()
+    """`make taskcat`'s check: credentials only; taskcat picks its own Regions."""
+    try:
+        aws = runtime.connect(opts.region)
+    except UsageError:
+        aws = runtime.connect(STS_FALLBACK_REGION)
+    aws.identify()
     return 0
 
 

@@ -44,9 +44,11 @@ def check_inputs(opts: argparse.Namespace):
     return facts, overrides
 
 
-def parameter_list(facts, overrides: dict[str, str], stack: dict[str, Any] | None):
+def parameter_list(facts, overrides: dict[str, str], stack: dict[str, Any] | None, kind: str):
     """Given values, else (on update) the stack's previous value, else the template's default."""
     previous = {p["ParameterKey"] for p in (stack or {}).get("Parameters", [])}
+    if kind != "UPDATE":
+        previous = set()
     result = []
     for name in facts.parameters:
         if name in overrides:
@@ -121,7 +123,7 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
         opts.stack,
         change_type=kind,
         template=template,
-        parameters=parameter_list(facts, overrides, existing),
+        parameters=parameter_list(facts, overrides, existing, kind),
         name=name,
     )
     cs = changeset.wait_until_ready(cf, created[0], runtime.clock) if created else None
