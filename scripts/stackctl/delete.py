@@ -110,7 +110,7 @@ def explain_failure(watcher: Watcher, stack: str, region: str) -> str:
 
 
 def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
-    check_stack_name(opts.stack, None)
+    check_stack_name(opts.stack, None, "delete")
     retain = opts.retain.split()
     aws = runtime.connect(opts.region)
     aws.identify()

@@ -84,9 +84,10 @@ def max_stack_name_length(facts: TemplateFacts | None) -> int:
     return LAMBDA_NAME_MAX - max(len(s) for s in facts.rotation_name_suffixes)
 
 
-def check_stack_name(stack: str, facts: TemplateFacts | None) -> None:
+def check_stack_name(stack: str, facts: TemplateFacts | None, command: str = "deploy") -> None:
     if not stack:
-        raise UsageError(f"STACK is missing. For example: {EXAMPLE}")
+        example = EXAMPLE if command == "deploy" else f"make {command} STACK=rotation-demo"
+        raise UsageError(f"STACK is missing. For example: {example}")
     if not STACK_NAME.match(stack):
         raise UsageError(
             f"STACK={stack} is not a valid stack name: start with a letter, then letters, "

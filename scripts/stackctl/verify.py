@@ -265,7 +265,7 @@ def rotate(aws: Aws, secret: Secret, report: Report, clock: Clock) -> None:
 
 
 def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
-    check_stack_name(opts.stack, None)
+    check_stack_name(opts.stack, None, "verify")
     aws = runtime.connect(opts.region)
     aws.identify()
     cf = aws.client("cloudformation")
