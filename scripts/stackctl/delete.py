@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import botocore.exceptions
-from cfnlint.decode import decode_str
 
 from . import stacks
 from .aws import Aws, error_message
@@ -22,6 +21,8 @@ CLUSTER = "AWS::RDS::DBCluster"
 
 def snapshot_policy_clusters(cf: Any, stack_id: str) -> set[str]:
     """Logical ids of clusters whose DeletionPolicy keeps a final snapshot."""
+    from cfnlint.decode import decode_str  # noqa: PLC0415 (slow import, needed only here)
+
     try:
         body = cf.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
         template, _ = decode_str(body if isinstance(body, str) else json.dumps(body))

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode  # the reader cfn-lint uses: short-form tags included
-
 from .errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +43,10 @@ class TemplateFacts:
 def read_template(path_text: str) -> TemplateFacts:
     if not path_text:
         raise UsageError(f"TEMPLATE is missing. For example: {EXAMPLE}")
+    # cfn-lint's reader understands short-form tags (!Ref, !Sub); imported here because it takes
+    # a second or two, which verify and delete do not need to pay.
+    from cfnlint.decode import decode  # noqa: PLC0415
+
     path = Path(path_text)
     if not path.is_file():
         choices = ", ".join(sorted(str(p.relative_to(REPO)) for p in REPO.glob("templates/*.yaml")))
