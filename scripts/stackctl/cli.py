@@ -100,3 +100,6 @@ def main(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     except botocore.exceptions.BotoCoreError as error:
         print(f"failed: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

@@ -64,12 +64,12 @@ class Watcher:
 
     def mark_existing(self) -> None:
         """Events from before this operation are not shown again (nor those of nested stacks)."""
-        earlier = self.fetch(self.stack_id)
+        earlier = self.fetch(self.stack_id, first_page_only=True)
         self.events.pop(self.stack_id, None)
         stamps = [e["Timestamp"] for e in earlier if e.get("Timestamp")]
         self.since = max(stamps) if stamps else None
 
-    def fetch(self, stack_id: str) -> list[dict[str, Any]]:
+    def fetch(self, stack_id: str, first_page_only: bool = False) -> list[dict[str, Any]]:
         """New events of one stack, oldest first (paging back until an event already seen)."""
         fresh: list[dict[str, Any]] = []
         token = None
@@ -85,7 +85,7 @@ class Watcher:
             new = [e for e in batch if e["EventId"] not in self.seen]
             fresh += new
             token = page.get("NextToken")
-            if not token or len(new) < len(batch):
+            if not token or len(new) < len(batch) or first_page_only:
                 break
         fresh.reverse()
         if self.since is not None:
