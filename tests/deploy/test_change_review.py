@@ -53,6 +53,13 @@ CLUSTER_REPLACEMENT = modify(
 HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
 
 
+class Terminal(io.StringIO):
+    """stdin as a person's terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 @pytest.fixture
 def stubs(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
@@ -182,10 +189,6 @@ def test_a_change_under_generate_secret_string_is_refused_without_a_person(stubs
 
 
 def test_a_person_who_says_no_on_the_terminal_keeps_the_stack(stubs, monkeypatch, capsys):
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
     monkeypatch.setattr("sys.stdin", Terminal("no\n"))
     up_to_review(stubs, [GENERATED_SECRET_CHANGE])
     stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
@@ -304,3 +307,36 @@ def test_dry_run_shows_the_changes_and_does_not_execute(stubs, capsys):
     assert "!Modify  AdminSecret" in out
     assert f"execute-change-set --change-set-name {CHANGE_SET} --region eu-west-1" in out
     stubs.assert_done()  # no execute_change_set was queued, so none was called
+
+
+def test_ci_is_never_asked_even_with_a_terminal(stubs, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    monkeypatch.setenv("CI", "true")
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs) == 1
+    assert "CONFIRM_DANGEROUS=1" in capsys.readouterr().err
+    stubs.assert_done()
+
+
+def test_a_person_who_says_yes_on_the_terminal_gets_the_change(stubs, monkeypatch):
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs) == 0
+    stubs.assert_done()
+
+
+def test_the_stack_policy_guards_exactly_the_cluster_the_secrets_and_the_attachments():
+    from scripts.stackctl.policy import protected_types
+
+    statements = json.loads(POLICY_FILE.read_text())["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert [sorted(s["Action"]) for s in deny] == [["Update:Delete", "Update:Replace"]]
+    assert protected_types() == {
+        "AWS::RDS::DBCluster",
+        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::SecretTargetAttachment",
+    }
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow == [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]
