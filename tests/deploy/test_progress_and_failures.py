@@ -372,3 +372,27 @@ def test_delete_asks_first_and_a_non_interactive_run_needs_yes(stubs, capsys):
     assert delete(stubs) == 2
     assert "YES=1" in capsys.readouterr().err
     stubs.assert_done()
+
+
+def test_an_update_of_a_long_lived_stack_reads_one_page_of_old_events_and_shows_none(capsys):
+    """A stack kept for years has thousands of events: the baseline is one page, not all."""
+    from scripts.stackctl.events import Watcher
+
+    stubs = StubbedAws()
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    old = event(STACK, STACK, "UPDATE_COMPLETE", STACK_TYPE, physical=root, seconds=100)
+    cf.add_response("describe_stack_events", {**events(old), "NextToken": "page-2"})
+    watcher = Watcher(stubs.aws.client("cloudformation"), root, stubs.clock.as_clock(), "UPDATE")
+    watcher.mark_existing()
+    cf.add_response("describe_stack_events", events(
+        old,
+        event(STACK, STACK, "UPDATE_IN_PROGRESS", STACK_TYPE, physical=root, seconds=200),
+        event(STACK, STACK, "UPDATE_COMPLETE", STACK_TYPE, physical=root, seconds=300),
+    ))  # fmt: skip
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    cf.add_response("describe_stack_events", events())
+    assert watcher.run() == "UPDATE_COMPLETE"
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split()[2] for line in shown] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
+    stubs.assert_done()
