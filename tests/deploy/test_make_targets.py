@@ -18,12 +18,16 @@ def moto(moto_endpoint):
     return clients(moto_endpoint)
 
 
+def bucket(moto, name: str) -> None:
+    moto("s3").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+
+
 def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no_change(
     aws_env, lambda_zip, moto
 ):
-    moto("s3").create_bucket(
-        Bucket="deploy-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    bucket(moto, "deploy-test")
     args = (
         "deploy",
         f"TEMPLATE={LOOKUP}",
@@ -56,9 +60,7 @@ def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no
 
 
 def test_dry_run_creates_the_change_set_and_leaves_it_unexecuted(aws_env, lambda_zip, moto):
-    moto("s3").create_bucket(
-        Bucket="dry-run-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    bucket(moto, "dry-run-test")
     result = make(
         "deploy",
         f"TEMPLATE={LOOKUP}",
@@ -105,9 +107,7 @@ def test_make_deploy_without_variables_names_them(aws_env):
 
 
 def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
-    moto("s3").create_bucket(
-        Bucket="delete-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    bucket(moto, "delete-test")
     created = make(
         "deploy",
         f"TEMPLATE={LOOKUP}",
@@ -140,9 +140,7 @@ def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
 
 
 def test_package_uploads_the_zip_and_both_templates(aws_env, lambda_zip, moto):
-    moto("s3").create_bucket(
-        Bucket="package-test", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
+    bucket(moto, "package-test")
     result = make("package", "BUCKET=package-test", "PREFIX=v1/", env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
     listing = moto("s3").list_objects_v2(Bucket="package-test")
@@ -151,3 +149,25 @@ def test_package_uploads_the_zip_and_both_templates(aws_env, lambda_zip, moto):
     expected_templates = {f"v1/templates/{p.name}" for p in (REPO / "templates").glob("*.yaml")}
     assert keys == {f"v1/lambda_role_lookup/{digest}.zip", *expected_templates}
     assert f"RoleLookupCodeS3Key=v1/lambda_role_lookup/{digest}.zip" in result.stdout
+
+
+def test_a_template_over_51200_bytes_travels_through_the_bucket(
+    aws_env, lambda_zip, moto, tmp_path
+):
+    """The multi-user template is close to CreateChangeSet's inline limit and growing."""
+    big = tmp_path / "big.yaml"
+    padding = "".join(f"# padding line {i:05d} {'.' * 60}\n" for i in range(800))
+    big.write_text(padding + "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    assert big.stat().st_size > 51_200
+    bucket(moto, "big-template")
+    without_bucket = make("deploy", f"TEMPLATE={big}", "STACK=big", "SKIP_LINT=1", env=aws_env)
+    assert without_bucket.returncode != 0
+    assert "has more than 51,200 bytes and must go through S3" in without_bucket.stderr
+    result = make(
+        "deploy", f"TEMPLATE={big}", "STACK=big", "BUCKET=big-template", "SKIP_LINT=1", env=aws_env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    keys = [o["Key"] for o in moto("s3").list_objects_v2(Bucket="big-template")["Contents"]]
+    assert any(k.startswith("templates/") and k.endswith("-big.yaml") for k in keys)
+    stack = moto("cloudformation").describe_stacks(StackName="big")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
