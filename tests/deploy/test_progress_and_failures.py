@@ -28,7 +28,16 @@ def stubs(monkeypatch):
     return StubbedAws()
 
 
-def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(stubs, capsys):
+@pytest.mark.parametrize(
+    ("flags", "final", "advice"),
+    [
+        ((), "ROLLBACK_COMPLETE", "DISABLE_ROLLBACK=1 keeps a failed create's resources"),
+        (("--disable-rollback",), "CREATE_FAILED", "DISABLE_ROLLBACK=1 kept the resources"),
+    ],
+)
+def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(
+    stubs, capsys, flags, final, advice
+):
     stubs.identity()
     cf = stubs.cloudformation
     cf.add_client_error(
@@ -73,7 +82,8 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(stubs, caps
             event(STACK, STACK, "REVIEW_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
         ),
     )
-    cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    execute = {"ChangeSetName": CHANGE_SET, **({"DisableRollback": True} if flags else {})}
+    cf.add_response("execute_change_set", {}, execute)
     cf.add_response(
         "describe_stack_events",
         events(
@@ -107,13 +117,10 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(stubs, caps
                 physical=nested,
                 seconds=1001,
             ),
-            event(STACK, STACK, "ROLLBACK_IN_PROGRESS", STACK_TYPE, physical=root, seconds=1002),
-            event(STACK, STACK, "ROLLBACK_COMPLETE", STACK_TYPE, physical=root, seconds=1500),
+            event(STACK, STACK, final, STACK_TYPE, physical=root, seconds=1500),
         ),
     )
-    cf.add_response(
-        "describe_stacks", stack_description(STACK, "ROLLBACK_COMPLETE"), {"StackName": root}
-    )
+    cf.add_response("describe_stacks", stack_description(STACK, final), {"StackName": root})
     cf.add_response("describe_stack_events", events(), {"StackName": root})
     cf.add_response(
         "describe_stack_events",
@@ -131,18 +138,18 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(stubs, caps
         {"StackName": nested},
     )
     code = cli.main(
-        ["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint"], stubs.runtime()
+        ["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint", *flags], stubs.runtime()
     )
     out, err = capsys.readouterr()
     assert code == 1
-    assert "ROLLBACK_COMPLETE" in err
+    assert f"ended {final}" in err
+    assert advice in err
     first_failure = err.split("First failure: ", 1)[1]
     assert first_failure.startswith(
         "SecretsManagerRDSMySQLRotationSingleUser/SecretsManagerRDSMySQLRotationSingleUserLambda"
     )
     assert "CreateNetworkInterface" in first_failure
     assert f"make delete STACK={STACK}" in err
-    assert "DISABLE_ROLLBACK=1" in err
     # The nested stack's events were streamed too, labelled with its place in the parent.
     assert (
         "SecretsManagerRDSMySQLRotationSingleUser/SecretsManagerRDSMySQLRotationSingleUserLambda"
