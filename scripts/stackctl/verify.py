@@ -26,6 +26,7 @@ from .template import check_stack_name
 SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 RESOURCE_POLICY = "AWS::SecretsManager::ResourcePolicy"
 NESTED_STACK = "AWS::CloudFormation::Stack"
+TOPIC = "AWS::SNS::Topic"
 ERROR_MARKS = ("[ERROR]", "Task timed out", "Traceback (most recent call last)")
 ROTATION_TIMEOUT = 16 * 60  # a Lambda runs at most 15 minutes per step
 PASS, FAIL, WARN, SKIP = "ok", "FAIL", "warn", "skipped"
@@ -227,6 +228,32 @@ def check_policies(
         report.add("resource policy", "present", FAIL, "the stack has one but no secret carries it")
 
 
+def check_alarm_topics(aws: Aws, resources: list[dict[str, Any]], report: Report) -> None:
+    """A rotation-failure alarm helps only if someone receives it."""
+    for resource in resources:
+        if resource["ResourceType"] != TOPIC or not resource.get("PhysicalResourceId"):
+            continue
+        arn = resource["PhysicalResourceId"]
+        # The listing, not the topic's counters: those are updated only now and then.
+        pages = (
+            aws.client("sns").get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+        )
+        arns = [sub["SubscriptionArn"] for page in pages for sub in page["Subscriptions"]]
+        pending = sum(a == "PendingConfirmation" for a in arns)
+        confirmed = len(arns) - pending
+        name = arn.rsplit(":", 1)[-1]
+        if confirmed:
+            report.add(name, "alarm topic has a subscriber", PASS, f"{confirmed} confirmed")
+        else:
+            report.add(
+                name, "alarm topic has a subscriber", WARN,
+                (f"{pending} waiting for confirmation; " if pending else "")
+                + "nobody hears of a failed rotation: aws sns subscribe --topic-arn "
+                f"{arn} --protocol email --notification-endpoint you@example.com "
+                f"--region {aws.region}",
+            )  # fmt: skip
+
+
 def username(aws: Aws, arn: str) -> tuple[str, str]:
     """(AWSCURRENT version id, username): nothing else of the value leaves this function."""
     value = aws.client("secretsmanager").get_secret_value(SecretId=arn)
@@ -296,6 +323,7 @@ def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
             roles.add(role)
     expects_policy = any(r["ResourceType"] == RESOURCE_POLICY for r in resources)
     check_policies(aws, secrets, roles, report, expects_policy)
+    check_alarm_topics(aws, resources, report)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     app = next((s for s in secrets if s.arn == outputs.get("AppSecretArn")), None)
     if opts.rotate:

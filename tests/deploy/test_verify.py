@@ -133,11 +133,11 @@ def deployed(endpoint: str, name: str) -> RotationStack:
     return stack
 
 
-def row(output: str, subject: str, check: str) -> tuple[str, str]:
-    """(result, detail) of the verify table's row for subject and check."""
+def row(output: str, subject: str | None, check: str) -> tuple[str, str]:
+    """(result, detail) of the verify table's row for subject (None: any) and check."""
     for line in output.splitlines():
         cells = re.split(r"\s{2,}", line.strip(), maxsplit=3)
-        if cells[:2] == [subject, check]:
+        if cells[1:2] == [check] and subject in (None, cells[0]):
             return cells[2], cells[3] if len(cells) > 3 else ""
     raise AssertionError(f"no row {subject!r} {check!r} in:\n{output}")
 
@@ -160,6 +160,9 @@ def test_a_healthy_stack_passes(env, lambda_moto):
         assert row(out, f"healthy-{kind}-rotation", "log errors since last rotation")[0] == "ok"
     assert row(out, "healthy-admin", "policy names the rotation roles") == ("ok", "2 roles")
     assert row(out, "demo", "app user on the test instance") == ("skipped", "no test instance")
+    alarm, detail = row(out, None, "alarm topic has a subscriber")
+    assert alarm == "warn"
+    assert "aws sns subscribe --topic-arn arn:aws:sns:eu-west-1:123456789012:" in detail
     assert PASSWORD not in out + result.stderr
 
 
@@ -173,6 +176,13 @@ def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env,
     pending = stack.pending("app")
     stack.log("app", ERROR_LINE)
     stack.log("app", PLAIN_LINE)
+    topic = stack.aws("cloudformation").describe_stack_resources(StackName="unwell")
+    topic_arn = topic["StackResources"][0]["PhysicalResourceId"]
+    queue = stack.aws("sqs").create_queue(QueueName="unwell-alarms")["QueueUrl"]
+    queue_arn = stack.aws("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    stack.aws("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     stranger = "arn:aws:iam::123456789012:role/someone-else"
     stack.policy([stack.roles["admin"], stranger])
     result = make("verify", "STACK=unwell", env=env)
@@ -195,5 +205,6 @@ def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env,
         f"extra: ['{stranger}']; missing: ['{stack.roles['app']}']",
     )
     assert row(out, "unwell-admin", "no stuck AWSPENDING")[0] == "ok"
+    assert row(out, None, "alarm topic has a subscriber") == ("ok", "1 confirmed")
     assert row(out, "unwell-app", "no stuck AWSPENDING")[0] == "FAIL"
     assert PASSWORD not in out + result.stderr
