@@ -14,6 +14,7 @@ import botocore.exceptions
 
 from .aws import Aws, error_code
 from .clock import Clock
+from .report import FAIL, PASS, SKIP, Report
 
 INSTANCE = "AWS::EC2::Instance"
 APP_CNF = "/root/rotation-demo/app.cnf"
@@ -73,7 +74,7 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
     resources: list[dict[str, Any]],
     outputs: dict[str, str],
     multi_user: bool,
-    report,
+    report: Report,
     clock: Clock,
 ) -> None:
     instances = [
@@ -82,10 +83,10 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
         if r["ResourceType"] == INSTANCE and r.get("PhysicalResourceId")
     ]
     if not multi_user:
-        report.add("demo", "app user on the test instance", "skipped", "no application secret")
+        report.add("demo", "app user on the test instance", SKIP, "no application secret")
         return
     if not instances:
-        report.add("demo", "app user on the test instance", "skipped", "no test instance")
+        report.add("demo", "app user on the test instance", SKIP, "no test instance")
         return
     instance = instances[0]
     state = instance_state(aws, instance)
@@ -93,7 +94,7 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
         report.add(
             "demo",
             "app user on the test instance",
-            "skipped",
+            SKIP,
             f"instance {instance} {state}: aws ec2 start-instances --instance-ids "
             f"{instance} --region {aws.region}, then verify again",
         )
@@ -117,7 +118,7 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
         if result["Status"] not in ("Pending", "InProgress", "Delayed"):
             break
         if clock.now() - started > WAIT_LIMIT:
-            report.add("demo", "SSM Run Command", "FAIL", f"command {command} still running")
+            report.add("demo", "SSM Run Command", FAIL, f"command {command} still running")
             return
         delay = min(delay * 1.5, 10.0)
     found = parse(result.get("StandardOutputContent", ""))
@@ -125,7 +126,7 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
         report.add(
             "demo",
             "SSM Run Command",
-            "FAIL",
+            FAIL,
             f"{result['Status']}: is the SSM agent online? aws ssm "
             f"get-command-invocation --command-id {command} --instance-id {instance}",
         )
@@ -135,6 +136,6 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
         report.add(
             "demo",
             WHAT[key],
-            "ok" if got == expected else "FAIL",
+            PASS if got == expected else FAIL,
             f"{key}={got}, expected {expected}",
         )

@@ -12,7 +12,9 @@ import pytest
 from botocore.stub import ANY
 
 from scripts.stackctl import demo
-from scripts.stackctl.verify import Report, Secret, rotate
+from scripts.stackctl.report import Report
+from scripts.stackctl.rotate_now import rotate
+from scripts.stackctl.rotation_health import Secret
 from tests.deploy.aws_stubs import StubbedAws
 
 ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rotation-multi-app-AbCdEf"
