@@ -13,7 +13,7 @@ TEMPLATES := $(wildcard templates/*.yaml)
 LAMBDA_ZIP := dist/lambda_role_lookup.zip
 LAMBDA_SOURCES := $(shell find custom_resources/lambda_role_lookup -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all help install lint lint-templates lint-python checkov test package build deploy delete taskcat bench docs hooks lock clean
+.PHONY: all help install lint lint-templates lint-python checkov test package build deploy verify delete taskcat bench docs hooks lock clean
 
 all: lint package ## Lint every template and the Python code, then build the Lambda package (offline)
 
@@ -59,24 +59,45 @@ $(LAMBDA_ZIP): $(VENV)/.installed scripts/build_lambda_zip.py $(LAMBDA_SOURCES)
 
 build: $(LAMBDA_ZIP) ## Build the role-lookup Lambda zip (crhelper vendored, byte-reproducible)
 
-# Deploy settings: make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=demo BUCKET=my-artifacts
+# Deploy settings (README "Deploying"):
+#   make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=demo BUCKET=my-artifacts
 TEMPLATE ?=
 STACK ?=
 BUCKET ?=
 PREFIX ?=
 PARAMS ?=
+# Exported and read as $$PARAMS in the recipe, so quotes inside PARAMS reach the script intact.
+export PARAMS
 REGION ?=
 DRY_RUN ?=
-STACK_PY = $(BIN)/python scripts/stack.py $(if $(DRY_RUN),--dry-run) --region "$(REGION)"
+SKIP_LINT ?=
+CONFIRM_DANGEROUS ?=
+ALLOW_REPLACE ?=
+DISABLE_ROLLBACK ?=
+YES ?=
+DISABLE_DELETION_PROTECTION ?=
+RETAIN ?=
+ROTATE ?=
+# A make variable set to 1 (or any non-empty value but 0/false/no) becomes the flag.
+flag = $(if $(filter-out 0 false no,$(strip $($(1)))),$(2))
+STACK_PY = $(BIN)/python scripts/stack.py --region "$(REGION)"
+STACK_FLAGS = $(call flag,DRY_RUN,--dry-run) $(call flag,SKIP_LINT,--skip-lint) \
+	$(call flag,CONFIRM_DANGEROUS,--confirm-dangerous) $(call flag,ALLOW_REPLACE,--allow-replace) \
+	$(call flag,DISABLE_ROLLBACK,--disable-rollback) $(call flag,YES,--yes) \
+	$(call flag,DISABLE_DELETION_PROTECTION,--disable-deletion-protection) $(call flag,ROTATE,--rotate)
 
 package: build ## Build the Lambda zip; with BUCKET=name also upload it and the templates to S3
 	$(STACK_PY) package --bucket "$(BUCKET)" --prefix "$(PREFIX)"
 
-deploy: build ## aws cloudformation deploy: TEMPLATE=, STACK=, BUCKET= (multi-user), PARAMS="K=V ...", DRY_RUN=1
-	$(STACK_PY) deploy --template "$(TEMPLATE)" --stack "$(STACK)" --bucket "$(BUCKET)" --prefix "$(PREFIX)" --params "$(PARAMS)"
+deploy: build ## Lint, review a change set, apply it: TEMPLATE=, STACK=, BUCKET=, PARAMS='K=V ...', DRY_RUN=1
+	$(STACK_PY) deploy $(STACK_FLAGS) --template "$(TEMPLATE)" --stack "$(STACK)" \
+		--bucket "$(BUCKET)" --prefix "$(PREFIX)" --params "$$PARAMS"
 
-delete: $(VENV)/.installed ## Delete STACK= and wait until it is gone
-	$(STACK_PY) delete --stack "$(STACK)"
+verify: $(VENV)/.installed ## Check rotation health of STACK= (ROTATE=1 also rotates the app secret)
+	$(STACK_PY) verify $(STACK_FLAGS) --stack "$(STACK)"
+
+delete: $(VENV)/.installed ## Delete STACK= after asking (YES=1 skips), wait as long as it takes
+	$(STACK_PY) delete $(STACK_FLAGS) --stack "$(STACK)" --retain "$(RETAIN)"
 
 taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of both templates across Regions (needs AWS credentials)
 	$(STACK_PY) credentials

@@ -1,22 +1,28 @@
-"""Deploy tests: the AWS CLI against the session moto server (tests/conftest.py)."""
+"""Deploy tests: `make deploy|verify|delete|package` against local moto servers."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
+from tests.helpers.local_servers import moto_server
+
 REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def aws_env(moto_endpoint, tmp_path):
+def cli_env(endpoint: str, tmp_path: Path) -> dict[str, str]:
     """Environment for a CLI run against moto: fake keys, a Region, no real config files."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "CI"}
     env.update(
-        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="eu-west-1",
@@ -25,6 +31,50 @@ def aws_env(moto_endpoint, tmp_path):
         AWS_EC2_METADATA_DISABLED="true",
     )
     return env
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, tmp_path):
+    return cli_env(moto_endpoint, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def lambda_moto() -> Iterator[str]:
+    """A private moto server whose Lambda runs no code (no Docker), so RotateSecret works.
+
+    Private because the setting is server-wide and other folders' tests share the session server.
+    """
+    with moto_server() as endpoint:
+        request = urllib.request.Request(  # noqa: S310 (loopback http)
+            f"{endpoint}/moto-api/config",
+            data=json.dumps({"lambda": {"use_docker": False}}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+        yield endpoint.replace("127.0.0.1", "localhost")
+
+
+def clients(endpoint: str, region: str = "eu-west-1") -> Callable[[str], object]:
+    """boto3 clients aimed at one moto server, for setting up and inspecting what make did."""
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+    )
+    return lambda service: session.client(service, endpoint_url=endpoint)
+
+
+def make(*args: str, env: dict | None) -> subprocess.CompletedProcess:
+    """A make target as a user runs it (stdin is not a terminal, as in CI)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-s", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="session")

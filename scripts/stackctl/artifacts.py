@@ -1,0 +1,64 @@
+"""Uploads to S3: the role-lookup zip under its content hash, and templates too big to inline."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import botocore.exceptions
+
+from .aws import Aws, error_code
+from .errors import OperationFailed, UsageError
+from .template import REPO
+
+LAMBDA_ZIP = REPO / "dist" / "lambda_role_lookup.zip"
+
+
+def normalised_prefix(prefix: str) -> str:
+    prefix = prefix.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def content_key(prefix: str, folder: str, data: bytes, suffix: str) -> str:
+    """New content, new key: CloudFormation then sees a changed S3Key and updates the function."""
+    return f"{prefix}{folder}/{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
+
+
+def upload(aws: Aws, bucket: str, key: str, path: Path) -> None:
+    print(
+        f"Uploading {path.relative_to(REPO) if path.is_relative_to(REPO) else path} "
+        f"to s3://{bucket}/{key}",
+        flush=True,
+    )
+    try:
+        aws.client("s3").upload_file(str(path), bucket, key)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        code = error_code(error) if isinstance(error, botocore.exceptions.ClientError) else ""
+        raise OperationFailed(
+            f"Upload to s3://{bucket}/{key} failed ({code or error}): check that BUCKET={bucket} "
+            f"exists in {aws.region} and that you may write to it."
+        ) from None
+
+
+def upload_lambda_code(aws: Aws, bucket: str, prefix: str) -> str:
+    if not LAMBDA_ZIP.is_file():
+        raise UsageError(f"{LAMBDA_ZIP.relative_to(REPO)} is missing: run 'make build' first.")
+    key = content_key(prefix, "lambda_role_lookup", LAMBDA_ZIP.read_bytes(), ".zip")
+    upload(aws, bucket, key, LAMBDA_ZIP)
+    return key
+
+
+def template_url(aws: Aws, bucket: str, prefix: str, path: Path) -> str:
+    """Upload a template and return the path-style URL CloudFormation reads it from."""
+    key = content_key(prefix, "templates", path.read_bytes(), f"-{path.name}")
+    upload(aws, bucket, key, path)
+    endpoint = aws.client("s3").meta.endpoint_url.rstrip("/")
+    return f"{endpoint}/{bucket}/{key}"
+
+
+def package(aws: Aws, bucket: str, prefix: str) -> str:
+    """`make package`: the zip and every template, for the console or a pipeline."""
+    key = upload_lambda_code(aws, bucket, prefix)
+    for template in sorted(REPO.glob("templates/*.yaml")):
+        upload(aws, bucket, f"{prefix}templates/{template.name}", template)
+    return key

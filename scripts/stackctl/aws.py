@@ -1,0 +1,111 @@
+"""Which Region and account a command acts on, and the clients it uses there.
+
+Region order: REGION= (the make variable), then AWS_REGION, AWS_DEFAULT_REGION, then the profile's
+`region`. The pinned AWS CLI v1 and botocore read only AWS_DEFAULT_REGION, so the Region is passed
+explicitly to every client instead of trusting the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from .errors import UsageError
+
+REGION_FORMAT = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+# Standard retries ride out throttling on long polls (describe-stack-events every few seconds).
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
+CREDENTIALS_FIX = (
+    "Set AWS_PROFILE (after 'aws sso login' or 'aws configure'), or export "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+)
+
+
+def resolve_region(explicit: str, session: boto3.session.Session) -> tuple[str, str]:
+    """(region, where it came from). Raises UsageError when there is none or it is malformed."""
+    candidates = (
+        ("REGION", explicit),
+        ("AWS_REGION", os.environ.get("AWS_REGION", "")),
+        ("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "")),
+        (f"profile {session.profile_name}", session.region_name or ""),
+    )
+    for source, raw in candidates:
+        value = raw.strip()
+        if not value:
+            continue
+        if not REGION_FORMAT.match(value):
+            raise UsageError(
+                f"{source}={value} is not an AWS Region name; use one such as eu-west-1 "
+                "(make deploy REGION=eu-west-1 ...)."
+            )
+        return value, source
+    raise UsageError(
+        "No AWS Region: set REGION= (e.g. make deploy REGION=eu-west-1 ...), AWS_REGION, or a "
+        "region in your AWS profile."
+    )
+
+
+@dataclass
+class Aws:
+    """A session pinned to one Region; `client()` never falls back to another Region."""
+
+    region: str
+    region_source: str
+    session: boto3.session.Session
+    account: str = ""
+    caller: str = ""
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def connect(cls, explicit_region: str) -> Aws:
+        try:
+            session = boto3.session.Session()
+        except botocore.exceptions.ProfileNotFound as error:
+            raise UsageError(f"{error}. {CREDENTIALS_FIX}") from None
+        region, source = resolve_region(explicit_region, session)
+        return cls(region, source, session)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, region_name=self.region, config=CLIENT_CONFIG
+            )
+        return self._clients[service]
+
+    def identify(self) -> None:
+        """Ask STS who we are and print Region and account before anything changes."""
+        try:
+            identity = self.client("sts").get_caller_identity()
+        except (
+            botocore.exceptions.NoCredentialsError,
+            botocore.exceptions.PartialCredentialsError,
+            botocore.exceptions.TokenRetrievalError,
+            botocore.exceptions.SSOError,
+        ) as error:
+            raise UsageError(f"No usable AWS credentials ({error}). {CREDENTIALS_FIX}") from None
+        except botocore.exceptions.ClientError as error:
+            raise UsageError(
+                f"No usable AWS credentials: sts:GetCallerIdentity failed "
+                f"({error.response['Error'].get('Code')}). {CREDENTIALS_FIX}"
+            ) from None
+        self.account = identity["Account"]
+        self.caller = identity["Arn"]
+        print(
+            f"Region {self.region} (from {self.region_source}), account {self.account} "
+            f"as {self.caller}",
+            flush=True,
+        )
+
+
+def error_code(error: botocore.exceptions.ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def error_message(error: botocore.exceptions.ClientError) -> str:
+    return error.response.get("Error", {}).get("Message", str(error))

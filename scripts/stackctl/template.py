@@ -1,0 +1,120 @@
+"""What the commands need to know about a template, read locally before any AWS call."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+REPO = Path(__file__).resolve().parents[2]
+CODE_BUCKET_PARAM = "RoleLookupCodeS3Bucket"
+CODE_KEY_PARAM = "RoleLookupCodeS3Key"
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+STACK_NAME_MAX = 128
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+LAMBDA_NAME_MAX = 64
+# CreateChangeSet takes at most this many bytes inline; larger templates go through S3.
+TEMPLATE_BODY_MAX = 51_200
+EXAMPLE = (
+    "make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=rotation-demo BUCKET=my-artifacts"
+)
+
+
+@dataclass(frozen=True)
+class TemplateFacts:
+    path: Path
+    body: str
+    parameters: dict[str, dict[str, Any]]
+    resources: dict[str, dict[str, Any]]
+    rotation_name_suffixes: tuple[str, ...]
+
+    @property
+    def needs_lambda_code(self) -> bool:
+        return CODE_BUCKET_PARAM in self.parameters
+
+    @property
+    def too_big_for_inline(self) -> bool:
+        return len(self.body.encode()) > TEMPLATE_BODY_MAX
+
+
+def read_template(path_text: str) -> TemplateFacts:
+    if not path_text:
+        raise UsageError(f"TEMPLATE is missing. For example: {EXAMPLE}")
+    # cfn-lint's reader understands short-form tags (!Ref, !Sub); imported here because it takes
+    # a second or two, which verify and delete do not need to pay.
+    from cfnlint.decode import decode  # noqa: PLC0415
+
+    path = Path(path_text)
+    if not path.is_file():
+        choices = ", ".join(sorted(str(p.relative_to(REPO)) for p in REPO.glob("templates/*.yaml")))
+        raise UsageError(f"TEMPLATE={path_text} does not exist. Templates here: {choices}")
+    template, matches = decode(str(path))
+    if matches or not isinstance(template, dict):
+        raise UsageError(
+            f"TEMPLATE={path_text} is not a readable CloudFormation template; "
+            f"run cfn-lint -- {path_text} to see why."
+        )
+    resources = {k: v for k, v in (template.get("Resources") or {}).items() if isinstance(v, dict)}
+    return TemplateFacts(
+        path=path,
+        body=path.read_text(),
+        parameters={k: dict(v or {}) for k, v in (template.get("Parameters") or {}).items()},
+        resources=resources,
+        rotation_name_suffixes=rotation_name_suffixes(resources),
+    )
+
+
+def rotation_name_suffixes(resources: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+    """'-admin-rotation' of each `RotationLambdaName: !Sub ${AWS::StackName}-admin-rotation`."""
+    suffixes = []
+    for resource in resources.values():
+        hosted = (resource.get("Properties") or {}).get("HostedRotationLambda") or {}
+        name = hosted.get("RotationLambdaName") if isinstance(hosted, dict) else None
+        sub = name.get("Fn::Sub") if isinstance(name, dict) else None
+        if isinstance(sub, str) and sub.startswith("${AWS::StackName}"):
+            suffixes.append(sub.removeprefix("${AWS::StackName}"))
+    return tuple(suffixes)
+
+
+def max_stack_name_length(facts: TemplateFacts | None) -> int:
+    """Rotation functions are named after the stack, and a Lambda name has at most 64 characters."""
+    if facts is None or not facts.rotation_name_suffixes:
+        return STACK_NAME_MAX
+    return LAMBDA_NAME_MAX - max(len(s) for s in facts.rotation_name_suffixes)
+
+
+def check_stack_name(stack: str, facts: TemplateFacts | None, command: str = "deploy") -> None:
+    if not stack:
+        example = EXAMPLE if command == "deploy" else f"make {command} STACK=rotation-demo"
+        raise UsageError(f"STACK is missing. For example: {example}")
+    if not STACK_NAME.match(stack):
+        raise UsageError(
+            f"STACK={stack} is not a valid stack name: start with a letter, then letters, "
+            "digits and hyphens only."
+        )
+    limit = max_stack_name_length(facts)
+    if len(stack) > limit:
+        why = (
+            f"its rotation functions are named after the stack and a Lambda name has at most "
+            f"{LAMBDA_NAME_MAX} characters"
+            if facts is not None and limit < STACK_NAME_MAX
+            else "CloudFormation's limit"
+        )
+        where = f" for {facts.path.name}" if facts is not None else ""
+        raise UsageError(
+            f"STACK={stack} is too long{where} ({len(stack)} characters): {why}, so the stack "
+            f"name may have at most {limit}."
+        )
+
+
+def check_bucket(bucket: str, why: str) -> None:
+    if not bucket:
+        raise UsageError(f"BUCKET is missing: {why}. For example: {EXAMPLE}")
+    if not BUCKET_NAME.match(bucket):
+        raise UsageError(
+            f"BUCKET={bucket} is not a valid S3 bucket name (3-63 lowercase letters, digits, "
+            "dots and hyphens)."
+        )

@@ -1,0 +1,342 @@
+"""The change-set review of `make deploy`: dangerous changes refused unless agreed, others applied.
+
+CloudFormation answers through botocore's Stubber with responses shaped like AWS's: moto computes
+no Modify/Replace details for an update.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from botocore.stub import ANY
+
+from scripts.stackctl import cli
+from scripts.stackctl.policy import POLICY_FILE
+from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
+
+SINGLE = "templates/mysql-single-user.yaml"
+STACK = "rotation-single"
+CHANGE_SET = f"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/make-deploy/{'a' * 36}"
+
+
+def modify(logical: str, kind: str, replacement: str, *paths: tuple[str, str]) -> dict:
+    details = [
+        {
+            "Target": {"Attribute": "Properties", "Name": name, "RequiresRecreation": recreation},
+            "Evaluation": "Static",
+            "ChangeSource": "DirectModification",
+        }
+        for name, recreation in paths
+    ]
+    return {
+        "Type": "Resource",
+        "ResourceChange": {
+            "Action": "Modify",
+            "LogicalResourceId": logical,
+            "PhysicalResourceId": logical,
+            "ResourceType": kind,
+            "Replacement": replacement,
+            "Scope": ["Properties"],
+            "Details": details,
+        },
+    }
+
+
+GENERATED_SECRET_CHANGE = modify(
+    "AdminSecret", "AWS::SecretsManager::Secret", "False", ("GenerateSecretString", "Never")
+)
+CLUSTER_REPLACEMENT = modify(
+    "DatabaseCluster", "AWS::RDS::DBCluster", "True", ("DBSubnetGroupName", "Always")
+)
+HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
+
+
+class Terminal(io.StringIO):
+    """stdin as a person's terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def stubs(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    return StubbedAws()
+
+
+def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None:
+    """sts, the existing stack, the change set and its description."""
+    stubs.identity()
+    stubs.cloudformation.add_response(
+        "describe_stacks",
+        stack_description(
+            STACK, "UPDATE_COMPLETE", [("AdminUsername", "dbadmin"), ("VpcCidr", "10.0.0.0/16")]
+        ),
+        {"StackName": STACK},
+    )
+    stubs.cloudformation.add_response(
+        "create_change_set",
+        {"Id": CHANGE_SET, "StackId": stack_arn(STACK)},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "UPDATE",
+            "Parameters": parameters,
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+            "Description": ANY,
+            "TemplateBody": ANY,
+        },
+    )
+    stubs.cloudformation.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "StackName": STACK,
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": changes,
+        },
+        {"ChangeSetName": CHANGE_SET},
+    )
+
+
+def applied(stubs: StubbedAws, policy: str | None) -> None:
+    """Execution of the change set, its events, the stack policy check and the outputs."""
+    cf = stubs.cloudformation
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(
+                STACK,
+                STACK,
+                "UPDATE_COMPLETE",
+                "AWS::CloudFormation::Stack",
+                physical=stack_arn(STACK),
+            ),
+        ),
+    )
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(
+                STACK,
+                STACK,
+                "UPDATE_IN_PROGRESS",
+                "AWS::CloudFormation::Stack",
+                "User Initiated",
+                physical=stack_arn(STACK),
+                seconds=10,
+            ),
+            event(
+                STACK, "AdminSecret", "UPDATE_COMPLETE", "AWS::SecretsManager::Secret", seconds=20
+            ),
+            event(STACK, "FlowLogGroup", "UPDATE_COMPLETE", "AWS::Logs::LogGroup", seconds=20),
+            event(
+                STACK,
+                STACK,
+                "UPDATE_COMPLETE",
+                "AWS::CloudFormation::Stack",
+                physical=stack_arn(STACK),
+                seconds=30,
+            ),
+        ),
+    )
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("get_stack_policy", {"StackPolicyBody": policy} if policy else {})
+    if policy is None:
+        cf.add_response(
+            "set_stack_policy", {}, {"StackName": stack_arn(STACK), "StackPolicyBody": ANY}
+        )
+    cf.add_response(
+        "describe_stacks",
+        stack_description(STACK, "UPDATE_COMPLETE", outputs=[("ClusterPort", "3306")]),
+    )
+
+
+def deploy(stubs: StubbedAws, *flags: str, params: str = "AdminUsername=dbadmin2") -> int:
+    return cli.main(
+        [
+            "deploy",
+            "--template",
+            SINGLE,
+            "--stack",
+            STACK,
+            "--skip-lint",
+            "--params",
+            params,
+            *flags,
+        ],
+        stubs.runtime(),
+    )
+
+
+def test_a_change_under_generate_secret_string_is_refused_without_a_person(stubs, capsys):
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE, HARMLESS])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs) == 1
+    out, err = capsys.readouterr()
+    assert "!Modify  AdminSecret" in out
+    assert "Properties/GenerateSecretString" in out
+    assert "#2210" in out
+    assert "CONFIRM_DANGEROUS=1" in err
+    assert "Traceback" not in err
+    stubs.assert_done()  # the change set was deleted and never executed
+
+
+def test_a_person_who_says_no_on_the_terminal_keeps_the_stack(stubs, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("no\n"))
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs) == 1
+    assert "Refused by you" in capsys.readouterr().err
+    stubs.assert_done()
+
+
+def test_confirm_dangerous_applies_it(stubs, capsys):
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs, "--confirm-dangerous") == 0
+    out = capsys.readouterr().out
+    assert "UPDATE_COMPLETE" in out
+    assert "ClusterPort" in out
+    stubs.assert_done()
+
+
+def test_a_harmless_change_is_applied_and_the_missing_stack_policy_set(stubs, capsys):
+    up_to_review(stubs, [HARMLESS])
+    applied(stubs, policy=None)
+    assert deploy(stubs, params="LogRetentionInDays=30") == 0
+    out = capsys.readouterr().out
+    assert " Modify  FlowLogGroup" in out
+    assert "dangerous" not in out
+    assert "AdminSecret" in out  # the streamed events
+    assert "Stack policy set" in out
+    stubs.assert_done()
+
+
+def test_unspecified_parameters_keep_the_stack_values_on_update(stubs):
+    """As `aws cloudformation deploy` does: an update resets nothing the user did not name."""
+    up_to_review(
+        stubs,
+        [HARMLESS],
+        parameters=[
+            {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
+            {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
+            {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
+        ],
+    )
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs, params="LogRetentionInDays=30") == 0
+    stubs.assert_done()
+
+
+def test_replacing_the_cluster_is_refused_because_the_stack_policy_would_deny_it(stubs, capsys):
+    up_to_review(stubs, [CLUSTER_REPLACEMENT])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs, "--confirm-dangerous") == 1
+    err = capsys.readouterr().err
+    assert "stack policy denies replacing or removing DatabaseCluster" in err
+    assert "ALLOW_REPLACE=1" in err
+    stubs.assert_done()
+
+
+def test_allow_replace_lifts_the_policy_for_the_update_and_restores_it(stubs, capsys):
+    up_to_review(stubs, [CLUSTER_REPLACEMENT])
+    cf = stubs.cloudformation
+    cf.add_response("describe_stack_events", events())
+    lifted = {"StackName": stack_arn(STACK), "StackPolicyBody": ANY}
+    cf.add_response("set_stack_policy", {}, lifted)
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    cf.add_response("describe_stack_events", events())
+    allow_all = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}
+            ]
+        }
+    )
+    cf.add_response("get_stack_policy", {"StackPolicyBody": allow_all})
+    cf.add_response(
+        "set_stack_policy",
+        {},
+        {
+            "StackName": stack_arn(STACK),
+            "StackPolicyBody": json.dumps(json.loads(POLICY_FILE.read_text())),
+        },
+    )
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    assert deploy(stubs, "--confirm-dangerous", "--allow-replace") == 0
+    stubs.assert_done()
+
+
+def test_an_empty_change_set_says_no_changes_and_succeeds(stubs, capsys):
+    stubs.identity()
+    cf = stubs.cloudformation
+    cf.add_response("describe_stacks", stack_description(STACK, "CREATE_COMPLETE"))
+    cf.add_response("create_change_set", {"Id": CHANGE_SET, "StackId": stack_arn(STACK)})
+    cf.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "StackName": STACK,
+            "Status": "FAILED",
+            "ExecutionStatus": "UNAVAILABLE",
+            "StatusReason": "The submitted information didn't contain changes. Submit different "
+            "information to create a change set.",
+        },
+    )
+    cf.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    cf.add_response("get_stack_policy", {"StackPolicyBody": POLICY_FILE.read_text()})
+    assert deploy(stubs, params="") == 0
+    assert "No changes" in capsys.readouterr().out
+    stubs.assert_done()
+
+
+def test_dry_run_shows_the_changes_and_does_not_execute(stubs, capsys):
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    assert deploy(stubs, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "!Modify  AdminSecret" in out
+    assert f"execute-change-set --change-set-name {CHANGE_SET} --region eu-west-1" in out
+    stubs.assert_done()  # no execute_change_set was queued, so none was called
+
+
+def test_ci_is_never_asked_even_with_a_terminal(stubs, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    monkeypatch.setenv("CI", "true")
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs) == 1
+    assert "CONFIRM_DANGEROUS=1" in capsys.readouterr().err
+    stubs.assert_done()
+
+
+def test_a_person_who_says_yes_on_the_terminal_gets_the_change(stubs, monkeypatch):
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs) == 0
+    stubs.assert_done()
+
+
+def test_the_stack_policy_guards_exactly_the_cluster_the_secrets_and_the_attachments():
+    from scripts.stackctl.policy import protected_types
+
+    statements = json.loads(POLICY_FILE.read_text())["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert [sorted(s["Action"]) for s in deny] == [["Update:Delete", "Update:Replace"]]
+    assert protected_types() == {
+        "AWS::RDS::DBCluster",
+        "AWS::SecretsManager::Secret",
+        "AWS::SecretsManager::SecretTargetAttachment",
+    }
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow == [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]

@@ -1,0 +1,173 @@
+"""`make deploy`, `make delete`, `make package` through make against the session moto server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from scripts.stackctl.policy import POLICY_FILE
+from tests.deploy.conftest import FIXTURES, REPO, clients, make
+
+LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
+
+
+@pytest.fixture
+def moto(moto_endpoint):
+    return clients(moto_endpoint)
+
+
+def bucket(moto, name: str) -> None:
+    moto("s3").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+
+
+def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no_change(
+    aws_env, lambda_zip, moto
+):
+    bucket(moto, "deploy-test")
+    args = (
+        "deploy",
+        f"TEMPLATE={LOOKUP}",
+        "STACK=lookup-only",
+        "BUCKET=deploy-test",
+        "SKIP_LINT=1",
+    )
+    result = make(*args, env=aws_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Region eu-west-1 (from AWS_DEFAULT_REGION), account 123456789012" in out
+    assert " Add     RoleLookupFunction  AWS::Lambda::Function" in out
+    assert "CREATE_COMPLETE" in out  # streamed events
+    assert out.index("Region eu-west-1") < out.index("Create change set")
+
+    cf = moto("cloudformation")
+    stack = cf.describe_stacks(StackName="lookup-only")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    key = f"lambda_role_lookup/{hashlib.sha256(lambda_zip.read_bytes()).hexdigest()[:16]}.zip"
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert params == {"RoleLookupCodeS3Bucket": "deploy-test", "RoleLookupCodeS3Key": key}
+    body = moto("s3").get_object(Bucket="deploy-test", Key=key)["Body"].read()
+    assert body == lambda_zip.read_bytes()
+    policy = json.loads(cf.get_stack_policy(StackName="lookup-only")["StackPolicyBody"])
+    assert policy == json.loads(POLICY_FILE.read_text())
+
+    again = make(*args, env=aws_env)
+    assert again.returncode == 0, again.stderr
+    assert "No changes: stack lookup-only is up to date." in again.stdout
+
+
+def test_dry_run_creates_the_change_set_and_leaves_it_unexecuted(aws_env, lambda_zip, moto):
+    bucket(moto, "dry-run-test")
+    result = make(
+        "deploy",
+        f"TEMPLATE={LOOKUP}",
+        "STACK=dry-run",
+        "BUCKET=dry-run-test",
+        "SKIP_LINT=1",
+        "DRY_RUN=1",
+        env=aws_env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "DRY_RUN=1: change set created, not executed" in result.stdout
+    assert "aws cloudformation execute-change-set --change-set-name arn:" in result.stdout
+    stack = moto("cloudformation").describe_stacks(StackName="dry-run")["Stacks"][0]
+    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+
+
+def test_a_lint_error_stops_the_deploy_before_aws(aws_env):
+    env = {**aws_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # nothing listens there
+    result = make("deploy", f"TEMPLATE={FIXTURES / 'lint-error.yaml'}", "STACK=lint", env=env)
+    assert result.returncode != 0
+    assert "E3002" in result.stdout
+    assert "cfn-lint found errors" in result.stderr
+    assert "SKIP_LINT=1" in result.stderr
+    assert "Region" not in result.stdout
+
+
+def test_deploy_without_credentials_explains_what_is_missing(aws_env):
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
+    env = {k: v for k, v in aws_env.items() if k not in keys}
+    result = make(
+        "deploy", f"TEMPLATE={FIXTURES / 'lint-error.yaml'}", "STACK=demo", "SKIP_LINT=1", env=env
+    )
+    assert result.returncode != 0
+    assert "No usable AWS credentials" in result.stderr
+    assert "AWS_PROFILE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_make_deploy_without_variables_names_them(aws_env):
+    result = make("deploy", env=aws_env)
+    assert result.returncode != 0
+    assert "TEMPLATE is missing" in result.stderr
+    assert "make deploy TEMPLATE=" in result.stderr
+
+
+def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
+    bucket(moto, "delete-test")
+    created = make(
+        "deploy",
+        f"TEMPLATE={LOOKUP}",
+        "STACK=to-delete",
+        "BUCKET=delete-test",
+        "SKIP_LINT=1",
+        env=aws_env,
+    )
+    assert created.returncode == 0, created.stderr
+    refused = make("delete", "STACK=to-delete", env=aws_env)
+    assert refused.returncode != 0
+    assert "make delete STACK=to-delete YES=1" in refused.stderr
+    cf = moto("cloudformation")
+    assert (
+        cf.describe_stacks(StackName="to-delete")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    )
+
+    deleted = make("delete", "STACK=to-delete", "YES=1", env=aws_env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert "DELETE_COMPLETE" in deleted.stdout
+    assert "Stack to-delete deleted." in deleted.stdout
+    summaries = cf.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in summaries if s["StackName"] == "to-delete"] == [
+        "DELETE_COMPLETE"
+    ]
+
+    again = make("delete", "STACK=to-delete", "YES=1", env=aws_env)
+    assert again.returncode == 2
+    assert "There is no stack to-delete in eu-west-1" in again.stderr
+
+
+def test_package_uploads_the_zip_and_both_templates(aws_env, lambda_zip, moto):
+    bucket(moto, "package-test")
+    result = make("package", "BUCKET=package-test", "PREFIX=v1/", env=aws_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = moto("s3").list_objects_v2(Bucket="package-test")
+    keys = {o["Key"] for o in listing["Contents"]}
+    digest = hashlib.sha256(lambda_zip.read_bytes()).hexdigest()[:16]
+    expected_templates = {f"v1/templates/{p.name}" for p in (REPO / "templates").glob("*.yaml")}
+    assert keys == {f"v1/lambda_role_lookup/{digest}.zip", *expected_templates}
+    assert f"RoleLookupCodeS3Key=v1/lambda_role_lookup/{digest}.zip" in result.stdout
+
+
+def test_a_template_over_51200_bytes_travels_through_the_bucket(
+    aws_env, lambda_zip, moto, tmp_path
+):
+    """The multi-user template is close to CreateChangeSet's inline limit and growing."""
+    big = tmp_path / "big.yaml"
+    padding = "".join(f"# padding line {i:05d} {'.' * 60}\n" for i in range(800))
+    big.write_text(padding + "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    assert big.stat().st_size > 51_200
+    bucket(moto, "big-template")
+    without_bucket = make("deploy", f"TEMPLATE={big}", "STACK=big", "SKIP_LINT=1", env=aws_env)
+    assert without_bucket.returncode != 0
+    assert "has more than 51,200 bytes and must go through S3" in without_bucket.stderr
+    result = make(
+        "deploy", f"TEMPLATE={big}", "STACK=big", "BUCKET=big-template", "SKIP_LINT=1", env=aws_env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    keys = [o["Key"] for o in moto("s3").list_objects_v2(Bucket="big-template")["Contents"]]
+    assert any(k.startswith("templates/") and k.endswith("-big.yaml") for k in keys)
+    stack = moto("cloudformation").describe_stacks(StackName="big")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"

@@ -1,0 +1,405 @@
+"""Events while a stack changes, the root cause of a failure, and deletes that take long or fail.
+
+Shaped like AWS's answers through botocore's Stubber; the clock is injected, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.stub import ANY
+
+from scripts.stackctl import cli
+from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
+
+SINGLE = "templates/mysql-single-user.yaml"
+STACK = "rotation-single"
+NESTED = "rotation-single-SecretsManagerRDSMySQLRotationSingleUser-1A2B3C"
+CHANGE_SET = f"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/make-deploy/{'b' * 36}"
+STACK_TYPE = "AWS::CloudFormation::Stack"
+ENI_REASON = (
+    'Resource handler returned message: "The provided execution role does not have permissions '
+    'to call CreateNetworkInterface on EC2 (Service: Lambda, Status Code: 400)"'
+)
+
+
+@pytest.fixture
+def stubs(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    return StubbedAws()
+
+
+@pytest.mark.parametrize(
+    ("flags", "final", "advice"),
+    [
+        ((), "ROLLBACK_COMPLETE", "DISABLE_ROLLBACK=1 keeps a failed create's resources"),
+        (("--disable-rollback",), "CREATE_FAILED", "DISABLE_ROLLBACK=1 kept the resources"),
+    ],
+)
+def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(
+    stubs, capsys, flags, final, advice
+):
+    stubs.identity()
+    cf = stubs.cloudformation
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist"
+    )
+    cf.add_response(
+        "create_change_set",
+        {"Id": CHANGE_SET, "StackId": stack_arn(STACK)},
+        {
+            "StackName": STACK,
+            "ChangeSetName": ANY,
+            "ChangeSetType": "CREATE",
+            "Parameters": [],
+            "Capabilities": ANY,
+            "Description": ANY,
+            "TemplateBody": ANY,
+        },
+    )
+    cf.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "Status": "CREATE_COMPLETE",
+            "Changes": [
+                {
+                    "Type": "Resource",
+                    "ResourceChange": {
+                        "Action": "Add",
+                        "LogicalResourceId": "AdminSecretRotation",
+                        "ResourceType": "AWS::SecretsManager::RotationSchedule",
+                    },
+                }
+            ],
+        },
+    )
+    root = stack_arn(STACK)
+    nested = stack_arn(NESTED)
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "REVIEW_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+        ),
+    )
+    execute = {"ChangeSetName": CHANGE_SET, **({"DisableRollback": True} if flags else {})}
+    cf.add_response("execute_change_set", {}, execute)
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "CREATE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+            event(
+                STACK, "AdminSecret", "CREATE_COMPLETE", "AWS::SecretsManager::Secret", seconds=5
+            ),
+            event(
+                STACK,
+                "SecretsManagerRDSMySQLRotationSingleUser",
+                "CREATE_IN_PROGRESS",
+                STACK_TYPE,
+                physical=nested,
+                seconds=900,
+            ),
+            event(
+                STACK,
+                "TestInstance",
+                "CREATE_FAILED",
+                "AWS::EC2::Instance",
+                "Resource creation cancelled",
+                seconds=1000,
+            ),
+            event(
+                STACK,
+                "SecretsManagerRDSMySQLRotationSingleUser",
+                "CREATE_FAILED",
+                STACK_TYPE,
+                "Embedded stack was not successfully created: The following resource(s) failed to "
+                "create: [SecretsManagerRDSMySQLRotationSingleUserLambda].",
+                physical=nested,
+                seconds=1001,
+            ),
+            event(STACK, STACK, final, STACK_TYPE, physical=root, seconds=1500),
+        ),
+    )
+    cf.add_response("describe_stacks", stack_description(STACK, final), {"StackName": root})
+    cf.add_response("describe_stack_events", events(), {"StackName": root})
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(NESTED, NESTED, "CREATE_IN_PROGRESS", STACK_TYPE, physical=nested, seconds=901),
+            event(
+                NESTED,
+                "SecretsManagerRDSMySQLRotationSingleUserLambda",
+                "CREATE_FAILED",
+                "AWS::Lambda::Function",
+                ENI_REASON,
+                seconds=990,
+            ),
+        ),
+        {"StackName": nested},
+    )
+    code = cli.main(
+        ["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint", *flags], stubs.runtime()
+    )
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert f"ended {final}" in err
+    assert advice in err
+    first_failure = err.split("First failure: ", 1)[1]
+    assert first_failure.startswith(
+        "SecretsManagerRDSMySQLRotationSingleUser/SecretsManagerRDSMySQLRotationSingleUserLambda"
+    )
+    assert "CreateNetworkInterface" in first_failure
+    assert f"make delete STACK={STACK}" in err
+    # The nested stack's events were streamed too, labelled with its place in the parent.
+    assert (
+        "SecretsManagerRDSMySQLRotationSingleUser/SecretsManagerRDSMySQLRotationSingleUserLambda"
+        in out
+    )
+    stubs.assert_done()
+
+
+def deletable(stubs: StubbedAws, protection: bool | None) -> None:
+    """sts, the stack, its resources, its template (DeletionPolicy) and the cluster's protection."""
+    stubs.identity()
+    cf = stubs.cloudformation
+    cf.add_response(
+        "describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"), {"StackName": STACK}
+    )
+    resource = {
+        "StackName": STACK,
+        "StackId": stack_arn(STACK),
+        "Timestamp": stack_description(STACK, "X")["Stacks"][0]["CreationTime"],
+        "ResourceStatus": "CREATE_COMPLETE",
+    }
+    cf.add_response(
+        "describe_stack_resources",
+        {
+            "StackResources": [
+                {
+                    **resource,
+                    "LogicalResourceId": "DatabaseCluster",
+                    "PhysicalResourceId": "rotation-single-databasecluster-abc",
+                    "ResourceType": "AWS::RDS::DBCluster",
+                },
+                {
+                    **resource,
+                    "LogicalResourceId": "RotationSecurityGroup",
+                    "PhysicalResourceId": "sg-0123",
+                    "ResourceType": "AWS::EC2::SecurityGroup",
+                },
+            ]
+        },
+    )
+    cf.add_response(
+        "get_template",
+        {
+            "TemplateBody": (
+                "Resources:\n  DatabaseCluster:\n    Type: AWS::RDS::DBCluster\n"
+                "    DeletionPolicy: Snapshot\n    Properties: {Engine: aurora-mysql}\n"
+            )
+        },
+    )
+    if protection is None:  # the run stops before the cluster is examined
+        return
+    stubs.rds.add_response(
+        "describe_db_clusters",
+        {
+            "DBClusters": [
+                {
+                    "DBClusterIdentifier": "rotation-single-databasecluster-abc",
+                    "DeletionProtection": protection,
+                }
+            ]
+        },
+        {"DBClusterIdentifier": "rotation-single-databasecluster-abc"},
+    )
+
+
+def delete(stubs: StubbedAws, *flags: str) -> int:
+    return cli.main(["delete", "--stack", STACK, *flags], stubs.runtime())
+
+
+def test_delete_that_outlasts_an_hour_is_watched_to_the_end(stubs, capsys):
+    deletable(stubs, protection=False)
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("delete_stack", {}, {"StackName": root})
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+            event(
+                STACK,
+                "RotationSecurityGroup",
+                "DELETE_IN_PROGRESS",
+                "AWS::EC2::SecurityGroup",
+                physical="sg-0123",
+                seconds=60,
+            ),
+        ),
+    )
+    cf.add_response("describe_stacks", stack_description(STACK, "DELETE_IN_PROGRESS"))
+    # 75 minutes of silence while Lambda holds the security group's network interfaces.
+    while stubs.clock.t < 75 * 60:
+        cf.add_response("describe_stack_events", events())
+        cf.add_response("describe_stacks", stack_description(STACK, "DELETE_IN_PROGRESS"))
+        stubs.clock.t += 30  # what the loop will sleep at most, so enough answers are queued
+    stubs.clock.t = 0
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(
+                STACK,
+                "RotationSecurityGroup",
+                "DELETE_COMPLETE",
+                "AWS::EC2::SecurityGroup",
+                physical="sg-0123",
+                seconds=4600,
+            ),
+            event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=4700),
+        ),
+    )
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
+    cf.add_response("describe_stack_events", events())
+    stubs.rds.add_response(
+        "describe_db_cluster_snapshots",
+        {
+            "DBClusterSnapshots": [
+                {
+                    "DBClusterSnapshotIdentifier": "rotation-single-databasecluster-abc-snapshot-1",
+                    "SnapshotCreateTime": stack_description(STACK, "X")["Stacks"][0][
+                        "CreationTime"
+                    ],
+                },
+            ]
+        },
+    )
+    code = delete(stubs, "--yes")
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert stubs.clock.t > 60 * 60
+    assert out.count("Lambda keeps the network interfaces") == 1
+    assert "deleted" in out
+    assert "Final snapshot kept: rotation-single-databasecluster-abc-snapshot-1" in out
+    assert max(stubs.clock.sleeps) <= 30
+    stubs.assert_done()
+
+
+def test_delete_failed_exits_non_zero_and_says_how_to_retry(stubs, capsys):
+    deletable(stubs, protection=False)
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("delete_stack", {}, {"StackName": root})
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+            event(
+                STACK,
+                "RotationSecurityGroup",
+                "DELETE_FAILED",
+                "AWS::EC2::SecurityGroup",
+                "resource sg-0123 has a dependent object",
+                physical="sg-0123",
+                seconds=60,
+            ),
+            event(
+                STACK,
+                STACK,
+                "DELETE_FAILED",
+                STACK_TYPE,
+                "The following resource(s) failed to delete: [RotationSecurityGroup].",
+                physical=root,
+                seconds=61,
+            ),
+        ),
+    )
+    cf.add_response("describe_stacks", stack_description(STACK, "DELETE_FAILED"))
+    cf.add_response("describe_stack_events", events())
+    code = delete(stubs, "--yes")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "RotationSecurityGroup: resource sg-0123 has a dependent object" in err
+    assert f'make delete STACK={STACK} REGION=eu-west-1 RETAIN="RotationSecurityGroup"' in err
+    assert "cannot be updated" in err
+    stubs.assert_done()
+
+
+def test_a_protected_cluster_stops_a_non_interactive_delete_before_anything_is_deleted(
+    stubs, capsys
+):
+    deletable(stubs, protection=True)
+    assert delete(stubs, "--yes") == 2
+    err = capsys.readouterr().err
+    assert "deletion protection" in err
+    assert "DISABLE_DELETION_PROTECTION=1" in err
+    stubs.assert_done()  # no delete_stack was queued, so none was made
+
+
+def test_a_protected_cluster_is_unprotected_through_rds_then_deleted(stubs, capsys):
+    deletable(stubs, protection=True)
+    stubs.rds.add_response(
+        "modify_db_cluster",
+        {"DBCluster": {}},
+        {
+            "DBClusterIdentifier": "rotation-single-databasecluster-abc",
+            "DeletionProtection": False,
+            "ApplyImmediately": True,
+        },
+    )
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("delete_stack", {}, {"StackName": root})
+    cf.add_response(
+        "describe_stack_events",
+        events(
+            event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=600),
+        ),
+    )
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
+    cf.add_response("describe_stack_events", events())
+    stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []})
+    assert delete(stubs, "--yes", "--disable-deletion-protection") == 0
+    assert (
+        "Deletion protection of rotation-single-databasecluster-abc turned off"
+        in capsys.readouterr().out
+    )
+    stubs.assert_done()
+
+
+def test_delete_asks_first_and_a_non_interactive_run_needs_yes(stubs, capsys):
+    deletable(stubs, protection=None)
+    assert delete(stubs) == 2
+    assert "YES=1" in capsys.readouterr().err
+    stubs.assert_done()
+
+
+def test_an_update_of_a_long_lived_stack_reads_one_page_of_old_events_and_shows_none(capsys):
+    """A stack kept for years has thousands of events: the baseline is one page, not all."""
+    from scripts.stackctl.events import Watcher
+
+    stubs = StubbedAws()
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    old = event(STACK, STACK, "UPDATE_COMPLETE", STACK_TYPE, physical=root, seconds=100)
+    cf.add_response("describe_stack_events", {**events(old), "NextToken": "page-2"})
+    watcher = Watcher(stubs.aws.client("cloudformation"), root, stubs.clock.as_clock(), "UPDATE")
+    watcher.mark_existing()
+    cf.add_response("describe_stack_events", events(
+        old,
+        event(STACK, STACK, "UPDATE_IN_PROGRESS", STACK_TYPE, physical=root, seconds=200),
+        event(STACK, STACK, "UPDATE_COMPLETE", STACK_TYPE, physical=root, seconds=300),
+    ))  # fmt: skip
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    cf.add_response("describe_stack_events", events())
+    assert watcher.run() == "UPDATE_COMPLETE"
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split()[2] for line in shown] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
+    stubs.assert_done()

@@ -1,0 +1,131 @@
+"""`make verify ROTATE=1` and the demo through SSM Run Command, answered like AWS through Stubber.
+
+moto's RotateSecret runs no rotation function code, and its Run Command runs no shell, so the
+secret's alternation and the demo's output come from AWS-shaped answers.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.stub import ANY
+
+from scripts.stackctl import demo
+from scripts.stackctl.report import Report
+from scripts.stackctl.rotate_now import rotate
+from scripts.stackctl.rotation_health import Secret
+from tests.deploy.aws_stubs import StubbedAws
+
+ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rotation-multi-app-AbCdEf"
+OLD, NEW = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+INSTANCE = "i-0123456789abcdef0"
+COMMAND = "0b7c8d9e-1f2a-4b3c-8d4e-5f6a7b8c9d0e"
+PASSWORD = "not-for-any-output-9Zq"
+
+
+def value(version: str, username: str) -> dict:
+    secret = {"engine": "mysql", "username": username, "password": PASSWORD, "host": "db"}
+    return {"ARN": ARN, "Name": "app", "VersionId": version, "SecretString": json.dumps(secret),
+            "VersionStages": ["AWSCURRENT"]}  # fmt: skip
+
+
+def stages(mapping: dict) -> dict:
+    return {"ARN": ARN, "Name": "app", "VersionIdsToStages": mapping}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "result"),
+    [("appuser", "appuser_clone", "ok"), ("appuser_clone", "appuser", "ok"),
+     ("appuser", "appuser", "FAIL")],
+)  # fmt: skip
+def test_rotate_waits_for_the_new_version_and_checks_the_user_alternated(
+    before, after, result, capsys
+):
+    stubs = StubbedAws()
+    sm = stubs.secretsmanager
+    sm.add_response("get_secret_value", value(OLD, before), {"SecretId": ARN})
+    sm.add_response(
+        "rotate_secret", {"ARN": ARN, "Name": "app", "VersionId": NEW}, {"SecretId": ARN}
+    )
+    sm.add_response("describe_secret", stages({OLD: ["AWSCURRENT"], NEW: ["AWSPENDING"]}))
+    sm.add_response("describe_secret", stages({OLD: ["AWSCURRENT"], NEW: ["AWSPENDING"]}))
+    sm.add_response("describe_secret", stages({OLD: ["AWSPREVIOUS"], NEW: ["AWSCURRENT"]}))
+    sm.add_response("get_secret_value", value(NEW, after), {"SecretId": ARN})
+    report = Report()
+    rotate(stubs.aws, Secret(ARN, "app", {}), report, stubs.clock.as_clock())
+    assert report.rows == [("app", "rotation alternates the user", result, f"{before} -> {after}")]
+    assert len(stubs.clock.sleeps) == 2
+    assert PASSWORD not in capsys.readouterr().out + report.render()
+    stubs.assert_done()
+
+
+def test_a_rotation_that_never_finishes_fails_after_the_lambda_limit():
+    stubs = StubbedAws()
+    sm = stubs.secretsmanager
+    sm.add_response("get_secret_value", value(OLD, "appuser"))
+    sm.add_response("rotate_secret", {"ARN": ARN, "Name": "app", "VersionId": NEW})
+    for _ in range(80):
+        sm.add_response("describe_secret", stages({OLD: ["AWSCURRENT"], NEW: ["AWSPENDING"]}))
+    report = Report()
+    rotate(stubs.aws, Secret(ARN, "app", {}), report, stubs.clock.as_clock())
+    assert report.failed
+    assert "not AWSCURRENT after 16 minutes" in report.rows[0][3]
+    assert stubs.clock.t > 16 * 60
+
+
+INSTANCE_RESOURCE = [{"ResourceType": "AWS::EC2::Instance", "PhysicalResourceId": INSTANCE}]
+
+
+def running(stubs: StubbedAws, state: str = "running") -> None:
+    stubs.ec2.add_response("describe_instances", {"Reservations": [{"Instances": [
+        {"InstanceId": INSTANCE, "State": {"Code": 16, "Name": state}}]}]},
+        {"InstanceIds": [INSTANCE]})  # fmt: skip
+
+
+def run_demo(stubs: StubbedAws) -> Report:
+    report = Report()
+    demo.run(stubs.aws, INSTANCE_RESOURCE, {"DatabaseName": "demodb"}, True, report,
+             stubs.clock.as_clock())  # fmt: skip
+    return report
+
+
+def test_the_demo_runs_through_ssm_and_reports_each_privilege():
+    stubs = StubbedAws()
+    running(stubs)
+    stubs.ssm.add_response("send_command", {"Command": {"CommandId": COMMAND}}, {
+        "InstanceIds": [INSTANCE], "DocumentName": "AWS-RunShellScript", "Comment": ANY,
+        "Parameters": {"commands": demo.script("demodb")}})  # fmt: skip
+    stubs.ssm.add_client_error("get_command_invocation", "InvocationDoesNotExist")
+    stubs.ssm.add_response("get_command_invocation", {"Status": "InProgress"})
+    stubs.ssm.add_response(
+        "get_command_invocation",
+        {"Status": "Success", "StandardOutputContent": "select=ok\ninsert=denied\nmysql_user=ok\n"},
+    )
+    report = run_demo(stubs)
+    assert report.rows == [
+        ("demo", "app user can SELECT prices", "ok", "select=ok, expected ok"),
+        ("demo", "app user cannot INSERT", "ok", "insert=denied, expected denied"),
+        ("demo", "app user cannot read mysql.user", "FAIL", "mysql_user=ok, expected denied"),
+    ]
+    stubs.assert_done()
+
+
+def test_the_demo_script_reads_credentials_only_from_the_root_option_file():
+    lines = demo.script("demodb")
+    assert lines[0].startswith("/opt/rotation-demo/bootstrap.sh")
+    assert all("--defaults-extra-file=/root/rotation-demo/app.cnf" in line for line in lines[1:])
+    assert not any("--password" in line or "-p" in line.split() for line in lines)
+
+
+def test_a_stopped_instance_is_skipped_with_the_command_that_starts_it():
+    stubs = StubbedAws()
+    running(stubs, "stopped")
+    report = run_demo(stubs)
+    (_subject, _check, result, detail) = report.rows[0]
+    assert result == "skipped"
+    assert (
+        f"instance {INSTANCE} stopped: aws ec2 start-instances --instance-ids {INSTANCE}" in detail
+    )
+    assert not report.failed
+    stubs.assert_done()
