@@ -125,9 +125,10 @@ def other_templates_with(name: str, facts: TemplateFacts) -> list[str]:
 def unknown_name(name: str, facts: TemplateFacts) -> str:
     elsewhere = other_templates_with(name, facts)
     if elsewhere:
+        which = "that TEMPLATE" if len(elsewhere) == 1 else "one of those as TEMPLATE"
         return (
-            f"{name} is a parameter of {', '.join(elsewhere)}, not of {facts.path.name}; "
-            "drop it or choose that TEMPLATE."
+            f"{name} is a parameter of {' and '.join(elsewhere)}, not of {facts.path.name}; "
+            f"drop it or choose {which}."
         )
     known = sorted(facts.parameters)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

@@ -15,6 +15,7 @@ from tests.deploy.conftest import make
 FIXTURE = str(Path(__file__).parent / "fixtures" / "constrained-parameters.yaml")
 SINGLE = "templates/mysql-single-user.yaml"
 MULTI = "templates/mysql-multi-user.yaml"
+EXISTING = "templates/mysql-rotation-existing-cluster.yaml"
 
 
 def problems(text: str, template: str = FIXTURE) -> str:
@@ -57,8 +58,15 @@ def test_each_mistake_is_one_line_naming_the_fix(params, message):
 def test_a_multi_user_parameter_given_to_the_single_user_template_names_the_right_template():
     text = problems("AppUsername=webuser", SINGLE)
     assert text == (
-        "PARAMS: AppUsername is a parameter of mysql-multi-user.yaml, not of "
-        "mysql-single-user.yaml; drop it or choose that TEMPLATE."
+        "PARAMS: AppUsername is a parameter of mysql-multi-user.yaml and "
+        "mysql-rotation-existing-cluster.yaml, not of mysql-single-user.yaml; "
+        "drop it or choose one of those as TEMPLATE."
+    )
+    text = problems("DatabaseMinCapacity=1", EXISTING)
+    assert text == (
+        "PARAMS: DatabaseMinCapacity is a parameter of mysql-multi-user.yaml and "
+        "mysql-single-user.yaml, not of mysql-rotation-existing-cluster.yaml; "
+        "drop it or choose one of those as TEMPLATE."
     )
 
 

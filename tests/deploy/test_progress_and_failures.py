@@ -50,7 +50,9 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(
             "StackName": STACK,
             "ChangeSetName": ANY,
             "ChangeSetType": "CREATE",
-            "Parameters": [],
+            "Parameters": [
+                {"ParameterKey": "TestInstanceImageId", "ParameterValue": "ami-0123456789abcdef0"}
+            ],
             "Capabilities": ANY,
             "Description": ANY,
             "TemplateBody": ANY,
@@ -138,10 +140,21 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(
         {"StackName": nested},
     )
     code = cli.main(
-        ["deploy", "--template", SINGLE, "--stack", STACK, "--skip-lint", *flags], stubs.runtime()
+        [
+            "deploy",
+            "--template",
+            SINGLE,
+            "--stack",
+            STACK,
+            "--skip-lint",
+            "--params",
+            "TestInstanceImageId=ami-0123456789abcdef0",
+            *flags,
+        ],
+        stubs.runtime(),
     )
     out, err = capsys.readouterr()
-    assert code == 1
+    assert code == 1, err
     assert f"ended {final}" in err
     assert advice in err
     first_failure = err.split("First failure: ", 1)[1]
