@@ -1,8 +1,8 @@
 """How the function plugs into crhelper: handler delegates to the helper, the decorated
 functions are the registered ones, and the helper's state matches what crhelper expects."""
 
+from cfn_one_shot.one_shot_resource import OneShotResource
 from crhelper import CfnResource
-from one_shot_resource import OneShotResource
 
 from .local_endpoints import LambdaContext
 
@@ -34,5 +34,5 @@ def test_helper_state_is_what_crhelpers_own_init_sets():
 
     ours = OneShotResource()
 
-    assert set(vars(ours)) - {"_slot"} == set(vars(reference))
+    assert set(vars(ours)) - {"_slot", "_timed_out_reason"} == set(vars(reference))
     assert ours._sleep_on_delete == 0

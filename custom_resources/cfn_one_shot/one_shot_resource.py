@@ -19,17 +19,18 @@ import os
 import threading
 import time
 
-import log_redaction
 from crhelper import FAILED, SUCCESS, CfnResource, log_helper
-from reasons import clip
-from request_envelope import read_envelope
-from response_delivery import encode_body, put_response
-from time_budget import Deadlines
+
+from cfn_one_shot import log_redaction
+from cfn_one_shot.reasons import clip
+from cfn_one_shot.request_envelope import read_envelope
+from cfn_one_shot.response_delivery import encode_body, put_response
+from cfn_one_shot.time_budget import Deadlines
 
 logger = logging.getLogger(__name__)
 
 TIMED_OUT_REASON = (
-    "The lookup did not finish before this function's timeout. Retry the stack operation; if it "
+    "The {work} did not finish before this function's timeout. Retry the stack operation; if it "
     "persists, raise the custom resource function's Timeout."
 )
 
@@ -51,10 +52,14 @@ class ResponseSlot:
 
 
 class OneShotResource(CfnResource):
-    def __init__(self) -> None:
-        log_redaction.guard_loggers()
+    """`work` names what the function does in the timeout reason ("lookup"); `loggers` are the
+    function's own module loggers, which get the same redaction as crhelper's."""
+
+    def __init__(self, work: str = "request", loggers: tuple[str, ...] = ()) -> None:
+        log_redaction.guard_loggers(loggers)
         self._set_up_crhelper_state(self._log_level_now())
         self._slot: ResponseSlot | None = None
+        self._timed_out_reason = TIMED_OUT_REASON.format(work=work)
 
     def _set_up_crhelper_state(self, log_level: str) -> None:
         """The state CfnResource.__init__ (2.0.12) sets, with this resource's settings.
@@ -150,7 +155,7 @@ class OneShotResource(CfnResource):
             self.PhysicalResourceId = self._event.get(
                 "PhysicalResourceId"
             ) or self.generate_physical_id(self._event)
-        self._send(FAILED, TIMED_OUT_REASON)
+        self._send(FAILED, self._timed_out_reason)
 
     def _send(self, status=None, reason="", send_response=None) -> None:
         slot = self._slot
