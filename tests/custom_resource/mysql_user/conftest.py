@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from dataclasses import dataclass
 
 import boto3
 import pytest
 import trustme
 
 from ..functions import load_app
-from ..local_endpoints import REGION
+from ..local_endpoints import REGION, LambdaContext, cloudformation_event
 from .tls_mariadb import running_mariadb
 
 ADMIN_USER = "admin"
@@ -97,3 +98,64 @@ def secret_store(database):
 
     with mock_aws():
         yield Secrets(boto3.client("secretsmanager", region_name=REGION), database)
+
+
+@dataclass
+class Scenario:
+    """One test's view of the resource: the handler, the receiver, the server and the secrets."""
+
+    app: object
+    receiver: object
+    db: object
+    store: Secrets
+    user: str
+    admin_arn: str
+    app_arn: str
+
+    def props(self, grants=None, **extra) -> dict:
+        return {
+            "AdminSecretArn": self.admin_arn,
+            "AppSecretArn": self.app_arn,
+            "Grants": grants
+            or [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "prices"}],
+            "DemoSchema": "true",
+            "TlsCaFile": str(self.db.ca_file),
+            **extra,
+        }
+
+    def event(self, request_type: str, properties: dict, **kwargs) -> dict:
+        event = cloudformation_event(
+            request_type, self.receiver.url(), properties, logical_id="AppUser", **kwargs
+        )
+        event["ResourceType"] = "Custom::MySQLUser"
+        return event
+
+    def answer(self, event: dict, seconds: float = 20.0) -> dict:
+        """Run the handler; the single response CloudFormation would read."""
+        self.receiver.reset()
+        assert self.app.handler(event, LambdaContext(seconds)) is None
+        puts = self.receiver.puts()
+        assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
+        return puts[0].document
+
+    def create(self, properties: dict) -> dict:
+        body = self.answer(self.event("Create", properties))
+        assert body["Status"] == "SUCCESS", body["Reason"]
+        return body
+
+    def update(self, created: dict, old: dict, new: dict) -> dict:
+        return self.answer(
+            self.event("Update", new, physical_id=created["PhysicalResourceId"], old_properties=old)
+        )
+
+    def delete(self, created: dict, properties: dict) -> dict:
+        return self.answer(
+            self.event("Delete", properties, physical_id=created["PhysicalResourceId"])
+        )
+
+
+@pytest.fixture
+def scenario(mysql_app, receiver, database, secret_store, app_user) -> Scenario:
+    admin_arn = secret_store.admin()
+    app_arn = secret_store.app(app_user, admin_arn=admin_arn)
+    return Scenario(mysql_app, receiver, database, secret_store, app_user, admin_arn, app_arn)
