@@ -22,7 +22,7 @@ import time
 from crhelper import FAILED, SUCCESS, CfnResource, log_helper
 
 from cfn_one_shot import log_redaction
-from cfn_one_shot.reasons import clip
+from cfn_one_shot.reasons import RequestRejected, clip
 from cfn_one_shot.request_envelope import read_envelope
 from cfn_one_shot.response_delivery import encode_body, put_response
 from cfn_one_shot.time_budget import Deadlines
@@ -135,6 +135,18 @@ class OneShotResource(CfnResource):
         self.Reason = clip("Malformed CloudFormation request: " + " ".join(envelope.problems))
         logger.error(self.Reason)
         self._send()
+
+    def _wrap_function(self, func) -> None:
+        # crhelper logs every failure with a traceback; a RequestRejected is the user's error and
+        # its message is the whole story, so it is logged as one line.
+        try:
+            self.PhysicalResourceId = func(self._event, self._context) if func else ""
+        except RequestRejected as rejected:
+            logger.error("Request rejected: %s", rejected)
+            self.Reason, self.Status = str(rejected), FAILED
+        except Exception as error:  # a bug: keep crhelper's traceback for the operator
+            logger.error(str(error), exc_info=True)
+            self.Reason, self.Status = str(error), FAILED
 
     def _cfn_response(self, event) -> None:
         # crhelper passes the raw event here; answer from the checked copy instead.

@@ -17,6 +17,13 @@ from pymysql.constants import CR, ER
 
 MIN_TIMEOUT_S = 0.5
 CONNECT_TIMEOUT_S = 10.0
+# No (complete) greeting from the server: a TCP connect that hangs or a handshake that times out.
+_NO_ANSWER = (
+    CR.CR_CONN_HOST_ERROR,
+    CR.CR_CONNECTION_ERROR,
+    CR.CR_SERVER_LOST,
+    CR.CR_SERVER_GONE_ERROR,
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,7 @@ def _connect_failure(endpoint, user, ca_file, error) -> RequestRejected:  # noqa
             f"Host {quoted(endpoint.host)} does not resolve: check Host (or the secret's host), "
             "and that the VPC has DNS resolution enabled."
         )
-    if cause is not None or code in (CR.CR_CONN_HOST_ERROR, CR.CR_CONNECTION_ERROR):
+    if cause is not None or code in _NO_ANSWER:
         return DatabaseUnreachable(
             f"Database unreachable: no answer from {endpoint} in time. Put this function in "
             "subnets that route to the cluster and allow port "

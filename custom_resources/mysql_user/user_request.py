@@ -78,7 +78,7 @@ ADMINISTRATIVE = frozenset(
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_$]{1,64}")
 # Secrets Manager secret ARN (the IAM policy must name it exactly, so a name is not enough).
 _SECRET_ARN = re.compile(
-    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}"
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]{1,512}"
 )
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _TRUE, _FALSE = "true", "false"

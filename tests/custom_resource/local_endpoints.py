@@ -2,8 +2,8 @@
 
 - ResponseReceiver: an HTTPS server on 127.0.0.1 with a trustme certificate that records the
   response PUTs CloudFormation would read from its presigned S3 URL.
-- LambdaApiFaults: an HTTP hop in front of a Lambda API that answers scripted errors
-  (429 throttling, 403 access denied) and forwards everything else.
+- LambdaApiFaults: an HTTP hop in front of an AWS API (Lambda, Secrets Manager) that answers
+  scripted errors (429 throttling, 403 access denied, 5xx) and forwards everything else.
 - LambdaContext: the runtime context's clock (get_remaining_time_in_millis).
 """
 
@@ -290,7 +290,10 @@ class LambdaApiFaults(LoopbackServer):
                 elif fault is not None:
                     time.sleep(fault.delay)
                 if fault is not None and fault.status:
-                    payload = json.dumps({"Type": "User", "message": fault.message}).encode()
+                    # x-amzn-ErrorType is read by REST JSON APIs (Lambda), __type by JSON ones
+                    # (Secrets Manager): one fault serves both.
+                    error = {"__type": fault.error_type, "Type": "User", "message": fault.message}
+                    payload = json.dumps(error).encode()
                     self.send_response(fault.status)
                     self.send_header("x-amzn-ErrorType", fault.error_type)
                     self.send_header("Content-Type", "application/json")
