@@ -10,6 +10,7 @@
 import http.client
 import io
 import json
+import socket
 import ssl
 import threading
 import time
@@ -181,6 +182,43 @@ class ResponseReceiver(LoopbackServer):
             self._puts.clear()
             self._statuses.clear()
             self.first_put.clear()
+
+
+class ConnectionCounter:
+    """A TCP listener on loopback that counts the connections made to it and closes each at once:
+    the place to point URLs that must never be answered, so that any attempt is seen whatever
+    the protocol (plain HTTP, TLS) the function would try."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._count = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            with self._lock:
+                self._count += 1
+            connection.close()
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return self._count
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info) -> None:
+        self.close()
 
 
 def write_ca_bundle(ca: trustme.CA, directory: Path) -> Path:

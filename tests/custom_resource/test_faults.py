@@ -97,6 +97,40 @@ def test_throttling_is_retried_until_lambda_recovers(
     assert lambda_api.requests == 4
 
 
+@pytest.mark.parametrize(
+    "server_error",
+    [(500, "ServiceException"), (502, "EC2UnexpectedException"), (503, "ServiceUnavailable")],
+    ids=str,
+)
+def test_lambda_server_errors_are_retried_not_permanent(
+    app, receiver, lambda_api, function_name, server_error
+):
+    # A 5xx is Lambda's own trouble: the next attempt usually works, so it must not fail the stack.
+    lambda_api.fail_next(2, *server_error, "An internal error occurred")
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=10)
+
+    body = only_response(receiver, context)
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["Data"]["FunctionArn"].endswith(f":function:{function_name}")
+    assert lambda_api.requests == 3
+
+
+def test_lambda_failing_with_5xx_for_good_fails_in_time_naming_lambda(
+    app, receiver, lambda_api, function_name
+):
+    lambda_api.fail_always(500, "ServiceException", "An internal error occurred")
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=2)
+
+    body = only_response(receiver, context, settle=0.5)
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(f"Could not reach Lambda to look up '{function_name}'")
+    assert lambda_api.requests > 1
+
+
 def test_endless_throttling_fails_naming_the_function(app, receiver, lambda_api, function_name):
     lambda_api.fail_always(429, "TooManyRequestsException", THROTTLE_MESSAGE)
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
