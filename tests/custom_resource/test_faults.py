@@ -159,36 +159,6 @@ def test_access_denied_fails_at_once_naming_the_permission(
     assert lambda_api.requests == 1  # a permission problem is not retried
 
 
-def test_response_endpoint_failing_then_recovering(app, receiver, lambda_api, function_name):
-    receiver.answer_next(500, 503)
-    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
-
-    app.handler(event, LambdaContext(10))
-
-    puts = receiver.puts()
-    assert len(puts) == 3  # two refused attempts, then the one that was stored
-    assert len({put.body for put in puts}) == 1  # the same single answer each time
-    assert puts[-1].document["Status"] == "SUCCESS"
-
-
-def test_response_endpoint_failing_for_good_stops_before_the_deadline(
-    app, receiver, lambda_api, function_name
-):
-    receiver.answer_next(*[500] * 100)
-    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
-    context = LambdaContext(2)
-
-    app.handler(event, context)
-
-    returned = time.monotonic()
-    assert returned < context.deadline
-    time.sleep(context.deadline - returned + 0.5)
-    puts = receiver.puts()
-    assert len(puts) > 1
-    assert all(put.at < context.deadline for put in puts)
-    assert len({put.body for put in puts}) == 1
-
-
 @pytest.mark.parametrize(
     ("seconds", "reasons"),
     [
