@@ -42,12 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--function", choices=FUNCTIONS, help="one function (default: all)")
     parser.add_argument("--output", type=Path, help="the zip to write (with one function)")
+    parser.add_argument(
+        "--dist", type=Path, default=ROOT / "dist", help="where <function>.zip go without --output"
+    )
     args = parser.parse_args(argv)
     if args.output is not None:
         targets = {args.function or DEFAULT_FUNCTION: args.output}
     else:
         chosen = (args.function,) if args.function else FUNCTIONS
-        targets = {name: ROOT / "dist" / f"{name}.zip" for name in chosen}
+        targets = {name: args.dist / f"{name}.zip" for name in chosen}
     try:
         for function, output in targets.items():
             build(function, output)

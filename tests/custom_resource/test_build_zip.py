@@ -91,15 +91,17 @@ def test_contents_are_the_function_the_shared_base_and_pinned_dependencies_only(
     assert {info.external_attr >> 16 for info in infos} == {0o100644}
 
 
-def test_without_options_every_function_is_built_into_dist(tmp_path):
-    # The default writes into the repository's dist/, which `make build` produces anyway.
+def test_without_output_every_function_is_built(tmp_path, package, mysql_user_package):
     result = subprocess.run(
-        [sys.executable, str(BUILD)], capture_output=True, text=True, check=False
+        [sys.executable, str(BUILD), "--dist", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr
-    assert "dist/lambda_role_lookup.zip" in result.stdout
-    assert "dist/mysql_user.zip" in result.stdout
+    assert (tmp_path / "lambda_role_lookup.zip").read_bytes() == package.read_bytes()
+    assert (tmp_path / "mysql_user.zip").read_bytes() == mysql_user_package.read_bytes()
 
 
 def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_endpoint):
