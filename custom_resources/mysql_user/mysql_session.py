@@ -39,7 +39,12 @@ class DatabaseUnreachable(RequestRejected):
     """Nothing answered at the endpoint: on Delete the database may simply be gone."""
 
 
+TASK_ROOT = os.path.dirname(os.path.abspath(__file__))  # /var/task: where the zip is unpacked
+
+
 def tls_context(ca_file: str) -> ssl.SSLContext:
+    """Verifies the chain against `ca_file` (relative: a file shipped in the zip) and the name."""
+    ca_file = os.path.join(TASK_ROOT, ca_file)  # an absolute ca_file stays as it is
     if not os.path.isfile(ca_file):
         raise RequestRejected(
             f"TlsCaFile {quoted(ca_file)} does not exist in the function: name a CA bundle file "
