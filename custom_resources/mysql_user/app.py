@@ -138,6 +138,7 @@ def ensure_user(event, *, first_time: bool) -> str:
                 helper.PhysicalResourceId = identity.physical_id
         if request.demo_schema:
             create_demo_schema(accounts, request.grants[0].database)
+        accounts.check_grant_targets(request.grants)
         if not accounts.exists(app.username):
             accounts.create(app.username, app.password)
         elif first_time:

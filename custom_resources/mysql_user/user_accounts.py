@@ -103,6 +103,34 @@ class Accounts:
             held.add((database, table, privilege))
         return held
 
+    def check_grant_targets(self, grants: Iterable[Grant]) -> None:
+        """Refuse grants on missing databases or tables before any user is created or changed,
+        so that a failed request leaves nothing behind."""
+        for grant in grants:
+            if grant.table == "*":
+                found = self.run(
+                    "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                    (grant.database,),
+                )
+                missing = f"Unknown database '{grant.database}'"
+            else:
+                found = self.run(
+                    "SELECT 1 FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                    (grant.database, grant.table),
+                )
+                missing = f"Table '{grant.database}.{grant.table}' doesn't exist"
+            if not found:
+                raise RequestRejected(
+                    f"Invalid grant: {missing}. Create it first"
+                    + (
+                        ', grant on the database (Table "*"), or set DemoSchema "true" for the '
+                        "demo table."
+                        if grant.table != "*"
+                        else ' (or set DemoSchema "true").'
+                    )
+                )
+
     def grant_exactly(self, user: str, grants: Iterable[Grant]) -> None:
         """Grant what is listed and revoke everything else `user` holds."""
         wanted = {

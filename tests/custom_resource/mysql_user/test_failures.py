@@ -161,19 +161,49 @@ def test_invalid_grants_are_refused_before_any_change(scenario, grants, expected
     assert scenario.user not in scenario.db.users()
 
 
-def test_grant_on_a_missing_table_fails_and_the_rollback_drops_the_user(scenario):
+@pytest.mark.parametrize(
+    ("grant", "expected"),
+    [
+        (
+            {"Database": "appdb", "Table": "no_such_table"},
+            "Invalid grant: Table 'appdb.no_such_table' doesn't exist. Create it first",
+        ),
+        (
+            {"Database": "no_such_db", "Table": "*"},
+            "Invalid grant: Unknown database 'no_such_db'. Create it first",
+        ),
+    ],
+    ids=["table", "database"],
+)
+def test_grant_on_a_missing_object_fails_before_any_user_is_made(scenario, grant, expected):
+    properties = scenario.props([{"Privileges": ["SELECT"], **grant}], DemoSchema="false")
+
+    reason = failed(scenario, properties)
+
+    assert reason.startswith(expected)
+    assert scenario.user not in scenario.db.users()
+
+
+def test_create_failing_after_the_user_was_made_reports_its_id_so_rollback_drops_it(scenario):
+    # The admin may create users but not grant INSERT: the user exists when the grant fails.
+    scenario.db.query("CREATE USER IF NOT EXISTS 'limited'@'%%' IDENTIFIED BY 'limited-pw'")
+    scenario.db.query("GRANT CREATE USER, SELECT ON *.* TO 'limited'@'%%' WITH GRANT OPTION")
+    admin = scenario.store.admin(username="limited", password="limited-pw")
     properties = scenario.props(
-        [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "no_such_table"}]
+        [{"Privileges": ["SELECT", "INSERT"], "Database": "appdb", "Table": "prices"}],
+        AdminSecretArn=admin,
+        DemoSchema="false",
     )
-    scenario.receiver.reset()
-    scenario.app.handler(scenario.event("Create", properties), LambdaContext(20))
-    (put,) = scenario.receiver.puts()
-    body = put.document
+    scenario.db.query("CREATE DATABASE IF NOT EXISTS appdb")
+    scenario.db.query(
+        "CREATE TABLE IF NOT EXISTS appdb.prices (id INT PRIMARY KEY, item VARCHAR(64), "
+        "price_cents INT)"
+    )
+
+    body = scenario.answer(scenario.event("Create", properties))
 
     assert body["Status"] == "FAILED"
-    assert body["Reason"].startswith("Invalid grant:")
-    assert "Create the table first" in body["Reason"]
-    # The user was made before the grant failed: the failed Create's id lets its rollback drop it.
+    assert body["Reason"].startswith("The admin user may not do this")
     assert body["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{scenario.db.port}:{scenario.user}"
     assert scenario.delete(body, properties)["Status"] == "SUCCESS"
     assert scenario.user not in scenario.db.users()

@@ -167,3 +167,34 @@ def test_create_then_update_with_the_same_properties_is_harmless(scenario):
     assert again["PhysicalResourceId"] == created["PhysicalResourceId"]
     assert s.db.grants(s.user) == {select_grant(s.user)}
     s.db.login(s.user, s.store.value(s.app_arn)["password"]).close()
+
+
+def test_update_to_a_new_secret_for_the_same_user_sets_its_password(scenario):
+    s = scenario
+    first = s.props()
+    created = s.create(first)
+    replacement = s.store.app(s.user, "from-the-new-secret", s.admin_arn)
+    second = {**first, "AppSecretArn": replacement}
+
+    body = s.update(created, first, second)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    s.db.login(s.user, "from-the-new-secret").close()
+
+
+def test_failed_update_keeps_the_old_physical_id_and_grants(scenario):
+    s = scenario
+    first = s.props()
+    created = s.create(first)
+    renamed = s.store.app(f"{s.user}x", admin_arn=s.admin_arn)
+    second = s.props(
+        [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "missing"}], AppSecretArn=renamed
+    )
+
+    body = s.update(created, first, second)
+
+    assert body["Status"] == "FAILED"
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.db.grants(s.user) == {select_grant(s.user)}
+    s.db.query("DROP USER IF EXISTS %s@'%%'", (f"{s.user}x",))
