@@ -11,7 +11,8 @@ TASKCAT_VENV := .venv-taskcat
 CHECKOV_VENV := .venv-checkov
 TEMPLATES := $(wildcard templates/*.yaml)
 LAMBDA_ZIP := dist/lambda_role_lookup.zip
-LAMBDA_SOURCES := $(shell find custom_resources/lambda_role_lookup -type f -not -path '*/__pycache__/*' 2>/dev/null)
+LAMBDA_ZIPS := $(LAMBDA_ZIP) dist/mysql_user.zip
+SHARED_SOURCES := $(shell find custom_resources/cfn_one_shot -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 .PHONY: all help install lint lint-templates lint-python checkov test package build deploy verify delete taskcat bench docs hooks lock clean
 
@@ -54,10 +55,11 @@ test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test (installs 
 	scripts/ensure_mariadb.sh
 	$(BIN)/pytest
 
-$(LAMBDA_ZIP): $(VENV)/.installed scripts/build_lambda_zip.py $(LAMBDA_SOURCES)
-	$(BIN)/python scripts/build_lambda_zip.py --output $@
+.SECONDEXPANSION:
+dist/%.zip: $(VENV)/.installed scripts/build_lambda_zip.py $(SHARED_SOURCES) $$(shell find custom_resources/$$* -type f -not -path '*/__pycache__/*' 2>/dev/null)
+	$(BIN)/python scripts/build_lambda_zip.py --function $* --output $@
 
-build: $(LAMBDA_ZIP) ## Build the role-lookup Lambda zip (crhelper vendored, byte-reproducible)
+build: $(LAMBDA_ZIPS) ## Build the custom resources' Lambda zips (crhelper, pymysql vendored; byte-reproducible)
 
 # Deploy settings (README "Deploying"):
 #   make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=demo BUCKET=my-artifacts

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Build the Custom::LambdaRoleLookup deployment package: the function's modules plus crhelper.
+"""Build the custom resources' deployment packages: each function's modules, the shared
+cfn_one_shot package and the function's pinned dependencies (crhelper; pymysql for mysql_user).
 
-The zip is byte-reproducible: the same sources (and the same pinned crhelper wheel) give the
-same bytes, because entries are sorted and carry a fixed timestamp and fixed permissions, and
-nothing machine-specific (__pycache__, .pyc, pip's metadata) goes in. Only crhelper's license
-files are kept from its dist-info. Needs pip to reach the package index or its local cache.
+Each zip is byte-reproducible: the same sources (and the same pinned wheels) give the same
+bytes, because entries are sorted and carry a fixed timestamp and fixed permissions, and nothing
+machine-specific (__pycache__, .pyc, pip's metadata) goes in. Only the dependencies' license
+files are kept from their dist-info. Needs pip to reach the package index or its local cache.
 
-    python scripts/build_lambda_zip.py --output dist/lambda_role_lookup.zip
+    python scripts/build_lambda_zip.py                  # every function, into dist/<function>.zip
+    python scripts/build_lambda_zip.py --function mysql_user --output dist/mysql_user.zip
+    python scripts/build_lambda_zip.py --output X.zip   # the role lookup (the original contract)
 """
 
 import argparse
@@ -19,11 +22,13 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTION_DIR = ROOT / "custom_resources" / "lambda_role_lookup"
-REQUIREMENTS = FUNCTION_DIR / "requirements.txt"
+CUSTOM_RESOURCES = ROOT / "custom_resources"
+SHARED_PACKAGE = "cfn_one_shot"  # the crhelper base every function ships at its zip's root
+FUNCTIONS = ("lambda_role_lookup", "mysql_user")
+DEFAULT_FUNCTION = "lambda_role_lookup"
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 FILE_PERMISSIONS = 0o100644 << 16  # regular file, rw-r--r--, in the Unix bits of external_attr
-SIZE_TARGET = 64 * 1024
+SIZE_TARGETS = {"lambda_role_lookup": 64 * 1024, "mysql_user": 128 * 1024}
 NOT_SHIPPED_SUFFIXES = (".pyc", ".pyo", ".pyi")
 NOT_SHIPPED_NAMES = {"requirements.txt", "py.typed", ".DS_Store"}
 LICENSE_PREFIXES = ("LICENSE", "LICENCE", "NOTICE", "COPYING")
@@ -35,28 +40,54 @@ class BuildError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=ROOT / "dist" / "lambda_role_lookup.zip")
+    parser.add_argument("--function", choices=FUNCTIONS, help="one function (default: all)")
+    parser.add_argument("--output", type=Path, help="the zip to write (with one function)")
+    parser.add_argument(
+        "--dist", type=Path, default=ROOT / "dist", help="where <function>.zip go without --output"
+    )
     args = parser.parse_args(argv)
+    if args.output is not None:
+        targets = {args.function or DEFAULT_FUNCTION: args.output}
+    else:
+        chosen = (args.function,) if args.function else FUNCTIONS
+        targets = {name: args.dist / f"{name}.zip" for name in chosen}
     try:
-        with tempfile.TemporaryDirectory(prefix="lambda-vendor-") as vendor_dir:
-            vendor(REQUIREMENTS, Path(vendor_dir))
-            entries = {**shipped_files(Path(vendor_dir), vendored=True)}
-            for arcname, path in shipped_files(FUNCTION_DIR, vendored=False).items():
-                if arcname in entries:
-                    raise BuildError(f"{arcname} exists both in the function and in a dependency")
-                entries[arcname] = path
-            write_zip(entries, args.output)
+        for function, output in targets.items():
+            build(function, output)
     except BuildError as error:
         print(f"build_lambda_zip: {error}", file=sys.stderr)
         return 1
-    data = args.output.read_bytes()
+    return 0
+
+
+def build(function: str, output: Path) -> None:
+    function_dir = CUSTOM_RESOURCES / function
+    with tempfile.TemporaryDirectory(prefix="lambda-vendor-") as vendor_dir:
+        vendor(function_dir / "requirements.txt", Path(vendor_dir))
+        entries = dict(shipped_files(Path(vendor_dir), vendored=True))
+        own = {
+            **shipped_files(function_dir, vendored=False),
+            **{
+                f"{SHARED_PACKAGE}/{name}": path
+                for name, path in shipped_files(
+                    CUSTOM_RESOURCES / SHARED_PACKAGE, vendored=False
+                ).items()
+            },
+        }
+        for arcname, path in own.items():
+            if arcname in entries:
+                raise BuildError(f"{arcname} exists both in the function and in a dependency")
+            entries[arcname] = path
+        write_zip(entries, output)
+    data = output.read_bytes()
     print(
-        f"{args.output}: {len(data)} bytes, {len(entries)} files, "
+        f"{output}: {len(data)} bytes, {len(entries)} files, "
         f"sha256 {hashlib.sha256(data).hexdigest()}"
     )
-    if len(data) > SIZE_TARGET:
-        print(f"warning: larger than the {SIZE_TARGET // 1024} KB target", file=sys.stderr)
-    return 0
+    if len(data) > SIZE_TARGETS[function]:
+        print(
+            f"warning: larger than the {SIZE_TARGETS[function] // 1024} KB target", file=sys.stderr
+        )
 
 
 def pinned_requirements(requirements: Path) -> list[tuple[str, str]]:
@@ -106,9 +137,10 @@ def vendor(requirements: Path, target: Path) -> None:
             "index or its cache. Connect to the index (or point PIP_INDEX_URL / PIP_FIND_LINKS "
             "at a mirror that has it) and run the build again. pip said: " + " | ".join(details)
         )
+    installed = {path.name.lower() for path in target.glob("*.dist-info")}
     for name, version in pins:
-        normalized = name.replace("-", "_")
-        if not list(target.glob(f"{normalized}-{version}.dist-info")):
+        normalized = name.replace("-", "_").lower()  # wheel metadata names are normalised
+        if f"{normalized}-{version}.dist-info" not in installed:
             raise BuildError(f"pip did not install {name}=={version} into {target}")
 
 

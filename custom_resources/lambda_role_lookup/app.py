@@ -9,8 +9,8 @@ import boto3
 import resource_properties
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
-from one_shot_resource import OneShotResource
-from reasons import RequestRejected
+from cfn_one_shot.one_shot_resource import OneShotResource
+from cfn_one_shot.reasons import RequestRejected
 from role_lookup import find_role
 
 # One attempt per call and short socket timeouts: role_lookup owns the retries and the deadline.
@@ -21,7 +21,7 @@ LAMBDA_CLIENT_CONFIG = Config(
     user_agent_extra="custom-lambda-role-lookup",
 )
 
-helper = OneShotResource()
+helper = OneShotResource(work="lookup", loggers=(__name__, "role_lookup", "resource_properties"))
 
 
 @helper.create
@@ -34,7 +34,7 @@ def look_up_role(event, _context):
         client = boto3.client("lambda", region_name=region, config=LAMBDA_CLIENT_CONFIG)
     except BotoCoreError as error:  # no Region: only outside Lambda, which always sets one
         raise RequestRejected(f"Looking up Lambda function {ref.given!r} failed: {error}") from None
-    found = find_role(client, ref, helper.deadlines.lookup)
+    found = find_role(client, ref, helper.deadlines.work)
     helper.Data.update(RoleArn=found.role_arn, FunctionArn=found.function_arn)
     return found.function_arn
 

@@ -4,7 +4,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reasons import RequestRejected, quoted
+from cfn_one_shot.reasons import RequestRejected, quoted
 
 FUNCTION_NAME = "FunctionName"
 TRIGGERS = "Triggers"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
-from reasons import RequestRejected, quoted
+from cfn_one_shot.reasons import RequestRejected, quoted
 from resource_properties import FunctionRef
 
 logger = logging.getLogger(__name__)

@@ -1,26 +1,18 @@
-"""Fixtures for the role-lookup custom resource: its modules on sys.path, AWS test credentials,
-the trustme CA, the HTTPS response receiver and moto's server behind a fault-injecting hop."""
-
-import importlib
-import sys
-from pathlib import Path
+"""Fixtures for the custom resources: their modules on sys.path, AWS test credentials, the
+trustme CA, the HTTPS response receiver and moto's server behind a fault-injecting hop."""
 
 import pytest
 import trustme
 
 from tests.helpers.local_servers import moto_server
 
+from .functions import load_app
 from .local_endpoints import (
     AWS_TEST_ENVIRONMENT,
     LambdaApiFaults,
     ResponseReceiver,
     write_ca_bundle,
 )
-
-# The Lambda zip's root: inside it the function's modules import each other as top-level names.
-FUNCTION_DIR = Path(__file__).resolve().parents[2] / "custom_resources" / "lambda_role_lookup"
-if str(FUNCTION_DIR) not in sys.path:
-    sys.path.insert(0, str(FUNCTION_DIR))
 
 
 @pytest.fixture(scope="package")
@@ -43,8 +35,8 @@ def function_environment(tls_ca, tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def app(function_environment):
-    """The handler module, imported the way Lambda does once the environment is set."""
-    return importlib.import_module("app")
+    """The role lookup's handler module, imported as Lambda does once the environment is set."""
+    return load_app("lambda_role_lookup")
 
 
 @pytest.fixture(scope="package")

@@ -2,14 +2,15 @@
 
 - ResponseReceiver: an HTTPS server on 127.0.0.1 with a trustme certificate that records the
   response PUTs CloudFormation would read from its presigned S3 URL.
-- LambdaApiFaults: an HTTP hop in front of a Lambda API that answers scripted errors
-  (429 throttling, 403 access denied) and forwards everything else.
+- LambdaApiFaults: an HTTP hop in front of an AWS API (Lambda, Secrets Manager) that answers
+  scripted errors (429 throttling, 403 access denied, 5xx) and forwards everything else.
 - LambdaContext: the runtime context's clock (get_remaining_time_in_millis).
 """
 
 import http.client
 import io
 import json
+import socket
 import ssl
 import threading
 import time
@@ -183,6 +184,43 @@ class ResponseReceiver(LoopbackServer):
             self.first_put.clear()
 
 
+class ConnectionCounter:
+    """A TCP listener on loopback that counts the connections made to it and closes each at once:
+    the place to point URLs that must never be answered, so that any attempt is seen whatever
+    the protocol (plain HTTP, TLS) the function would try."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._count = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            with self._lock:
+                self._count += 1
+            connection.close()
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return self._count
+
+    def close(self) -> None:
+        self._listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info) -> None:
+        self.close()
+
+
 def write_ca_bundle(ca: trustme.CA, directory: Path) -> Path:
     """The CA file to point SSL_CERT_FILE at, so the function trusts the receiver."""
     path = directory / "loopback-ca.pem"
@@ -290,7 +328,10 @@ class LambdaApiFaults(LoopbackServer):
                 elif fault is not None:
                     time.sleep(fault.delay)
                 if fault is not None and fault.status:
-                    payload = json.dumps({"Type": "User", "message": fault.message}).encode()
+                    # x-amzn-ErrorType is read by REST JSON APIs (Lambda), __type by JSON ones
+                    # (Secrets Manager): one fault serves both.
+                    error = {"__type": fault.error_type, "Type": "User", "message": fault.message}
+                    payload = json.dumps(error).encode()
                     self.send_response(fault.status)
                     self.send_header("x-amzn-ErrorType", fault.error_type)
                     self.send_header("Content-Type", "application/json")

@@ -1,4 +1,5 @@
-"""scripts/build_lambda_zip.py: a reproducible zip that Lambda can run as it is."""
+"""scripts/build_lambda_zip.py: reproducible zips that Lambda can run as they are, one per
+custom resource, each with the shared cfn_one_shot package and its own pinned dependencies."""
 
 import json
 import os
@@ -14,12 +15,27 @@ from .local_endpoints import cloudformation_event, create_rotation_function
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "scripts" / "build_lambda_zip.py"
-FUNCTION_DIR = ROOT / "custom_resources" / "lambda_role_lookup"
+CUSTOM_RESOURCES = ROOT / "custom_resources"
+LICENSES = {
+    "lambda_role_lookup": [
+        "crhelper-2.0.12.dist-info/LICENSE",
+        "crhelper-2.0.12.dist-info/NOTICE",
+    ],
+    "mysql_user": [
+        "crhelper-2.0.12.dist-info/LICENSE",
+        "crhelper-2.0.12.dist-info/NOTICE",
+        "pymysql-1.2.4.dist-info/licenses/LICENSE",
+    ],
+}
+VENDORED = {
+    "lambda_role_lookup": {"crhelper/__init__.py", "crhelper/resource_helper.py"},
+    "mysql_user": {"crhelper/resource_helper.py", "pymysql/connections.py", "pymysql/_auth.py"},
+}
 
 
-def build(output: Path, **environment) -> subprocess.CompletedProcess:
+def build(output: Path, *options: str, **environment) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(BUILD), "--output", str(output)],
+        [sys.executable, str(BUILD), *options, "--output", str(output)],
         capture_output=True,
         text=True,
         check=False,
@@ -29,36 +45,63 @@ def build(output: Path, **environment) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
+    """The role lookup's zip, built the way bench and older callers ask for it (--output only)."""
     output = tmp_path_factory.mktemp("build") / "lambda_role_lookup.zip"
     result = build(output)
     assert result.returncode == 0, result.stderr
     return output
 
 
-def test_same_sources_give_identical_bytes(package, tmp_path):
+@pytest.fixture(scope="module")
+def mysql_user_package(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("build") / "mysql_user.zip"
+    result = build(output, "--function", "mysql_user")
+    assert result.returncode == 0, result.stderr
+    return output
+
+
+@pytest.fixture(params=["lambda_role_lookup", "mysql_user"])
+def built(request) -> tuple[str, Path]:
+    fixture = "package" if request.param == "lambda_role_lookup" else "mysql_user_package"
+    return request.param, request.getfixturevalue(fixture)
+
+
+def test_same_sources_give_identical_bytes(built, tmp_path):
+    function, package = built
     again = tmp_path / "again.zip"
-    assert build(again).returncode == 0
+    assert build(again, "--function", function).returncode == 0
     assert again.read_bytes() == package.read_bytes()
 
 
-def test_contents_are_the_function_and_crhelper_only(package):
+def test_contents_are_the_function_the_shared_base_and_pinned_dependencies_only(built):
+    function, package = built
     with zipfile.ZipFile(package) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
 
     assert names == sorted(names)
-    function_modules = sorted(p.name for p in FUNCTION_DIR.glob("*.py"))
-    assert set(function_modules) <= set(names)
-    assert {"crhelper/__init__.py", "crhelper/resource_helper.py", "crhelper/utils.py"} <= set(
-        names
-    )
+    function_modules = {p.name for p in (CUSTOM_RESOURCES / function).glob("*.py")}
+    shared = {f"cfn_one_shot/{p.name}" for p in (CUSTOM_RESOURCES / "cfn_one_shot").glob("*.py")}
+    assert function_modules | shared | VENDORED[function] <= set(names)
+    other = "mysql_user" if function == "lambda_role_lookup" else "lambda_role_lookup"
+    assert not {p.name for p in (CUSTOM_RESOURCES / other).glob("*.py")} - {"app.py"} & set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyi"))]
-    assert [n for n in names if ".dist-info/" in n] == [
-        "crhelper-2.0.12.dist-info/LICENSE",
-        "crhelper-2.0.12.dist-info/NOTICE",
-    ]
+    assert [n for n in names if ".dist-info/" in n] == LICENSES[function]
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {info.external_attr >> 16 for info in infos} == {0o100644}
+
+
+def test_without_output_every_function_is_built(tmp_path, package, mysql_user_package):
+    result = subprocess.run(
+        [sys.executable, str(BUILD), "--dist", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "lambda_role_lookup.zip").read_bytes() == package.read_bytes()
+    assert (tmp_path / "mysql_user.zip").read_bytes() == mysql_user_package.read_bytes()
 
 
 def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_endpoint):
@@ -98,6 +141,41 @@ def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_e
     (put,) = receiver.puts()
     assert put.document["Status"] == "SUCCESS"
     assert put.document["PhysicalResourceId"].endswith(":function:zip-rotation-fn")
+
+
+def test_packaged_mysql_user_function_runs_from_the_zip(mysql_user_package, tmp_path, receiver):
+    # A Delete of a failed Create's id needs no database: enough to prove the zip imports its
+    # vendored pymysql and crhelper and answers through the shared base.
+    task_root = tmp_path / "task"
+    with zipfile.ZipFile(mysql_user_package) as archive:
+        archive.extractall(task_root)
+    event = cloudformation_event(
+        "Delete", receiver.url(), {"Grants": []}, physical_id="app-db_AppUser_ABCDEFGH"
+    )
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(task_root)!r})\n"
+        f"sys.path.append({str(ROOT)!r})\n"
+        "import app, crhelper, pymysql\n"
+        "from tests.custom_resource.local_endpoints import LambdaContext\n"
+        "app.handler(json.loads(sys.stdin.read()), LambdaContext(10))\n"
+        "print(pymysql.__file__)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(task_root))
+    (put,) = receiver.puts()
+    assert put.document["Status"] == "SUCCESS"
+    assert put.document["PhysicalResourceId"] == "app-db_AppUser_ABCDEFGH"
 
 
 def test_unreachable_index_fails_with_a_clear_message(tmp_path):

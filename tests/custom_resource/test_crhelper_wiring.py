@@ -1,27 +1,47 @@
-"""How the function plugs into crhelper: handler delegates to the helper, the decorated
+"""How each function plugs into crhelper through the shared cfn_one_shot base: a real request
+through `handler` is answered at the real HTTPS receiver by the module's helper, the decorated
 functions are the registered ones, and the helper's state matches what crhelper expects."""
 
+import pytest
+from cfn_one_shot.one_shot_resource import OneShotResource
 from crhelper import CfnResource
-from one_shot_resource import OneShotResource
 
-from .local_endpoints import LambdaContext
+from .functions import FUNCTIONS, load_app
+from .local_endpoints import LambdaContext, cloudformation_event
 
-
-def test_handler_delegates_to_the_crhelper_helper(app, monkeypatch):
-    calls = []
-    monkeypatch.setattr(app, "helper", lambda event, context: calls.append((event, context)))
-    event, context = {"RequestType": "Delete"}, LambdaContext(1)
-
-    app.handler(event, context)
-
-    assert calls == [(event, context)]
+REGISTERED = {
+    "lambda_role_lookup": ("look_up_role", "look_up_role", "forget"),
+    "mysql_user": ("create", "update", "delete"),
+}
 
 
-def test_create_update_and_delete_are_registered_with_the_helper(app):
-    assert isinstance(app.helper, CfnResource)
-    assert app.helper._create_func is app.look_up_role
-    assert app.helper._update_func is app.look_up_role
-    assert app.helper._delete_func is app.forget
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_handler_answers_a_real_request_through_the_modules_helper(
+    function_environment, receiver, function
+):
+    app = load_app(function)
+    event = cloudformation_event(
+        "Delete", receiver.url(), {}, physical_id="app-db_AppResource_ABCDEFGH"
+    )
+
+    assert app.handler(event, LambdaContext(5)) is None
+
+    (put,) = receiver.puts()
+    assert put.document["Status"] == "SUCCESS"
+    assert put.document["PhysicalResourceId"] == "app-db_AppResource_ABCDEFGH"
+    assert put.document["RequestId"] == event["RequestId"]
+    assert app.helper.RequestId == event["RequestId"]  # this module's helper handled it
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_create_update_and_delete_are_registered_with_the_helper(function_environment, function):
+    app = load_app(function)
+    create, update, delete = (getattr(app, name) for name in REGISTERED[function])
+
+    assert isinstance(app.helper, OneShotResource)
+    assert app.helper._create_func is create
+    assert app.helper._update_func is update
+    assert app.helper._delete_func is delete
     assert not any(
         (app.helper._poll_create_func, app.helper._poll_update_func, app.helper._poll_delete_func)
     )
@@ -34,5 +54,5 @@ def test_helper_state_is_what_crhelpers_own_init_sets():
 
     ours = OneShotResource()
 
-    assert set(vars(ours)) - {"_slot"} == set(vars(reference))
+    assert set(vars(ours)) - {"_slot", "_timed_out_reason"} == set(vars(reference))
     assert ours._sleep_on_delete == 0

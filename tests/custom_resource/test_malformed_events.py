@@ -1,5 +1,7 @@
-"""Property-based: whatever arrives, the handler never raises, answers at most once (exactly
-once when there is an https ResponseURL) with a well-formed body, and Delete always succeeds."""
+"""Property-based, for both custom resources: whatever arrives, the handler never raises, answers
+at most once (exactly once when there is an https ResponseURL) with a well-formed body, Delete
+always succeeds, and a ResponseURL it must not use (plain http, no host, a bad port) is never
+even connected to: those URLs point at a loopback listener that counts every connection."""
 
 import json
 
@@ -7,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .local_endpoints import LambdaContext, cloudformation_event
+from .functions import load_app
+from .local_endpoints import ConnectionCounter, LambdaContext, cloudformation_event
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 JSON_VALUES = st.recursive(
@@ -18,12 +21,26 @@ JSON_VALUES = st.recursive(
     max_leaves=10,
 )
 LONG_TEXT = st.text(min_size=1000, max_size=6000)
-PROPERTY_NAMES = st.sampled_from(["FunctionName", "Triggers", "ServiceToken", "ServiceTimeout"])
-FUNCTION_NAMES = st.sampled_from(["rot", "123456789012:function:rot", "", "rot:1", "arn:x"])
+PROPERTY_NAMES = {
+    "lambda_role_lookup": ["FunctionName", "Triggers", "ServiceToken", "ServiceTimeout"],
+    "mysql_user": ["AdminSecretArn", "AppSecretArn", "Grants", "Host", "Port", "ServiceToken"],
+}
+PROPERTY_VALUES = st.sampled_from(
+    [
+        "rot",
+        "123456789012:function:rot",
+        "",
+        "rot:1",
+        "arn:x",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+        "127.0.0.1",
+        [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "*"}],
+    ]
+)
 
 
 @st.composite
-def malformed_events(draw):
+def malformed_events(draw, property_names):
     """A CloudFormation request with some fields removed, retyped, oversized or invented."""
     event = cloudformation_event(
         draw(st.sampled_from(["Create", "Update", "Delete"])),
@@ -32,7 +49,9 @@ def malformed_events(draw):
     )
     event["ResourceProperties"] = draw(
         st.dictionaries(
-            PROPERTY_NAMES | st.text(max_size=12), FUNCTION_NAMES | JSON_VALUES, max_size=4
+            st.sampled_from(property_names) | st.text(max_size=12),
+            PROPERTY_VALUES | JSON_VALUES,
+            max_size=4,
         )
         | JSON_VALUES
     )
@@ -64,45 +83,96 @@ def is_well_formed(document: dict) -> bool:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def denying_lambda_api(lambda_api_hop):
-    """Any lookup that gets as far as Lambda is denied at once: the examples stay fast."""
+def denying_aws_apis(lambda_api_hop):
+    """Any call that gets as far as Lambda or Secrets Manager is denied at once: the examples
+    stay fast and never leave the machine."""
     lambda_api_hop.reset()
     lambda_api_hop.fail_always(403, "AccessDeniedException", "not authorized")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ENDPOINT_URL_LAMBDA", lambda_api_hop.url)
+        patch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", lambda_api_hop.url)
         yield
     lambda_api_hop.reset()
 
 
-# Nowhere to answer: the handler must log and return without sending anything.
-UNUSABLE_URLS = st.sampled_from(
-    [None, 42, "", "not a url", "http://127.0.0.1/plain-http", "https://", "https://h:port/x"]
-)
+@pytest.fixture(scope="module")
+def counter():
+    with ConnectionCounter() as listener:
+        yield listener
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(event=malformed_events(), answerable=st.booleans(), unusable_url=UNUSABLE_URLS)
+def unusable_urls(port: int):
+    """Nowhere to answer: the handler must log and return without connecting anywhere."""
+    return st.sampled_from(
+        [
+            None,
+            42,
+            "",
+            "not a url",
+            f"http://127.0.0.1:{port}/plain-http?X-Amz-Signature=1",
+            f"HTTP://127.0.0.1:{port}/upper-case-plain-http",
+            f"ftp://127.0.0.1:{port}/other-scheme",
+            f"//127.0.0.1:{port}/no-scheme",
+            "https://",
+            f"https://127.0.0.1:{port}x/bad-port",
+            f"https:///127.0.0.1:{port}/no-host",
+        ]
+    )
+
+
+@pytest.mark.parametrize("function", ["lambda_role_lookup", "mysql_user"])
 def test_malformed_events_get_exactly_one_well_formed_answer(
-    app, receiver_server, event, answerable, unusable_url
+    function_environment, receiver_server, counter, function
 ):
-    receiver_server.reset()
-    url = receiver_server.url()
-    event["ResponseURL"] = url if answerable else unusable_url
-    if event["ResponseURL"] is None:
-        del event["ResponseURL"]
+    app = load_app(function)
 
-    assert app.handler(event, LambdaContext(5)) is None
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        event=malformed_events(PROPERTY_NAMES[function]),
+        answerable=st.booleans(),
+        unusable_url=unusable_urls(counter.port),
+    )
+    def check(event, answerable, unusable_url):
+        receiver_server.reset()
+        connections_before = counter.connections
+        event["ResponseURL"] = receiver_server.url() if answerable else unusable_url
+        if event["ResponseURL"] is None:
+            del event["ResponseURL"]
 
-    puts = receiver_server.puts()
-    if not answerable:
-        assert puts == []
-        return
-    assert len(puts) == 1
-    assert len(puts[0].body) <= 4096
-    document = json.loads(puts[0].body)
-    assert is_well_formed(document), document
-    if event.get("RequestType") == "Delete":
-        assert document["Status"] == "SUCCESS"
-    for key in ("StackId", "RequestId", "LogicalResourceId"):
-        if isinstance(event.get(key), str) and len(event[key]) < 1000:
-            assert document[key] == event[key]
+        assert app.handler(event, LambdaContext(5)) is None
+
+        puts = receiver_server.puts()
+        if not answerable:
+            assert puts == []
+            assert counter.connections == connections_before, "answered at an unusable URL"
+            return
+        assert len(puts) == 1
+        assert len(puts[0].body) <= 4096
+        document = json.loads(puts[0].body)
+        assert is_well_formed(document), document
+        if event.get("RequestType") == "Delete":
+            assert document["Status"] == "SUCCESS"
+        for key in ("StackId", "RequestId", "LogicalResourceId"):
+            if isinstance(event.get(key), str) and len(event[key]) < 1000:
+                assert document[key] == event[key]
+
+    check()
+
+
+@pytest.mark.parametrize("function", ["lambda_role_lookup", "mysql_user"])
+def test_plain_http_response_url_is_refused_and_logged_without_the_url(
+    function_environment, counter, caplog, function
+):
+    # CloudFormation's presigned URLs are https; a plain http one would send the answer (and the
+    # URL's credential) in clear text, so it is never used.
+    app = load_app(function)
+    url = f"http://127.0.0.1:{counter.port}/stack-response?X-Amz-Signature=abc123"
+    event = cloudformation_event("Delete", url, {}, physical_id="some-id")
+    before = counter.connections
+
+    app.handler(event, LambdaContext(5))
+
+    assert counter.connections == before
+    assert "Request ignored, nowhere to answer: ResponseURL must be an https URL." in caplog.text
+    assert "X-Amz-Signature" not in caplog.text
+    assert str(counter.port) not in caplog.text

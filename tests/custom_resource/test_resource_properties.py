@@ -1,7 +1,7 @@
 """FunctionName and the other properties, validated before any AWS call."""
 
 import pytest
-from reasons import REASON_LIMIT, RequestRejected
+from cfn_one_shot.reasons import REASON_LIMIT, RequestRejected
 from resource_properties import function_ref
 
 REGION = "us-east-1"

@@ -5,8 +5,8 @@ import json
 import time
 
 import pytest
-from reasons import REASON_LIMIT, TRUNCATION_MARK, clip
-from response_delivery import BODY_LIMIT, encode_body, put_response
+from cfn_one_shot.reasons import REASON_LIMIT, TRUNCATION_MARK, clip
+from cfn_one_shot.response_delivery import BODY_LIMIT, encode_body, put_response
 
 from .local_endpoints import LambdaContext, cloudformation_event
 

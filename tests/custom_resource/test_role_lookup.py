@@ -5,8 +5,8 @@ import time
 
 import boto3
 import pytest
+from cfn_one_shot.reasons import RequestRejected
 from moto import mock_aws
-from reasons import RequestRejected
 from resource_properties import function_ref
 from role_lookup import find_role
 

@@ -17,10 +17,8 @@ GUARDED_LOGGERS = (
     "crhelper.resource_helper",
     "crhelper.utils",
     "crhelper.log_helper",
-    "app",
-    "one_shot_resource",
-    "role_lookup",
-    "response_delivery",
+    "cfn_one_shot.one_shot_resource",
+    "cfn_one_shot.response_delivery",
 )
 _URL = re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE)
 URL_MASK = "<url redacted>"
@@ -48,9 +46,10 @@ class RedactRequestSecrets(logging.Filter):
 _FILTER = RedactRequestSecrets()
 
 
-def guard_loggers() -> None:
-    """Attach the filter to every logger that can see a request (idempotent)."""
-    for name in GUARDED_LOGGERS:
+def guard_loggers(function_loggers: tuple[str, ...] = ()) -> None:
+    """Attach the filter to every logger that can see a request (idempotent): crhelper's, this
+    package's and the function's own (a filter on a logger does not apply to its children)."""
+    for name in (*GUARDED_LOGGERS, *function_loggers):
         guarded = logging.getLogger(name)
         if _FILTER not in guarded.filters:
             guarded.addFilter(_FILTER)

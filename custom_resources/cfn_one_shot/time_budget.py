@@ -1,7 +1,7 @@
 """How one invocation spends the time Lambda gives it, so the answer always beats the timeout.
 
 With the 60 s Timeout the template sets, a request that starts with ~60 s left gets:
-  - lookup: GetFunctionConfiguration attempts start until 10 s before the end;
+  - work:   the function's own calls (API calls, SQL) start until 10 s before the end;
   - timer:  crhelper's timeout timer (a last resort that answers FAILED) fires 0.5 s before it;
   - put:    delivery of the response gives up 0.2 s before it.
 Each reserve shrinks in proportion for short budgets, so the order holds for any remaining time.
@@ -10,7 +10,7 @@ Each reserve shrinks in proportion for short budgets, so the order holds for any
 import time
 from dataclasses import dataclass
 
-LOOKUP_RESERVE_S, LOOKUP_RESERVE_SHARE = 10.0, 0.25  # covers one last API call + response PUT
+WORK_RESERVE_S, WORK_RESERVE_SHARE = 10.0, 0.25  # covers one last call + the response PUT
 TIMER_MARGIN_S, TIMER_MARGIN_SHARE = 0.5, 0.1  # crhelper's own margin, scaled down when short
 PUT_MARGIN_S, PUT_MARGIN_SHARE = 0.2, 0.04
 
@@ -19,7 +19,7 @@ PUT_MARGIN_S, PUT_MARGIN_SHARE = 0.2, 0.04
 class Deadlines:
     """Points on the time.monotonic() clock for one request."""
 
-    lookup: float
+    work: float
     timer: float
     put: float
 
@@ -28,7 +28,7 @@ class Deadlines:
         remaining_s = max(remaining_s, 0.0)
         end = time.monotonic() + remaining_s
         return cls(
-            lookup=end - min(LOOKUP_RESERVE_S, remaining_s * LOOKUP_RESERVE_SHARE),
+            work=end - min(WORK_RESERVE_S, remaining_s * WORK_RESERVE_SHARE),
             timer=end - min(TIMER_MARGIN_S, remaining_s * TIMER_MARGIN_SHARE),
             put=end - min(PUT_MARGIN_S, remaining_s * PUT_MARGIN_SHARE),
         )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from reasons import quoted
+from cfn_one_shot.reasons import quoted
 
 REQUEST_TYPES = ("Create", "Update", "Delete")
 IDENTIFIERS = ("StackId", "RequestId", "LogicalResourceId")

@@ -12,7 +12,7 @@ import time
 from http.client import HTTPException, HTTPSConnection
 from urllib.parse import urlsplit
 
-from reasons import TRUNCATION_MARK
+from cfn_one_shot.reasons import TRUNCATION_MARK
 
 logger = logging.getLogger(__name__)
 

@@ -19,17 +19,18 @@ import os
 import threading
 import time
 
-import log_redaction
 from crhelper import FAILED, SUCCESS, CfnResource, log_helper
-from reasons import clip
-from request_envelope import read_envelope
-from response_delivery import encode_body, put_response
-from time_budget import Deadlines
+
+from cfn_one_shot import log_redaction
+from cfn_one_shot.reasons import RequestRejected, clip
+from cfn_one_shot.request_envelope import read_envelope
+from cfn_one_shot.response_delivery import encode_body, put_response
+from cfn_one_shot.time_budget import Deadlines
 
 logger = logging.getLogger(__name__)
 
 TIMED_OUT_REASON = (
-    "The lookup did not finish before this function's timeout. Retry the stack operation; if it "
+    "The {work} did not finish before this function's timeout. Retry the stack operation; if it "
     "persists, raise the custom resource function's Timeout."
 )
 
@@ -51,10 +52,14 @@ class ResponseSlot:
 
 
 class OneShotResource(CfnResource):
-    def __init__(self) -> None:
-        log_redaction.guard_loggers()
+    """`work` names what the function does in the timeout reason ("lookup"); `loggers` are the
+    function's own module loggers, which get the same redaction as crhelper's."""
+
+    def __init__(self, work: str = "request", loggers: tuple[str, ...] = ()) -> None:
+        log_redaction.guard_loggers(loggers)
         self._set_up_crhelper_state(self._log_level_now())
         self._slot: ResponseSlot | None = None
+        self._timed_out_reason = TIMED_OUT_REASON.format(work=work)
 
     def _set_up_crhelper_state(self, log_level: str) -> None:
         """The state CfnResource.__init__ (2.0.12) sets, with this resource's settings.
@@ -131,6 +136,18 @@ class OneShotResource(CfnResource):
         logger.error(self.Reason)
         self._send()
 
+    def _wrap_function(self, func) -> None:
+        # crhelper logs every failure with a traceback; a RequestRejected is the user's error and
+        # its message is the whole story, so it is logged as one line.
+        try:
+            self.PhysicalResourceId = func(self._event, self._context) if func else ""
+        except RequestRejected as rejected:
+            logger.error("Request rejected: %s", rejected)
+            self.Reason, self.Status = str(rejected), FAILED
+        except Exception as error:  # a bug: keep crhelper's traceback for the operator
+            logger.error(str(error), exc_info=True)
+            self.Reason, self.Status = str(error), FAILED
+
     def _cfn_response(self, event) -> None:
         # crhelper passes the raw event here; answer from the checked copy instead.
         super()._cfn_response(self._event)
@@ -150,7 +167,7 @@ class OneShotResource(CfnResource):
             self.PhysicalResourceId = self._event.get(
                 "PhysicalResourceId"
             ) or self.generate_physical_id(self._event)
-        self._send(FAILED, TIMED_OUT_REASON)
+        self._send(FAILED, self._timed_out_reason)
 
     def _send(self, status=None, reason="", send_response=None) -> None:
         slot = self._slot

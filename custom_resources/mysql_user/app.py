@@ -1,0 +1,190 @@
+"""Custom::MySQLUser: the application user of an alternating-users secret, created in MySQL.
+
+Lambda handler: app.handler. See docs/Custom__MySQLUser.md.
+"""
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+from cfn_one_shot.one_shot_resource import OneShotResource
+from cfn_one_shot.reasons import RequestRejected, quoted
+from demo_schema import create_demo_schema
+from mysql_session import Endpoint, connect
+from secret_values import read_credentials
+from user_accounts import CLONE_SUFFIX, Accounts, base_user
+from user_request import UserRequest, user_request
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 3306
+# Bounded SDK retries (throttling, 5xx, network) and short sockets; the timer is the backstop.
+SECRETS_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"mode": "standard", "total_max_attempts": 3},
+    user_agent_extra="custom-mysql-user",
+)
+# mysql-user:<host>:<port>:<base user> for a user this resource created (Delete drops it and its
+# clone); mysql-user-adopted:... for one that existed before (Delete leaves it alone).
+_PHYSICAL_ID = re.compile(
+    r"(?P<kind>mysql-user|mysql-user-adopted):(?P<host>[^:]+):(?P<port>\d+):(?P<user>.+)"
+)
+
+helper = OneShotResource(
+    work="database work",
+    loggers=(
+        __name__,
+        "user_request",
+        "secret_values",
+        "mysql_session",
+        "user_accounts",
+        "demo_schema",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    endpoint: Endpoint
+    user: str
+    adopted: bool = False
+
+    @property
+    def physical_id(self) -> str:
+        kind = "mysql-user-adopted" if self.adopted else "mysql-user"
+        return f"{kind}:{self.endpoint.host}:{self.endpoint.port}:{self.user}"
+
+    def same_user(self, other: "Identity | None") -> bool:
+        return other is not None and (other.endpoint, other.user) == (self.endpoint, self.user)
+
+
+def parse_physical_id(value: object) -> Identity | None:
+    match = _PHYSICAL_ID.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return Identity(
+        Endpoint(match["host"], int(match["port"])),
+        match["user"],
+        adopted=match["kind"] == "mysql-user-adopted",
+    )
+
+
+def secrets_client():
+    region = os.environ.get("AWS_REGION")
+    try:
+        return boto3.client("secretsmanager", region_name=region, config=SECRETS_CLIENT_CONFIG)
+    except BotoCoreError as error:  # no Region: only outside Lambda, which always sets one
+        raise RequestRejected(f"Cannot create a Secrets Manager client: {error}") from None
+
+
+def endpoint_of(request: UserRequest, admin, app) -> Endpoint:
+    """Host and Port properties first, then the admin secret's, then the application secret's."""
+    host = request.host or admin.host or app.host
+    if host is None:
+        raise RequestRejected(
+            "No database host: set Host (and Port) on the resource. An RDS-managed master secret "
+            "holds only username and password."
+        )
+    return Endpoint(host, request.port or admin.port or app.port or DEFAULT_PORT)
+
+
+@helper.create
+def create(event, _context):
+    return ensure_user(event, first_time=True)
+
+
+@helper.update
+def update(event, _context):
+    old = event.get("OldResourceProperties")
+    new = event.get("ResourceProperties")
+    secret_changed = not (
+        isinstance(old, dict)
+        and isinstance(new, dict)
+        and old.get("AppSecretArn") == new.get("AppSecretArn")
+    )
+    return ensure_user(event, first_time=secret_changed)
+
+
+def ensure_user(event, *, first_time: bool) -> str:
+    """Create or update the user; `first_time`: the secret is new to this resource, so its
+    current password is set even on a user that exists (see the doc's Passwords section)."""
+    request = user_request(event.get("ResourceProperties"))
+    client = secrets_client()
+    admin = read_credentials(client, "admin secret", request.admin_secret_arn)
+    app = read_credentials(client, "application secret", request.app_secret_arn)
+    endpoint = endpoint_of(request, admin, app)
+    base = base_user(app.username)
+    clone = base + CLONE_SUFFIX
+    previous = parse_physical_id(event.get("PhysicalResourceId"))
+    connection = connect(
+        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines.work
+    )
+    with connection:
+        accounts = Accounts(connection)
+        identity = Identity(endpoint, base)
+        if identity.same_user(previous):
+            identity = previous
+        else:
+            first_time = True  # a new user for this resource: a replacement
+            identity = Identity(
+                endpoint, base, adopted=accounts.exists(base) or accounts.exists(clone)
+            )
+            if event["RequestType"] == "Create":  # a failed Create's rollback drops what it made
+                helper.PhysicalResourceId = identity.physical_id
+        if request.demo_schema:
+            create_demo_schema(accounts, request.grants[0].database)
+        accounts.check_grant_targets(request.grants)
+        if not accounts.exists(app.username):
+            accounts.create(app.username, app.password)
+        elif first_time:
+            accounts.set_password(app.username, app.password)
+        for user in (base, clone):
+            if accounts.exists(user):
+                accounts.grant_exactly(user, request.grants)
+    helper.Data.update(Username=base, Host=endpoint.host)
+    logger.info("User %s ready at %s (%s)", quoted(base), endpoint, identity.physical_id)
+    return identity.physical_id
+
+
+@helper.delete
+def delete(event, _context):
+    """Drops the user and its clone if this resource created them; never fails."""
+    identity = parse_physical_id(event.get("PhysicalResourceId"))
+    if identity is None:
+        logger.info("Delete: no user was created under this physical id; nothing to drop")
+        return
+    if identity.adopted:
+        logger.info("Delete: %s existed before this resource; left in place", quoted(identity.user))
+        return
+    try:
+        request = user_request(event.get("ResourceProperties"))
+        if request.retain_on_delete:
+            logger.info("Delete: RetainOnDelete is true; %s kept", quoted(identity.user))
+            return
+        admin = read_credentials(secrets_client(), "admin secret", request.admin_secret_arn)
+        connection = connect(
+            identity.endpoint,
+            admin.username,
+            admin.password,
+            request.tls_ca_file,
+            helper.deadlines.work,
+        )
+        with connection:
+            accounts = Accounts(connection)
+            dropped = [u for u in (identity.user, identity.user + CLONE_SUFFIX) if accounts.drop(u)]
+        logger.info(
+            "Delete: dropped %s", ", ".join(map(quoted, dropped)) or "nothing (already gone)"
+        )
+    except RequestRejected as reason:
+        logger.warning("Delete answered SUCCESS without dropping the user: %s", reason)
+    except Exception:  # a bug must not block the stack's deletion either
+        logger.exception("Delete answered SUCCESS after an unexpected error")
+
+
+def handler(event, context):
+    helper(event, context)

@@ -1,0 +1,104 @@
+"""Reads the admin and application secrets (AWSCURRENT) the way the rotation functions do.
+
+Throttling, 5xx and network errors are retried by botocore's standard mode within a few seconds;
+everything else becomes a RequestRejected whose reason names the secret and the fix. Secret values
+never appear in a reason or a log line.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+from cfn_one_shot.reasons import RequestRejected, quoted
+
+logger = logging.getLogger(__name__)
+
+READ = "secretsmanager:GetSecretValue"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+    host: str | None
+    port: int | None
+
+    def __repr__(self) -> str:  # never show the password, even in a traceback's locals
+        return f"Credentials(username={self.username!r}, host={self.host!r}, port={self.port!r})"
+
+
+class SecretGone(RequestRejected):
+    """The secret does not exist (any more): a Delete may treat that as nothing left to do."""
+
+
+def read_credentials(client, role: str, arn: str) -> Credentials:
+    """The secret's current username, password and optional host/port; `role` ("admin secret"
+    or "application secret") names it in reasons."""
+    name = quoted(arn)
+    try:
+        value = client.get_secret_value(SecretId=arn)
+    except ClientError as error:
+        raise _refused(role, name, error) from None
+    except BotoCoreError as error:
+        raise RequestRejected(
+            f"Could not reach Secrets Manager to read the {role} {name} ({type(error).__name__}). "
+            "Give this function's subnets a Secrets Manager interface endpoint (or a NAT route)."
+        ) from None
+    text = value.get("SecretString")
+    try:
+        document = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise RequestRejected(
+            f"The {role} {name} is not a JSON object: store it as JSON with username and password."
+        )
+    missing = [key for key in ("username", "password") if not _text(document.get(key))]
+    if missing:
+        raise RequestRejected(
+            f"The {role} {name} lacks {' and '.join(missing)}: add {'/'.join(missing)} to its "
+            "JSON (the keys of the AWS rotation contract)."
+        )
+    port = document.get("port")
+    if port is not None and not str(port).isdigit():
+        raise RequestRejected(f"The {role} {name} has a port that is not a number: fix its JSON.")
+    return Credentials(
+        username=document["username"],
+        password=document["password"],
+        host=document.get("host") if _text(document.get("host")) else None,
+        port=int(port) if port is not None else None,
+    )
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _refused(role: str, name: str, error: ClientError) -> RequestRejected:
+    code = error.response.get("Error", {}).get("Code", "")
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    if code == "ResourceNotFoundException":
+        return SecretGone(
+            f"The {role} {name} was not found: check the ARN, and that the secret is in this "
+            "stack's account and Region."
+        )
+    if code == "DecryptionFailure" or (
+        code.startswith("AccessDenied") and "kms" in message.lower()
+    ):
+        return RequestRejected(
+            f"Secrets Manager could not decrypt the {role} {name} for this function: allow "
+            "kms:Decrypt on the secret's KMS key to this function's role (with "
+            "kms:ViaService secretsmanager), in the key policy too."
+        )
+    if code.startswith("AccessDenied"):
+        return RequestRejected(
+            f"Access denied reading the {role} {name}: allow {READ} on this exact ARN to this "
+            "function's role (and in the secret's resource policy, if it has one)."
+        )
+    if code == "InvalidRequestException" and "deletion" in message.lower():
+        return SecretGone(
+            f"The {role} {name} is scheduled for deletion: restore it "
+            "(aws secretsmanager restore-secret) or name another secret."
+        )
+    return RequestRejected(f"Reading the {role} {name} failed with {code or 'an error'}.")

@@ -1,0 +1,161 @@
+"""Fixtures for Custom::MySQLUser: a TLS-only MariaDB with an Aurora-like master user, secrets in
+moto (mock_aws) shaped like the templates' secrets, and the handler module."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import boto3
+import pytest
+import trustme
+
+from ..functions import load_app
+from ..local_endpoints import REGION, LambdaContext, cloudformation_event
+from .tls_mariadb import running_mariadb
+
+ADMIN_USER = "admin"
+
+
+@pytest.fixture(scope="package")
+def mysql_app(function_environment):
+    return load_app("mysql_user")
+
+
+@pytest.fixture(scope="package")
+def db_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="package")
+def database(tmp_path_factory, db_ca):
+    with running_mariadb(tmp_path_factory.mktemp("tls-mariadb"), db_ca) as server:
+        server.admin_password = secrets.token_hex(16)
+        server.server.create_aurora_master(ADMIN_USER, server.admin_password)
+        yield server
+
+
+@pytest.fixture(scope="package")
+def plain_database(tmp_path_factory, db_ca):
+    """A server that offers no TLS at all."""
+    with running_mariadb(tmp_path_factory.mktemp("plain-mariadb"), db_ca, tls=False) as server:
+        yield server
+
+
+@pytest.fixture
+def app_user(database):
+    """A unique application user name per test; dropped (with its clone) afterwards."""
+    name = f"app{uuid.uuid4().hex[:6]}"
+    yield name
+    for user in (name, f"{name}_clone"):
+        database.query("DROP USER IF EXISTS %s@'%%'", (user,))
+
+
+class Secrets:
+    """moto's Secrets Manager, holding the two secrets the way the templates shape them."""
+
+    def __init__(self, client, database) -> None:
+        self.client = client
+        self.database = database
+
+    def admin(self, **overrides) -> str:
+        value = {
+            "engine": "mysql",
+            "host": "127.0.0.1",
+            "port": self.database.port,
+            "username": ADMIN_USER,
+            "password": self.database.admin_password,
+            **overrides,
+        }
+        return self.put(f"admin-{uuid.uuid4().hex[:8]}", value)
+
+    def app(self, username: str, password: str | None = None, admin_arn: str = "", **extra) -> str:
+        value = {
+            "engine": "mysql",
+            "host": "127.0.0.1",
+            "port": self.database.port,
+            "username": username,
+            "password": password or secrets.token_urlsafe(24),
+            "dbname": "appdb",
+            "masterarn": admin_arn,
+            **extra,
+        }
+        return self.put(f"app-{uuid.uuid4().hex[:8]}", value)
+
+    def put(self, name: str, value: dict | str) -> str:
+        text = value if isinstance(value, str) else json.dumps(value)
+        return self.client.create_secret(Name=name, SecretString=text)["ARN"]
+
+    def value(self, arn: str) -> dict:
+        return json.loads(self.client.get_secret_value(SecretId=arn)["SecretString"])
+
+
+@pytest.fixture
+def secret_store(database):
+    from moto import mock_aws
+
+    with mock_aws():
+        yield Secrets(boto3.client("secretsmanager", region_name=REGION), database)
+
+
+@dataclass
+class Scenario:
+    """One test's view of the resource: the handler, the receiver, the server and the secrets."""
+
+    app: object
+    receiver: object
+    db: object
+    store: Secrets
+    user: str
+    admin_arn: str
+    app_arn: str
+
+    def props(self, grants=None, **extra) -> dict:
+        return {
+            "AdminSecretArn": self.admin_arn,
+            "AppSecretArn": self.app_arn,
+            "Grants": grants
+            or [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "prices"}],
+            "DemoSchema": "true",
+            "TlsCaFile": str(self.db.ca_file),
+            **extra,
+        }
+
+    def event(self, request_type: str, properties: dict, **kwargs) -> dict:
+        event = cloudformation_event(
+            request_type, self.receiver.url(), properties, logical_id="AppUser", **kwargs
+        )
+        event["ResourceType"] = "Custom::MySQLUser"
+        return event
+
+    def answer(self, event: dict, seconds: float = 20.0) -> dict:
+        """Run the handler; the single response CloudFormation would read."""
+        self.receiver.reset()
+        assert self.app.handler(event, LambdaContext(seconds)) is None
+        puts = self.receiver.puts()
+        assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
+        return puts[0].document
+
+    def create(self, properties: dict) -> dict:
+        body = self.answer(self.event("Create", properties))
+        assert body["Status"] == "SUCCESS", body["Reason"]
+        return body
+
+    def update(self, created: dict, old: dict, new: dict) -> dict:
+        return self.answer(
+            self.event("Update", new, physical_id=created["PhysicalResourceId"], old_properties=old)
+        )
+
+    def delete(self, created: dict, properties: dict) -> dict:
+        return self.answer(
+            self.event("Delete", properties, physical_id=created["PhysicalResourceId"])
+        )
+
+
+@pytest.fixture
+def scenario(mysql_app, receiver, database, secret_store, app_user) -> Scenario:
+    admin_arn = secret_store.admin()
+    app_arn = secret_store.app(app_user, admin_arn=admin_arn)
+    return Scenario(mysql_app, receiver, database, secret_store, app_user, admin_arn, app_arn)

@@ -1,0 +1,259 @@
+"""Custom::MySQLUser's failures: each answered FAILED, in time, with a reason that names the fix;
+and Delete, which answers SUCCESS whatever is already gone."""
+
+import json
+import logging
+import os
+
+import pytest
+
+from tests.helpers.local_servers import free_port
+
+from ..local_endpoints import URL_SIGNATURE, LambdaContext
+from .tls_mariadb import silent_listener
+
+pytestmark = pytest.mark.database
+
+
+def failed(scenario, properties: dict, seconds: float = 20.0) -> str:
+    context = LambdaContext(seconds)
+    scenario.receiver.reset()
+    scenario.app.handler(scenario.event("Create", properties), context)
+    (put,) = scenario.receiver.puts()
+    assert put.at < context.deadline
+    assert put.document["Status"] == "FAILED"
+    return put.document["Reason"]
+
+
+def test_missing_admin_secret_names_the_secret(scenario):
+    missing = scenario.admin_arn[:-6] + "zzzzzz"
+
+    reason = failed(scenario, scenario.props(AdminSecretArn=missing))
+
+    assert "admin secret" in reason
+    assert "was not found: check the ARN" in reason
+
+
+def test_secret_without_a_password_names_the_missing_key(scenario):
+    no_password = scenario.store.put("app-no-pw", {"username": "x", "host": "127.0.0.1"})
+
+    reason = failed(scenario, scenario.props(AppSecretArn=no_password))
+
+    assert "application secret" in reason
+    assert "lacks password" in reason
+
+
+def test_rds_managed_admin_secret_needs_host_and_port(scenario):
+    managed = scenario.store.put(
+        "rds!cluster-abc", {"username": "admin", "password": scenario.db.admin_password}
+    )
+    app = scenario.store.put(
+        "app-no-host", {"username": scenario.user, "password": "app-password-1"}
+    )
+
+    reason = failed(scenario, scenario.props(AdminSecretArn=managed, AppSecretArn=app))
+    assert reason.startswith("No database host: set Host (and Port)")
+
+    body = scenario.answer(
+        scenario.event(
+            "Create",
+            scenario.props(
+                AdminSecretArn=managed,
+                AppSecretArn=app,
+                Host="127.0.0.1",
+                Port=str(scenario.db.port),
+            ),
+        )
+    )
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    scenario.db.login(scenario.user, "app-password-1").close()
+
+
+def test_unreachable_database_names_subnets_and_security_groups(scenario):
+    with silent_listener() as port:
+        reason = failed(scenario, scenario.props(Host="127.0.0.1", Port=port), seconds=4)
+
+    assert reason.startswith("Database unreachable")
+    assert "security group" in reason
+    assert "subnets" in reason
+
+
+def test_nothing_listening_names_host_and_port(scenario):
+    reason = failed(scenario, scenario.props(Port=free_port()))
+
+    assert reason.startswith("Connection refused at 127.0.0.1:")
+    assert "Check Host and Port" in reason
+
+
+def test_untrusted_server_certificate_is_refused(scenario):
+    receiver_ca = os.environ["SSL_CERT_FILE"]  # a CA that did not sign the database's cert
+
+    reason = failed(scenario, scenario.props(TlsCaFile=receiver_ca))
+
+    assert reason.startswith("TLS refused: the certificate of 127.0.0.1:")
+    assert scenario.user not in scenario.db.users()
+
+
+def test_server_without_tls_is_refused_before_the_login(scenario, plain_database):
+    plain_database.server.create_aurora_master("admin", "plain-admin-password")
+    admin = scenario.store.admin(port=plain_database.port, password="plain-admin-password")
+
+    reason = failed(scenario, scenario.props(AdminSecretArn=admin, Host="", Port=""))
+
+    assert reason.startswith("TLS refused")
+    assert "never connects without TLS" in reason
+
+
+def test_default_ca_bundle_missing_is_named(scenario):
+    properties = scenario.props()
+    del properties["TlsCaFile"]
+
+    reason = failed(scenario, properties)
+
+    # Whatever this machine has there, the default bundle does not vouch for the test's own CA.
+    if os.path.isfile("/etc/pki/tls/cert.pem"):
+        assert reason.startswith("TLS refused: the certificate of 127.0.0.1:")
+    else:
+        assert "TlsCaFile '/etc/pki/tls/cert.pem' does not exist in the function" in reason
+
+
+def test_wrong_admin_password_is_a_refused_login(scenario):
+    admin = scenario.store.admin(password="not-the-password")
+
+    reason = failed(scenario, scenario.props(AdminSecretArn=admin))
+
+    assert reason.startswith("Login refused for admin user 'admin'")
+
+
+@pytest.mark.parametrize(
+    ("grants", "expected"),
+    [
+        (
+            [{"Privileges": ["ALL PRIVILEGES"], "Database": "appdb", "Table": "*"}],
+            "is administrative and not allowed",
+        ),
+        (
+            [{"Privileges": ["SELECT", "GRANT OPTION"], "Database": "appdb", "Table": "*"}],
+            "is administrative and not allowed",
+        ),
+        ([{"Privileges": ["SUPER"], "Database": "appdb", "Table": "*"}], "administrative"),
+        (
+            [{"Privileges": ["EXECUTE"], "Database": "appdb", "Table": "prices"}],
+            "is not a privilege for a table",
+        ),
+        (
+            [{"Privileges": ["SELECT"], "Database": "app`db", "Table": "*"}],
+            "is not a plain MySQL identifier",
+        ),
+        (
+            [{"Privileges": ["SELECT"], "Database": "*", "Table": "*"}],
+            "is not a plain MySQL identifier",
+        ),
+        ([{"Privileges": ["SELECT; DROP USER admin"], "Database": "a", "Table": "*"}], "not a"),
+    ],
+    ids=["all", "grant-option", "super", "table-scope", "backquote", "global", "injection"],
+)
+def test_invalid_grants_are_refused_before_any_change(scenario, grants, expected):
+    reason = failed(scenario, scenario.props(grants))
+
+    assert expected in reason
+    assert reason.startswith("Grants[1]")
+    assert scenario.user not in scenario.db.users()
+
+
+@pytest.mark.parametrize(
+    ("grant", "expected"),
+    [
+        (
+            {"Database": "appdb", "Table": "no_such_table"},
+            "Invalid grant: Table 'appdb.no_such_table' doesn't exist. Create it first",
+        ),
+        (
+            {"Database": "no_such_db", "Table": "*"},
+            "Invalid grant: Unknown database 'no_such_db'. Create it first",
+        ),
+    ],
+    ids=["table", "database"],
+)
+def test_grant_on_a_missing_object_fails_before_any_user_is_made(scenario, grant, expected):
+    properties = scenario.props([{"Privileges": ["SELECT"], **grant}], DemoSchema="false")
+
+    reason = failed(scenario, properties)
+
+    assert reason.startswith(expected)
+    assert scenario.user not in scenario.db.users()
+
+
+def test_create_failing_after_the_user_was_made_reports_its_id_so_rollback_drops_it(scenario):
+    # The admin may create users but not grant INSERT: the user exists when the grant fails.
+    scenario.db.query("CREATE USER IF NOT EXISTS 'limited'@'%%' IDENTIFIED BY 'limited-pw'")
+    scenario.db.query("GRANT CREATE USER, SELECT ON *.* TO 'limited'@'%%' WITH GRANT OPTION")
+    admin = scenario.store.admin(username="limited", password="limited-pw")
+    properties = scenario.props(
+        [{"Privileges": ["SELECT", "INSERT"], "Database": "appdb", "Table": "prices"}],
+        AdminSecretArn=admin,
+        DemoSchema="false",
+    )
+    scenario.db.query("CREATE DATABASE IF NOT EXISTS appdb")
+    scenario.db.query(
+        "CREATE TABLE IF NOT EXISTS appdb.prices (id INT PRIMARY KEY, item VARCHAR(64), "
+        "price_cents INT)"
+    )
+
+    body = scenario.answer(scenario.event("Create", properties))
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith("The admin user may not do this")
+    assert body["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{scenario.db.port}:{scenario.user}"
+    assert scenario.delete(body, properties)["Status"] == "SUCCESS"
+    assert scenario.user not in scenario.db.users()
+
+
+@pytest.mark.parametrize(
+    "gone",
+    ["database", "secret", "properties", "foreign-id"],
+)
+def test_delete_answers_success_whatever_is_already_gone(scenario, gone, caplog):
+    properties = scenario.props()
+    created = scenario.create(properties)
+    physical_id = created["PhysicalResourceId"]
+    if gone == "database":
+        physical_id = f"mysql-user:127.0.0.1:{free_port()}:{scenario.user}"
+    elif gone == "secret":
+        scenario.store.client.delete_secret(
+            SecretId=scenario.admin_arn, ForceDeleteWithoutRecovery=True
+        )
+    elif gone == "properties":
+        properties = {"Grants": "not a list"}
+    else:
+        physical_id = "app-db_AppUser_ABCDEFGH"
+    caplog.set_level(logging.INFO)
+
+    body = scenario.answer(scenario.event("Delete", properties, physical_id=physical_id))
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == physical_id
+    assert scenario.user in scenario.db.users()  # nothing could be (or was) dropped
+    assert "Delete" in caplog.text
+
+
+def test_no_password_or_response_url_reaches_the_logs(scenario, monkeypatch, caplog, capfd):
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    app_password = scenario.store.value(scenario.app_arn)["password"]
+    wrong_admin = scenario.store.admin(password="wrong-admin-password-7")
+    properties = scenario.props()
+
+    created = scenario.create(properties)
+    scenario.update(created, properties, scenario.props(RetainOnDelete="false"))
+    failed(scenario, scenario.props(AdminSecretArn=wrong_admin))
+    scenario.delete(created, properties)
+
+    output = capfd.readouterr()
+    logged = "\n".join([caplog.text, output.out, output.err])
+    assert "Created user" in logged  # the logs were captured
+    for secret in (app_password, scenario.db.admin_password, "wrong-admin-password-7"):
+        assert secret not in logged
+    assert URL_SIGNATURE not in logged
+    assert "cloudformation-custom-resource-response" not in logged
+    assert json.dumps(properties)[:40] not in logged

@@ -1,0 +1,80 @@
+"""Secrets Manager refusing or failing, through a real HTTP hop in front of moto's server: the
+reason names the permission to add; transient errors are retried."""
+
+import json
+import uuid
+
+import boto3
+import pytest
+
+from ..local_endpoints import LambdaContext
+
+pytestmark = pytest.mark.database
+
+
+@pytest.fixture
+def secrets_api(lambda_api_hop, moto_endpoint, monkeypatch, scenario):
+    """Secrets in moto's server, reached by the function through the fault hop."""
+    lambda_api_hop.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", lambda_api_hop.url)
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+    admin = scenario.store.value(scenario.admin_arn)
+    app = scenario.store.value(scenario.app_arn)
+    suffix = uuid.uuid4().hex[:8]
+    arns = {
+        name: client.create_secret(Name=f"{name}-{suffix}", SecretString=json.dumps(value))["ARN"]
+        for name, value in (("admin", admin), ("app", app))
+    }
+    return lambda_api_hop, scenario.props(AdminSecretArn=arns["admin"], AppSecretArn=arns["app"])
+
+
+def outcome(scenario, properties) -> dict:
+    scenario.receiver.reset()
+    scenario.app.handler(scenario.event("Create", properties), LambdaContext(20))
+    (put,) = scenario.receiver.puts()
+    return put.document
+
+
+def test_access_denied_names_the_permission(scenario, secrets_api):
+    hop, properties = secrets_api
+    hop.fail_always(
+        400,
+        "AccessDeniedException",
+        "User: arn:aws:sts::123456789012:assumed-role/x/y is not authorized to perform: "
+        "secretsmanager:GetSecretValue",
+    )
+
+    body = outcome(scenario, properties)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith("Access denied reading the admin secret")
+    assert "allow secretsmanager:GetSecretValue on this exact ARN" in body["Reason"]
+    assert hop.requests == 1  # a permission problem is not retried
+
+
+@pytest.mark.parametrize(
+    ("error_type", "message"),
+    [
+        ("AccessDeniedException", "Access to KMS is not allowed"),
+        ("DecryptionFailure", "The ciphertext refers to a customer master key that is disabled"),
+    ],
+)
+def test_kms_refusal_names_kms_decrypt(scenario, secrets_api, error_type, message):
+    hop, properties = secrets_api
+    hop.fail_always(400, error_type, message)
+
+    body = outcome(scenario, properties)
+
+    assert body["Status"] == "FAILED"
+    assert "could not decrypt the admin secret" in body["Reason"]
+    assert "kms:Decrypt" in body["Reason"]
+
+
+def test_server_errors_are_retried(scenario, secrets_api):
+    hop, properties = secrets_api
+    hop.fail_next(2, 500, "InternalServiceError", "try again")
+
+    body = outcome(scenario, properties)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert hop.requests == 4  # two failures, then the admin and the application secret
