@@ -48,7 +48,7 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
     if not os.path.isfile(ca_file):
         raise RequestRejected(
             f"TlsCaFile {quoted(ca_file)} does not exist in the function: name a CA bundle file "
-            "shipped in the zip or the runtime's /etc/pki/tls/cert.pem."
+            "shipped in the zip (default rds-ca-bundle.pem: run 'make build') or an absolute path."
         )
     try:
         context = ssl.create_default_context(cafile=ca_file)

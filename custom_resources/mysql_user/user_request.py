@@ -24,7 +24,9 @@ KNOWN = frozenset(
     }
 )
 ALLOWED = KNOWN | SET_BY_CLOUDFORMATION
-DEFAULT_TLS_CA_FILE = "/etc/pki/tls/cert.pem"  # the Lambda runtime's (Amazon Linux) CA bundle
+# The Amazon RDS root CAs, shipped in the zip (scripts/update_rds_ca_bundle.py writes it): Aurora's
+# certificates chain to them, and the Lambda runtime's system bundle is not known to hold them.
+DEFAULT_TLS_CA_FILE = "rds-ca-bundle.pem"
 
 # Privileges an application user may be given. Table-level ones are MySQL's table privileges; the
 # rest only make sense on a whole database (Table "*").

@@ -3,6 +3,7 @@ custom resource, each with the shared cfn_one_shot package and its own pinned de
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import zipfile
@@ -192,3 +193,25 @@ def test_unreachable_index_fails_with_a_clear_message(tmp_path):
     assert "pip could not install crhelper==2.0.12" in result.stderr
     assert "PIP_INDEX_URL" in result.stderr
     assert not output.exists()
+
+
+def test_mysql_user_zip_ships_the_amazon_rds_roots_it_verifies_aurora_with(mysql_user_package):
+    from cryptography import x509
+
+    from custom_resources.mysql_user.user_request import DEFAULT_TLS_CA_FILE
+
+    with zipfile.ZipFile(mysql_user_package) as archive:
+        bundle = archive.read(DEFAULT_TLS_CA_FILE)  # the default TlsCaFile is in the zip's root
+    certificates = x509.load_pem_x509_certificates(bundle)
+    names = {
+        cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+        for cert in certificates
+    }
+    # Aurora's server certificates chain to one of these per Region and key type.
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-2"):
+        for kind in ("RSA2048", "RSA4096", "ECC384"):
+            assert f"Amazon RDS {region} Root CA {kind} G1" in names
+    for cert in certificates:
+        assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        assert cert.issuer == cert.subject  # roots only: nothing a region's CA could not vouch for
+    ssl.create_default_context(cadata=bundle.decode())  # OpenSSL reads it as a CA bundle
