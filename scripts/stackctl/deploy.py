@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 from typing import Any
 
-from . import changeset, lint, params, policy, stacks
+from . import changeset, lint, params, policy, stacks, windows
 from .artifacts import normalised_prefix, template_url, upload_lambda_code
 from .clock import Clock
 from .errors import OperationFailed, UsageError
@@ -108,6 +108,7 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
     kind = stacks.change_type(existing, opts.stack)
     if kind == "CREATE":
         params.check_required(overrides, facts)
+    windows.check(facts, overrides, existing if kind == "UPDATE" else None)
     prefix = normalised_prefix(opts.prefix)
     if facts.needs_lambda_code:
         key = upload_lambda_code(aws, opts.bucket, prefix)

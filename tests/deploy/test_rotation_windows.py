@@ -1,0 +1,63 @@
+"""make deploy refuses admin and application rotation windows that can meet, on the values the
+deploy will really use (PARAMS, else the stack's previous values, else the defaults)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts.stackctl import windows
+from scripts.stackctl.errors import UsageError
+from scripts.stackctl.template import read_template
+
+MULTI = read_template("templates/mysql-multi-user.yaml")
+
+
+def previous(**values: str) -> dict:
+    return {"Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]}
+
+
+def test_the_default_windows_never_meet():
+    windows.check(MULTI, {}, None)
+
+
+def test_schedules_that_differ_as_text_but_meet_on_sundays_are_refused():
+    # The admin default is Sundays 01:00-03:00 UTC; a daily 01:00 application rotation meets it.
+    with pytest.raises(UsageError) as refused:
+        windows.check(MULTI, {"AppRotationSchedule": "cron(0 1 * * ? *)"}, None)
+    message = str(refused.value)
+    assert "cron(0 1 ? * SUN *)" in message
+    assert "cron(0 1 * * ? *)" in message
+    assert "Sun" in message or "SUN" in message
+    assert "never meet" in message
+
+
+def test_an_update_judges_the_stacks_previous_values_with_the_new_ones():
+    stack = previous(
+        AdminRotationSchedule="cron(0 4 * * ? *)",
+        AdminRotationWindow="1h",
+        AppRotationSchedule="cron(0 8 * * ? *)",
+        AppRotationWindow="1h",
+    )
+    windows.check(MULTI, {}, stack)  # as deployed: 04:00 and 08:00 daily
+    with pytest.raises(UsageError, match="can run at the same time"):
+        windows.check(MULTI, {"AppRotationSchedule": "cron(0 4 ? * MON *)"}, stack)
+
+
+def test_windows_that_only_touch_are_accepted():
+    windows.check(
+        MULTI,
+        {
+            "AdminRotationSchedule": "cron(0 1 * * ? *)",
+            "AdminRotationWindow": "2h",
+            "AppRotationSchedule": "cron(0 3 * * ? *)",
+        },
+        None,
+    )
+
+
+def test_templates_with_one_rotation_have_nothing_to_compare():
+    for path in (
+        "templates/mysql-single-user.yaml",
+        "templates/mysql-rotation-existing-cluster.yaml",
+    ):
+        windows.check(read_template(path), {}, None)
