@@ -177,6 +177,14 @@ def check_required(values: dict[str, str], facts: TemplateFacts) -> None:
     if missing:
         raise UsageError(
             "\n".join(
-                f"PARAMS: {name} has no default: add {name}=... to PARAMS." for name in missing
+                f"PARAMS: {name} has no default: add {name}=... to PARAMS"
+                + (f" ({described}" if (described := what_it_is(facts, name)) else ".")
+                for name in missing
             )
         )
+
+
+def what_it_is(facts: TemplateFacts, name: str) -> str:
+    """The parameter's description ending a sentence: it often says where a value comes from."""
+    description = " ".join(str(facts.parameters[name].get("Description", "")).split())
+    return f"{description.rstrip('.')})." if description else ""

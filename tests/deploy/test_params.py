@@ -176,3 +176,10 @@ def test_make_deploy_with_a_bad_param_fails_before_any_aws_call(aws_env):
     assert result.returncode != 0
     assert "DeletionProtection='maybe' is not allowed; use one of: true, false." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_parameter_comes_with_its_description_saying_where_values_come_from():
+    with pytest.raises(UsageError) as missing:
+        check_required({}, read_template(SINGLE))
+    assert "add TestInstanceImageId=... to PARAMS (" in str(missing.value)
+    assert "aws ssm get-parameter" in str(missing.value)
