@@ -112,5 +112,13 @@ clean: ## Remove virtualenvs, build output, caches, mutation results and the pre
 	  if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type pre-commit >/dev/null; else rm -f "$(PRE_COMMIT_HOOK)"; fi; \
 	  echo "Removed the pre-commit hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
 	fi
-	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged mutants .pytest_cache .ruff_cache .hypothesis taskcat_outputs
+	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Mutation testing (cosmic-ray), not part of make test: PART=custom_resources|lint_rules|scripts
+# runs one part; results are kept in .mutation/ so an interrupted run resumes. See docs/testing.md.
+PART ?=
+MUTATE_WORKERS ?= 2
+
+mutate: $(VENV)/.installed ## Mutation testing of custom_resources/, lint_rules/ and scripts/ against their tests (PART= for one; slow, see docs/testing.md)
+	@MUTATE_WORKERS=$(MUTATE_WORKERS) $(BIN)/python mutation/run.py $(PART)

@@ -1,0 +1,330 @@
+"""`make mutate`: mutation testing with cosmic-ray, each file against the tests that cover it.
+
+    python mutation/run.py [custom_resources|lint_rules|scripts ...]
+
+cosmic-ray changes one thing in a source file (an operator, a constant, a condition), runs the
+tests, and puts the file back. A mutant the tests notice is "killed"; one they miss "survived".
+Files are mutated on disk, so each part runs in its own copies of the working tree under
+.mutation/<part>/ (two workers by default, MUTATE_WORKERS=n), never in the checkout itself.
+
+Results are kept in .mutation/<part>/*.sqlite: an interrupted run picks up where it stopped, and
+a part starts over only when its sources, its tests or this file change. The report lists
+killed, survived and timed-out mutants per part, the score, and every survivor with its diff in
+.mutation/<part>/survivors.txt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / ".mutation"
+BIN = Path(sys.executable).parent
+PYTEST = f"{sys.executable} -m pytest -x -q --no-header -p no:cacheprovider -p no:randomly"
+# Operators that make mostly equivalent or unparseable mutants here: bitwise and shift operators
+# on strings and numbers the code never shifts, and exception-type swaps cosmic-ray cannot compile.
+EXCLUDED_OPERATORS = [
+    r"core/ReplaceBinaryOperator_.*_(RShift|LShift|BitOr|BitAnd|BitXor)",
+    r"core/ReplaceBinaryOperator_(RShift|LShift|BitOr|BitAnd|BitXor)_.*",
+    r"core/ReplaceBinaryOperator_.*_(FloorDiv|Mod|Pow)",
+    r"core/ExceptionReplacer",
+]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Source files and the tests that cover them."""
+
+    name: str
+    sources: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+PARTS: dict[str, tuple[Group, ...]] = {
+    "custom_resources": (
+        Group(
+            "lambda_role_lookup",
+            tuple(
+                sorted(str(p.relative_to(REPO)) for p in (REPO / "custom_resources").rglob("*.py"))
+            ),
+            ("tests/custom_resource",),
+        ),
+    ),
+    "lint_rules": (
+        Group(
+            "lint_rules",
+            tuple(
+                sorted(
+                    str(p.relative_to(REPO))
+                    for p in (REPO / "lint_rules").rglob("*.py")
+                    if p.name != "__main__.py"
+                )
+            ),
+            ("tests/lint_rules",),
+        ),
+        Group(
+            "lint_rules_cli",
+            ("lint_rules/__main__.py",),
+            ("tests/lint_rules/test_lint_rules_cli.py",),
+        ),
+    ),
+    "scripts": (
+        Group("stack", ("scripts/stack.py",), ("tests/deploy",)),
+        Group(
+            "build_lambda_zip",
+            ("scripts/build_lambda_zip.py",),
+            ("tests/custom_resource/test_build_zip.py",),
+        ),
+        Group(
+            "parameter_tables", ("scripts/parameter_tables.py",), ("tests/tooling/test_readme.py",)
+        ),
+    ),
+}
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(*args: str, cwd: Path = REPO, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, check=True, text=True, **kwargs)
+
+
+def tree_files() -> list[str]:
+    """Tracked and new files of the working tree (uncommitted changes included)."""
+    listing = run("git", "ls-files", "-co", "--exclude-standard", "-z", capture_output=True)
+    return [name for name in listing.stdout.split("\0") if name and (REPO / name).is_file()]
+
+
+def fingerprint(part: str, files: list[str]) -> str:
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    watched = [f for f in files if f.startswith((part, "tests/", "templates/", "pyproject"))]
+    for name in sorted(watched):
+        digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+    return digest.hexdigest()
+
+
+def copy_tree(files: list[str], target: Path) -> None:
+    for name in files:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, destination)
+    for venv in (".venv", ".venv-taskcat", ".venv-checkov"):
+        if (REPO / venv).exists():
+            (target / venv).symlink_to((REPO / venv).resolve())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(path: Path, group: Group, timeout: float, urls: list[str]) -> None:
+    config = {
+        "module-path": list(group.sources),
+        "timeout": timeout,
+        "excluded-modules": [],
+        "test-command": f"{PYTEST} {' '.join(group.tests)}",
+        "distributor": {"name": "http", "http": {"worker-urls": urls}},
+        "filters": {"operators-filter": {"exclude-operators": EXCLUDED_OPERATORS}},
+    }
+    lines = ["[cosmic-ray]"]
+    for key in ("module-path", "timeout", "excluded-modules", "test-command"):
+        lines.append(f"{key} = {json.dumps(config[key])}")
+    lines += [
+        "",
+        "[cosmic-ray.distributor]",
+        'name = "http"',
+        "",
+        "[cosmic-ray.distributor.http]",
+        f"worker-urls = {json.dumps(urls)}",
+        "",
+        "[cosmic-ray.filters.operators-filter]",
+        f"exclude-operators = {json.dumps(EXCLUDED_OPERATORS)}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@contextlib.contextmanager
+def http_workers(directories: list[Path]):
+    """One cosmic-ray http-worker per copy of the tree; yields their URLs."""
+    ports = [free_port() for _ in directories]
+    log = open(directories[0].parent / "workers.log", "a")  # noqa: SIM115
+    workers = [
+        subprocess.Popen(
+            [str(BIN / "cosmic-ray"), "http-worker", "--port", str(port)],
+            cwd=directory,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        for port, directory in zip(ports, directories, strict=True)
+    ]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cosmic-ray http-worker on port {port} did not start")
+                time.sleep(0.2)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, 15)
+            worker.wait()
+        log.close()
+
+
+def baseline_seconds(group: Group, directory: Path) -> float:
+    started = time.monotonic()
+    result = subprocess.run(
+        [*PYTEST.split(), *group.tests], cwd=directory, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.exit(
+            f"make mutate: the tests for {group.name} fail before any mutation "
+            f"({' '.join(group.tests)}); fix them first:\n{result.stdout[-3000:]}"
+        )
+    return time.monotonic() - started
+
+
+def results(session: Path) -> list[dict]:
+    dump = run(str(BIN / "cosmic-ray"), "dump", str(session), capture_output=True).stdout
+    rows = []
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        rows.append({"item": item, "result": result})
+    return rows
+
+
+def outcome(row: dict) -> str:
+    result = row["result"]
+    if result is None:
+        return "pending"
+    if result.get("worker_outcome") == "skipped":
+        return "skipped"
+    if result.get("worker_outcome") != "normal":
+        return "error"
+    if result.get("test_outcome") == "killed":
+        return "timeout" if result.get("output") == "timeout" else "killed"
+    return result.get("test_outcome") or "error"
+
+
+def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
+    session = part_dir / f"{group.name}.sqlite"
+    config = part_dir / f"{group.name}.toml"
+    if not session.exists():
+        say(f"  {group.name}: baseline run of {' '.join(group.tests)} (unmutated)...")
+        seconds = baseline_seconds(group, workers[0])
+        timeout = round(max(60.0, 4 * seconds), 1)
+        write_config(config, group, timeout, ["http://127.0.0.1:1"])
+        run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
+        run(
+            str(BIN / "cr-filter-operators"),
+            str(session),
+            str(config),
+            cwd=workers[0],
+            capture_output=True,
+        )
+        say(f"  {group.name}: tests take {seconds:.0f} s unmutated; timeout {timeout:.0f} s")
+    rows = results(session)
+    pending = sum(outcome(r) == "pending" for r in rows)
+    say(
+        f"  {group.name}: {len(rows)} mutants of {len(group.sources)} file(s), {pending} to run "
+        f"on {len(workers)} worker(s)..."
+    )
+    if pending:
+        started = time.monotonic()
+        timeout = float(
+            next(
+                line.split("=")[1]
+                for line in config.read_text().splitlines()
+                if line.startswith("timeout")
+            )
+        )
+        with http_workers(workers) as urls:
+            write_config(config, group, timeout, urls)
+            run(str(BIN / "cosmic-ray"), "exec", str(config), str(session), cwd=workers[0])
+        say(f"  {group.name}: ran {pending} mutants in {time.monotonic() - started:.0f} s")
+    return results(session)
+
+
+def summarise(part: str, rows: list[dict], part_dir: Path) -> str:
+    counts = {
+        k: sum(outcome(r) == k for r in rows)
+        for k in ("killed", "timeout", "survived", "error", "skipped", "pending")
+    }
+    tested = counts["killed"] + counts["timeout"] + counts["survived"]
+    score = 100 * (counts["killed"] + counts["timeout"]) / tested if tested else 0.0
+    survivors = [r for r in rows if outcome(r) == "survived"]
+    with (part_dir / "survivors.txt").open("w") as out:
+        for row in survivors:
+            mutation = row["item"]["mutations"][0]
+            out.write(
+                f"## {mutation['module_path']}:{mutation['start_pos'][0]} "
+                f"{mutation['operator_name']} #{mutation['occurrence']}\n"
+            )
+            out.write((row["result"].get("diff") or "") + "\n")
+    return (
+        f"{part:17} killed {counts['killed']:4}  timeout {counts['timeout']:3}  "
+        f"survived {counts['survived']:4}  score {score:5.1f}%  "
+        f"(errors {counts['error']}, not run {counts['pending']}; "
+        f"survivors in {(part_dir / 'survivors.txt').relative_to(REPO)})"
+    )
+
+
+def run_part(part: str, workers_wanted: int) -> str:
+    files = tree_files()
+    part_dir = WORK / part
+    stamp = fingerprint(part, files)
+    stamp_file = part_dir / "fingerprint"
+    if part_dir.exists() and (not stamp_file.exists() or stamp_file.read_text() != stamp):
+        say(f"{part}: sources or tests changed since the last run; starting over.")
+        shutil.rmtree(part_dir)
+    if not part_dir.exists():
+        for index in range(workers_wanted):
+            copy_tree(files, part_dir / f"worker-{index}")
+        stamp_file.write_text(stamp)
+    else:
+        say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
+    workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
+    started = time.monotonic()
+    say(f"{part}: mutating {', '.join(g.name for g in PARTS[part])}...")
+    rows = [row for group in PARTS[part] for row in run_group(part_dir, group, workers)]
+    say(f"{part}: done in {time.monotonic() - started:.0f} s")
+    return summarise(part, rows, part_dir)
+
+
+def main(argv: list[str]) -> int:
+    parts = argv or list(PARTS)
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        print(
+            f"make mutate: unknown PART {', '.join(unknown)}; choose from {', '.join(PARTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    workers = int(os.environ.get("MUTATE_WORKERS", "2"))
+    lines = [run_part(part, workers) for part in parts]
+    say("\nMutation scores (killed + timeout) / tested:")
+    for line in lines:
+        say("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
