@@ -58,7 +58,7 @@ PYTEST_ARGS ?=
 
 test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test in parallel (TESTS=tests/<folder> for one part; installs MariaDB when missing and root)
 	@scripts/ensure_mariadb.sh
-	@echo "Running pytest$(if $(TESTS), on $(TESTS),) with $(TEST_WORKERS) worker(s) ($(if $(filter auto,$(TEST_WORKERS)),one per CPU,TEST_WORKERS=))..."
+	@echo "Running pytest$(if $(TESTS), on $(TESTS),) with TEST_WORKERS=$(TEST_WORKERS) ($(if $(filter auto,$(TEST_WORKERS)),one worker per CPU,parallel workers))..."
 	@status=0; $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest found no test to run (exit code 5): check TESTS='$(TESTS)' and PYTEST_ARGS='$(PYTEST_ARGS)'." >&2; fi; \
 	exit $$status
@@ -116,9 +116,10 @@ clean: ## Remove virtualenvs, build output, caches, mutation results and the pre
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Mutation testing (cosmic-ray), not part of make test: PART=custom_resources|lint_rules|scripts
-# runs one part; results are kept in .mutation/ so an interrupted run resumes. See docs/testing.md.
+# runs one part; results are kept in .mutation/ so an interrupted run resumes; REPORT=1 only prints
+# the last results. See docs/testing.md.
 PART ?=
 MUTATE_WORKERS ?= 2
 
 mutate: $(VENV)/.installed ## Mutation testing of custom_resources/, lint_rules/ and scripts/ against their tests (PART= for one; slow, see docs/testing.md)
-	@MUTATE_WORKERS=$(MUTATE_WORKERS) $(BIN)/python mutation/run.py $(PART)
+	@MUTATE_WORKERS=$(MUTATE_WORKERS) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)

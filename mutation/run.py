@@ -1,6 +1,6 @@
 """`make mutate`: mutation testing with cosmic-ray, each file against the tests that cover it.
 
-    python mutation/run.py [custom_resources|lint_rules|scripts ...]
+    python mutation/run.py [custom_resources|lint_rules|scripts ...] [--report]
 
 cosmic-ray changes one thing in a source file (an operator, a constant, a condition), runs the
 tests, and puts the file back. A mutant the tests notice is "killed"; one they miss "survived".
@@ -8,7 +8,7 @@ Files are mutated on disk, so each part runs in its own copies of the working tr
 .mutation/<part>/ (two workers by default, MUTATE_WORKERS=n), never in the checkout itself.
 
 Results are kept in .mutation/<part>/*.sqlite: an interrupted run picks up where it stopped, and
-a part starts over only when its sources, its tests or this file change. The report lists
+a part starts over only when its sources, its tests or its settings here change. The report lists
 killed, survived and timed-out mutants per part, the score, and every survivor with its diff in
 .mutation/<part>/survivors.txt.
 """
@@ -19,7 +19,9 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +50,43 @@ class Group:
     name: str
     sources: tuple[str, ...]
     tests: tuple[str, ...]
+    # Tests left out: ones whose outcome depends on machine load, which would "kill" mutants
+    # (or fail the unmutated baseline) at random on a busy machine.
+    deselect: tuple[str, ...] = ()
+
+    def pytest_args(self) -> list[str]:
+        return [*self.tests, *(f"--deselect={test}" for test in self.deselect)]
+
+
+def lint_rule_groups() -> tuple[Group, ...]:
+    """Each rule file against the test files that name its rule ids (and the no-false-positive
+    test); the shared _rotation_lint modules against every rule test; the CLI against its test.
+    The CLI test (cfn-lint in subprocesses) is left out elsewhere: it is slow and covers no rule
+    logic the in-process tests do not."""
+    tests_dir = REPO / "tests" / "lint_rules"
+    cli_test = "tests/lint_rules/test_lint_rules_cli.py"
+    rule_tests = {
+        str(p.relative_to(REPO)): p.read_text() for p in sorted(tests_dir.glob("test_*.py"))
+    }
+    rule_tests.pop(cli_test, None)
+    groups = []
+    for source in sorted((REPO / "lint_rules").glob("*.py")):
+        ids = set(re.findall(r'^\s+id = "([EW]9\d{3})"', source.read_text(), re.MULTILINE))
+        if not ids:
+            continue
+        tests = [t for t, text in rule_tests.items() if any(i in text for i in ids)]
+        good = "tests/lint_rules/test_lint_rules_good.py"
+        groups.append(
+            Group(source.stem, (str(source.relative_to(REPO)),), tuple(sorted({*tests, good})))
+        )
+    shared = tuple(
+        sorted(
+            str(p.relative_to(REPO)) for p in (REPO / "lint_rules" / "_rotation_lint").glob("*.py")
+        )
+    )
+    groups.append(Group("_rotation_lint", shared, tuple(rule_tests)))
+    groups.append(Group("lint_rules_cli", ("lint_rules/__main__.py",), (cli_test,)))
+    return tuple(groups)
 
 
 PARTS: dict[str, tuple[Group, ...]] = {
@@ -58,26 +97,14 @@ PARTS: dict[str, tuple[Group, ...]] = {
                 sorted(str(p.relative_to(REPO)) for p in (REPO / "custom_resources").rglob("*.py"))
             ),
             ("tests/custom_resource",),
-        ),
-    ),
-    "lint_rules": (
-        Group(
-            "lint_rules",
-            tuple(
-                sorted(
-                    str(p.relative_to(REPO))
-                    for p in (REPO / "lint_rules").rglob("*.py")
-                    if p.name != "__main__.py"
-                )
+            deselect=(
+                # 0.2 s left on the Lambda clock: under load the answer can miss it.
+                "tests/custom_resource/test_faults.py::"
+                "test_little_time_left_still_gets_one_timely_answer[0.2-reasons1]",
             ),
-            ("tests/lint_rules",),
-        ),
-        Group(
-            "lint_rules_cli",
-            ("lint_rules/__main__.py",),
-            ("tests/lint_rules/test_lint_rules_cli.py",),
         ),
     ),
+    "lint_rules": lint_rule_groups(),
     "scripts": (
         Group("stack", ("scripts/stack.py",), ("tests/deploy",)),
         Group(
@@ -107,7 +134,8 @@ def tree_files() -> list[str]:
 
 
 def fingerprint(part: str, files: list[str]) -> str:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
+    """What the part's results depend on: its groups, the operators, its sources and the tests."""
+    digest = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
     watched = [f for f in files if f.startswith((part, "tests/", "templates/", "pyproject"))]
     for name in sorted(watched):
         digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
@@ -135,7 +163,7 @@ def write_config(path: Path, group: Group, timeout: float, urls: list[str]) -> N
         "module-path": list(group.sources),
         "timeout": timeout,
         "excluded-modules": [],
-        "test-command": f"{PYTEST} {' '.join(group.tests)}",
+        "test-command": f"{PYTEST} {' '.join(group.pytest_args())}",
         "distributor": {"name": "http", "http": {"worker-urls": urls}},
         "filters": {"operators-filter": {"exclude-operators": EXCLUDED_OPERATORS}},
     }
@@ -190,10 +218,17 @@ def http_workers(directories: list[Path]):
 
 
 def baseline_seconds(group: Group, directory: Path) -> float:
-    started = time.monotonic()
-    result = subprocess.run(
-        [*PYTEST.split(), *group.tests], cwd=directory, capture_output=True, text=True, check=False
-    )
+    for _attempt in range(2):  # a second chance for a test that flaked on a busy machine
+        started = time.monotonic()
+        result = subprocess.run(
+            [*PYTEST.split(), *group.pytest_args()],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            break
     if result.returncode != 0:
         sys.exit(
             f"make mutate: the tests for {group.name} fail before any mutation "
@@ -282,7 +317,7 @@ def summarise(part: str, rows: list[dict], part_dir: Path) -> str:
     return (
         f"{part:17} killed {counts['killed']:4}  timeout {counts['timeout']:3}  "
         f"survived {counts['survived']:4}  score {score:5.1f}%  "
-        f"(errors {counts['error']}, not run {counts['pending']}; "
+        f"(filtered {counts['skipped']}, errors {counts['error']}, not run {counts['pending']}; "
         f"survivors in {(part_dir / 'survivors.txt').relative_to(REPO)})"
     )
 
@@ -309,7 +344,21 @@ def run_part(part: str, workers_wanted: int) -> str:
     return summarise(part, rows, part_dir)
 
 
+def report_only(part: str) -> str:
+    """The summary of what the last run of a part recorded, without running anything."""
+    part_dir = WORK / part
+    rows = [
+        row
+        for group in PARTS[part]
+        if (part_dir / f"{group.name}.sqlite").exists()
+        for row in results(part_dir / f"{group.name}.sqlite")
+    ]
+    return summarise(part, rows, part_dir) if rows else f"{part:17} not run yet"
+
+
 def main(argv: list[str]) -> int:
+    report = "--report" in argv
+    argv = [a for a in argv if a != "--report"]
     parts = argv or list(PARTS)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
@@ -319,7 +368,7 @@ def main(argv: list[str]) -> int:
         )
         return 2
     workers = int(os.environ.get("MUTATE_WORKERS", "2"))
-    lines = [run_part(part, workers) for part in parts]
+    lines = [report_only(part) if report else run_part(part, workers) for part in parts]
     say("\nMutation scores (killed + timeout) / tested:")
     for line in lines:
         say("  " + line)
@@ -327,4 +376,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Stopped by SIGTERM: unwind like Ctrl-C, so the workers are stopped and the session is kept.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main(sys.argv[1:]))

@@ -105,8 +105,9 @@ fi
 
 rm -f "$stamp"
 echo "Installing the pinned packages of $requirements into $venv (pip prints each one)..."
+# pip prints a line per package it downloads or installs; the ones already there are left out.
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on \
-  --no-input -r "$requirements"; then
+  --no-input -r "$requirements" | sed -u '/^Requirement already satisfied/d'; then
   echo "make: pip could not install $requirements into $venv (see pip's message above);" \
     "fix the cause (network, disk space, proxy) and run make again: it picks up from there." >&2
   exit 1
