@@ -28,11 +28,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / ".mutation"
 BIN = Path(sys.executable).parent
-PYTEST = f"{sys.executable} -m pytest -x -q --no-header -p no:cacheprovider -p no:randomly"
+PYTEST = (
+    f"{sys.executable} -m pytest -x -q --no-header -p no:cacheprovider -p no:randomly"
+    " -p mutation.fast_first"
+)
 # Operators that make mostly equivalent or unparseable mutants here: bitwise and shift operators
 # on strings and numbers the code never shifts, and exception-type swaps cosmic-ray cannot compile.
 EXCLUDED_OPERATORS = [
@@ -217,12 +221,14 @@ def http_workers(directories: list[Path]):
         log.close()
 
 
-def baseline_seconds(group: Group, directory: Path) -> float:
+def baseline_seconds(group: Group, directories: list[Path]) -> float:
+    """Runs the group's tests unmutated; records each test module's mean time per test."""
+    report = directories[0].parent / f"{group.name}-baseline.xml"
     for _attempt in range(2):  # a second chance for a test that flaked on a busy machine
         started = time.monotonic()
         result = subprocess.run(
-            [*PYTEST.split(), *group.pytest_args()],
-            cwd=directory,
+            [*PYTEST.split(), f"--junitxml={report}", *group.pytest_args()],
+            cwd=directories[0],
             capture_output=True,
             text=True,
             check=False,
@@ -234,7 +240,17 @@ def baseline_seconds(group: Group, directory: Path) -> float:
             f"make mutate: the tests for {group.name} fail before any mutation "
             f"({' '.join(group.tests)}); fix them first:\n{result.stdout[-3000:]}"
         )
-    return time.monotonic() - started
+    seconds = time.monotonic() - started
+    per_module: dict[str, list[float]] = {}
+    for case in ElementTree.parse(report).iter("testcase"):  # noqa: S314 (pytest's own report)
+        module = case.get("classname", "").replace(".", "/") + ".py"
+        per_module.setdefault(module, []).append(float(case.get("time", "0")))
+    for directory in directories:
+        durations = directory / ".mutation-durations.json"
+        known = json.loads(durations.read_text()) if durations.exists() else {}
+        known.update({m: sum(t) / len(t) for m, t in per_module.items()})
+        durations.write_text(json.dumps(known, indent=1))
+    return seconds
 
 
 def results(session: Path) -> list[dict]:
@@ -264,7 +280,7 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
     config = part_dir / f"{group.name}.toml"
     if not session.exists():
         say(f"  {group.name}: baseline run of {' '.join(group.tests)} (unmutated)...")
-        seconds = baseline_seconds(group, workers[0])
+        seconds = baseline_seconds(group, workers)
         timeout = round(max(60.0, 4 * seconds), 1)
         write_config(config, group, timeout, ["http://127.0.0.1:1"])
         run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
