@@ -216,8 +216,12 @@ def http_workers(directories: list[Path]):
     finally:
         for worker in workers:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.pid, 15)
-            worker.wait()
+                os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # still finishing a test run: stop it now
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
         log.close()
 
 
