@@ -388,7 +388,16 @@ def main(argv: list[str]) -> int:
         )
         return 2
     workers = int(os.environ.get("MUTATE_WORKERS", "2"))
-    lines = [report_only(part) if report else run_part(part, workers) for part in parts]
+    try:
+        lines = [report_only(part) if report else run_part(part, workers) for part in parts]
+    except subprocess.CalledProcessError as error:
+        print(
+            f"make mutate: '{' '.join(map(str, error.cmd))}' failed (exit {error.returncode}); "
+            "see its output above (git is needed: the parts run in copies of the tracked files). "
+            "Run make mutate again to resume.",
+            file=sys.stderr,
+        )
+        return 1
     say("\nMutation scores (killed + timeout) / tested:")
     for line in lines:
         say("  " + line)
