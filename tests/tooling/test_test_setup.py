@@ -221,3 +221,19 @@ def test_make_clean_keeps_a_hook_it_did_not_install(tmp_path):
     result = run(["make", "--no-print-directory", "clean"], root, clean_env())
     assert result.returncode == 0, result.stderr
     assert hook.exists()
+
+
+# make mutate: every source file of a part is mutated, against tests that exist.
+
+
+def test_make_mutate_covers_every_source_file_with_existing_tests():
+    from mutation import run as mutate
+
+    for part, groups in mutate.PARTS.items():
+        mutated = {source for group in groups for source in group.sources}
+        sources = {str(p.relative_to(REPO)) for p in (REPO / part).rglob("*.py")}
+        assert mutated == sources, f"map {sorted(sources - mutated)} to tests in mutation/run.py"
+        for group in groups:
+            assert group.tests, group.name
+            missing = [t for t in group.tests if not (REPO / t).exists()]
+            assert not missing, f"{group.name}: {missing} do not exist"
