@@ -49,7 +49,7 @@ lint-python: $(VENV)/.installed ## ruff lint and format check
 checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are justified inline in the templates)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download --directory templates
 
-# make test TESTS=tests/lint_rules runs one folder; TEST_WORKERS=1 runs the tests one after another.
+# make test TESTS=tests/lint_rules runs one folder; TEST_WORKERS=0 runs them in one process (pdb).
 # --dist loadfile keeps each file on one worker, so module fixtures start once; the slowest tests are
 # listed at the end. Exit code 5 (pytest found no test) fails with its own message.
 TESTS ?=
