@@ -37,6 +37,8 @@ PYTEST = (
     f"{sys.executable} -m pytest -x -q --no-header -p no:cacheprovider -p no:randomly"
     " -p mutation.fast_first"
 )
+# cosmic-ray's HTTP distributor gives up on a worker after 300 s; a test run must end before.
+MAX_TIMEOUT_S = 270.0
 # Operators that make mostly equivalent or unparseable mutants here: bitwise and shift operators
 # on strings and numbers the code never shifts, and exception-type swaps cosmic-ray cannot compile.
 EXCLUDED_OPERATORS = [
@@ -285,7 +287,7 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
     if not session.exists():
         say(f"  {group.name}: baseline run of {' '.join(group.tests)} (unmutated)...")
         seconds = baseline_seconds(group, workers)
-        timeout = round(max(60.0, 4 * seconds), 1)
+        timeout = round(min(max(60.0, 4 * seconds), MAX_TIMEOUT_S), 1)
         write_config(config, group, timeout, ["http://127.0.0.1:1"])
         run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
         run(
@@ -357,6 +359,10 @@ def run_part(part: str, workers_wanted: int) -> str:
     else:
         say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
     workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
+    for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
+        for group in PARTS[part]:
+            for source in group.sources:
+                shutil.copy2(REPO / source, worker / source)
     started = time.monotonic()
     say(f"{part}: mutating {', '.join(g.name for g in PARTS[part])}...")
     rows = [row for group in PARTS[part] for row in run_group(part_dir, group, workers)]
