@@ -14,30 +14,29 @@ LAMBDA_ZIP := dist/lambda_role_lookup.zip
 LAMBDA_ZIPS := $(LAMBDA_ZIP) dist/mysql_user.zip
 SHARED_SOURCES := $(shell find custom_resources/cfn_one_shot -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: all help install lint lint-templates lint-python checkov test package build deploy verify delete taskcat bench docs hooks lock clean
+.PHONY: all help install lint lint-templates lint-python checkov test package build deploy verify delete taskcat bench docs hooks lock clean mutate FORCE
 
 all: lint package ## Lint every template and the Python code, then build the Lambda package (offline)
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# The virtualenv is rebuilt whenever the pinned requirements change.
-$(VENV)/.installed: requirements/dev.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
-	@touch $@
+# Three virtualenvs (scripts/venv.sh): checked on every run in a few milliseconds, built when
+# missing (after checking PYTHON is 3.11+), rebuilt when their Python is gone, broken or too old (or
+# differs from a PYTHON= given on the command line), refreshed when their requirements change.
+PYTHON_EXPLICIT := $(if $(filter command line environment environment override,$(origin PYTHON)),1)
+VENV_SH = PYTHON="$(PYTHON)" PYTHON_EXPLICIT="$(PYTHON_EXPLICIT)" scripts/venv.sh
 
-install: $(VENV)/.installed ## Create .venv with the pinned tools
+$(VENV)/.installed: requirements/dev.txt FORCE
+	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI" "about 1-2 minutes, ~600 MB"
 
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
-	@touch $@
+install: $(VENV)/.installed ## Create .venv with the pinned tools (checks for Python 3.11+ first)
 
-$(TASKCAT_VENV)/.installed: requirements/taskcat.txt
-	@test -x $(TASKCAT_VENV)/bin/python || $(PYTHON) -m venv $(TASKCAT_VENV)
-	$(TASKCAT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/taskcat.txt
-	@touch $@
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
+	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint" "about 1 minute, ~300 MB"
+
+$(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
+	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "about 1 minute, ~250 MB"
 
 lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
 
@@ -51,9 +50,19 @@ lint-python: $(VENV)/.installed ## ruff lint and format check
 checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are justified inline in the templates)
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework cloudformation --skip-download --directory templates
 
-test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test (installs MariaDB from Debian when missing and root)
-	scripts/ensure_mariadb.sh
-	$(BIN)/pytest
+# make test TESTS=tests/lint_rules runs one folder; TEST_WORKERS=0 runs them in one process (pdb).
+# --dist loadfile keeps each file on one worker, so module fixtures start once; the slowest tests are
+# listed at the end. Exit code 5 (pytest found no test) fails with its own message.
+TESTS ?=
+TEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+
+test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test in parallel (TESTS=tests/<folder> for one part; installs MariaDB when missing and root)
+	@scripts/ensure_mariadb.sh
+	@echo "Running pytest$(if $(TESTS), on $(TESTS),) with TEST_WORKERS=$(TEST_WORKERS) ($(if $(filter auto,$(TEST_WORKERS)),one worker per CPU,parallel workers))..."
+	@status=0; $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest found no test to run (exit code 5): check TESTS='$(TESTS)' and PYTEST_ARGS='$(PYTEST_ARGS)'." >&2; fi; \
+	exit $$status
 
 .SECONDEXPANSION:
 dist/%.zip: $(VENV)/.installed scripts/build_lambda_zip.py $(SHARED_SOURCES) $$(shell find custom_resources/$$* -type f -not -path '*/__pycache__/*' 2>/dev/null)
@@ -105,18 +114,35 @@ taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of both templates 
 	$(STACK_PY) credentials
 	$(TASKCAT_VENV)/bin/taskcat test run --project-root .
 
-bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time, test time)
-	$(BIN)/python bench/run.py
+bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time); BENCH_TESTS=1 adds make test's time
+	@$(BIN)/python bench/run.py $(if $(BENCH_TESTS),--with-tests)
 
 docs: $(VENV)/.installed ## Regenerate the README's parameter tables from the templates
 	$(BIN)/python scripts/parameter_tables.py
 
-hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone
+hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone (they run from .venv; make clean removes them)
 	$(BIN)/pre-commit install
 
 lock: ## Re-pin requirements/*.txt from requirements/*.in (needs the package index)
 	scripts/lock_requirements.sh
 
-clean: ## Remove virtualenvs, build output and caches
-	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged .pytest_cache .ruff_cache .hypothesis taskcat_outputs
+# The pre-commit hook runs .venv's Python: clean removes the hook with the venv, never leaving a
+# hook that fails every commit.
+PRE_COMMIT_HOOK = $(shell git rev-parse --git-path hooks/pre-commit 2>/dev/null)
+
+clean: ## Remove virtualenvs, build output, caches, mutation results and the pre-commit hook that runs from .venv
+	@if [ -n "$(PRE_COMMIT_HOOK)" ] && [ -f "$(PRE_COMMIT_HOOK)" ] && grep -qF "$(abspath $(VENV))/" "$(PRE_COMMIT_HOOK)"; then \
+	  if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type pre-commit >/dev/null; else rm -f "$(PRE_COMMIT_HOOK)"; fi; \
+	  echo "Removed the pre-commit hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
+	fi
+	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Mutation testing (cosmic-ray), not part of make test: PART=custom_resources|lint_rules|scripts
+# runs one part; results are kept in .mutation/ so an interrupted run resumes; REPORT=1 only prints
+# the last results. See docs/testing.md.
+PART ?=
+MUTATE_WORKERS ?= 2
+
+mutate: $(VENV)/.installed ## Mutation testing of custom_resources/, lint_rules/ and scripts/ against their tests (PART= for one; slow, see docs/testing.md)
+	@MUTATE_WORKERS=$(MUTATE_WORKERS) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)

@@ -1,12 +1,30 @@
-"""Fixtures shared across test folders."""
+"""Fixtures shared across test folders, and what a run prints about itself.
+
+Before the tests: one line per folder (suite) with its test count and the real things it uses.
+After them: a loud line when the database tests were skipped for want of a MariaDB server.
+Slow modules are collected first, so pytest-xdist (make test) starts them before the quick ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 import pytest
 
-from tests.helpers.local_servers import moto_server
+from tests.helpers.local_servers import NO_MARIADB, moto_server
+
+DATABASE_NOTICE = pytest.StashKey[list[tuple[str, dict]]]()
+SUITES = {
+    "custom_resource": "the role-lookup Lambda handler, moto server, an HTTPS receiver on loopback",
+    "database": "a real MariaDB server, the instance bootstrap's AWS CLI calls against moto",
+    "deploy": "scripts/stack.py and make, the AWS CLI against a moto server",
+    "lint_rules": "the cfn-lint rules on good and broken templates",
+    "taskcat": "taskcat's own config loader from .venv-taskcat",
+    "templates": "the templates through cfn-lint's reader, cfn-lint, moto",
+    "tooling": "README, pre-commit config and hook, Makefile and test set-up",
+}
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +33,76 @@ def moto_endpoint() -> Iterator[str]:
 
     The host is "localhost": the CLI builds CloudFormation TemplateURLs from the S3 endpoint, and
     moto reads a bucket out of a path-style URL only for localhost (or amazonaws.com) hosts.
+    Under pytest-xdist each worker has its own server (it starts in about a second).
     """
     with moto_server() as endpoint:
         yield endpoint.replace("127.0.0.1", "localhost")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a `slow` test first: with --dist loadfile a worker starts on them at once."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
+
+
+def suite_lines(nodeids: Iterable[str]) -> list[str]:
+    counts = Counter(nodeid.split("/")[1] for nodeid in nodeids if nodeid.startswith("tests/"))
+    width = max((len(name) for name in counts), default=0)
+    return [
+        f"  tests/{name.ljust(width)} {count:4d} tests: {SUITES.get(name, '')}".rstrip(": ")
+        for name, count in sorted(counts.items())
+    ]
+
+
+def pytest_report_collectionfinish(config, items) -> list[str]:
+    """The suites about to run (without pytest-xdist; with it, the hook below prints them)."""
+    return ["Test suites:", *suite_lines(item.nodeid for item in items)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    config = node.config
+    if getattr(config, "_suites_printed", False):
+        return
+    config._suites_printed = True
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        for line in ["Test suites:", *suite_lines(ids)]:
+            reporter.write_line(line)
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Counts the database tests that could not run; pytest_unconfigure prints the line."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_MARIADB in skip_reason(r)]
+    failed = [r for r in terminalreporter.stats.get("error", []) if NO_MARIADB in str(r.longrepr)]
+    config.stash[DATABASE_NOTICE] = []
+    if skipped:
+        config.stash[DATABASE_NOTICE].append(
+            (
+                f"SKIPPED {len(skipped)} database tests: no MariaDB server (install "
+                "mariadb-server, or run make test as root; see README, Testing)",
+                {"yellow": True},
+            )
+        )
+    if failed:
+        config.stash[DATABASE_NOTICE].append(
+            (
+                f"FAILED {len(failed)} database tests: no MariaDB server"
+                + (", and CI=true requires them" if os.environ.get("CI") == "true" else ""),
+                {"red": True},
+            )
+        )
+
+
+def pytest_unconfigure(config) -> None:
+    """The database notice as the very last line of the run, where no one misses it."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    for line, colour in config.stash.get(DATABASE_NOTICE, []):
+        if reporter is not None:
+            reporter.write_sep("!", line, bold=True, **colour)

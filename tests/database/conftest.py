@@ -3,8 +3,9 @@
 MariaDB starts from nothing in a temporary data directory and listens on 127.0.0.1 at a free
 port. Like an Aurora cluster with require_secure_transport ON, it refuses TCP connections without
 TLS; its certificate comes from a CA the tests make (trustme). moto_server plays Secrets Manager
-for the bootstrap's own AWS CLI calls. Without a MariaDB server or client the tests skip, except
-in CI (CI=true), where that is a failure.
+for the bootstrap's own AWS CLI calls. Without a MariaDB server or client the tests skip (with a
+summary line), except in CI (CI=true), where that is a failure. MARIADB_BIN_DIRS replaces the
+directories searched for the MariaDB programs.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pymysql
 import pytest
 import trustme
 
-from tests.helpers.local_servers import free_port
+from tests.helpers.local_servers import NO_MARIADB, free_port
 
 PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 SERVER_NAMES = ("mariadbd", "mysqld")
@@ -67,18 +68,21 @@ AURORA_MASTER_PRIVILEGES = (
 
 
 def find_program(names: tuple[str, ...]) -> str | None:
+    """PATH and the usual directories, or only MARIADB_BIN_DIRS (colon-separated) when it is set."""
+    override = os.environ.get("MARIADB_BIN_DIRS")
     for name in names:
-        found = shutil.which(name)
+        found = None if override else shutil.which(name)
         if found:
             return found
-        for directory in PROGRAM_DIRECTORIES:
+        for directory in override.split(":") if override else PROGRAM_DIRECTORIES:
             candidate = Path(directory) / name
-            if candidate.is_file() and os.access(candidate, os.X_OK):
+            if directory and candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
     return None
 
 
 def skip_or_fail(message: str) -> None:
+    """Skip locally (tests/conftest.py prints one summary line); fail under CI=true."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} CI must run the database tests.")
     pytest.skip(message)
@@ -168,8 +172,9 @@ def mariadb_programs() -> dict[str, str]:
     missing = [role for role, path in programs.items() if path is None]
     if missing:
         skip_or_fail(
-            f"No MariaDB {' or '.join(missing)} program found. Run scripts/ensure_mariadb.sh "
-            "(make test does) or install mariadb-server and mariadb-client."
+            f"{NO_MARIADB} ({' or '.join(missing)} program not found). Run "
+            "scripts/ensure_mariadb.sh as root (make test does) or install mariadb-server and "
+            "mariadb-client."
         )
     return programs
 

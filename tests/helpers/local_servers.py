@@ -13,6 +13,8 @@ from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
 MOTO_START_TIMEOUT = 15
+# How the database tests' skip reason starts; tests/conftest.py counts those skips in its summary.
+NO_MARIADB = "No MariaDB server"
 
 
 def free_port() -> int:

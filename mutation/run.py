@@ -1,0 +1,416 @@
+"""`make mutate`: mutation testing with cosmic-ray, each file against the tests that cover it.
+
+    python mutation/run.py [custom_resources|lint_rules|scripts ...] [--report]
+
+cosmic-ray changes one thing in a source file (an operator, a constant, a condition), runs the
+tests, and puts the file back. A mutant the tests notice is "killed"; one they miss "survived".
+Files are mutated on disk, so each part runs in its own copies of the working tree under
+.mutation/<part>/ (two workers by default, MUTATE_WORKERS=n), never in the checkout itself.
+
+Results are kept in .mutation/<part>/*.sqlite: an interrupted run picks up where it stopped, and
+a part starts over only when its sources, its tests or its settings here change. The report lists
+killed, survived and timed-out mutants per part, the score, and every survivor with its diff in
+.mutation/<part>/survivors.txt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from xml.etree import ElementTree
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / ".mutation"
+BIN = Path(sys.executable).parent
+PYTEST = (
+    f"{sys.executable} -m pytest -x -q --no-header -p no:cacheprovider -p no:randomly"
+    " -p mutation.fast_first"
+)
+# cosmic-ray's HTTP distributor gives up on a worker after 300 s; a test run must end before.
+MAX_TIMEOUT_S = 270.0
+# Operators that make mostly equivalent or unparseable mutants here: bitwise and shift operators
+# on strings and numbers the code never shifts, and exception-type swaps cosmic-ray cannot compile.
+EXCLUDED_OPERATORS = [
+    r"core/ReplaceBinaryOperator_.*_(RShift|LShift|BitOr|BitAnd|BitXor)",
+    r"core/ReplaceBinaryOperator_(RShift|LShift|BitOr|BitAnd|BitXor)_.*",
+    r"core/ReplaceBinaryOperator_.*_(FloorDiv|Mod|Pow)",
+    r"core/ExceptionReplacer",
+]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Source files and the tests that cover them."""
+
+    name: str
+    sources: tuple[str, ...]
+    tests: tuple[str, ...]
+    # Tests left out: ones whose outcome depends on machine load, which would "kill" mutants
+    # (or fail the unmutated baseline) at random on a busy machine.
+    deselect: tuple[str, ...] = ()
+
+    def pytest_args(self) -> list[str]:
+        return [*self.tests, *(f"--deselect={test}" for test in self.deselect)]
+
+
+def lint_rule_groups() -> tuple[Group, ...]:
+    """Each rule file against the test files that name its rule ids (and the no-false-positive
+    test); the shared _rotation_lint modules against every rule test; the CLI against its test.
+    The CLI test (cfn-lint in subprocesses) is left out elsewhere: it is slow and covers no rule
+    logic the in-process tests do not."""
+    tests_dir = REPO / "tests" / "lint_rules"
+    cli_test = "tests/lint_rules/test_lint_rules_cli.py"
+    rule_tests = {
+        str(p.relative_to(REPO)): p.read_text() for p in sorted(tests_dir.glob("test_*.py"))
+    }
+    rule_tests.pop(cli_test, None)
+    groups = []
+    for source in sorted((REPO / "lint_rules").glob("*.py")):
+        ids = set(re.findall(r'^\s+id = "([EW]9\d{3})"', source.read_text(), re.MULTILINE))
+        if not ids:
+            continue
+        tests = [t for t, text in rule_tests.items() if any(i in text for i in ids)]
+        good = "tests/lint_rules/test_lint_rules_good.py"
+        groups.append(
+            Group(source.stem, (str(source.relative_to(REPO)),), tuple(sorted({*tests, good})))
+        )
+    shared = tuple(
+        sorted(
+            str(p.relative_to(REPO)) for p in (REPO / "lint_rules" / "_rotation_lint").glob("*.py")
+        )
+    )
+    groups.append(Group("_rotation_lint", shared, tuple(rule_tests)))
+    groups.append(Group("lint_rules_cli", ("lint_rules/__main__.py",), (cli_test,)))
+    return tuple(groups)
+
+
+PARTS: dict[str, tuple[Group, ...]] = {
+    "custom_resources": (
+        Group(
+            "lambda_role_lookup",
+            tuple(
+                sorted(str(p.relative_to(REPO)) for p in (REPO / "custom_resources").rglob("*.py"))
+            ),
+            ("tests/custom_resource",),
+            deselect=(
+                # 0.2 s left on the Lambda clock: under load the answer can miss it.
+                "tests/custom_resource/test_faults.py::"
+                "test_little_time_left_still_gets_one_timely_answer[0.2-reasons1]",
+            ),
+        ),
+    ),
+    "lint_rules": lint_rule_groups(),
+    "scripts": (
+        Group("stack", ("scripts/stack.py",), ("tests/deploy",)),
+        Group(
+            "build_lambda_zip",
+            ("scripts/build_lambda_zip.py",),
+            ("tests/custom_resource/test_build_zip.py",),
+        ),
+        Group(
+            "parameter_tables", ("scripts/parameter_tables.py",), ("tests/tooling/test_readme.py",)
+        ),
+    ),
+}
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(*args: str, cwd: Path = REPO, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, check=True, text=True, **kwargs)
+
+
+def tree_files() -> list[str]:
+    """Tracked and new files of the working tree (uncommitted changes included)."""
+    listing = run("git", "ls-files", "-co", "--exclude-standard", "-z", capture_output=True)
+    return [name for name in listing.stdout.split("\0") if name and (REPO / name).is_file()]
+
+
+def fingerprint(part: str, files: list[str]) -> str:
+    """What the part's results depend on: its groups, the operators, its sources and the tests."""
+    digest = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
+    watched = [f for f in files if f.startswith((part, "tests/", "templates/", "pyproject"))]
+    for name in sorted(watched):
+        digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+    return digest.hexdigest()
+
+
+def copy_tree(files: list[str], target: Path) -> None:
+    for name in files:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, destination)
+    for venv in (".venv", ".venv-taskcat", ".venv-checkov"):
+        if (REPO / venv).exists():
+            (target / venv).symlink_to((REPO / venv).resolve())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(path: Path, group: Group, timeout: float, urls: list[str]) -> None:
+    config = {
+        "module-path": list(group.sources),
+        "timeout": timeout,
+        "excluded-modules": [],
+        "test-command": f"{PYTEST} {' '.join(group.pytest_args())}",
+        "distributor": {"name": "http", "http": {"worker-urls": urls}},
+        "filters": {"operators-filter": {"exclude-operators": EXCLUDED_OPERATORS}},
+    }
+    lines = ["[cosmic-ray]"]
+    for key in ("module-path", "timeout", "excluded-modules", "test-command"):
+        lines.append(f"{key} = {json.dumps(config[key])}")
+    lines += [
+        "",
+        "[cosmic-ray.distributor]",
+        'name = "http"',
+        "",
+        "[cosmic-ray.distributor.http]",
+        f"worker-urls = {json.dumps(urls)}",
+        "",
+        "[cosmic-ray.filters.operators-filter]",
+        f"exclude-operators = {json.dumps(EXCLUDED_OPERATORS)}",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@contextlib.contextmanager
+def http_workers(directories: list[Path]):
+    """One cosmic-ray http-worker per copy of the tree; yields their URLs."""
+    ports = [free_port() for _ in directories]
+    log = open(directories[0].parent / "workers.log", "a")  # noqa: SIM115
+    workers = [
+        subprocess.Popen(
+            [str(BIN / "cosmic-ray"), "http-worker", "--port", str(port)],
+            cwd=directory,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        for port, directory in zip(ports, directories, strict=True)
+    ]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"cosmic-ray http-worker on port {port} did not start")
+                time.sleep(0.2)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # still finishing a test run: stop it now
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        log.close()
+
+
+def baseline_seconds(group: Group, directories: list[Path]) -> float:
+    """Runs the group's tests unmutated; records each test module's mean time per test."""
+    report = directories[0].parent / f"{group.name}-baseline.xml"
+    for _attempt in range(2):  # a second chance for a test that flaked on a busy machine
+        started = time.monotonic()
+        result = subprocess.run(
+            [*PYTEST.split(), f"--junitxml={report}", *group.pytest_args()],
+            cwd=directories[0],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            break
+    if result.returncode != 0:
+        sys.exit(
+            f"make mutate: the tests for {group.name} fail before any mutation "
+            f"({' '.join(group.tests)}); fix them first:\n{result.stdout[-3000:]}"
+        )
+    seconds = time.monotonic() - started
+    per_module: dict[str, list[float]] = {}
+    for case in ElementTree.parse(report).iter("testcase"):  # noqa: S314 (pytest's own report)
+        module = case.get("classname", "").replace(".", "/") + ".py"
+        per_module.setdefault(module, []).append(float(case.get("time", "0")))
+    for directory in directories:
+        durations = directory / ".mutation-durations.json"
+        known = json.loads(durations.read_text()) if durations.exists() else {}
+        known.update({m: sum(t) / len(t) for m, t in per_module.items()})
+        durations.write_text(json.dumps(known, indent=1))
+    return seconds
+
+
+def results(session: Path) -> list[dict]:
+    dump = run(str(BIN / "cosmic-ray"), "dump", str(session), capture_output=True).stdout
+    rows = []
+    for line in dump.splitlines():
+        item, result = json.loads(line)
+        rows.append({"item": item, "result": result})
+    return rows
+
+
+def outcome(row: dict) -> str:
+    result = row["result"]
+    if result is None:
+        return "pending"
+    if result.get("worker_outcome") == "skipped":
+        return "skipped"
+    if result.get("worker_outcome") != "normal":
+        return "error"
+    if result.get("test_outcome") == "killed":
+        return "timeout" if result.get("output") == "timeout" else "killed"
+    return result.get("test_outcome") or "error"
+
+
+def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
+    session = part_dir / f"{group.name}.sqlite"
+    config = part_dir / f"{group.name}.toml"
+    if not session.exists():
+        say(f"  {group.name}: baseline run of {' '.join(group.tests)} (unmutated)...")
+        seconds = baseline_seconds(group, workers)
+        timeout = round(min(max(60.0, 4 * seconds), MAX_TIMEOUT_S), 1)
+        write_config(config, group, timeout, ["http://127.0.0.1:1"])
+        run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
+        run(
+            str(BIN / "cr-filter-operators"),
+            str(session),
+            str(config),
+            cwd=workers[0],
+            capture_output=True,
+        )
+        say(f"  {group.name}: tests take {seconds:.0f} s unmutated; timeout {timeout:.0f} s")
+    rows = results(session)
+    pending = sum(outcome(r) == "pending" for r in rows)
+    say(
+        f"  {group.name}: {len(rows)} mutants of {len(group.sources)} file(s), {pending} to run "
+        f"on {len(workers)} worker(s)..."
+    )
+    if pending:
+        started = time.monotonic()
+        timeout = float(
+            next(
+                line.split("=")[1]
+                for line in config.read_text().splitlines()
+                if line.startswith("timeout")
+            )
+        )
+        with http_workers(workers) as urls:
+            write_config(config, group, timeout, urls)
+            run(str(BIN / "cosmic-ray"), "exec", str(config), str(session), cwd=workers[0])
+        say(f"  {group.name}: ran {pending} mutants in {time.monotonic() - started:.0f} s")
+    return results(session)
+
+
+def summarise(part: str, rows: list[dict], part_dir: Path) -> str:
+    counts = {
+        k: sum(outcome(r) == k for r in rows)
+        for k in ("killed", "timeout", "survived", "error", "skipped", "pending")
+    }
+    tested = counts["killed"] + counts["timeout"] + counts["survived"]
+    score = 100 * (counts["killed"] + counts["timeout"]) / tested if tested else 0.0
+    survivors = [r for r in rows if outcome(r) == "survived"]
+    with (part_dir / "survivors.txt").open("w") as out:
+        for row in survivors:
+            mutation = row["item"]["mutations"][0]
+            out.write(
+                f"## {mutation['module_path']}:{mutation['start_pos'][0]} "
+                f"{mutation['operator_name']} #{mutation['occurrence']}\n"
+            )
+            out.write((row["result"].get("diff") or "") + "\n")
+    return (
+        f"{part:17} killed {counts['killed']:4}  timeout {counts['timeout']:3}  "
+        f"survived {counts['survived']:4}  score {score:5.1f}%  "
+        f"(filtered {counts['skipped']}, errors {counts['error']}, not run {counts['pending']}; "
+        f"survivors in {(part_dir / 'survivors.txt').relative_to(REPO)})"
+    )
+
+
+def run_part(part: str, workers_wanted: int) -> str:
+    files = tree_files()
+    part_dir = WORK / part
+    stamp = fingerprint(part, files)
+    stamp_file = part_dir / "fingerprint"
+    if part_dir.exists() and (not stamp_file.exists() or stamp_file.read_text() != stamp):
+        say(f"{part}: sources or tests changed since the last run; starting over.")
+        shutil.rmtree(part_dir)
+    if not part_dir.exists():
+        for index in range(workers_wanted):
+            copy_tree(files, part_dir / f"worker-{index}")
+        stamp_file.write_text(stamp)
+    else:
+        say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
+    workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
+    for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
+        for group in PARTS[part]:
+            for source in group.sources:
+                shutil.copy2(REPO / source, worker / source)
+    started = time.monotonic()
+    say(f"{part}: mutating {', '.join(g.name for g in PARTS[part])}...")
+    rows = [row for group in PARTS[part] for row in run_group(part_dir, group, workers)]
+    say(f"{part}: done in {time.monotonic() - started:.0f} s")
+    return summarise(part, rows, part_dir)
+
+
+def report_only(part: str) -> str:
+    """The summary of what the last run of a part recorded, without running anything."""
+    part_dir = WORK / part
+    rows = [
+        row
+        for group in PARTS[part]
+        if (part_dir / f"{group.name}.sqlite").exists()
+        for row in results(part_dir / f"{group.name}.sqlite")
+    ]
+    return summarise(part, rows, part_dir) if rows else f"{part:17} not run yet"
+
+
+def main(argv: list[str]) -> int:
+    report = "--report" in argv
+    argv = [a for a in argv if a != "--report"]
+    parts = argv or list(PARTS)
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        print(
+            f"make mutate: unknown PART {', '.join(unknown)}; choose from {', '.join(PARTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    workers = int(os.environ.get("MUTATE_WORKERS", "2"))
+    try:
+        lines = [report_only(part) if report else run_part(part, workers) for part in parts]
+    except subprocess.CalledProcessError as error:
+        print(
+            f"make mutate: '{' '.join(map(str, error.cmd))}' failed (exit {error.returncode}); "
+            "see its output above (git is needed: the parts run in copies of the tracked files). "
+            "Run make mutate again to resume.",
+            file=sys.stderr,
+        )
+        return 1
+    say("\nMutation scores (killed + timeout) / tested:")
+    for line in lines:
+        say("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    # Stopped by SIGTERM: unwind like Ctrl-C, so the workers are stopped and the session is kept.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.exit(main(sys.argv[1:]))
