@@ -91,7 +91,9 @@ def lint_rule_groups() -> tuple[Group, ...]:
         )
     )
     groups.append(Group("_rotation_lint", shared, tuple(rule_tests)))
-    groups.append(Group("lint_rules_cli", ("lint_rules/__main__.py",), (cli_test,)))
+    groups.append(
+        Group("lint_rules_cli", ("lint_rules/__init__.py", "lint_rules/__main__.py"), (cli_test,))
+    )
     return tuple(groups)
 
 
@@ -112,7 +114,19 @@ PARTS: dict[str, tuple[Group, ...]] = {
     ),
     "lint_rules": lint_rule_groups(),
     "scripts": (
-        Group("stack", ("scripts/stack.py",), ("tests/deploy",)),
+        Group(
+            "stack",
+            (
+                "scripts/stack.py",
+                *sorted(str(p.relative_to(REPO)) for p in (REPO / "scripts/stackctl").glob("*.py")),
+            ),
+            ("tests/deploy",),
+        ),
+        Group(
+            "update_rds_ca_bundle",
+            ("scripts/update_rds_ca_bundle.py",),
+            ("tests/tooling/test_rds_ca_bundle.py",),
+        ),
         Group(
             "build_lambda_zip",
             ("scripts/build_lambda_zip.py",),
