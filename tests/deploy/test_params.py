@@ -140,8 +140,9 @@ def test_a_code_key_without_a_known_zip_is_refused_naming_the_table(tmp_path):
         "  ReportsCodeS3Key: {Type: String}\n"
         "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n"
     )
+    facts = read_template(str(template))
     with pytest.raises(UsageError) as caught:
-        read_template(str(template)).code_keys
+        _ = facts.code_keys
     assert "ReportsCodeS3Key" in str(caught.value)
     assert "CODE_KEY_PARAMS in scripts/stackctl/template.py" in str(caught.value)
 
