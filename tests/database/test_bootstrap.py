@@ -1,11 +1,12 @@
-"""The instance bootstrap, run for real: the scripts and SQL taken from the templates' cfn-init
-metadata, the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB
+"""The instance bootstrap, run for real: the scripts taken from the templates' cfn-init metadata, the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB
 client and a real MariaDB server standing in for Aurora MySQL 3 with require_secure_transport ON.
 
 Each deployment stores the secrets the template produces (its SecretStringTemplate, a password
 generated with its GenerateSecretString settings, and what SecretTargetAttachment adds), creates
-an admin user with the privileges Aurora gives its master user, and runs bootstrap.sh, with the
-test CA where the instance would hold the RDS CA bundle (or without it, as on a fresh instance).
+an admin user with the privileges Aurora gives its master user, in the multi-user template the
+application user and demo table its AppUser (Custom::MySQLUser) creates before the instance, and
+runs bootstrap.sh, with the test CA where the instance would hold the RDS CA bundle (or without
+it, as on a fresh instance).
 """
 
 from __future__ import annotations
