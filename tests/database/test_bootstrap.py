@@ -1,5 +1,6 @@
-"""The instance bootstrap, run for real: the scripts taken from the templates' cfn-init metadata, the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB
-client and a real MariaDB server standing in for Aurora MySQL 3 with require_secure_transport ON.
+"""The instance bootstrap, run for real: the scripts taken from the templates' cfn-init metadata,
+the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB client and a
+real MariaDB server standing in for Aurora MySQL 3 with require_secure_transport ON.
 
 Each deployment stores the secrets the template produces (its SecretStringTemplate, a password
 generated with its GenerateSecretString settings, and what SecretTargetAttachment adds), creates

@@ -102,7 +102,7 @@ def test_user_function_may_read_exactly_the_two_secrets_and_write_its_own_logs(m
             "Fn::GetAtt": ["MySQLUserLogGroup", "Arn"]
         },
         # Network interfaces in the VPC: these actions cannot be scoped to a resource.
-        "['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', "
+        "['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', "
         "'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', "
         "'ec2:UnassignPrivateIpAddresses']": "*",
     }
