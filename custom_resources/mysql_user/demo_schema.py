@@ -1,7 +1,7 @@
 """The seed post's demo objects: the `prices` table with three rows, created idempotently.
 
-The same schema as the templates' instance bootstrap (schema.sql), so the README demo reads the
-same rows whichever way the user was created.
+The multi-user template's AppUser asks for it (DemoSchema "true"); the README demo reads these rows
+as the application user.
 """
 
 import logging

@@ -1,4 +1,5 @@
-"""Uploads to S3: the role-lookup zip under its content hash, and templates too big to inline."""
+"""Uploads to S3: the custom resources' zips under their content hash, and templates too big to
+inline."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import botocore.exceptions
 
 from .aws import Aws, error_code
 from .errors import OperationFailed, UsageError
-from .template import REPO
+from .template import CODE_KEY_PARAMS, REPO
 
-LAMBDA_ZIP = REPO / "dist" / "lambda_role_lookup.zip"
+
+def lambda_zip(folder: str) -> Path:
+    return REPO / "dist" / f"{folder}.zip"
 
 
 def normalised_prefix(prefix: str) -> str:
@@ -40,12 +43,18 @@ def upload(aws: Aws, bucket: str, key: str, path: Path) -> None:
         ) from None
 
 
-def upload_lambda_code(aws: Aws, bucket: str, prefix: str) -> str:
-    if not LAMBDA_ZIP.is_file():
-        raise UsageError(f"{LAMBDA_ZIP.relative_to(REPO)} is missing: run 'make build' first.")
-    key = content_key(prefix, "lambda_role_lookup", LAMBDA_ZIP.read_bytes(), ".zip")
-    upload(aws, bucket, key, LAMBDA_ZIP)
-    return key
+def upload_lambda_code(aws: Aws, bucket: str, prefix: str, code_keys: dict[str, str]) -> dict:
+    """Upload the zip each code-key parameter names; returns the parameter values to pass."""
+    missing = [lambda_zip(f) for f in code_keys.values() if not lambda_zip(f).is_file()]
+    if missing:
+        names = ", ".join(str(path.relative_to(REPO)) for path in missing)
+        raise UsageError(f"{names} missing: run 'make build' first.")
+    keys = {}
+    for parameter, folder in code_keys.items():
+        path = lambda_zip(folder)
+        keys[parameter] = content_key(prefix, folder, path.read_bytes(), ".zip")
+        upload(aws, bucket, keys[parameter], path)
+    return keys
 
 
 def template_url(aws: Aws, bucket: str, prefix: str, path: Path) -> str:
@@ -56,9 +65,9 @@ def template_url(aws: Aws, bucket: str, prefix: str, path: Path) -> str:
     return f"{endpoint}/{bucket}/{key}"
 
 
-def package(aws: Aws, bucket: str, prefix: str) -> str:
-    """`make package`: the zip and every template, for the console or a pipeline."""
-    key = upload_lambda_code(aws, bucket, prefix)
+def package(aws: Aws, bucket: str, prefix: str) -> dict[str, str]:
+    """`make package`: every zip and every template, for the console or a pipeline."""
+    keys = upload_lambda_code(aws, bucket, prefix, CODE_KEY_PARAMS)
     for template in sorted(REPO.glob("templates/*.yaml")):
         upload(aws, bucket, f"{prefix}templates/{template.name}", template)
-    return key
+    return keys

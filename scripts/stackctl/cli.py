@@ -11,13 +11,13 @@ import sys
 
 import botocore.exceptions
 
-from .artifacts import LAMBDA_ZIP, normalised_prefix, package
+from .artifacts import lambda_zip, normalised_prefix, package
 from .aws import error_code, error_message
 from .delete import delete
 from .deploy import deploy
 from .errors import OperationFailed, UsageError
 from .runtime import Runtime
-from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAM, REPO, check_bucket
+from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, check_bucket
 from .verify import verify
 
 STS_FALLBACK_REGION = "us-east-1"
@@ -39,15 +39,17 @@ FLAGS = {
 
 def package_command(opts: argparse.Namespace, runtime: Runtime) -> int:
     if not opts.bucket:
-        print(f"Built {LAMBDA_ZIP.relative_to(REPO)}. Set BUCKET=<name> to also upload it.")
+        built = ", ".join(str(lambda_zip(f).relative_to(REPO)) for f in CODE_KEY_PARAMS.values())
+        print(f"Built {built}. Set BUCKET=<name> to also upload them.")
         return 0
-    check_bucket(opts.bucket, "the bucket receives the Lambda zip and the templates")
+    check_bucket(opts.bucket, "the bucket receives the Lambda zips and the templates")
     aws = runtime.connect(opts.region)
     aws.identify()
-    key = package(aws, opts.bucket, normalised_prefix(opts.prefix))
+    keys = package(aws, opts.bucket, normalised_prefix(opts.prefix))
+    values = " ".join(f"{name}={key}" for name, key in keys.items())
     print(
         f"\nUploaded. Stacks from these templates take {CODE_BUCKET_PARAM}={opts.bucket} "
-        f"{CODE_KEY_PARAM}={key}"
+        f"and those of {values} that they have."
     )
     return 0
 

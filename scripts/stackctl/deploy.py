@@ -15,7 +15,6 @@ from .prompts import confirm, interactive
 from .runtime import Runtime
 from .template import (
     CODE_BUCKET_PARAM,
-    CODE_KEY_PARAM,
     TEMPLATE_BODY_MAX,
     check_bucket,
     check_stack_name,
@@ -29,7 +28,8 @@ def check_inputs(opts: argparse.Namespace):
     check_stack_name(opts.stack, facts)
     overrides = params.validate(opts.params, facts)
     if facts.needs_lambda_code:
-        check_bucket(opts.bucket, f"{facts.path.name} needs the role-lookup Lambda zip in S3")
+        zips = ", ".join(f"{folder}.zip" for folder in facts.code_keys.values())
+        check_bucket(opts.bucket, f"{facts.path.name} needs its Lambda code ({zips}) in S3")
     elif facts.too_big_for_inline:
         check_bucket(
             opts.bucket,
@@ -111,8 +111,8 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
     windows.check(facts, overrides, existing if kind == "UPDATE" else None)
     prefix = normalised_prefix(opts.prefix)
     if facts.needs_lambda_code:
-        key = upload_lambda_code(aws, opts.bucket, prefix)
-        overrides |= {CODE_BUCKET_PARAM: opts.bucket, CODE_KEY_PARAM: key}
+        keys = upload_lambda_code(aws, opts.bucket, prefix, facts.code_keys)
+        overrides |= {CODE_BUCKET_PARAM: opts.bucket, **keys}
     if facts.too_big_for_inline:
         template = {"TemplateURL": template_url(aws, opts.bucket, prefix, facts.path)}
     else:

@@ -14,14 +14,14 @@ import shlex
 from typing import Any
 
 from .errors import UsageError
-from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAM, REPO, TemplateFacts
+from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, TemplateFacts
 
 QUOTING = "PARAMS='AdminRotationSchedule=\"rate(30 days)\" AppUsername=webuser'"
 # A value that itself holds ",Name=" is almost always two pairs joined by a comma.
 SECOND_PAIR = re.compile(r",\s*([A-Za-z][A-Za-z0-9]*)=")
 SET_BY_THE_SCRIPT = {
     CODE_BUCKET_PARAM: "BUCKET=",
-    CODE_KEY_PARAM: "BUCKET= (the key is the zip's content hash)",
+    **dict.fromkeys(CODE_KEY_PARAMS, "BUCKET= (the key is the zip's content hash)"),
 }
 
 

@@ -11,7 +11,13 @@ from .errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 CODE_BUCKET_PARAM = "RoleLookupCodeS3Bucket"
-CODE_KEY_PARAM = "RoleLookupCodeS3Key"
+# Each <X>CodeS3Key parameter a template may take, and the folder under custom_resources/ whose
+# dist/<folder>.zip (make build) it names. The bucket parameter is shared by all of them.
+CODE_KEY_PARAMS = {
+    "RoleLookupCodeS3Key": "lambda_role_lookup",
+    "MySQLUserCodeS3Key": "mysql_user",
+}
+CODE_KEY_SUFFIX = "CodeS3Key"
 STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 STACK_NAME_MAX = 128
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -34,6 +40,21 @@ class TemplateFacts:
     @property
     def needs_lambda_code(self) -> bool:
         return CODE_BUCKET_PARAM in self.parameters
+
+    @property
+    def code_keys(self) -> dict[str, str]:
+        """The template's code-key parameters and the function folder each names."""
+        unknown = sorted(
+            name
+            for name in self.parameters
+            if name.endswith(CODE_KEY_SUFFIX) and name not in CODE_KEY_PARAMS
+        )
+        if unknown:
+            raise UsageError(
+                f"{self.path.name} takes {', '.join(unknown)}, which make deploy cannot fill: add "
+                "each to CODE_KEY_PARAMS in scripts/stackctl/template.py with the zip it names."
+            )
+        return {name: folder for name, folder in CODE_KEY_PARAMS.items() if name in self.parameters}
 
     @property
     def too_big_for_inline(self) -> bool:

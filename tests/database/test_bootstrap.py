@@ -1,17 +1,18 @@
-"""The instance bootstrap, run for real: the scripts and SQL taken from the templates' cfn-init
-metadata, the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB
-client and a real MariaDB server standing in for Aurora MySQL 3 with require_secure_transport ON.
+"""The instance bootstrap, run for real: the scripts taken from the templates' cfn-init metadata,
+the project's AWS CLI reading the secrets from moto's Secrets Manager, the MariaDB client and a
+real MariaDB server standing in for Aurora MySQL 3 with require_secure_transport ON.
 
 Each deployment stores the secrets the template produces (its SecretStringTemplate, a password
 generated with its GenerateSecretString settings, and what SecretTargetAttachment adds), creates
-an admin user with the privileges Aurora gives its master user, and runs bootstrap.sh, with the
-test CA where the instance would hold the RDS CA bundle (or without it, as on a fresh instance).
+an admin user with the privileges Aurora gives its master user, in the multi-user template the
+application user and demo table its AppUser (Custom::MySQLUser) creates before the instance, and
+runs bootstrap.sh, with the test CA where the instance would hold the RDS CA bundle (or without
+it, as on a fresh instance).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
@@ -25,6 +26,7 @@ import pytest
 
 from tests.database.conftest import ServerCertificate, running_mariadb
 from tests.helpers.bootstrap_files import (
+    apply_app_user,
     aurora_attachment,
     generated_secret,
     install_cfn_init_files,
@@ -75,6 +77,11 @@ class Deployment:
             timeout=120,
             check=False,
         )
+
+    def create_app_user(self, mariadb) -> None:
+        """The template's AppUser (Custom::MySQLUser), which the instance now waits for."""
+        with mariadb.login(self.admin["username"], self.admin["password"]) as admin:
+            apply_app_user(self.template, self.context, admin, self.app)
 
     @property
     def app(self) -> dict:
@@ -140,6 +147,7 @@ def multi_user(tmp_path_factory, mariadb, secretsmanager, aws_environment) -> De
         aws_environment,
         ca_bundle=mariadb.certificate.ca_file,
     )
+    deployment.create_app_user(mariadb)  # AppUser comes before the instance
     result = deployment.run_bootstrap()
     assert result.returncode == 0, result.stderr
     return deployment
@@ -271,28 +279,32 @@ def test_single_user_bootstrap_proves_the_admin_secret_opens_the_database(
     assert deployment.admin["password"] not in result.stdout + result.stderr
 
 
-def test_a_failing_schema_step_fails_the_bootstrap_and_removes_the_password_file(
+def test_without_the_app_user_the_bootstrap_fails_and_shows_no_password(
     tmp_path, mariadb, secretsmanager, aws_environment
 ):
+    # The instance no longer creates the user: should AppUser not have made it, the bootstrap
+    # (and with it the instance's signal) fails instead of a demo that cannot log in.
     deployment = deploy(
         MULTI_USER,
         tmp_path,
         mariadb,
         secretsmanager,
         aws_environment,
-        AdminUsername="weakadmin",
-        DatabaseName="weakdb",
-        AppUsername="weakuser",
+        AdminUsername="loneadmin",
+        DatabaseName="lonedb",
+        AppUsername="loneuser",
     )
-    # An admin without GRANT OPTION: the admin login works, the schema's GRANT cannot.
-    with mariadb.root() as connection, connection.cursor() as cursor:
-        cursor.execute("REVOKE GRANT OPTION ON *.* FROM 'weakadmin'@'%'")
-    result = deployment.run_bootstrap()
+    result = deployment.run_bootstrap(instant_retries=True)
     assert result.returncode != 0
-    assert "denied" in result.stderr.lower(), result.stderr
-    assert not (tmp_path / CREDENTIALS / "app-password.sql").exists()
+    assert "loneadmin@" in result.stdout, "the admin login still worked"
+    assert "Could not log in to the database with" in result.stderr
+    assert "app.cnf" in result.stderr
     assert deployment.app["password"] not in result.stdout + result.stderr
-    assert not os.path.exists(tmp_path / CREDENTIALS / "app.cnf")
+    with mariadb.root() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT User FROM mysql.user WHERE User = 'loneuser'")
+        assert cursor.fetchall() == (), "the instance must not create the user"
+        cursor.execute("SHOW DATABASES LIKE 'lonedb'")
+        assert cursor.fetchall() == (), "nor the schema"
 
 
 # ------------------------------------------------------------------ TLS only

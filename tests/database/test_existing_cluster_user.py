@@ -17,7 +17,14 @@ import pymysql
 import pytest
 
 from tests.database.test_bootstrap import clone_like_the_rotation
-from tests.helpers.cfn_templates import EXISTING_CLUSTER, Context, evaluate, load, properties
+from tests.helpers.cfn_templates import (
+    EXISTING_CLUSTER,
+    Context,
+    evaluate,
+    exclude_characters,
+    load,
+    properties,
+)
 from tests.templates.test_existing_cluster import REQUIRED, RESOURCE_VALUES
 
 MASTER = "owner"
@@ -29,9 +36,7 @@ KNOWN_PRIVILEGES = re.compile(r"^[A-Z]+( [A-Z]+)?$")
 def master(mariadb, secretsmanager) -> dict:
     """The existing cluster's admin secret (self-managed JSON) and its user on the server."""
     password = secretsmanager.get_random_password(
-        ExcludeCharacters=load(EXISTING_CLUSTER)["Mappings"]["PasswordPolicy"]["Characters"][
-            "Exclude"
-        ]
+        ExcludeCharacters=exclude_characters(load(EXISTING_CLUSTER))
     )["RandomPassword"]
     mariadb.create_aurora_master(MASTER, password)
     return {"engine": "mysql", "host": "127.0.0.1", "port": mariadb.port, "username": MASTER,
@@ -88,7 +93,7 @@ def test_app_user_gets_exactly_the_chosen_privileges_and_keeps_them_through_rota
         "AppPrivileges": privilege_set,
     }
     context = Context(template, **parameters)
-    exclude = template["Mappings"]["PasswordPolicy"]["Characters"]["Exclude"]
+    exclude = exclude_characters(template)
     password, clone_password = (
         secretsmanager.get_random_password(ExcludeCharacters=exclude)["RandomPassword"]
         for _ in range(2)

@@ -78,7 +78,14 @@ def make(*args: str, env: dict | None) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def lambda_zip():
-    """The real deployable zip, built the way `make build` builds it."""
+def lambda_zips() -> dict[str, Path]:
+    """The real deployable zips by function folder, built the way `make build` builds them."""
     subprocess.run(["make", "--no-print-directory", "-s", "build"], cwd=REPO, check=True)
-    return REPO / "dist" / "lambda_role_lookup.zip"
+    return {
+        folder: REPO / "dist" / f"{folder}.zip" for folder in ("lambda_role_lookup", "mysql_user")
+    }
+
+
+@pytest.fixture(scope="session")
+def lambda_zip(lambda_zips) -> Path:
+    return lambda_zips["lambda_role_lookup"]

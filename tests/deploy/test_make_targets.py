@@ -11,6 +11,12 @@ from scripts.stackctl.policy import POLICY_FILE
 from tests.deploy.conftest import FIXTURES, REPO, clients, make
 
 LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
+BOTH_FUNCTIONS = str(FIXTURES / "custom-resource-functions.yaml")
+
+
+def content_key(path, prefix: str = "") -> str:
+    """Where the tooling puts a zip: its folder, then the first 16 hex digits of its SHA-256."""
+    return f"{prefix}{path.stem}/{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}.zip"
 
 
 @pytest.fixture
@@ -46,11 +52,14 @@ def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no
     cf = moto("cloudformation")
     stack = cf.describe_stacks(StackName="lookup-only")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    key = f"lambda_role_lookup/{hashlib.sha256(lambda_zip.read_bytes()).hexdigest()[:16]}.zip"
+    key = content_key(lambda_zip)
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert params == {"RoleLookupCodeS3Bucket": "deploy-test", "RoleLookupCodeS3Key": key}
     body = moto("s3").get_object(Bucket="deploy-test", Key=key)["Body"].read()
     assert body == lambda_zip.read_bytes()
+    # Only the zip this template names: no mysql_user zip for a template without its key.
+    listing = moto("s3").list_objects_v2(Bucket="deploy-test")["Contents"]
+    assert [o["Key"] for o in listing] == [key]
     policy = json.loads(cf.get_stack_policy(StackName="lookup-only")["StackPolicyBody"])
     assert policy == json.loads(POLICY_FILE.read_text())
 
@@ -139,16 +148,47 @@ def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
     assert "There is no stack to-delete in eu-west-1" in again.stderr
 
 
-def test_package_uploads_the_zip_and_both_templates(aws_env, lambda_zip, moto):
+def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto):
     bucket(moto, "package-test")
     result = make("package", "BUCKET=package-test", "PREFIX=v1/", env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
     listing = moto("s3").list_objects_v2(Bucket="package-test")
     keys = {o["Key"] for o in listing["Contents"]}
-    digest = hashlib.sha256(lambda_zip.read_bytes()).hexdigest()[:16]
     expected_templates = {f"v1/templates/{p.name}" for p in (REPO / "templates").glob("*.yaml")}
-    assert keys == {f"v1/lambda_role_lookup/{digest}.zip", *expected_templates}
-    assert f"RoleLookupCodeS3Key=v1/lambda_role_lookup/{digest}.zip" in result.stdout
+    zips = {content_key(path, "v1/") for path in lambda_zips.values()}
+    assert keys == zips | expected_templates
+    assert f"RoleLookupCodeS3Key={content_key(lambda_zips['lambda_role_lookup'], 'v1/')}" in (
+        result.stdout
+    )
+    assert f"MySQLUserCodeS3Key={content_key(lambda_zips['mysql_user'], 'v1/')}" in result.stdout
+
+
+def test_deploy_uploads_the_zip_of_each_code_key_the_template_takes(aws_env, lambda_zips, moto):
+    bucket(moto, "two-zips")
+    result = make(
+        "deploy",
+        f"TEMPLATE={BOTH_FUNCTIONS}",
+        "STACK=two-functions",
+        "BUCKET=two-zips",
+        "PREFIX=app",
+        "SKIP_LINT=1",
+        env=aws_env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    stack = moto("cloudformation").describe_stacks(StackName="two-functions")["Stacks"][0]
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert params == {
+        "RoleLookupCodeS3Bucket": "two-zips",
+        "RoleLookupCodeS3Key": content_key(lambda_zips["lambda_role_lookup"], "app/"),
+        "MySQLUserCodeS3Key": content_key(lambda_zips["mysql_user"], "app/"),
+    }
+    s3 = moto("s3")
+    for name, folder in (
+        ("RoleLookupCodeS3Key", "lambda_role_lookup"),
+        ("MySQLUserCodeS3Key", "mysql_user"),
+    ):
+        body = s3.get_object(Bucket="two-zips", Key=params[name])["Body"].read()
+        assert body == lambda_zips[folder].read_bytes(), name
 
 
 def test_a_template_over_51200_bytes_travels_through_the_bucket(

@@ -111,6 +111,42 @@ def test_a_new_stack_needs_the_parameters_without_default():
     check_required({"Required": "x"}, facts)
 
 
+@pytest.mark.parametrize(
+    ("template", "zips"),
+    [
+        (SINGLE, {}),
+        (MULTI, {"RoleLookupCodeS3Key": "lambda_role_lookup", "MySQLUserCodeS3Key": "mysql_user"}),
+        (
+            EXISTING,
+            {"RoleLookupCodeS3Key": "lambda_role_lookup", "MySQLUserCodeS3Key": "mysql_user"},
+        ),
+    ],
+)
+def test_each_templates_code_keys_map_to_the_zips_make_build_makes(template, zips):
+    facts = read_template(template)
+    assert facts.code_keys == zips
+    assert facts.needs_lambda_code == bool(zips)
+    for key in zips:  # filled by make deploy, so never asked of the user
+        assert "set BUCKET= (the key is the zip's content hash)" in problems(
+            f"{key}=x.zip", template
+        )
+
+
+def test_a_code_key_without_a_known_zip_is_refused_naming_the_table(tmp_path):
+    template = tmp_path / "new-function.yaml"
+    template.write_text(
+        "Parameters:\n"
+        "  RoleLookupCodeS3Bucket: {Type: String}\n"
+        "  ReportsCodeS3Key: {Type: String}\n"
+        "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+    )
+    facts = read_template(str(template))
+    with pytest.raises(UsageError) as caught:
+        _ = facts.code_keys
+    assert "ReportsCodeS3Key" in str(caught.value)
+    assert "CODE_KEY_PARAMS in scripts/stackctl/template.py" in str(caught.value)
+
+
 def test_split_pairs_keeps_equals_signs_inside_values():
     assert split_pairs("A=b=c") == [("A", "b=c")]
 

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.custom_resource.functions import FUNCTIONS
+
 from .cfn_templates import Context, cfn_init_files, evaluate, properties
 
 # Directories the instance scripts name; each moves under the test root, nothing else changes.
@@ -21,6 +23,7 @@ INSTANCE_DIRECTORIES = (
     "/etc/dnf/vars",
 )
 BOOTSTRAP_INSTANCE = "TestInstance"
+assert "mysql_user" in FUNCTIONS  # its modules are importable from here on
 
 
 def relocate(text: str, root: Path) -> str:
@@ -52,6 +55,31 @@ def generated_secret(
     secret[generate["GenerateStringKey"]] = password
     secret.update(attachment)
     return secret
+
+
+def apply_app_user(template: dict, context: Context, admin, app_secret: dict) -> None:
+    """What the template's Custom::MySQLUser (AppUser) does on Create, done by the function's own
+    modules over `admin` (a pymysql connection as the admin user): its properties, evaluated from
+    the template, parsed by the function; the demo schema; the user; exactly its grants. The
+    handler around it (secrets, TLS, the answer) is tested in tests/custom_resource/mysql_user."""
+    # Importable once tests.custom_resource.functions has put the function's folder on sys.path.
+    from demo_schema import create_demo_schema
+    from user_accounts import Accounts
+    from user_request import SET_BY_CLOUDFORMATION, user_request
+
+    (logical_id,) = [
+        n for n, b in template["Resources"].items() if b["Type"] == "Custom::MySQLUser"
+    ]
+    given = properties(template, logical_id)
+    # The function's own ARN and timeout are CloudFormation's business, not the user's.
+    request = user_request(
+        evaluate({k: v for k, v in given.items() if k not in SET_BY_CLOUDFORMATION}, context)
+    )
+    accounts = Accounts(admin)
+    if request.demo_schema:
+        create_demo_schema(accounts, request.grants[0].database)
+    accounts.create(app_secret["username"], app_secret["password"])
+    accounts.grant_exactly(app_secret["username"], request.grants)
 
 
 def aurora_attachment(host: str, port: int) -> dict[str, Any]:

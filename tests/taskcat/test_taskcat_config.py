@@ -10,20 +10,23 @@ from pathlib import Path
 import pytest
 from cfnlint.decode import decode
 
-from scripts.stack import LAMBDA_NAME_MAX, LAMBDA_ZIP, read_template
+from scripts.stack import CODE_KEY_PARAMS, LAMBDA_NAME_MAX, lambda_zip, read_template
 from tests.taskcat.nested import deployed_templates
 
 REPO = Path(__file__).resolve().parents[2]
 TASKCAT_PYTHON = REPO / ".venv-taskcat" / "bin" / "python"
 LOADER = Path(__file__).with_name("load_taskcat_config.py")
-CODE_PATH = str(LAMBDA_ZIP.relative_to(REPO))
+# The zip each code-key parameter names, as the deploy tooling maps them.
+CODE_PATHS = {
+    name: str(lambda_zip(folder).relative_to(REPO)) for name, folder in CODE_KEY_PARAMS.items()
+}
 
 
 def load(project_root: Path, config_name: str = ".taskcat.yml") -> subprocess.CompletedProcess:
     if not TASKCAT_PYTHON.exists():
         pytest.fail("taskcat's virtualenv is missing: run 'make .venv-taskcat/.installed'")
     return subprocess.run(
-        [str(TASKCAT_PYTHON), str(LOADER), str(project_root), config_name, CODE_PATH],
+        [str(TASKCAT_PYTHON), str(LOADER), str(project_root), config_name, *CODE_PATHS.values()],
         capture_output=True,
         text=True,
         check=False,
@@ -87,10 +90,14 @@ def test_lambda_code_comes_from_the_regional_bucket_where_taskcat_uploads_the_bu
     assert config["project"]["s3_regional_buckets"] is True
     for test in config["tests"].values():
         params = test["parameters"]
-        if "RoleLookupCodeS3Key" in template_parameters(test["template"]):
+        declared = template_parameters(test["template"])
+        if "RoleLookupCodeS3Bucket" in declared:
             assert params["RoleLookupCodeS3Bucket"] == "$[taskcat_autobucket]"
-            assert params["RoleLookupCodeS3Key"] == f"$[taskcat_project_name]/{CODE_PATH}"
-    assert config["uploaded"][CODE_PATH], "taskcat's upload would skip the Lambda zip"
+        for name, path in CODE_PATHS.items():
+            if name in declared:
+                assert params[name] == f"$[taskcat_project_name]/{path}", name
+    for path in CODE_PATHS.values():
+        assert config["uploaded"][path], f"taskcat's upload would skip {path}"
 
 
 def test_test_stacks_can_be_deleted(config):

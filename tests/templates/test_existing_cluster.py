@@ -346,6 +346,7 @@ def test_user_function_may_read_exactly_the_two_secrets(template):
         [
             "ec2:CreateNetworkInterface",
             "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
             "ec2:DeleteNetworkInterface",
             "ec2:AssignPrivateIpAddresses",
             "ec2:UnassignPrivateIpAddresses",

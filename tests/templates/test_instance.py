@@ -83,29 +83,66 @@ def test_instance_role_reads_only_this_stacks_secrets(template):
     ]
 
 
-def test_instance_endpoints_and_s3_policy_admit_only_what_the_bootstrap_needs(template):
+# The VPC endpoints each template keeps without the instance: Secrets Manager for rotation, and
+# in the multi-user template S3 for Custom::MySQLUser's answer to CloudFormation.
+ALWAYS_NEEDED_ENDPOINTS = {
+    "single-user": {"secretsmanager"},
+    "multi-user": {"secretsmanager", "s3"},
+}
+# What the S3 gateway endpoint admits, by statement: dnf's reads of the Amazon Linux repositories
+# and, where a custom resource runs in the VPC, the PUT of its response.
+REPOSITORY_READS = {
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:GetObject",
+    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::al2023-repos-${AWS::Region}-de612dc2/*"},
+}
+RESPONSE_PUTS = {
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:PutObject",
+    "Resource": {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:s3:::cloudformation-custom-resource-response-${Region}/*",
+            {"Region": {"Fn::Join": ["", {"Fn::Split": ["-", {"Ref": "AWS::Region"}]}]}},
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TEMPLATES))
+def test_instance_endpoints_and_s3_policy_admit_only_what_the_stack_needs(variant):
+    template = load(TEMPLATES[variant])
     endpoints = resources(template, "AWS::EC2::VPCEndpoint")
     services = {
         body["Properties"]["ServiceName"]["Fn::Sub"].split(".")[-1] for body in endpoints.values()
     }
     assert INSTANCE_ENDPOINTS | {"secretsmanager", "s3"} == services
-    (statement,) = properties(template, "S3GatewayEndpoint")["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "s3:GetObject"
-    assert statement["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:s3:::al2023-repos-${AWS::Region}-de612dc2/*"
-    }
+    statements = properties(template, "S3GatewayEndpoint")["PolicyDocument"]["Statement"]
+    expected = [REPOSITORY_READS] if variant == "single-user" else [RESPONSE_PUTS, REPOSITORY_READS]
+    assert [{k: v for k, v in s.items() if k != "Sid"} for s in statements] == expected
 
 
-def test_single_user_instance_and_its_endpoints_are_optional(single):
-    for name, body in single["Resources"].items():
+def test_response_bucket_name_is_the_region_without_dashes():
+    context = Context(load(TEMPLATES["multi-user"]), **{"AWS::Region": "ap-southeast-2"})
+    assert evaluate(RESPONSE_PUTS["Resource"], context) == (
+        "arn:aws:s3:::cloudformation-custom-resource-response-apsoutheast2/*"
+    )
+
+
+@pytest.mark.parametrize("variant", sorted(TEMPLATES))
+def test_instance_and_its_endpoints_are_optional(variant):
+    template = load(TEMPLATES[variant])
+    for name, body in template["Resources"].items():
         if (
             name.startswith("TestInstance")
             and body["Type"] != "AWS::CloudFormation::WaitConditionHandle"
         ):
             assert body["Condition"] == "CreateTestInstance", name
-    for body in resources(single, "AWS::EC2::VPCEndpoint").values():
+    for body in resources(template, "AWS::EC2::VPCEndpoint").values():
         service = body["Properties"]["ServiceName"]["Fn::Sub"].split(".")[-1]
-        assert ("Condition" in body) == (service != "secretsmanager"), service
+        assert ("Condition" in body) == (service not in ALWAYS_NEEDED_ENDPOINTS[variant]), service
+    assert template["Outputs"]["TestInstanceId"]["Condition"] == "CreateTestInstance"
 
 
 def test_both_templates_ship_the_same_credentials_writer():
@@ -214,11 +251,14 @@ def test_writer_verifies_the_server_only_with_a_ca_bundle_that_exists(writer, tm
     ]
 
 
-def test_writer_makes_the_sql_variable_the_schema_reads(writer, tmp_path):
+def test_writer_makes_only_client_option_files(writer, tmp_path):
+    # The SQL password file of the old bootstrap is gone with the SQL: Custom::MySQLUser
+    # creates the user, and nothing else may write a password outside an option file.
     target = tmp_path / "password.sql"
-    assert run_writer(writer, "sql-password", target, SECRET).returncode == 0
-    assert target.read_text() == f"SET @app_password = '{SECRET['password']}';\n"
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    result = run_writer(writer, "sql-password", target, SECRET)
+    assert result.returncode != 0
+    assert SECRET["password"] not in result.stdout + result.stderr
+    assert not target.exists()
 
 
 @pytest.mark.parametrize("bad", ["quote'inside", 'double"quote', "back\\slash", "new\nline"])

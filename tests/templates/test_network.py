@@ -39,6 +39,16 @@ def egress_rules(template: dict) -> dict[str, dict]:
     }
 
 
+def in_vpc_function_groups(template: dict) -> set[str]:
+    """The security groups of the template's own VPC-attached functions (Custom::MySQLUser)."""
+    return {
+        name
+        for body in resources(template, "AWS::Lambda::Function").values()
+        if "VpcConfig" in body["Properties"]
+        for name in referenced_names(body["Properties"]["VpcConfig"]["SecurityGroupIds"])
+    }
+
+
 def subnet_zones(template: dict, **parameters: str) -> list[str]:
     context = Context(template, **parameters)
     return [
@@ -121,7 +131,7 @@ def test_database_and_endpoints_accept_one_port_from_rotation_and_test_instance(
     assert {group_of(rule, "SourceSecurityGroupId") for rule in inbound} == {
         "RotationSecurityGroup",
         "TestInstanceSecurityGroup",
-    }
+    } | in_vpc_function_groups(template)
     assert {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) for rule in inbound} == {
         ("tcp", port, port)
     }
@@ -139,17 +149,50 @@ def test_rotation_functions_reach_only_the_database_and_the_endpoints(template):
     }
 
 
-def test_only_the_test_instance_has_an_open_egress_rule_and_only_for_https_to_s3(template):
+def test_only_https_to_s3_has_an_open_egress_rule(template):
+    # The test instance's dnf and Custom::MySQLUser's answer to CloudFormation; the route table
+    # sends it only to the S3 gateway endpoint (test_nothing_leads_to_the_internet).
     open_rules = {name: rule for name, rule in egress_rules(template).items() if "CidrIp" in rule}
-    assert list(open_rules) == ["TestInstanceToS3Egress"]
-    rule = open_rules["TestInstanceToS3Egress"]
-    assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"], rule["CidrIp"]) == (
-        "tcp",
-        443,
-        443,
-        "0.0.0.0/0",
+    groups = {"TestInstanceSecurityGroup"} | in_vpc_function_groups(template)
+    assert sorted(open_rules) == sorted(
+        f"{group.removesuffix('SecurityGroup')}ToS3Egress" for group in groups
     )
-    assert group_of(rule, "GroupId") == "TestInstanceSecurityGroup"
+    for rule in open_rules.values():
+        assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"], rule["CidrIp"]) == (
+            "tcp",
+            443,
+            443,
+            "0.0.0.0/0",
+        )
+        assert group_of(rule, "GroupId") in groups
+
+
+def test_custom_mysql_user_reaches_only_the_database_the_endpoints_and_s3(multi):
+    assert in_vpc_function_groups(multi) == {"MySQLUserSecurityGroup"}
+    from_function = {
+        (
+            rule["IpProtocol"],
+            rule["FromPort"],
+            rule["ToPort"],
+            group_of(rule, "DestinationSecurityGroupId")
+            if "CidrIp" not in rule
+            else rule["CidrIp"],
+        )
+        for rule in egress_rules(multi).values()
+        if group_of(rule, "GroupId") == "MySQLUserSecurityGroup"
+    }
+    assert from_function == {
+        ("tcp", 3306, 3306, "DatabaseSecurityGroup"),
+        ("tcp", 443, 443, "EndpointSecurityGroup"),
+        ("tcp", 443, 443, "0.0.0.0/0"),
+    }
+    # Each group it reaches admits it on that port only.
+    admitted = {
+        (group_of(rule, "GroupId"), rule["FromPort"], rule["ToPort"])
+        for rule in ingress_rules(multi).values()
+        if group_of(rule, "SourceSecurityGroupId") == "MySQLUserSecurityGroup"
+    }
+    assert admitted == {("DatabaseSecurityGroup", 3306, 3306), ("EndpointSecurityGroup", 443, 443)}
 
 
 def test_every_rule_says_why(template):

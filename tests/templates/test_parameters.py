@@ -9,6 +9,7 @@ from tests.helpers.cfn_templates import (
     evaluate,
     resources,
     rotation_name_suffix,
+    rule_violations,
 )
 
 CONSTRAINTS = ("AllowedValues", "AllowedPattern", "MinValue", "MaxValue", "MinLength", "MaxLength")
@@ -73,18 +74,37 @@ def test_console_groups_and_labels_every_parameter_once(template):
         assert label["default"].strip()
 
 
-def test_only_the_code_location_and_the_pinned_image_must_be_given(template):
-    # The image has no default on purpose: a default that follows the latest AMI would replace
-    # the test instance on any update once a newer image is out.
+CODE_LOCATION = {"RoleLookupCodeS3Bucket", "RoleLookupCodeS3Key", "MySQLUserCodeS3Key"}
+AN_IMAGE = "ami-0123456789abcdef0"
+
+
+def test_only_the_code_location_must_be_given(template):
     required = {name for name, spec in template["Parameters"].items() if "Default" not in spec}
-    assert "TestInstanceImageId" in required
-    assert required <= {"RoleLookupCodeS3Bucket", "RoleLookupCodeS3Key", "TestInstanceImageId"}
+    assert required <= CODE_LOCATION
+
+
+def test_the_pinned_image_is_required_exactly_when_the_instance_is_created(template):
+    # The image has no usable default on purpose: a default that follows the latest AMI would
+    # replace the test instance on any update once a newer image is out. A Rule asks for it
+    # before anything is created; without the instance nothing needs it.
+    assert template["Parameters"]["TestInstanceImageId"]["Default"] == ""
+    assert template["Parameters"]["CreateTestInstance"]["Default"] == "true"
+    (missing,) = rule_violations(template)
+    assert "TestInstanceImageId is required" in missing
+    assert "CreateTestInstance=false" in missing
+    assert not rule_violations(template, TestInstanceImageId=AN_IMAGE)
+    assert not rule_violations(template, CreateTestInstance="false")
+    assert not Context(template, CreateTestInstance="false").condition("CreateTestInstance")
+    assert Context(template, TestInstanceImageId=AN_IMAGE).condition("CreateTestInstance")
 
 
 def test_the_test_instance_image_cannot_drift_behind_an_ssm_parameter(template):
     spec = template["Parameters"]["TestInstanceImageId"]
-    assert spec["Type"] == "AWS::EC2::Image::Id"
-    assert "Default" not in spec
+    pattern = spec["AllowedPattern"]
+    for accepted in ("", AN_IMAGE, "ami-0123abcd"):
+        assert re.fullmatch(pattern, accepted), accepted
+    for refused in ("ami-", "ami-0123456789abcdef", "/aws/service/ami-amazon-linux-latest/x", " "):
+        assert not re.fullmatch(pattern, refused), refused
     assert "/aws/service/ami-amazon-linux-latest/" in spec["Description"]  # where to look it up
     (launch_template,) = resources(template, "AWS::EC2::LaunchTemplate").values()
     data = launch_template["Properties"]["LaunchTemplateData"]
