@@ -97,8 +97,8 @@ class ServerCertificate:
     key_file: Path
 
     @classmethod
-    def issue(cls, directory: Path) -> ServerCertificate:
-        authority = trustme.CA()
+    def issue(cls, directory: Path, authority: trustme.CA | None = None) -> ServerCertificate:
+        authority = authority or trustme.CA()
         server = authority.issue_cert("127.0.0.1", "localhost")
         files = cls(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
         authority.cert_pem.write_to_path(str(files.ca_file))
@@ -180,9 +180,10 @@ def mariadb_programs() -> dict[str, str]:
 
 
 def tls_options(certificate: ServerCertificate | None) -> list[str]:
-    """Aurora with require_secure_transport ON: TLS offered, plaintext TCP refused."""
+    """Aurora with require_secure_transport ON: TLS offered, plaintext TCP refused; without a
+    certificate, a server that offers no TLS at all."""
     if certificate is None:
-        return []
+        return ["--skip-ssl"]
     return [
         f"--ssl-ca={certificate.ca_file}",
         f"--ssl-cert={certificate.cert_file}",

@@ -216,6 +216,10 @@ def test_make_deploy_with_a_bad_param_fails_before_any_aws_call(aws_env):
 
 def test_a_missing_parameter_comes_with_its_description_saying_where_values_come_from():
     with pytest.raises(UsageError) as missing:
-        check_required({}, read_template(SINGLE))
-    assert "add TestInstanceImageId=... to PARAMS (" in str(missing.value)
-    assert "aws ssm get-parameter" in str(missing.value)
+        check_required({}, read_template(EXISTING))
+    lines = str(missing.value).splitlines()
+    assert len(lines) == 6  # one line for each parameter without a default
+    assert (
+        "PARAMS: ClusterIdentifier has no default: add ClusterIdentifier=... to PARAMS "
+        "(Identifier of the existing Aurora MySQL cluster (aws rds describe-db-clusters))."
+    ) in lines
