@@ -97,7 +97,7 @@ STACK_FLAGS = $(call flag,DRY_RUN,--dry-run) $(call flag,SKIP_LINT,--skip-lint) 
 	$(call flag,DISABLE_ROLLBACK,--disable-rollback) $(call flag,YES,--yes) \
 	$(call flag,DISABLE_DELETION_PROTECTION,--disable-deletion-protection) $(call flag,ROTATE,--rotate)
 
-package: build ## Build the Lambda zip; with BUCKET=name also upload it and the templates to S3
+package: build ## Build the Lambda zips; with BUCKET=name also upload them and the templates to S3
 	$(STACK_PY) package --bucket "$(BUCKET)" --prefix "$(PREFIX)"
 
 deploy: build ## Lint, review a change set, apply it: TEMPLATE=, STACK=, BUCKET=, PARAMS='K=V ...', DRY_RUN=1
