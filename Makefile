@@ -110,7 +110,7 @@ verify: $(VENV)/.installed ## Check rotation health of STACK= (ROTATE=1 also rot
 delete: $(VENV)/.installed ## Delete STACK= after asking (YES=1 skips), wait as long as it takes
 	$(STACK_PY) delete $(STACK_FLAGS) --stack "$(STACK)" --retain "$(RETAIN)"
 
-taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of both templates across Regions (needs AWS credentials)
+taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of every template (the existing-cluster one on a fixture cluster) across Regions (needs AWS credentials)
 	$(STACK_PY) credentials
 	$(TASKCAT_VENV)/bin/taskcat test run --project-root .
 
