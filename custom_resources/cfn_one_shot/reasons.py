@@ -1,5 +1,7 @@
 """Short, user-facing failure reasons: clipped, with user input quoted but never echoed in full."""
 
+from collections.abc import Collection, Mapping
+
 REASON_LIMIT = 256  # crhelper cuts longer reasons from the front: ours stay below it
 VALUE_LIMIT = 80
 TRUNCATION_MARK = "... (truncated)"
@@ -22,3 +24,30 @@ class RequestRejected(Exception):
 
     def __init__(self, reason: str) -> None:
         super().__init__(clip(reason))
+
+
+# CloudFormation adds these to every custom resource's properties.
+SET_BY_CLOUDFORMATION = frozenset({"ServiceToken", "ServiceTimeout"})
+
+
+def unknown_properties(properties: Mapping, known: Collection[str]) -> list[str]:
+    """A reason naming the properties that are neither `known` nor CloudFormation's own, with a
+    hint where one differs from a known name only in case; [] when there are none."""
+    unknown = sorted(
+        (str(key) for key in properties if key not in known and key not in SET_BY_CLOUDFORMATION),
+        key=str.lower,
+    )
+    if not unknown:
+        return []
+    hints = [
+        f"(did you mean {name}?)"
+        for key in unknown
+        for name in sorted(known)
+        if key.lower() == name.lower()
+    ]
+    names = ", ".join(quoted(key) for key in unknown)
+    plural = "properties" if len(unknown) > 1 else "property"
+    return [
+        f"Unknown {plural} {names}{' ' + ' '.join(hints) if hints else ''}: allowed are "
+        f"{', '.join(sorted(known))}."
+    ]

@@ -4,13 +4,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cfn_one_shot.reasons import RequestRejected, quoted
+from cfn_one_shot.reasons import RequestRejected, quoted, unknown_properties
 
 FUNCTION_NAME = "FunctionName"
 TRIGGERS = "Triggers"
-# CloudFormation adds these to every custom resource's properties.
-SET_BY_CLOUDFORMATION = frozenset({"ServiceToken", "ServiceTimeout"})
-ALLOWED = frozenset({FUNCTION_NAME, TRIGGERS}) | SET_BY_CLOUDFORMATION
+KNOWN = frozenset({FUNCTION_NAME, TRIGGERS})
 
 EXPECTED_FORMS = "a function name, partial ARN (123456789012:function:NAME) or function ARN"
 NAME_RULE = "a name is 1-64 letters, digits, '-' or '_'"
@@ -52,7 +50,7 @@ def function_ref(properties: object, region: str | None) -> FunctionRef:
         raise RequestRejected(
             f"ResourceProperties must be an object with {FUNCTION_NAME} ({EXPECTED_FORMS})."
         )
-    problems = _unknown_property_problems(properties)
+    problems = unknown_properties(properties, KNOWN)
     try:
         ref = _parse_function_name(properties, region)
     except RequestRejected as rejected:
@@ -60,24 +58,6 @@ def function_ref(properties: object, region: str | None) -> FunctionRef:
     if problems:
         raise RequestRejected(" ".join(problems))
     return ref
-
-
-def _unknown_property_problems(properties: Mapping) -> list[str]:
-    unknown = sorted((str(key) for key in properties if key not in ALLOWED), key=str.lower)
-    if not unknown:
-        return []
-    hints = [
-        f"(did you mean {known}?)"
-        for key in unknown
-        for known in sorted(ALLOWED)
-        if key.lower() == known.lower()
-    ]
-    names = ", ".join(quoted(key) for key in unknown)
-    plural = "properties" if len(unknown) > 1 else "property"
-    return [
-        f"Unknown {plural} {names}{' ' + ' '.join(hints) if hints else ''}: only "
-        f"{FUNCTION_NAME} and {TRIGGERS} are allowed."
-    ]
 
 
 def _parse_function_name(properties: Mapping, region: str | None) -> FunctionRef:

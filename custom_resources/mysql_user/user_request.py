@@ -8,9 +8,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cfn_one_shot.reasons import RequestRejected, quoted
+from cfn_one_shot.reasons import RequestRejected, quoted, unknown_properties
 
-SET_BY_CLOUDFORMATION = frozenset({"ServiceToken", "ServiceTimeout"})
 KNOWN = frozenset(
     {
         "AdminSecretArn",
@@ -23,7 +22,6 @@ KNOWN = frozenset(
         "TlsCaFile",
     }
 )
-ALLOWED = KNOWN | SET_BY_CLOUDFORMATION
 # The Amazon RDS root CAs, shipped in the zip (scripts/update_rds_ca_bundle.py writes it): Aurora's
 # certificates chain to them, and the Lambda runtime's system bundle is not known to hold them.
 DEFAULT_TLS_CA_FILE = "rds-ca-bundle.pem"
@@ -111,7 +109,7 @@ def user_request(properties: object) -> UserRequest:
         raise RequestRejected(
             "ResourceProperties must be an object with AdminSecretArn, AppSecretArn and Grants."
         )
-    problems = _unknown_properties(properties)
+    problems = unknown_properties(properties, KNOWN)
     values = {}
     for name, read in (
         ("AdminSecretArn", _secret_arn),
@@ -139,23 +137,6 @@ def user_request(properties: object) -> UserRequest:
         retain_on_delete=values["RetainOnDelete"],
         tls_ca_file=values["TlsCaFile"],
     )
-
-
-def _unknown_properties(properties: Mapping) -> list[str]:
-    unknown = sorted((str(key) for key in properties if key not in ALLOWED), key=str.lower)
-    if not unknown:
-        return []
-    hints = [
-        f"(did you mean {known}?)"
-        for key in unknown
-        for known in sorted(KNOWN)
-        if key.lower() == known.lower()
-    ]
-    names = ", ".join(quoted(key) for key in unknown)
-    return [
-        f"Unknown propert{'ies' if len(unknown) > 1 else 'y'} {names}"
-        f"{' ' + ' '.join(hints) if hints else ''}: allowed are {', '.join(sorted(KNOWN))}."
-    ]
 
 
 def _secret_arn(name: str, value: object) -> str:

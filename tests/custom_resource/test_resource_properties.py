@@ -61,7 +61,7 @@ def test_triggers_accepts_any_json_value(triggers):
         ),
         (
             {"FunctionName": "rot", "RoleName": "x", "Tags": []},
-            ["Unknown properties 'RoleName', 'Tags'", "only FunctionName and Triggers"],
+            ["Unknown properties 'RoleName', 'Tags'", "allowed are FunctionName, Triggers."],
         ),
         ({"functionname": "rot"}, ["did you mean FunctionName?", "FunctionName is required"]),
     ],

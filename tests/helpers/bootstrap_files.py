@@ -63,9 +63,10 @@ def apply_app_user(template: dict, context: Context, admin, app_secret: dict) ->
     the template, parsed by the function; the demo schema; the user; exactly its grants. The
     handler around it (secrets, TLS, the answer) is tested in tests/custom_resource/mysql_user."""
     # Importable once tests.custom_resource.functions has put the function's folder on sys.path.
+    from cfn_one_shot.reasons import SET_BY_CLOUDFORMATION
     from demo_schema import create_demo_schema
     from user_accounts import Accounts
-    from user_request import SET_BY_CLOUDFORMATION, user_request
+    from user_request import user_request
 
     (logical_id,) = [
         n for n, b in template["Resources"].items() if b["Type"] == "Custom::MySQLUser"
