@@ -116,12 +116,7 @@ def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
     aws = runtime.connect(opts.region)
     aws.identify()
     cf = aws.client("cloudformation")
-    stack = stacks.describe(cf, opts.stack)
-    if stack is None:
-        raise UsageError(
-            f"There is no stack {opts.stack} in {aws.region} (account {aws.account}); check STACK= "
-            "and REGION=."
-        )
+    stack = stacks.existing(cf, opts.stack, aws.region, aws.account)
     stack_id, status = stack["StackId"], stack["StackStatus"]
     if status.endswith("_IN_PROGRESS") and status != "DELETE_IN_PROGRESS":
         raise UsageError(f"Stack {opts.stack} is busy ({status}); wait until it settles.")

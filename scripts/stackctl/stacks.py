@@ -21,6 +21,16 @@ def describe(cf: Any, stack: str) -> dict[str, Any] | None:
     return stacks[0] if stacks and stacks[0]["StackStatus"] != "DELETE_COMPLETE" else None
 
 
+def existing(cf: Any, stack: str, region: str, account: str) -> dict[str, Any]:
+    """The stack, or a UsageError that names where it was looked for."""
+    found = describe(cf, stack)
+    if found is None:
+        raise UsageError(
+            f"There is no stack {stack} in {region} (account {account}); check STACK= and REGION=."
+        )
+    return found
+
+
 def change_type(stack: dict[str, Any] | None, name: str) -> str:
     """CREATE or UPDATE, or a UsageError that says what to do with a stack in this state."""
     if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from . import demo, stacks
-from .errors import UsageError
 from .report import FAIL, PASS, SKIP, Report
 from .rotate_now import rotate
 from .rotation_health import (
@@ -32,11 +31,7 @@ def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
     aws = runtime.connect(opts.region)
     aws.identify()
     cf = aws.client("cloudformation")
-    stack = stacks.describe(cf, opts.stack)
-    if stack is None:
-        raise UsageError(
-            f"There is no stack {opts.stack} in {aws.region}; check STACK= and REGION=."
-        )
+    stack = stacks.existing(cf, opts.stack, aws.region, aws.account)
     resources = stack_resources(cf, stack["StackId"])
     secrets = find_secrets(aws, stack, resources)
     report = Report()
