@@ -105,40 +105,46 @@ def test_without_output_every_function_is_built(tmp_path, package, mysql_user_pa
     assert (tmp_path / "mysql_user.zip").read_bytes() == mysql_user_package.read_bytes()
 
 
-def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_endpoint):
-    # Extracted like Lambda's /var/task, run in a fresh interpreter: app.handler must import the
-    # vendored crhelper and answer a real Create against moto.
-    create_rotation_function(
-        boto3.client("iam", endpoint_url=moto_endpoint),
-        boto3.client("lambda", endpoint_url=moto_endpoint),
-        "zip-rotation-fn",
-    )
-    task_root = tmp_path / "task"
+def run_from_zip(package: Path, task_root: Path, event: dict, vendored: str, **environment):
+    """Extract the zip like Lambda's /var/task and run app.handler on `event` in a fresh
+    interpreter; the run must import the `vendored` module from the zip, not from the venv."""
     with zipfile.ZipFile(package) as archive:
         archive.extractall(task_root)
-    event = cloudformation_event("Create", receiver.url(), {"FunctionName": "zip-rotation-fn"})
     script = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(task_root)!r})\n"
         f"sys.path.append({str(ROOT)!r})\n"
-        "import app, crhelper\n"
+        f"import app, {vendored}\n"
         "from tests.custom_resource.local_endpoints import LambdaContext\n"
         "app.handler(json.loads(sys.stdin.read()), LambdaContext(10))\n"
-        "print(crhelper.__file__)\n"
+        f"print({vendored}.__file__)\n"
     )
-
     result = subprocess.run(
         [sys.executable, "-c", script],
         input=json.dumps(event),
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "AWS_ENDPOINT_URL_LAMBDA": moto_endpoint},
+        env={**os.environ, **environment},
         timeout=60,
     )
-
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(str(task_root))
+
+
+def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_endpoint):
+    # app.handler must import the vendored crhelper and answer a real Create against moto.
+    create_rotation_function(
+        boto3.client("iam", endpoint_url=moto_endpoint),
+        boto3.client("lambda", endpoint_url=moto_endpoint),
+        "zip-rotation-fn",
+    )
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": "zip-rotation-fn"})
+
+    run_from_zip(
+        package, tmp_path / "task", event, "crhelper", AWS_ENDPOINT_URL_LAMBDA=moto_endpoint
+    )
+
     (put,) = receiver.puts()
     assert put.document["Status"] == "SUCCESS"
     assert put.document["PhysicalResourceId"].endswith(":function:zip-rotation-fn")
@@ -146,34 +152,13 @@ def test_packaged_function_runs_from_the_zip(package, tmp_path, receiver, moto_e
 
 def test_packaged_mysql_user_function_runs_from_the_zip(mysql_user_package, tmp_path, receiver):
     # A Delete of a failed Create's id needs no database: enough to prove the zip imports its
-    # vendored pymysql and crhelper and answers through the shared base.
-    task_root = tmp_path / "task"
-    with zipfile.ZipFile(mysql_user_package) as archive:
-        archive.extractall(task_root)
+    # vendored pymysql (and crhelper, which app imports) and answers through the shared base.
     event = cloudformation_event(
         "Delete", receiver.url(), {"Grants": []}, physical_id="app-db_AppUser_ABCDEFGH"
     )
-    script = (
-        "import json, sys\n"
-        f"sys.path.insert(0, {str(task_root)!r})\n"
-        f"sys.path.append({str(ROOT)!r})\n"
-        "import app, crhelper, pymysql\n"
-        "from tests.custom_resource.local_endpoints import LambdaContext\n"
-        "app.handler(json.loads(sys.stdin.read()), LambdaContext(10))\n"
-        "print(pymysql.__file__)\n"
-    )
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps(event),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    run_from_zip(mysql_user_package, tmp_path / "task", event, "pymysql")
 
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith(str(task_root))
     (put,) = receiver.puts()
     assert put.document["Status"] == "SUCCESS"
     assert put.document["PhysicalResourceId"] == "app-db_AppUser_ABCDEFGH"
