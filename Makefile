@@ -56,11 +56,12 @@ checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are jus
 TESTS ?=
 TEST_WORKERS ?= auto
 PYTEST_ARGS ?=
+INSTALL_TESTS ?=
 
-test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run every test in parallel (TESTS=tests/<folder> for one part; installs MariaDB when missing and root)
+test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run the tests in parallel (TESTS=tests/<folder> for one part; INSTALL_TESTS=1 adds the pip-install tests CI runs; installs MariaDB when missing and root)
 	@scripts/ensure_mariadb.sh
 	@echo "Running pytest$(if $(TESTS), on $(TESTS),) with TEST_WORKERS=$(TEST_WORKERS) ($(if $(filter auto,$(TEST_WORKERS)),one worker per CPU,parallel workers))..."
-	@status=0; $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
+	@status=0; INSTALL_TESTS=$(INSTALL_TESTS) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest found no test to run (exit code 5): check TESTS='$(TESTS)' and PYTEST_ARGS='$(PYTEST_ARGS)'." >&2; fi; \
 	exit $$status
 

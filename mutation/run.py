@@ -60,8 +60,11 @@ class Group:
     # (or fail the unmutated baseline) at random on a busy machine.
     deselect: tuple[str, ...] = ()
 
+    def deselect_args(self) -> list[str]:
+        return [f"--deselect={test}" for test in self.deselect]
+
     def pytest_args(self) -> list[str]:
-        return [*self.tests, *(f"--deselect={test}" for test in self.deselect)]
+        return [*self.tests, *self.deselect_args()]
 
 
 def lint_rule_groups() -> tuple[Group, ...]:
@@ -156,7 +159,9 @@ def tree_files() -> list[str]:
 def fingerprint(part: str, files: list[str]) -> str:
     """What the part's results depend on: its groups, the operators, its sources and the tests."""
     digest = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
-    watched = [f for f in files if f.startswith((part, "tests/", "templates/", "pyproject"))]
+    watched = [
+        f for f in files if f.startswith((part, "tests/", "templates/", "mutation/", "pyproject"))
+    ]
     for name in sorted(watched):
         digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
     return digest.hexdigest()
@@ -183,7 +188,7 @@ def write_config(path: Path, group: Group, timeout: float, urls: list[str]) -> N
         "module-path": list(group.sources),
         "timeout": timeout,
         "excluded-modules": [],
-        "test-command": f"{PYTEST} {' '.join(group.pytest_args())}",
+        "test-command": f"{sys.executable} -m mutation.select_tests {map_file(path.parent, group)}",
         "distributor": {"name": "http", "http": {"worker-urls": urls}},
         "filters": {"operators-filter": {"exclude-operators": EXCLUDED_OPERATORS}},
     }
@@ -241,14 +246,32 @@ def http_workers(directories: list[Path]):
         log.close()
 
 
+def map_file(part_dir: Path, group: Group) -> Path:
+    return part_dir / f"{group.name}-map.json"
+
+
 def baseline_seconds(group: Group, directories: list[Path]) -> float:
-    """Runs the group's tests unmutated; records each test module's mean time per test."""
+    """Runs the group's tests unmutated under coverage; records each test module's mean time per
+    test, and writes the group's map for mutation/select_tests.py (which tests run which line)."""
     report = directories[0].parent / f"{group.name}-baseline.xml"
+    lines = directories[0].parent / f"{group.name}-lines.json"
+    env = {
+        **os.environ,
+        "MUTATION_COVERAGE_MAP": str(lines),
+        "MUTATION_SOURCES": os.pathsep.join(group.sources),
+    }
     for _attempt in range(2):  # a second chance for a test that flaked on a busy machine
         started = time.monotonic()
         result = subprocess.run(
-            [*PYTEST.split(), f"--junitxml={report}", *group.pytest_args()],
+            [
+                *PYTEST.split(),
+                "-p",
+                "mutation.coverage_map",
+                f"--junitxml={report}",
+                *group.pytest_args(),
+            ],
             cwd=directories[0],
+            env=env,
             capture_output=True,
             text=True,
             check=False,
@@ -270,6 +293,14 @@ def baseline_seconds(group: Group, directories: list[Path]) -> float:
         known = json.loads(durations.read_text()) if durations.exists() else {}
         known.update({m: sum(t) / len(t) for m, t in per_module.items()})
         durations.write_text(json.dumps(known, indent=1))
+    spec = {
+        "pytest": PYTEST.split(),
+        "args": list(group.tests),
+        "deselect": group.deselect_args(),
+        "pristine": {s: (directories[0] / s).read_text() for s in group.sources},
+        "lines": json.loads(lines.read_text())["lines"],
+    }
+    map_file(directories[0].parent, group).write_text(json.dumps(spec))
     return seconds
 
 

@@ -1,8 +1,9 @@
 """Fixtures shared across test folders, and what a run prints about itself.
 
 Before the tests: one line per folder (suite) with its test count and the real things it uses.
-After them: a loud line when the database tests were skipped for want of a MariaDB server.
-Slow modules are collected first, so pytest-xdist (make test) starts them before the quick ones.
+After them: a loud line when the database tests were skipped for want of a MariaDB server, and one
+when the install tests were left to CI. Slow modules are collected first, so pytest-xdist (make
+test) starts them before the quick ones.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import pytest
 
 from tests.helpers.local_servers import NO_MARIADB, moto_server
 
-DATABASE_NOTICE = pytest.StashKey[list[tuple[str, dict]]]()
+NOTICES = pytest.StashKey[list[tuple[str, dict]]]()
+# Tests marked `installs` pip-install into fresh virtualenvs (about 35 s of the critical path):
+# CI runs them, a local make test only when asked.
+INSTALLS_WANTED = os.environ.get("CI") == "true" or os.environ.get("INSTALL_TESTS") == "1"
+INSTALLS_LEFT_TO_CI = "install test left to CI (CI=true or INSTALL_TESTS=1 runs it)"
 SUITES = {
     "custom_resource": "the role-lookup Lambda handler, moto server, an HTTPS receiver on loopback",
     "database": "a real MariaDB server, the instance bootstrap's AWS CLI calls against moto",
@@ -40,9 +45,14 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with a `slow` test first: with --dist loadfile a worker starts on them at once."""
+    """Modules with a `slow` test first: with --dist loadfile a worker starts on them at once.
+    Install tests are skipped unless CI=true or INSTALL_TESTS=1."""
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_modules)
+    if not INSTALLS_WANTED:
+        for item in items:
+            if item.get_closest_marker("installs"):
+                item.add_marker(pytest.mark.skip(reason=INSTALLS_LEFT_TO_CI))
 
 
 def suite_lines(nodeids: Iterable[str]) -> list[str]:
@@ -78,12 +88,23 @@ def skip_reason(report: pytest.TestReport) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """Counts the database tests that could not run; pytest_unconfigure prints the line."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_MARIADB in skip_reason(r)]
+    """Counts the database and install tests that did not run; pytest_unconfigure prints lines."""
+    skips = [skip_reason(r) for r in terminalreporter.stats.get("skipped", [])]
+    skipped = [reason for reason in skips if NO_MARIADB in reason]
+    left_to_ci = [reason for reason in skips if INSTALLS_LEFT_TO_CI in reason]
     failed = [r for r in terminalreporter.stats.get("error", []) if NO_MARIADB in str(r.longrepr)]
-    config.stash[DATABASE_NOTICE] = []
+    config.stash[NOTICES] = []
+    if left_to_ci:
+        config.stash[NOTICES].append(
+            (
+                f"NOT RUN {len(left_to_ci)} install tests (the README's pip and pre-commit "
+                "recipes in fresh virtualenvs, about 35 s): CI runs them; to run them here: "
+                "make test INSTALL_TESTS=1",
+                {"yellow": True},
+            )
+        )
     if skipped:
-        config.stash[DATABASE_NOTICE].append(
+        config.stash[NOTICES].append(
             (
                 f"SKIPPED {len(skipped)} database tests: no MariaDB server (install "
                 "mariadb-server, or run make test as root; see README, Testing)",
@@ -91,7 +112,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
             )
         )
     if failed:
-        config.stash[DATABASE_NOTICE].append(
+        config.stash[NOTICES].append(
             (
                 f"FAILED {len(failed)} database tests: no MariaDB server"
                 + (", and CI=true requires them" if os.environ.get("CI") == "true" else ""),
@@ -101,8 +122,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 
 def pytest_unconfigure(config) -> None:
-    """The database notice as the very last line of the run, where no one misses it."""
+    """The notices as the very last lines of the run, where no one misses them."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    for line, colour in config.stash.get(DATABASE_NOTICE, []):
+    for line, colour in config.stash.get(NOTICES, []):
         if reporter is not None:
             reporter.write_sep("!", line, bold=True, **colour)

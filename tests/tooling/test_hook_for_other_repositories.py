@@ -137,6 +137,7 @@ def test_readme_recipes_pin_the_current_release():
 
 
 @pytest.mark.slow
+@pytest.mark.installs
 def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_repository, tmp_path):
     (install_and_run, _), (cfnlintrc, _), (bare_run, _), _ = (
         (body, language) for language, body in recipes()
@@ -167,6 +168,7 @@ def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_reposit
 
 
 @pytest.mark.slow
+@pytest.mark.installs
 def test_pre_commit_config_from_the_readme(release, other_repository, tmp_path):
     config = next(body for language, body in recipes() if "repos:" in body)
     (other_repository / ".pre-commit-config.yaml").write_text(localised(config, release))

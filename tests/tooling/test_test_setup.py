@@ -72,6 +72,42 @@ def test_without_mariadb_ci_fails_the_database_tests(tmp_path):
     assert "database tests: no MariaDB server, and CI=true requires them" in result.stdout
 
 
+# The install tests (pip into fresh venvs): left to CI locally, with a line saying so.
+
+RECIPES = "tests/tooling/test_hook_for_other_repositories.py"
+
+
+def planned(**env: str) -> subprocess.CompletedProcess:
+    """pytest's plan for the recipe tests (fixtures and skips decided, nothing installed)."""
+    return run(
+        [sys.executable, "-m", "pytest", RECIPES, "--setup-plan", "-p", "no:cacheprovider"],
+        REPO,
+        clean_env(**env),
+    )
+
+
+def test_install_tests_are_left_to_ci_locally_with_a_closing_line(tmp_path):
+    result = run(
+        [sys.executable, "-m", "pytest", RECIPES, "-q", "-p", "no:cacheprovider"],
+        REPO,
+        clean_env(INSTALL_TESTS=""),
+    )
+    assert result.returncode == 0, result.stdout
+    assert "1 passed, 2 skipped" in result.stdout
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert "NOT RUN 2 install tests" in last_line
+    assert "make test INSTALL_TESTS=1" in last_line
+
+
+@pytest.mark.parametrize("env", [{"CI": "true"}, {"INSTALL_TESTS": "1"}])
+def test_ci_and_install_tests_1_run_the_install_tests(env):
+    result = planned(**env)
+    assert result.returncode == 0, result.stdout
+    assert "SETUP    M release" in result.stdout
+    assert "SKIPPED" not in result.stdout
+    assert "NOT RUN" not in result.stdout
+
+
 def test_ensure_mariadb_without_root_warns_and_lets_make_test_go_on(tmp_path):
     fake_bin = tmp_path / "bin"
     executable(fake_bin / "id", "echo 1000")  # not root
