@@ -23,8 +23,10 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,24 +158,44 @@ def tree_files() -> list[str]:
     return [name for name in listing.stdout.split("\0") if name and (REPO / name).is_file()]
 
 
-def fingerprint(part: str, files: list[str]) -> str:
-    """What the part's results depend on: its groups, the operators, its sources and the tests."""
-    digest = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
-    watched = [
-        f for f in files if f.startswith((part, "tests/", "templates/", "mutation/", "pyproject"))
-    ]
-    for name in sorted(watched):
-        digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
-    return digest.hexdigest()
+def fingerprint(part: str, files: list[str]) -> dict[str, str]:
+    """What the part's results depend on. "mutants": its groups, the operators, its sources and
+    this tool (a change there starts the part over); "tests": the tests and what they read (a
+    change there re-runs the survivors only: a killed mutant stays killed when tests are added)."""
+    mutants = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
+    tests = hashlib.sha256()
+    for name in sorted(files):
+        if name.startswith((part, "mutation/")):
+            mutants.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+        elif name.startswith(("tests/", "templates/", "pyproject")):
+            tests.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+    return {"mutants": mutants.hexdigest(), "tests": tests.hexdigest()}
+
+
+def reopen_survivors(part_dir: Path) -> int:
+    """Forgets the outcome of survived and failed mutants (they run again) and every group's
+    line map (the new tests may run other lines). Returns how many mutants will run again."""
+    reopened = 0
+    for session in part_dir.glob("*.sqlite"):
+        with contextlib.closing(sqlite3.connect(session)) as db, db:
+            reopened += db.execute(
+                "DELETE FROM work_results WHERE test_outcome = 'survived'"
+                " OR worker_outcome NOT IN ('normal', 'skipped')"
+            ).rowcount
+    for line_map in part_dir.glob("*-map.json"):
+        line_map.unlink()
+    return reopened
 
 
 def copy_tree(files: list[str], target: Path) -> None:
+    for stale in ("tests", "templates"):  # a test file deleted since the last copy goes too
+        shutil.rmtree(target / stale, ignore_errors=True)
     for name in files:
         destination = target / name
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, destination)
     for venv in (".venv", ".venv-taskcat", ".venv-checkov"):
-        if (REPO / venv).exists():
+        if (REPO / venv).exists() and not (target / venv).is_symlink():
             (target / venv).symlink_to((REPO / venv).resolve())
 
 
@@ -326,14 +348,51 @@ def outcome(row: dict) -> str:
     return result.get("test_outcome") or "error"
 
 
+def finished(session: Path) -> tuple[int, int]:
+    """(mutants with an outcome, survivors) in a session, read while cosmic-ray writes it."""
+    with contextlib.closing(sqlite3.connect(session, timeout=30)) as db:
+        done, survived = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(test_outcome = 'survived'), 0) FROM work_results"
+            " WHERE worker_outcome != 'skipped'"
+        ).fetchone()
+    return done, survived
+
+
+@contextlib.contextmanager
+def progress(name: str, session: Path, pending: int, every_s: float = 60.0):
+    """A line every minute while cosmic-ray runs a group: how far, survivors, time left."""
+    stop = threading.Event()
+    done_before, _ = finished(session)
+    started = time.monotonic()
+
+    def report() -> None:
+        while not stop.wait(every_s):
+            with contextlib.suppress(sqlite3.Error):
+                done, survived = finished(session)
+                ran = done - done_before
+                left = (time.monotonic() - started) / ran * (pending - ran) if ran else None
+                eta = f", about {left / 60:.0f} min left" if left is not None else ""
+                say(f"  {name}: {ran}/{pending} run, {survived} survived so far{eta}")
+
+    thread = threading.Thread(target=report, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
     session = part_dir / f"{group.name}.sqlite"
     config = part_dir / f"{group.name}.toml"
-    if not session.exists():
+    if not session.exists() or not map_file(part_dir, group).exists():
         say(f"  {group.name}: baseline run of {' '.join(group.tests)} (unmutated)...")
         seconds = baseline_seconds(group, workers)
         timeout = round(min(max(60.0, 4 * seconds), MAX_TIMEOUT_S), 1)
         write_config(config, group, timeout, ["http://127.0.0.1:1"])
+        say(f"  {group.name}: tests take {seconds:.0f} s unmutated; timeout {timeout:.0f} s")
+    if not session.exists():
         run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
         run(
             str(BIN / "cr-filter-operators"),
@@ -342,7 +401,6 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
             cwd=workers[0],
             capture_output=True,
         )
-        say(f"  {group.name}: tests take {seconds:.0f} s unmutated; timeout {timeout:.0f} s")
     rows = results(session)
     pending = sum(outcome(r) == "pending" for r in rows)
     say(
@@ -358,7 +416,7 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
                 if line.startswith("timeout")
             )
         )
-        with http_workers(workers) as urls:
+        with http_workers(workers) as urls, progress(group.name, session, pending):
             write_config(config, group, timeout, urls)
             run(str(BIN / "cosmic-ray"), "exec", str(config), str(session), cwd=workers[0])
         say(f"  {group.name}: ran {pending} mutants in {time.monotonic() - started:.0f} s")
@@ -393,16 +451,25 @@ def run_part(part: str, workers_wanted: int) -> str:
     files = tree_files()
     part_dir = WORK / part
     stamp = fingerprint(part, files)
-    stamp_file = part_dir / "fingerprint"
-    if part_dir.exists() and (not stamp_file.exists() or stamp_file.read_text() != stamp):
-        say(f"{part}: sources or tests changed since the last run; starting over.")
+    stamp_file = part_dir / "fingerprint.json"
+    last = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
+    if part_dir.exists() and last.get("mutants") != stamp["mutants"]:
+        say(f"{part}: sources or settings changed since the last run; starting over.")
         shutil.rmtree(part_dir)
     if not part_dir.exists():
         for index in range(workers_wanted):
             copy_tree(files, part_dir / f"worker-{index}")
-        stamp_file.write_text(stamp)
+    elif last.get("tests") != stamp["tests"]:
+        reopened = reopen_survivors(part_dir)
+        say(
+            f"{part}: tests changed since the last run; killed mutants kept, the {reopened} "
+            "survivors run again against the new tests."
+        )
+        for worker in sorted(part_dir.glob("worker-*")):
+            copy_tree(files, worker)
     else:
         say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
+    stamp_file.write_text(json.dumps(stamp))
     workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
     for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
         for group in PARTS[part]:
