@@ -158,17 +158,17 @@ def tree_files() -> list[str]:
     return [name for name in listing.stdout.split("\0") if name and (REPO / name).is_file()]
 
 
-def fingerprint(part: str, files: list[str]) -> dict[str, str]:
-    """What the part's results depend on. "mutants": its groups, the operators, its sources and
-    this tool (a change there starts the part over); "tests": the tests and what they read (a
-    change there re-runs the survivors only: a killed mutant stays killed when tests are added)."""
+def fingerprint(part: str, files: list[str], root: Path = REPO) -> dict[str, str]:
+    """What the part's results depend on. "mutants": its groups, the operators and its sources
+    (a change there starts the part over); "tests": the tests, what they read and this tool's
+    test selection (a change there re-runs the survivors only: added tests kill, never revive)."""
     mutants = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
     tests = hashlib.sha256()
     for name in sorted(files):
-        if name.startswith((part, "mutation/")):
-            mutants.update(name.encode() + b"\0" + (REPO / name).read_bytes())
-        elif name.startswith(("tests/", "templates/", "pyproject")):
-            tests.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+        if name.startswith(part):
+            mutants.update(name.encode() + b"\0" + (root / name).read_bytes())
+        elif name.startswith(("tests/", "templates/", "mutation/", "pyproject")):
+            tests.update(name.encode() + b"\0" + (root / name).read_bytes())
     return {"mutants": mutants.hexdigest(), "tests": tests.hexdigest()}
 
 
@@ -179,8 +179,8 @@ def reopen_survivors(part_dir: Path) -> int:
     for session in part_dir.glob("*.sqlite"):
         with contextlib.closing(sqlite3.connect(session)) as db, db:
             reopened += db.execute(
-                "DELETE FROM work_results WHERE test_outcome = 'survived'"
-                " OR worker_outcome NOT IN ('normal', 'skipped')"
+                "DELETE FROM work_results WHERE test_outcome = 'SURVIVED'"
+                " OR worker_outcome NOT IN ('NORMAL', 'SKIPPED')"
             ).rowcount
     for line_map in part_dir.glob("*-map.json"):
         line_map.unlink()
@@ -352,8 +352,8 @@ def finished(session: Path) -> tuple[int, int]:
     """(mutants with an outcome, survivors) in a session, read while cosmic-ray writes it."""
     with contextlib.closing(sqlite3.connect(session, timeout=30)) as db:
         done, survived = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(test_outcome = 'survived'), 0) FROM work_results"
-            " WHERE worker_outcome != 'skipped'"
+            "SELECT COUNT(*), COALESCE(SUM(test_outcome = 'SURVIVED'), 0) FROM work_results"
+            " WHERE worker_outcome != 'SKIPPED'"
         ).fetchone()
     return done, survived
 
