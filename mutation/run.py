@@ -159,17 +159,27 @@ def tree_files() -> list[str]:
 
 
 def fingerprint(part: str, files: list[str], root: Path = REPO) -> dict[str, str]:
-    """What the part's results depend on. "mutants": its groups, the operators and its sources
-    (a change there starts the part over); "tests": the tests, what they read and this tool's
-    test selection (a change there re-runs the survivors only: added tests kill, never revive)."""
-    mutants = hashlib.sha256(repr((PARTS[part], EXCLUDED_OPERATORS, PYTEST)).encode())
+    """What the part's results depend on. Per group ("mutants:<group>"): its sources, the
+    operators and the pytest command (a change there starts that group over); "tests": the
+    tests, what they read and this tool's test selection (a change there re-runs the survivors
+    only: added tests kill, never revive)."""
+    stamp = {}
+    for group in PARTS[part]:
+        mutants = hashlib.sha256(repr((group, EXCLUDED_OPERATORS, PYTEST)).encode())
+        for name in sorted(group.sources):
+            mutants.update(name.encode() + b"\0" + (root / name).read_bytes())
+        stamp[f"mutants:{group.name}"] = mutants.hexdigest()
     tests = hashlib.sha256()
     for name in sorted(files):
-        if name.startswith(part):
-            mutants.update(name.encode() + b"\0" + (root / name).read_bytes())
-        elif name.startswith(("tests/", "templates/", "mutation/", "pyproject")):
+        if name.startswith(("tests/", "templates/", "mutation/", "pyproject")):
             tests.update(name.encode() + b"\0" + (root / name).read_bytes())
-    return {"mutants": mutants.hexdigest(), "tests": tests.hexdigest()}
+    stamp["tests"] = tests.hexdigest()
+    return stamp
+
+
+def forget_group(part_dir: Path, group: Group) -> None:
+    for name in (f"{group.name}.sqlite", f"{group.name}-map.json", f"{group.name}.toml"):
+        (part_dir / name).unlink(missing_ok=True)
 
 
 def reopen_survivors(part_dir: Path) -> int:
@@ -453,22 +463,25 @@ def run_part(part: str, workers_wanted: int) -> str:
     stamp = fingerprint(part, files)
     stamp_file = part_dir / "fingerprint.json"
     last = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
-    if part_dir.exists() and last.get("mutants") != stamp["mutants"]:
-        say(f"{part}: sources or settings changed since the last run; starting over.")
-        shutil.rmtree(part_dir)
     if not part_dir.exists():
         for index in range(workers_wanted):
             copy_tree(files, part_dir / f"worker-{index}")
-    elif last.get("tests") != stamp["tests"]:
-        reopened = reopen_survivors(part_dir)
-        say(
-            f"{part}: tests changed since the last run; killed mutants kept, the {reopened} "
-            "survivors run again against the new tests."
-        )
-        for worker in sorted(part_dir.glob("worker-*")):
-            copy_tree(files, worker)
     else:
-        say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
+        for group in PARTS[part]:
+            key = f"mutants:{group.name}"
+            if last.get(key) != stamp[key] and (part_dir / f"{group.name}.sqlite").exists():
+                say(f"{part}: {group.name}'s sources changed since the last run; it starts over.")
+                forget_group(part_dir, group)
+        if last.get("tests") != stamp["tests"]:
+            reopened = reopen_survivors(part_dir)
+            say(
+                f"{part}: tests changed since the last run; killed mutants kept, the {reopened} "
+                "survivors run again against the new tests."
+            )
+            for worker in sorted(part_dir.glob("worker-*")):
+                copy_tree(files, worker)
+        else:
+            say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
     stamp_file.write_text(json.dumps(stamp))
     workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
     for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
