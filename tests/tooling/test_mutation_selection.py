@@ -1,0 +1,183 @@
+"""make mutate's test selection: a mutant runs the tests that execute its line, and survives only
+when every test that could see it passes.
+
+A scratch project (one source module, three test modules, one of them starting the source in a
+subprocess) gets the real baseline run under mutation/coverage_map.py, then mutants are put on
+disk by hand and mutation/select_tests.py decides, as cosmic-ray's test command, with the pytest
+runs it starts recorded by a pytest plugin in the scratch project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+SOURCE = """\
+LIMIT = 10
+
+
+def fits(text):
+    return len(text) <= LIMIT
+
+
+def shout(text):
+    return text.upper()
+
+
+def never_called():
+    return 1
+"""
+TESTS = {
+    "tests/test_fits.py": """\
+from calc import fits
+
+
+def test_short_fits():
+    assert fits("abc")
+
+
+def test_long_does_not_fit():
+    assert not fits("x" * 11)
+""",
+    "tests/test_shout.py": """\
+from calc import shout
+
+
+def test_shout():
+    assert shout("a") == "A"
+
+
+def test_unrelated():
+    assert True
+""",
+    "tests/test_cli.py": """\
+import os, subprocess, sys
+
+
+def test_shout_in_a_subprocess():
+    out = subprocess.run([sys.executable, "-c", "import calc; print(calc.shout('b'))"],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": "."})
+    assert out.stdout.strip() == "B"
+""",
+}
+# Records which tests each pytest run executed (one JSON line per run), to see what was selected.
+RECORDER = """\
+import json, os
+
+def pytest_sessionfinish(session):
+    with open(os.environ["RUNS_LOG"], "a") as log:
+        log.write(json.dumps(sorted(i.nodeid for i in session.items)) + "\\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("scratch")
+    (root / "calc.py").write_text(SOURCE)
+    for name, text in TESTS.items():
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_text(text)
+    (root / "recorder.py").write_text(RECORDER)
+    (root / "mutation").symlink_to(REPO / "mutation")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "MUTATION_COVERAGE_MAP": str(root / "lines.json"),
+        "MUTATION_SOURCES": "calc.py",
+    }
+    baseline = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "mutation.coverage_map", "tests"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert baseline.returncode == 0, baseline.stdout + baseline.stderr
+    pytest_cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    spec = {
+        "pytest": [*pytest_cmd, "-p", "recorder"],
+        "args": ["tests"],
+        "deselect": [],
+        "pristine": {"calc.py": SOURCE},
+        "lines": json.loads((root / "lines.json").read_text())["lines"],
+    }
+    (root / "map.json").write_text(json.dumps(spec))
+    return root
+
+
+def line_of(text: str) -> int:
+    return SOURCE.splitlines().index(text) + 1
+
+
+def test_the_map_names_the_tests_of_each_line(project):
+    lines = json.loads((project / "map.json").read_text())["lines"]["calc.py"]
+    assert lines[str(line_of("    return len(text) <= LIMIT"))] == [
+        "tests/test_fits.py::test_long_does_not_fit",
+        "tests/test_fits.py::test_short_fits",
+    ]
+    # shout runs in this process and in a subprocess started by another test: both are named.
+    assert lines[str(line_of("    return text.upper()"))] == [
+        "tests/test_cli.py::test_shout_in_a_subprocess",
+        "tests/test_shout.py::test_shout",
+    ]
+    assert lines[str(line_of("LIMIT = 10"))] is None, "import-time lines belong to no test"
+    assert str(line_of("    return 1")) not in lines, "a line never run is absent"
+
+
+def mutate(project: Path, old: str, new: str, tmp_path: Path) -> tuple[int, list[list[str]]]:
+    """Puts one mutant on disk, runs the selection as cosmic-ray would, restores the source."""
+    runs_log = tmp_path / "runs.jsonl"
+    (project / "calc.py").write_text(SOURCE.replace(old, new, 1))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mutation.select_tests", str(project / "map.json")],
+            cwd=project,
+            env={**os.environ, "PYTHONPATH": str(project), "RUNS_LOG": str(runs_log)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        (project / "calc.py").write_text(SOURCE)
+    runs = [json.loads(line) for line in runs_log.read_text().splitlines()]
+    return result.returncode, runs
+
+
+def test_a_mutant_caught_by_its_covering_tests_runs_only_those(project, tmp_path):
+    status, runs = mutate(project, "<= LIMIT", "< LIMIT + 5", tmp_path)
+    assert status == 1, "killed"
+    assert runs == [
+        ["tests/test_fits.py::test_long_does_not_fit", "tests/test_fits.py::test_short_fits"]
+    ]
+
+
+def test_a_surviving_mutant_is_tried_on_the_rest_of_its_test_modules(project, tmp_path):
+    status, runs = mutate(project, "text.upper()", "text.upper() or 'unused'", tmp_path)
+    assert status == 0, "survived"
+    first, second = runs
+    assert first == [
+        "tests/test_cli.py::test_shout_in_a_subprocess",
+        "tests/test_shout.py::test_shout",
+    ]
+    assert second == ["tests/test_shout.py::test_unrelated"]
+
+
+def test_a_mutant_on_a_line_no_test_can_be_named_for_runs_the_whole_group(project, tmp_path):
+    status, runs = mutate(project, "LIMIT = 10", "LIMIT = 11", tmp_path)
+    assert status == 1, "killed by test_long_does_not_fit, which only the whole group runs"
+    assert len(runs) == 1
+    assert len(runs[0]) == 5
+
+
+def test_a_mutant_on_a_line_never_run_runs_the_whole_group_and_survives(project, tmp_path):
+    status, runs = mutate(project, "return 1", "return 2", tmp_path)
+    assert status == 0
+    assert [len(run) for run in runs] == [5]
