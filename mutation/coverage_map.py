@@ -11,8 +11,8 @@ the end the map goes to the file named by MUTATION_COVERAGE_MAP:
 
     {"lines": {"<source>": {"<line>": ["<node id>", ...] or null}}}
 
-null means "executed where no test can be named": mutation/select_tests.py then runs the whole
-group for a mutant on that line. Lines never executed are absent (the same).
+null means "executed where no test can be named" (at import, in a session fixture); lines never
+executed are absent. mutation/select_tests.py treats both alike.
 """
 
 from __future__ import annotations

@@ -41,14 +41,23 @@ PYTEST = (
 )
 # cosmic-ray's HTTP distributor gives up on a worker after 300 s; a test run must end before.
 MAX_TIMEOUT_S = 270.0
-# Operators that make mostly equivalent or unparseable mutants here: bitwise and shift operators
-# on strings and numbers the code never shifts, and exception-type swaps cosmic-ray cannot compile.
+# Each operator, comparison or arithmetic site gets the mutants that model a realistic slip, as
+# mutmut makes them: negation (== / !=, is / is not, in / not in) and the boundary (< / <=, > / >=)
+# for comparisons, the inverse for arithmetic (+ / -, * / /, // -> /). cosmic-ray's other
+# replacements of the same site (== -> <, ==  -> is, + -> ** ...) mostly make equivalent or
+# duplicate mutants. Bitwise and shift operators (never used on purpose here) and exception-type
+# swaps (which cosmic-ray cannot compile) are left out. Changing this list applies to the results
+# already recorded too (see apply_operator_filter).
+KEPT_COMPARISONS = (
+    "Eq_NotEq|NotEq_Eq|Lt_LtE|LtE_Lt|Gt_GtE|GtE_Gt|Is_IsNot|IsNot_Is|In_NotIn|NotIn_In"
+)
+KEPT_ARITHMETIC = "Add_Sub|Sub_Add|Mul_Div|Div_Mul|FloorDiv_Div|Mod_Div|Pow_Mul"
 EXCLUDED_OPERATORS = [
-    r"core/ReplaceBinaryOperator_.*_(RShift|LShift|BitOr|BitAnd|BitXor)",
-    r"core/ReplaceBinaryOperator_(RShift|LShift|BitOr|BitAnd|BitXor)_.*",
-    r"core/ReplaceBinaryOperator_.*_(FloorDiv|Mod|Pow)",
+    rf"core/ReplaceComparisonOperator_(?!(?:{KEPT_COMPARISONS})$)",
+    rf"core/ReplaceBinaryOperator_(?!(?:{KEPT_ARITHMETIC})$)",
     r"core/ExceptionReplacer",
 ]
+FILTERED = "Filtered operator"  # cosmic-ray's own output for an item its filter skipped
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,7 @@ def fingerprint(part: str, files: list[str], root: Path = REPO) -> dict[str, str
     only: added tests kill, never revive)."""
     stamp = {}
     for group in PARTS[part]:
-        mutants = hashlib.sha256(repr((group, EXCLUDED_OPERATORS, PYTEST)).encode())
+        mutants = hashlib.sha256(repr((group, PYTEST)).encode())
         for name in sorted(group.sources):
             mutants.update(name.encode() + b"\0" + (root / name).read_bytes())
         stamp[f"mutants:{group.name}"] = mutants.hexdigest()
@@ -175,6 +184,26 @@ def fingerprint(part: str, files: list[str], root: Path = REPO) -> dict[str, str
             tests.update(name.encode() + b"\0" + (root / name).read_bytes())
     stamp["tests"] = tests.hexdigest()
     return stamp
+
+
+def apply_operator_filter(session: Path) -> None:
+    """Marks every mutant of an excluded operator as filtered, run or not, and puts back to
+    pending any the filter skipped that the current list no longer excludes."""
+    excluded = re.compile("|".join(f"(?:{pattern})" for pattern in EXCLUDED_OPERATORS))
+    with contextlib.closing(sqlite3.connect(session)) as db, db:
+        specs = db.execute(
+            "SELECT s.job_id, s.operator_name, r.output FROM mutation_specs s"
+            " LEFT JOIN work_results r ON r.job_id = s.job_id"
+        ).fetchall()
+        for job_id, operator, output in specs:
+            if excluded.match(operator) and output != FILTERED:
+                db.execute(
+                    "INSERT OR REPLACE INTO work_results (worker_outcome, output, test_outcome,"
+                    " diff, job_id) VALUES ('SKIPPED', ?, NULL, NULL, ?)",
+                    (FILTERED, job_id),
+                )
+            elif not excluded.match(operator) and output == FILTERED:
+                db.execute("DELETE FROM work_results WHERE job_id = ?", (job_id,))
 
 
 def forget_group(part_dir: Path, group: Group) -> None:
@@ -404,13 +433,7 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
         say(f"  {group.name}: tests take {seconds:.0f} s unmutated; timeout {timeout:.0f} s")
     if not session.exists():
         run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
-        run(
-            str(BIN / "cr-filter-operators"),
-            str(session),
-            str(config),
-            cwd=workers[0],
-            capture_output=True,
-        )
+    apply_operator_filter(session)
     rows = results(session)
     pending = sum(outcome(r) == "pending" for r in rows)
     say(

@@ -7,14 +7,16 @@ text of each source, the line -> tests map of mutation/coverage_map.py, and the 
 arguments. The mutated lines are found by comparing the sources in the working directory with
 their pristine text. Then, in order, stopping at the first failure (the mutant is killed):
 
-1. the tests that executed those lines (most mutants fail here, in a second or two);
-2. the whole test modules those tests are in (a module fixture may have run the line on behalf
-   of its other tests, which coverage credits to the first one only).
+1. the tests that executed those lines (most mutants fail here, in a second or two); for a line
+   no test can be named for (run at import or in a session fixture, or never run), the tests
+   that executed any line of its file;
+2. the rest of the test modules those tests are in (a module fixture may have run the line on
+   behalf of its other tests, which coverage credits to the first one only).
 
-A line the map cannot tie to a test (run at import, in a session fixture or a subprocess, or not
-at all) gets the group's whole test command instead, as before this selection existed. A mutant
-survives only when every test that could see it passes, so the selection saves time without
-raising the score.
+When no test ran any line of the file, the group's whole test command runs instead. The
+selection is a subset of the group's tests, so it can only miss a kill (a test that reads a
+module's constant without running any of its lines), never invent one: the score it gives is a
+lower bound of the whole group's.
 """
 
 from __future__ import annotations
@@ -45,17 +47,24 @@ def mutated_lines(pristine: dict[str, str]) -> dict[str, set[int]]:
     return changed
 
 
-def covering_tests(line_map: dict, changed: dict[str, set[int]]) -> list[str] | None:
-    """Node ids of the tests that ran the changed lines; None when some line has no known test."""
+def covering_tests(line_map: dict, changed: dict[str, set[int]]) -> list[str]:
+    """Node ids of the tests that ran the changed lines. For a line no test can be named for (run
+    at import, or never), the tests that ran any line of its file: a module-level constant or an
+    untested branch is seen, if at all, by the tests that use the module."""
     tests: set[str] = set()
+    whole_files: set[str] = set()
     for source, lines in changed.items():
         by_line = line_map.get(source, {})
         for line in lines:
             covering = by_line.get(str(line))
-            if covering is None:
-                return None
-            tests.update(covering)
-    return sorted(tests) if tests else None
+            if covering:
+                tests.update(covering)
+            else:
+                whole_files.add(source)
+    for source in whole_files:
+        for covering in line_map.get(source, {}).values():
+            tests.update(covering or ())
+    return sorted(tests)
 
 
 def pytest(base: list[str], args: list[str]) -> int:
@@ -66,8 +75,8 @@ def main(map_file: str) -> int:
     spec = json.loads(Path(map_file).read_text())
     base, group_args, deselect = spec["pytest"], spec["args"], spec["deselect"]
     changed = mutated_lines(spec["pristine"])
-    tests = covering_tests(spec["lines"], changed) if changed else None
-    if tests is None:
+    tests = covering_tests(spec["lines"], changed)
+    if not tests:  # no test ran the file (or nothing changed): the group's whole command
         return pytest(base, [*group_args, *deselect])
     status = pytest(base, [*tests, *deselect])
     if status != 0:

@@ -132,13 +132,15 @@ def test_the_map_names_the_tests_of_each_line(project):
     assert str(line_of("    return 1")) not in lines, "a line never run is absent"
 
 
-def mutate(project: Path, old: str, new: str, tmp_path: Path) -> tuple[int, list[list[str]]]:
+def mutate(
+    project: Path, old: str, new: str, tmp_path: Path, map_name: str = "map.json"
+) -> tuple[int, list[list[str]]]:
     """Puts one mutant on disk, runs the selection as cosmic-ray would, restores the source."""
     runs_log = tmp_path / "runs.jsonl"
     (project / "calc.py").write_text(SOURCE.replace(old, new, 1))
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "mutation.select_tests", str(project / "map.json")],
+            [sys.executable, "-m", "mutation.select_tests", str(project / map_name)],
             cwd=project,
             env={**os.environ, "PYTHONPATH": str(project), "RUNS_LOG": str(runs_log)},
             capture_output=True,
@@ -170,14 +172,30 @@ def test_a_surviving_mutant_is_tried_on_the_rest_of_its_test_modules(project, tm
     assert second == ["tests/test_shout.py::test_unrelated"]
 
 
-def test_a_mutant_on_a_line_no_test_can_be_named_for_runs_the_whole_group(project, tmp_path):
+FITS_AND_SHOUT = [
+    "tests/test_cli.py::test_shout_in_a_subprocess",
+    "tests/test_fits.py::test_long_does_not_fit",
+    "tests/test_fits.py::test_short_fits",
+    "tests/test_shout.py::test_shout",
+]
+
+
+def test_a_mutant_on_an_import_time_line_runs_the_tests_that_use_its_file(project, tmp_path):
     status, runs = mutate(project, "LIMIT = 10", "LIMIT = 11", tmp_path)
-    assert status == 1, "killed by test_long_does_not_fit, which only the whole group runs"
-    assert len(runs) == 1
-    assert len(runs[0]) == 5
+    assert status == 1, "killed by test_long_does_not_fit"
+    assert runs == [FITS_AND_SHOUT]
 
 
-def test_a_mutant_on_a_line_never_run_runs_the_whole_group_and_survives(project, tmp_path):
+def test_a_mutant_on_a_line_never_run_survives_the_tests_that_use_its_file(project, tmp_path):
     status, runs = mutate(project, "return 1", "return 2", tmp_path)
+    assert status == 0
+    assert runs == [FITS_AND_SHOUT, ["tests/test_shout.py::test_unrelated"]]
+
+
+def test_a_file_no_test_runs_gets_the_whole_group(project, tmp_path):
+    spec = json.loads((project / "map.json").read_text())
+    spec["lines"]["calc.py"] = {}
+    (project / "unrun-map.json").write_text(json.dumps(spec))
+    status, runs = mutate(project, "return 1", "return 2", tmp_path, "unrun-map.json")
     assert status == 0
     assert [len(run) for run in runs] == [5]
