@@ -5,6 +5,7 @@ Every case must end with exactly one response, delivered before the Lambda deadl
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -95,6 +96,28 @@ def test_throttling_is_retried_until_lambda_recovers(
     assert body["Status"] == "SUCCESS"
     assert body["Data"]["FunctionArn"].endswith(f":function:{function_name}")
     assert lambda_api.requests == 4
+
+
+def test_retries_back_off_with_jitter_never_longer_than_two_seconds(
+    app, receiver, lambda_api, function_name, monkeypatch
+):
+    # Lambda's own answers and the clock are real; the pauses are recorded instead of slept.
+    import role_lookup
+
+    pauses = []
+    monkeypatch.setattr(
+        role_lookup, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append)
+    )
+    lambda_api.fail_next(7, 429, "TooManyRequestsException", THROTTLE_MESSAGE)
+    event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
+
+    context = invoke(app, event, seconds=20)
+
+    assert only_response(receiver, context)["Status"] == "SUCCESS"
+    nominal = [0.2, 0.4, 0.8, 1.6, 2.0, 2.0, 2.0]  # doubling from 0.2 s, capped at 2 s
+    assert len(pauses) == len(nominal)
+    for pause, ceiling in zip(pauses, nominal, strict=True):
+        assert ceiling / 2 <= pause <= ceiling  # jitter only shortens, by at most half
 
 
 @pytest.mark.parametrize(

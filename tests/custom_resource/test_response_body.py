@@ -1,10 +1,12 @@
 """The response body and its delivery: within 4096 bytes whatever the input, reasons cut cleanly,
-and a refused PUT (4xx) is not retried."""
+a refused PUT (4xx) is not retried, a failing one is retried with backoff."""
 
 import json
 import time
+from types import SimpleNamespace
 
 import pytest
+from cfn_one_shot import response_delivery
 from cfn_one_shot.reasons import REASON_LIMIT, TRUNCATION_MARK, clip
 from cfn_one_shot.response_delivery import BODY_LIMIT, encode_body, put_response
 
@@ -69,6 +71,29 @@ def test_a_refused_put_is_not_retried(receiver):
 
     assert delivered is False
     assert len(receiver.puts()) == 1
+
+
+def test_failed_puts_are_retried_with_doubling_pauses_capped_at_two_seconds(receiver, monkeypatch):
+    # The pauses are recorded instead of slept; the clock and the PUTs are real.
+    pauses = []
+    monkeypatch.setattr(
+        response_delivery, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append)
+    )
+    receiver.answer_next(500, 503, 502, 500, 408, 429)
+
+    delivered = put_response(receiver.url(), b'{"Status": "SUCCESS"}', time.monotonic() + 30)
+
+    assert delivered is True
+    assert len(receiver.puts()) == 7
+    assert pauses == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_a_response_url_without_a_path_is_put_to_the_root(receiver):
+    root_url = f"https://127.0.0.1:{receiver.port}?X-Amz-Signature=abc"
+
+    assert put_response(root_url, b"{}", time.monotonic() + 5) is True
+    (put,) = receiver.puts()
+    assert put.path == "/?X-Amz-Signature=abc"
 
 
 def test_an_unreachable_endpoint_is_given_up_at_the_deadline():

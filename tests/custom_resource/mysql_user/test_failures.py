@@ -158,6 +158,14 @@ def test_invalid_grants_are_refused_before_any_change(scenario, grants, expected
     assert scenario.user not in scenario.db.users()
 
 
+@pytest.mark.parametrize("grants", [[], "SELECT", {"Privileges": ["SELECT"]}], ids=str)
+def test_grants_that_are_not_a_non_empty_list_are_refused(scenario, grants):
+    reason = failed(scenario, {**scenario.props(), "Grants": grants})
+
+    assert reason == "Grants must be a non-empty list of grants."
+    assert scenario.user not in scenario.db.users()
+
+
 @pytest.mark.parametrize(
     ("grant", "expected"),
     [
