@@ -5,6 +5,7 @@ import time
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from cfn_one_shot.reasons import RequestRejected
 from moto import mock_aws
 from resource_properties import function_ref
@@ -76,3 +77,34 @@ def test_gives_up_at_the_deadline_naming_the_function(clients):
     reason = str(rejected.value)
     assert "'never-created' was not found" in reason
     assert "DependsOn" in reason
+
+
+@pytest.mark.parametrize(
+    ("configuration", "missing"),
+    [
+        (
+            {"FunctionName": "rotation-fn", "Role": "arn:aws:iam::123456789012:role/r"},
+            "FunctionArn",
+        ),
+        (
+            {
+                "FunctionName": "rotation-fn",
+                "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rotation-fn",
+            },
+            "Role",
+        ),
+    ],
+    ids=["no-arn", "no-role"],
+)
+def test_an_answer_without_arn_or_role_names_what_is_missing(configuration, missing):
+    # Lambda always sends both; an answer without one (Stubber, shaped like Lambda's) must not
+    # produce a policy with an empty principal.
+    lambda_client = boto3.client("lambda", region_name=REGION)
+    with Stubber(lambda_client) as stubber:
+        stubber.add_response("get_function_configuration", configuration)
+        with pytest.raises(RequestRejected) as rejected:
+            look_up(lambda_client, "rotation-fn")
+
+    assert str(rejected.value) == (
+        f"Lambda returned no {missing} for 'rotation-fn'; retry the stack operation."
+    )
