@@ -88,12 +88,21 @@ def test_failed_puts_are_retried_with_doubling_pauses_capped_at_two_seconds(rece
     assert pauses == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
 
 
-def test_a_response_url_without_a_path_is_put_to_the_root(receiver):
-    root_url = f"https://127.0.0.1:{receiver.port}?X-Amz-Signature=abc"
+@pytest.mark.parametrize(
+    ("path_and_query", "request_target"),
+    [
+        ("?X-Amz-Signature=abc", "/?X-Amz-Signature=abc"),
+        ("/response/one", "/response/one"),
+        ("/response/two?X-Amz-Signature=abc", "/response/two?X-Amz-Signature=abc"),
+    ],
+    ids=["no-path", "no-query", "both"],
+)
+def test_the_put_goes_to_the_url_s_path_and_query(receiver, path_and_query, request_target):
+    url = f"https://127.0.0.1:{receiver.port}{path_and_query}"
 
-    assert put_response(root_url, b"{}", time.monotonic() + 5) is True
+    assert put_response(url, b"{}", time.monotonic() + 5) is True
     (put,) = receiver.puts()
-    assert put.path == "/?X-Amz-Signature=abc"
+    assert put.path == request_target
 
 
 def test_an_unreachable_endpoint_is_given_up_at_the_deadline():
