@@ -1,6 +1,7 @@
 """A real MariaDB server and a real moto server for the database tests.
 
-MariaDB starts from nothing in a temporary data directory and listens on 127.0.0.1 at a free
+MariaDB starts from a fresh data directory (a copy of one mariadb-install-db made once per
+machine and MariaDB build, kept in the temporary directory) and listens on 127.0.0.1 at a free
 port. Like an Aurora cluster with require_secure_transport ON, it refuses TCP connections without
 TLS; its certificate comes from a CA the tests make (trustme). moto_server plays Secrets Manager
 for the bootstrap's own AWS CLI calls. Without a MariaDB server or client the tests skip (with a
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -192,24 +195,43 @@ def tls_options(certificate: ServerCertificate | None) -> list[str]:
     ]
 
 
-@contextlib.contextmanager
-def running_mariadb(base: Path, certificate: ServerCertificate | None) -> Iterator[MariaDB]:
-    """A fresh server in `base`, stopped on exit."""
-    programs = mariadb_programs()
-    datadir, socket_path, error_log = base / "data", base / "mysqld.sock", base / "error.log"
+def initial_datadir(programs: dict[str, str]) -> Path:
+    """A data directory as mariadb-install-db leaves it, made once per machine, user and MariaDB
+    build (it takes seconds; a copy takes a fraction of one). Parallel makers race harmlessly:
+    each builds its own, the first rename wins."""
+    server = Path(programs["server"]).stat()
+    build = f"{programs['server']}:{server.st_size}:{server.st_mtime_ns}:{programs['install-db']}"
     user = getpass.getuser()
+    key = hashlib.sha256(build.encode()).hexdigest()[:16]
+    cached = Path(tempfile.gettempdir()) / f"rotation-toolkit-mariadb-{user}-{key}"
+    if cached.is_dir():
+        return cached
+    building = Path(tempfile.mkdtemp(prefix=f"{cached.name}.building-", dir=cached.parent))
     subprocess.run(
         [
             programs["install-db"],
             "--no-defaults",
             f"--user={user}",
-            f"--datadir={datadir}",
+            f"--datadir={building / 'data'}",
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
         ],
         check=True,
         capture_output=True,
     )
+    with contextlib.suppress(OSError):  # another process was quicker: use its copy
+        (building / "data").rename(cached)
+    shutil.rmtree(building, ignore_errors=True)
+    return cached
+
+
+@contextlib.contextmanager
+def running_mariadb(base: Path, certificate: ServerCertificate | None) -> Iterator[MariaDB]:
+    """A fresh server in `base`, stopped on exit."""
+    programs = mariadb_programs()
+    datadir, socket_path, error_log = base / "data", base / "mysqld.sock", base / "error.log"
+    user = getpass.getuser()
+    shutil.copytree(initial_datadir(programs), datadir, symlinks=True)
     port = free_port()
     server = subprocess.Popen(
         [
