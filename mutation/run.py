@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -456,7 +457,8 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
     return results(session)
 
 
-def summarise(part: str, rows: list[dict], part_dir: Path) -> str:
+def summarise(part: str, by_group: dict[str, list[dict]], part_dir: Path) -> str:
+    rows = [row for group_rows in by_group.values() for row in group_rows]
     counts = {
         k: sum(outcome(r) == k for r in rows)
         for k in ("killed", "timeout", "survived", "error", "skipped", "pending")
@@ -472,12 +474,51 @@ def summarise(part: str, rows: list[dict], part_dir: Path) -> str:
                 f"{mutation['operator_name']} #{mutation['occurrence']}\n"
             )
             out.write((row["result"].get("diff") or "") + "\n")
-    return (
+    line = (
         f"{part:17} killed {counts['killed']:4}  timeout {counts['timeout']:3}  "
         f"survived {counts['survived']:4}  score {score:5.1f}%  "
         f"(filtered {counts['skipped']}, errors {counts['error']}, not run {counts['pending']}; "
         f"survivors in {(part_dir / 'survivors.txt').relative_to(REPO)})"
     )
+    not_started = [
+        name
+        for name, group_rows in by_group.items()
+        if not any(outcome(r) in ("killed", "timeout", "survived") for r in group_rows)
+    ]
+    if not_started:
+        line += f"\n{'':17} partial: not started yet: {', '.join(not_started)}"
+    elif counts["pending"]:
+        low, high = sampled_interval(by_group)
+        line += (
+            f"\n{'':17} partial: {tested} of {tested + counts['pending']} mutants; cosmic-ray "
+            f"runs them in random order, so the whole part's score lies in {low:.1f}-{high:.1f}% "
+            "(95% interval)"
+        )
+    return line
+
+
+def sampled_interval(by_group: dict[str, list[dict]], z: float = 1.96) -> tuple[float, float]:
+    """A 95% interval, in percent, for the score of all mutants when each group has run a random
+    sample of its own: each group's kill rate weighted by its number of mutants (a stratified
+    estimate; each group's variance uses the Agresti-Coull rate, (killed + 2) / (tested + 4), so
+    a sample with no survivor yet still gets an honest width)."""
+    estimate, variance, total = 0.0, 0.0, 0
+    for group_rows in by_group.values():
+        outcomes = [outcome(row) for row in group_rows]
+        size = sum(o in ("killed", "timeout", "survived", "pending") for o in outcomes)
+        tested = sum(o in ("killed", "timeout", "survived") for o in outcomes)
+        if not size:
+            continue
+        killed = sum(o in ("killed", "timeout") for o in outcomes)
+        rate = killed / tested if tested else 0.0
+        total += size
+        estimate += size * rate
+        if tested < size:  # a group that ran every mutant is known exactly
+            adjusted = (killed + 2) / (tested + 4)
+            fraction_unknown = (size - tested) / size
+            variance += size * size * adjusted * (1 - adjusted) / (tested + 4) * fraction_unknown
+    estimate, spread = estimate / total, z * math.sqrt(variance) / total
+    return 100 * max(estimate - spread, 0.0), min(100 * (estimate + spread), 100.0)
 
 
 def run_part(part: str, workers_wanted: int) -> str:
@@ -513,21 +554,23 @@ def run_part(part: str, workers_wanted: int) -> str:
                 shutil.copy2(REPO / source, worker / source)
     started = time.monotonic()
     say(f"{part}: mutating {', '.join(g.name for g in PARTS[part])}...")
-    rows = [row for group in PARTS[part] for row in run_group(part_dir, group, workers)]
+    by_group = {group.name: run_group(part_dir, group, workers) for group in PARTS[part]}
     say(f"{part}: done in {time.monotonic() - started:.0f} s")
-    return summarise(part, rows, part_dir)
+    return summarise(part, by_group, part_dir)
 
 
 def report_only(part: str) -> str:
     """The summary of what the last run of a part recorded, without running anything."""
     part_dir = WORK / part
-    rows = [
-        row
-        for group in PARTS[part]
+    by_group = {
+        group.name: results(part_dir / f"{group.name}.sqlite")
         if (part_dir / f"{group.name}.sqlite").exists()
-        for row in results(part_dir / f"{group.name}.sqlite")
-    ]
-    return summarise(part, rows, part_dir) if rows else f"{part:17} not run yet"
+        else []
+        for group in PARTS[part]
+    }
+    if not any(by_group.values()):
+        return f"{part:17} not run yet"
+    return summarise(part, by_group, part_dir)
 
 
 def main(argv: list[str]) -> int:

@@ -199,3 +199,31 @@ def test_a_file_no_test_runs_gets_the_whole_group(project, tmp_path):
     status, runs = mutate(project, "return 1", "return 2", tmp_path, "unrun-map.json")
     assert status == 0
     assert [len(run) for run in runs] == [5]
+
+
+# The score of a partial run: cosmic-ray runs a group's mutants in random order.
+
+
+def rows(killed: int, survived: int, pending: int) -> list[dict]:
+    done = [{"result": {"worker_outcome": "normal", "test_outcome": "killed"}}] * killed
+    alive = [{"result": {"worker_outcome": "normal", "test_outcome": "survived"}}] * survived
+    return [*done, *alive, *[{"result": None}] * pending]
+
+
+def test_groups_run_to_the_end_give_their_exact_score():
+    from mutation.run import sampled_interval
+
+    low, high = sampled_interval({"a": rows(9, 1, 0), "b": rows(27, 3, 0)})
+    assert low == pytest.approx(90.0)
+    assert high == pytest.approx(90.0)
+
+
+def test_a_sampled_group_widens_the_interval_around_the_weighted_rate():
+    from mutation.run import sampled_interval
+
+    # Group a (10 mutants) is known: 50%. Group b (90 mutants) ran 30: all killed so far.
+    low, high = sampled_interval({"a": rows(5, 5, 0), "b": rows(30, 0, 60)})
+    assert low < 95.0 < high  # 0.1 * 50% + 0.9 * 100%
+    assert high == 100.0
+    more_low, _ = sampled_interval({"a": rows(5, 5, 0), "b": rows(60, 0, 30)})
+    assert low < more_low < 95.0, "a larger sample narrows the interval"
