@@ -2,6 +2,7 @@
 HTTP hop in front of moto's server), a response endpoint that fails, and little time left.
 Every case must end with exactly one response, delivered before the Lambda deadline."""
 
+import re
 import threading
 import time
 import uuid
@@ -77,8 +78,10 @@ def test_function_that_never_appears_fails_before_the_deadline(app, receiver, la
 
     body = only_response(receiver, context, settle=0.5)
     assert body["Status"] == "FAILED"
-    assert "'rot-missing' was not found" in body["Reason"]
-    assert lambda_api.requests > 1
+    spent = re.search(r"'rot-missing' was not found \((\d+) attempts in (\d+) s\)", body["Reason"])
+    assert spent, body["Reason"]
+    assert int(spent[1]) == lambda_api.requests > 1
+    assert int(spent[2]) <= 2  # the time it tried, within the 2 s the request had
 
 
 @pytest.mark.parametrize(

@@ -78,3 +78,22 @@ def test_server_errors_are_retried(scenario, secrets_api):
 
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert hop.requests == 4  # two failures, then the admin and the application secret
+
+
+def test_a_secret_scheduled_for_deletion_is_named_with_the_restore_command(scenario, secrets_api):
+    # Secrets Manager's answer to GetSecretValue on a secret pending deletion (moto words it
+    # differently, so the hop gives AWS's).
+    hop, properties = secrets_api
+    hop.fail_always(
+        400,
+        "InvalidRequestException",
+        "You can't perform this operation on the secret because it was marked for deletion.",
+    )
+
+    body = outcome(scenario, properties)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == (
+        f"The admin secret {properties['AdminSecretArn']!r} is scheduled for deletion: restore "
+        "it (aws secretsmanager restore-secret) or name another secret."
+    )
