@@ -188,6 +188,24 @@ def test_a_change_under_generate_secret_string_is_refused_without_a_person(stubs
     stubs.assert_done()  # the change set was deleted and never executed
 
 
+@pytest.mark.parametrize(
+    ("replacement", "said"),
+    [("True", "replaces AWS::RDS::DBCluster"), ("Conditional", "may replace AWS::RDS::DBCluster")],
+)
+def test_the_refusal_says_whether_the_cluster_will_or_may_be_replaced(
+    stubs, capsys, replacement, said
+):
+    change = modify(
+        "DatabaseCluster", "AWS::RDS::DBCluster", replacement, ("DBSubnetGroupName", "Always")
+    )
+    up_to_review(stubs, [change])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs) == 1
+    out, _ = capsys.readouterr()
+    assert f"  ! DatabaseCluster: {said}\n" in out
+    stubs.assert_done()
+
+
 def test_a_person_who_says_no_on_the_terminal_keeps_the_stack(stubs, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", Terminal("no\n"))
     up_to_review(stubs, [GENERATED_SECRET_CHANGE])
