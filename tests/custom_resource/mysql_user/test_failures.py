@@ -147,8 +147,26 @@ def test_wrong_admin_password_is_a_refused_login(scenario):
             "is not a plain MySQL identifier",
         ),
         ([{"Privileges": ["SELECT; DROP USER admin"], "Database": "a", "Table": "*"}], "not a"),
+        (
+            [{"Privileges": [], "Database": "appdb", "Table": "*"}],
+            ".Privileges must be a non-empty list such as [SELECT].",
+        ),
+        (
+            [{"Privileges": "SELECT", "Database": "appdb", "Table": "*"}],
+            ".Privileges must be a non-empty list such as [SELECT].",
+        ),
     ],
-    ids=["all", "grant-option", "super", "table-scope", "backquote", "global", "injection"],
+    ids=[
+        "all",
+        "grant-option",
+        "super",
+        "table-scope",
+        "backquote",
+        "global",
+        "injection",
+        "no-privileges",
+        "privileges-not-a-list",
+    ],
 )
 def test_invalid_grants_are_refused_before_any_change(scenario, grants, expected):
     reason = failed(scenario, scenario.props(grants))
