@@ -4,6 +4,7 @@ and Delete, which answers SUCCESS whatever is already gone."""
 import json
 import logging
 import os
+import re
 
 import pytest
 
@@ -235,7 +236,14 @@ def test_create_failing_after_the_user_was_made_reports_its_id_so_rollback_drops
     body = scenario.answer(scenario.event("Create", properties))
 
     assert body["Status"] == "FAILED"
-    assert body["Reason"].startswith("The admin user may not do this")
+    # MySQL's own words name the refused privilege and the user; the reason keeps them.
+    said = re.fullmatch(
+        r"The admin user may not do this \((.+)\)\. Use the cluster's master user, or give the "
+        r"admin CREATE USER and the listed privileges WITH GRANT OPTION\.",
+        body["Reason"],
+    )
+    assert said, body["Reason"]
+    assert "INSERT command denied to user 'limited'" in said[1]
     assert body["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{scenario.db.port}:{scenario.user}"
     assert scenario.delete(body, properties)["Status"] == "SUCCESS"
     assert scenario.user not in scenario.db.users()
