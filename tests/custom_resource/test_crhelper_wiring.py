@@ -56,3 +56,12 @@ def test_helper_state_is_what_crhelpers_own_init_sets():
 
     assert set(vars(ours)) - {"_slot", "_timed_out_reason"} == set(vars(reference))
     assert ours._sleep_on_delete == 0
+    # Same values too, but for the clients of the polling mode this resource never builds.
+    polling_clients = {"_lambda_client", "_events_client", "_logs_client"}
+    differing = {
+        name
+        for name, value in vars(reference).items()
+        if name not in polling_clients and vars(ours)[name] != value
+    }
+    assert differing == set()
+    assert all(vars(ours)[name] is None for name in polling_clients)

@@ -6,6 +6,7 @@ import uuid
 
 import boto3
 import pytest
+from cfn_one_shot.reasons import TRUNCATION_MARK
 from moto import mock_aws
 
 from .local_endpoints import (
@@ -119,3 +120,22 @@ def test_botocore_stays_quiet_at_debug(run_requests, monkeypatch, caplog):
         for r in caplog.records
         if r.name.startswith(("botocore", "boto3", "urllib3")) and r.levelno < logging.WARNING
     ]
+
+
+def test_the_request_line_keeps_long_ids_to_80_and_200_characters(app, receiver, caplog):
+    # CloudFormation caps a logical ID at 255 characters; a physical ID can be longer. The one
+    # INFO line per request stays readable in CloudWatch and marks each cut.
+    caplog.set_level(logging.INFO)
+    logical, physical = "L" * 81, "p" * 201
+    event = cloudformation_event("Delete", receiver.url(), {}, physical_id=physical)
+    event["LogicalResourceId"] = logical
+
+    app.handler(event, LambdaContext(5))
+
+    cut = TRUNCATION_MARK
+    expected = f"Delete {'L' * (80 - len(cut))}{cut} ({'p' * (200 - len(cut))}{cut})"
+    assert expected in caplog.messages
+    caplog.clear()
+    event.update(LogicalResourceId="L" * 80, PhysicalResourceId="p" * 200)
+    app.handler(event, LambdaContext(5))
+    assert f"Delete {'L' * 80} ({'p' * 200})" in caplog.messages

@@ -6,6 +6,8 @@ import time
 import pytest
 from cfn_one_shot.time_budget import Deadlines
 
+from .local_endpoints import LambdaContext
+
 
 def reserves(remaining_s: float) -> tuple[float, float, float]:
     """(work, timer, put) as seconds before the end of the budget."""
@@ -38,3 +40,12 @@ def test_no_time_left_gives_deadlines_that_have_passed():
     deadlines = Deadlines.starting_now(-3.0)
     now = time.monotonic()
     assert max(deadlines.work, deadlines.timer, deadlines.put) <= now
+
+
+def test_lambda_s_remaining_milliseconds_are_read_as_seconds():
+    context = LambdaContext(60.0)
+
+    deadlines = Deadlines.for_context(context)
+
+    # The timer fires 0.5 s before the end Lambda gives (to the millisecond the context rounds to).
+    assert context.deadline - 0.5 - 0.002 <= deadlines.timer <= context.deadline - 0.5

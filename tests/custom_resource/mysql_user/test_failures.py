@@ -44,6 +44,21 @@ def test_secret_without_a_password_names_the_missing_key(scenario):
     assert "lacks password" in reason
 
 
+def test_without_a_port_anywhere_mysql_s_3306_is_used(scenario):
+    # Host given, no Port on the resource or in either secret: the MySQL default port. Nothing
+    # answers on 127.0.0.3, so the reason shows the endpoint that was tried.
+    admin = scenario.store.put(
+        "admin-no-port", {"username": "admin", "password": scenario.db.admin_password}
+    )
+    app = scenario.store.put("app-no-port", {"username": scenario.user, "password": "app-pw-1"})
+
+    reason = failed(
+        scenario, scenario.props(AdminSecretArn=admin, AppSecretArn=app, Host="127.0.0.3")
+    )
+
+    assert "127.0.0.3:3306" in reason
+
+
 def test_rds_managed_admin_secret_needs_host_and_port(scenario):
     managed = scenario.store.put(
         "rds!cluster-abc", {"username": "admin", "password": scenario.db.admin_password}
