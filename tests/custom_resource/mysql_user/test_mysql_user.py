@@ -41,6 +41,24 @@ def test_database_and_table_grants_are_exactly_those_listed(scenario):
     }
 
 
+def test_the_demo_schema_goes_to_the_first_grant_s_database(scenario):
+    s = scenario
+    s.db.query("CREATE DATABASE IF NOT EXISTS reports")
+    s.db.query("DROP DATABASE IF EXISTS shopdemo")
+    grants = [
+        {"Privileges": ["SELECT"], "Database": "shopdemo", "Table": "prices"},
+        {"Privileges": ["SELECT"], "Database": "reports", "Table": "*"},
+    ]
+
+    body = s.answer(s.event("Create", s.props(grants)))
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    password = s.store.value(s.app_arn)["password"]
+    with s.db.login(s.user, password) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM shopdemo.prices")
+        assert cursor.fetchone() == (3,)
+
+
 def test_update_revokes_what_is_no_longer_listed_on_the_user_and_its_clone(scenario):
     s = scenario
     clone = f"{s.user}_clone"
