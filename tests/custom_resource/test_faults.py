@@ -85,7 +85,13 @@ def test_function_that_never_appears_fails_before_the_deadline(app, receiver, la
 
 
 @pytest.mark.parametrize(
-    "throttle", [(429, "TooManyRequestsException"), (400, "ThrottlingException")], ids=str
+    "throttle",
+    [
+        (429, "TooManyRequestsException"),
+        (400, "ThrottlingException"),
+        (429, "RequestRateTooHigh"),  # an unlisted code: HTTP 429 alone means throttled
+    ],
+    ids=str,
 )
 def test_throttling_is_retried_until_lambda_recovers(
     app, receiver, lambda_api, function_name, throttle

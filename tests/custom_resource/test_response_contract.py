@@ -111,3 +111,32 @@ def test_expired_response_url_is_not_retried(resource, receiver):
     app.handler(event, LambdaContext(10))
 
     assert len(receiver.puts()) == 1
+
+
+@pytest.mark.parametrize(
+    ("stack_id", "prefix"),
+    [
+        ("arn:aws:cloudformation:us-east-1:123456789012:stack/app-db/1f2e3d4c", "app-db_"),
+        ("arn:aws:cloudformation:us-east-1:123456789012:stack//1f2e3d4c", "stack_"),
+        ("not-an-arn", "stack_"),
+        (f"arn:aws:cloudformation:us-east-1:123456789012:stack/{'s' * 130}/1f2e", "s" * 128 + "_"),
+    ],
+    ids=["named", "empty-name", "no-slashes", "long-name"],
+)
+def test_a_failed_create_gets_a_physical_id_from_the_stack_name_or_stack(
+    resource, receiver, stack_id, prefix
+):
+    # CloudFormation needs a PhysicalResourceId even for a failed Create, and sends it back with
+    # the Delete of the rollback: stack name (at most 128 characters), logical id, 8 random ones.
+    function, app = resource
+    event = cloudformation_event("Create", receiver.url(), INVALID[function][0])
+    event["StackId"] = stack_id
+
+    failed = answer(app, receiver, event)
+
+    assert failed["Status"] == "FAILED"
+    rest = failed["PhysicalResourceId"].removeprefix(prefix)
+    assert rest != failed["PhysicalResourceId"], failed["PhysicalResourceId"]
+    logical, random_part = rest.rsplit("_", 1)
+    assert logical == "AppRotationRole"
+    assert len(random_part) == 8

@@ -59,6 +59,22 @@ def test_without_a_port_anywhere_mysql_s_3306_is_used(scenario):
     assert "127.0.0.3:3306" in reason
 
 
+def test_usernames_up_to_26_characters_are_taken_longer_ones_refused(scenario):
+    # MySQL 8 allows 32 characters; the rotation's "_clone" needs 6 of them.
+    longest = "u" * 26
+    app = scenario.store.put("app-26", {"username": longest, "password": "app-pw-26"})
+    body = scenario.answer(scenario.event("Create", scenario.props(AppSecretArn=app)))
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert longest in scenario.db.users()
+
+    too_long = scenario.store.put("app-27", {"username": "u" * 27, "password": "app-pw-27"})
+    reason = failed(scenario, scenario.props(AppSecretArn=too_long))
+    assert reason == (
+        f"The application secret's username {'u' * 27!r} is not usable: use 1-26 letters, "
+        "digits, '_', '.' or '-' (so that _clone fits)."
+    )
+
+
 def test_rds_managed_admin_secret_needs_host_and_port(scenario):
     managed = scenario.store.put(
         "rds!cluster-abc", {"username": "admin", "password": scenario.db.admin_password}
