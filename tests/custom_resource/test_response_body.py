@@ -105,6 +105,21 @@ def test_the_put_goes_to_the_url_s_path_and_query(receiver, path_and_query, requ
     assert put.path == request_target
 
 
+def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(receiver, monkeypatch):
+    # The clock passes the deadline by half a second while the first PUT is answered 500: no
+    # sleep (a negative one would raise), no second attempt, just "not delivered".
+    readings, pauses = iter([100.0]), []
+    fake_time = SimpleNamespace(monotonic=lambda: next(readings, 101.5), sleep=pauses.append)
+    monkeypatch.setattr(response_delivery, "time", fake_time)
+    receiver.answer_next(500)
+
+    delivered = put_response(receiver.url(), b"{}", deadline=101.0)
+
+    assert delivered is False
+    assert len(receiver.puts()) == 1
+    assert pauses == []
+
+
 def test_an_unreachable_endpoint_is_given_up_at_the_deadline():
     started = time.monotonic()
 

@@ -140,3 +140,29 @@ def test_a_failed_create_gets_a_physical_id_from_the_stack_name_or_stack(
     logical, random_part = rest.rsplit("_", 1)
     assert logical == "AppRotationRole"
     assert len(random_part) == 8
+
+
+def test_a_failed_create_keeps_128_characters_of_a_long_logical_id(resource, receiver):
+    function, app = resource
+    event = cloudformation_event("Create", receiver.url(), INVALID[function][0])
+    event["LogicalResourceId"] = "L" * 200
+
+    failed = answer(app, receiver, event)
+
+    stack, logical, random_part = failed["PhysicalResourceId"].split("_")
+    assert (stack, logical, len(random_part)) == ("app-db", "L" * 128, 8)
+
+
+def test_an_update_without_its_physical_id_fails_naming_the_problems(resource, receiver):
+    function, app = resource
+    event = cloudformation_event("Update", receiver.url(), INVALID[function][0])
+    event["RequestType"] = "Update"
+    event["RequestId"] = ""
+
+    failed = answer(app, receiver, event)
+
+    assert failed["Status"] == "FAILED"
+    assert failed["Reason"] == (
+        "Malformed CloudFormation request: RequestId must be a non-empty string. "
+        "An Update must carry the PhysicalResourceId of the resource."
+    )
