@@ -52,6 +52,16 @@ def test_oversized_echoed_identifiers_still_fit_and_normal_ones_are_kept(text):
     assert document["Data"] == original["Data"]
 
 
+def test_an_empty_reason_stays_empty_when_an_echoed_identifier_is_cut():
+    # A SUCCESS carries no reason; shortening an oversized RequestId must not invent one.
+    encoded = encode_body(body(Status="SUCCESS", Reason="", RequestId="x" * 9000))
+
+    document = json.loads(encoded)
+    assert len(encoded) <= BODY_LIMIT
+    assert document["Reason"] == ""
+    assert document["RequestId"].endswith(TRUNCATION_MARK)
+
+
 def test_a_body_that_fits_is_sent_unchanged():
     original = body(Reason="short")
     assert json.loads(encode_body(original)) == original
@@ -105,7 +115,9 @@ def test_the_put_goes_to_the_url_s_path_and_query(receiver, path_and_query, requ
     assert put.path == request_target
 
 
-def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(receiver, monkeypatch):
+def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(
+    receiver, monkeypatch, caplog
+):
     # The clock passes the deadline by half a second while the first PUT is answered 500: no
     # sleep (a negative one would raise), no second attempt, just "not delivered".
     readings, pauses = iter([100.0]), []
@@ -118,6 +130,7 @@ def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(receiver,
     assert delivered is False
     assert len(receiver.puts()) == 1
     assert pauses == []
+    assert "Response not delivered: no time left after 1 attempts" in caplog.messages
 
 
 def test_an_unreachable_endpoint_is_given_up_at_the_deadline():

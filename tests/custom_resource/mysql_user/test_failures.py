@@ -75,6 +75,26 @@ def test_usernames_up_to_26_characters_are_taken_longer_ones_refused(scenario):
     )
 
 
+def test_the_admin_secret_s_host_serves_when_the_app_secret_has_none(scenario):
+    admin = scenario.store.put(
+        "admin-with-host",
+        {
+            "username": "admin",
+            "password": scenario.db.admin_password,
+            "host": "127.0.0.1",
+            "port": scenario.db.port,
+        },
+    )
+    app = scenario.store.put("app-no-host-2", {"username": scenario.user, "password": "app-pw-3"})
+
+    body = scenario.answer(
+        scenario.event("Create", scenario.props(AdminSecretArn=admin, AppSecretArn=app))
+    )
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["Data"]["Host"] == "127.0.0.1"
+
+
 def test_rds_managed_admin_secret_needs_host_and_port(scenario):
     managed = scenario.store.put(
         "rds!cluster-abc", {"username": "admin", "password": scenario.db.admin_password}
