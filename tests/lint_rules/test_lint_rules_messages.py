@@ -1,0 +1,180 @@
+"""Each rule's finding in full, as cfn-lint prints it: where, the cause with its names and
+numbers, and the fix. Users act on these words, so every figure in them is asserted.
+
+Each case breaks the good alternating-users template one way and lists every finding it draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from lint_rules_kit import render
+
+CASES: dict[str, Callable[[dict], None]] = {}
+EXPECTED: dict[str, set[tuple[str, str, str]]] = {}
+
+
+def case(*expected: tuple[str, str, str]):
+    """Register a change to the good template with the findings (rule, path, message) it draws."""
+
+    def register(change: Callable[[dict], None]) -> Callable[[dict], None]:
+        CASES[change.__name__] = change
+        EXPECTED[change.__name__] = set(expected)
+        return change
+
+    return register
+
+
+def _app_sub(template: dict) -> list:
+    generate = template["Resources"]["AppSecret"]["Properties"]["GenerateSecretString"]
+    return generate["SecretStringTemplate"]["Fn::Sub"]
+
+
+def _app_hosted(template: dict) -> dict:
+    return template["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+
+
+APP_JSON = "Resources/AppSecret/Properties/GenerateSecretString/SecretStringTemplate"
+APP_HOSTED = "Resources/AppRotation/Properties/HostedRotationLambda"
+CLONE_16 = "makes `<username>_clone` longer than the 16 the MySQLMultiUser function accepts"
+
+
+@case(
+    (
+        "E9101",
+        APP_JSON,
+        f"{APP_JSON}: secret AppSecret is rotated with alternating users but its JSON has no "
+        "`masterarn` key, so the rotation function cannot find the admin credentials and every "
+        "rotation fails (KeyError: 'masterarn'). "
+        'Fix: add "masterarn": "${AdminSecret}" (Fn::Sub) to the JSON',
+    )
+)
+def e9101_no_masterarn(template):
+    _app_sub(template)[0] = '{"engine": "${Engine}", "username": "${User}"}'
+
+
+@case(
+    (
+        "E9101",
+        APP_JSON,
+        f"{APP_JSON}: `masterarn` names secret AppSecret but HostedRotationLambda grants the "
+        "rotation role access to AdminSecret, so reading the admin secret is denied. "
+        "Fix: point both at the same admin secret (!Ref AdminSecret)",
+    )
+)
+def e9101_masterarn_names_another_secret(template):
+    _app_sub(template)[1]["Admin"] = {"Ref": "AppSecret"}
+
+
+@case(
+    (
+        "E9102",
+        APP_HOSTED,
+        f"{APP_HOSTED}: RotationType MySQLMultiUser rotates with alternating users but "
+        "MasterSecretArn is missing, and no resource policy on the admin secret lets a role read "
+        "it, so the rotation role may not read the admin secret and the rotation fails. "
+        "Fix: set MasterSecretArn to the admin secret (for example !Ref AdminSecret)",
+    )
+)
+def e9102_no_master_secret_arn(template):
+    del _app_hosted(template)["MasterSecretArn"]
+    del template["Resources"]["AdminPolicy"]
+
+
+@case(
+    (
+        "E9103",
+        "Parameters/AppUsername/Default",
+        "Parameters/AppUsername/Default: username 'websiteuser' of secret AppSecret makes "
+        "'websiteuser_clone' (17 characters), longer than the 16 the MySQLMultiUser function "
+        'accepts, so the first rotation fails ("Unable to clone user, username length with '
+        '_clone appended would exceed 16 characters"). '
+        "Fix: use a username of at most 10 characters",
+    )
+)
+def e9103_default_too_long(template):
+    template["Parameters"]["AppUsername"].update(Default="websiteuser", MaxLength=16)
+
+
+@case(
+    (
+        "W9101",
+        "Parameters/AppUsername",
+        "Parameters/AppUsername: parameter AppUsername gives the username of secret AppSecret "
+        f"and has no MaxLength; a value over 10 characters {CLONE_16}. "
+        "Fix: set MaxLength: 10 on parameter AppUsername",
+    )
+)
+def w9101_no_max_length(template):
+    del template["Parameters"]["AppUsername"]["MaxLength"]
+
+
+@case(
+    (
+        "W9101",
+        "Parameters/AppUsername",
+        "Parameters/AppUsername: parameter AppUsername gives the username of secret AppSecret "
+        f"and has no MaxLength; a value over 10 characters {CLONE_16}. "
+        "Fix: set MaxLength: 10 on parameter AppUsername",
+    )
+)
+def w9101_allowed_pattern_without_a_bound(template):
+    parameter = template["Parameters"]["AppUsername"]
+    del parameter["MaxLength"]
+    parameter["AllowedPattern"] = "^[a-z]+$"
+
+
+@case(
+    *(
+        (
+            "W9101",
+            f"Parameters/{name}",
+            f"Parameters/{name}: parameter {name} gives the username of secret AppSecret and "
+            f"allows 8 characters; a value over 9 characters {CLONE_16}. "
+            f"Fix: set MaxLength: 4 on parameter {name}",
+        )
+        for name in ("Team", "AppUsername")
+    )
+)
+def w9101_two_parameters_share_the_length(template):
+    """'${Team}_${AppUsername}': 1 literal character leaves 9 for the two parameters."""
+    template["Parameters"]["Team"] = {
+        "Type": "String",
+        "Default": "ab",
+        "MaxLength": 8,
+        "Description": "Team",
+    }
+    template["Parameters"]["AppUsername"].update(Default="cd", MaxLength=8)
+    _app_sub(template)[1]["User"] = {"Fn::Sub": "${Team}_${AppUsername}"}
+
+
+@case(
+    (
+        "W9101",
+        "Parameters/AppUsername",
+        "Parameters/AppUsername: parameter AppUsername gives the username of secret AppSecret "
+        f"and allows 10 characters; a value over 7 characters {CLONE_16}. "
+        "Fix: set MaxLength: 7 on parameter AppUsername",
+    )
+)
+def w9101_mapped_prefix_takes_its_longest_value(template):
+    """A prefix from a mapping, 'd' or 'prd': 3 characters of the 10 are taken. (Without
+    AWS::LanguageExtensions, which cfn-lint resolves for one value of the key.)"""
+    template["Transform"] = "AWS::SecretsManager-2024-09-16"
+    template["Parameters"]["Stage"] = {
+        "Type": "String",
+        "Default": "dev",
+        "AllowedValues": ["dev", "prod"],
+        "Description": "Stage",
+    }
+    template["Mappings"] = {"Stages": {"dev": {"Prefix": "d"}, "prod": {"Prefix": "prd"}}}
+    prefix = {"Fn::FindInMap": ["Stages", {"Ref": "Stage"}, "Prefix"]}
+    _app_sub(template)[1]["User"] = {"Fn::Join": ["", [prefix, {"Ref": "AppUsername"}]]}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_finding_says_what_fails_and_what_to_type(linter, multi_user, name):
+    CASES[name](multi_user)
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert {(m.rule.id, m.path_string, m.message) for m in matches} == EXPECTED[name]
