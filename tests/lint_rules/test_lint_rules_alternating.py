@@ -361,3 +361,38 @@ def test_w9101_second_username_parameter_without_max_length(linter, multi_user):
         "Description": "Reporting user",
     }
     assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/ReportUsername")}
+
+
+def test_e9101_each_secret_without_masterarn(linter, multi_user):
+    no_masterarn = '{"engine": "${Engine}", "username": "${User}"}'
+    _add_report_user(multi_user, "report")[0] = no_masterarn
+    app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][0] = no_masterarn
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9101", APP_JSON),
+        ("E9101", properties("ReportSecret", "GenerateSecretString", "SecretStringTemplate")),
+    }
+
+
+def test_w9101_second_username_after_one_known_only_at_deploy_time(linter, multi_user):
+    """AppSecret's username is imported (nothing to judge); ReportSecret's is unbounded."""
+    _add_report_user(multi_user, {"Ref": "ReportUsername"})
+    multi_user["Parameters"]["ReportUsername"] = {
+        "Type": "String",
+        "Default": "report",
+        "Description": "Reporting user",
+    }
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::ImportValue": "shared-app-username"}
+    del multi_user["Parameters"]["AppUsername"]
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/ReportUsername")}
+
+
+def test_w9101_a_long_prefix_leaves_one_character(linter, multi_user):
+    """'reporting' takes 9 of MySQL's 10 characters: the parameter may have one."""
+    del multi_user["Parameters"]["AppUsername"]["MaxLength"]
+    multi_user["Parameters"]["AppUsername"]["Default"] = "a"
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::Sub": "reporting${AppUsername}"}
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert (match.rule.id, match.path_string) == ("W9101", "Parameters/AppUsername")
+    assert match.message.endswith("Fix: set MaxLength: 1 on parameter AppUsername")
