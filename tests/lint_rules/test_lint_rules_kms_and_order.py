@@ -97,3 +97,14 @@ def test_w9501_dependency_through_a_getatt_in_a_property(linter, multi_user):
         "Fn::Sub": "rotation-${Gate2.Type}"
     }
     assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9401_after_a_schedule_with_an_existing_function(linter, multi_user):
+    """AdminRotation, first, names its own function (nothing to check); AppRotation is read."""
+    admin = multi_user["Resources"]["AdminRotation"]["Properties"]
+    del admin["HostedRotationLambda"]
+    admin["RotationLambdaARN"] = {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:rotate"
+    }
+    del lambda_of(multi_user, "AppRotation")["MasterSecretKmsKeyArn"]
+    assert ("E9401", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))

@@ -6,6 +6,7 @@ Each case breaks the good alternating-users template one way and lists every fin
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import pytest
@@ -171,6 +172,109 @@ def w9101_mapped_prefix_takes_its_longest_value(template):
     template["Mappings"] = {"Stages": {"dev": {"Prefix": "d"}, "prod": {"Prefix": "prd"}}}
     prefix = {"Fn::FindInMap": ["Stages", {"Ref": "Stage"}, "Prefix"]}
     _app_sub(template)[1]["User"] = {"Fn::Join": ["", [prefix, {"Ref": "AppUsername"}]]}
+
+
+ADMIN_HOSTED = "Resources/AdminRotation/Properties/HostedRotationLambda"
+NO_TRANSFORM = (
+    "HostedRotationLambda is used but the template declares no AWS::SecretsManager transform, "
+    "so CloudFormation cannot create the rotation function and the deploy fails. Fix: add "
+    "`Transform: AWS::SecretsManager-2024-09-16` at the top of the template (in a list with any "
+    "other transforms)"
+)
+
+
+@case(
+    ("E9001", ADMIN_HOSTED, f"{ADMIN_HOSTED}: {NO_TRANSFORM}"),
+    ("E9001", APP_HOSTED, f"{APP_HOSTED}: {NO_TRANSFORM}"),
+)
+def e9001_no_transform(template):
+    del template["Transform"]
+
+
+@case(
+    (
+        "E9002",
+        "Transform",
+        "Transform: transform 'AWS::SecretsManager-2020-07-24' is no version of the Secrets "
+        "Manager transform, so CloudFormation rejects the template. "
+        "Fix: use AWS::SecretsManager-2024-09-16 (or AWS::SecretsManager-2020-07-23)",
+    )
+)
+def e9002_unknown_transform_version(template):
+    template["Transform"] = "AWS::SecretsManager-2020-07-24"
+
+
+@case(
+    (
+        "E9003",
+        f"{APP_HOSTED}/SuperuserSecretArn",
+        f"{APP_HOSTED}/SuperuserSecretArn: both MasterSecretArn and SuperuserSecretArn are set; "
+        "they name the same thing and CloudFormation accepts only one. "
+        "Fix: keep MasterSecretArn and remove SuperuserSecretArn",
+    )
+)
+def e9003_master_and_superuser_secret_arn(template):
+    _app_hosted(template)["SuperuserSecretArn"] = {"Ref": "AdminSecret"}
+
+
+@case(
+    (
+        "E9004",
+        f"{ADMIN_HOSTED}/RotationType",
+        f"{ADMIN_HOSTED}/RotationType: RotationType 'MySqlSingleUser' is not a rotation function "
+        "template, so the transform cannot build the function and the deploy fails. "
+        "Fix: use 'MySQLSingleUser' (Db2SingleUser, Db2MultiUser, MariaDBSingleUser, "
+        "MariaDBMultiUser, MongoDBSingleUser, MongoDBMultiUser, MySQLSingleUser, MySQLMultiUser, "
+        "OracleSingleUser, OracleMultiUser, PostgreSQLSingleUser, PostgreSQLMultiUser, "
+        "RedshiftSingleUser, RedshiftMultiUser, SQLServerSingleUser, SQLServerMultiUser)",
+    )
+)
+def e9004_misspelt_rotation_type(template):
+    hosted = template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    hosted["RotationType"] = "MySqlSingleUser"
+
+
+@case(
+    *(
+        (
+            "E9005",
+            f"Resources/{name}",
+            f"Resources/{name}: secret AppSecret already has RotationSchedule AppRotation, and a "
+            "secret takes one rotation configuration, so one schedule overwrites the other or the "
+            f"deploy fails. Fix: keep one RotationSchedule for AppSecret (remove {name} or "
+            "AppRotation), or give the two conditions that exclude each other",
+        )
+        for name in ("AppRotation2", "AppRotation3")
+    )
+)
+def e9005_three_schedules_for_one_secret(template):
+    """The third schedule is told about the first, the one to compare with."""
+    for name in ("AppRotation2", "AppRotation3"):
+        template["Resources"][name] = copy.deepcopy(template["Resources"]["AppRotation"])
+
+
+@case(
+    (
+        "E9401",
+        ADMIN_HOSTED,
+        f"{ADMIN_HOSTED}: secret AdminSecret is encrypted with a customer managed key "
+        "(AdminSecret.KmsKeyId) but HostedRotationLambda has no KmsKeyArn, so the rotation role "
+        "may not decrypt the secret and every rotation fails (AccessDeniedException: Access to "
+        "KMS is not allowed). Fix: set KmsKeyArn to the ARN of that key (for example "
+        "!GetAtt Key.Arn)",
+    ),
+    (
+        "E9401",
+        APP_HOSTED,
+        f"{APP_HOSTED}: admin secret AdminSecret is encrypted with a customer managed key but "
+        "HostedRotationLambda has no MasterSecretKmsKeyArn, so the rotation role may not decrypt "
+        "the admin credentials and every rotation fails (AccessDeniedException: Access to KMS is "
+        "not allowed). Fix: set MasterSecretKmsKeyArn to the ARN of AdminSecret's key",
+    ),
+)
+def e9401_no_kms_key_arns(template):
+    del template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]["KmsKeyArn"]
+    del _app_hosted(template)["MasterSecretKmsKeyArn"]
 
 
 @pytest.mark.parametrize("name", CASES)
