@@ -277,6 +277,57 @@ def e9401_no_kms_key_arns(template):
     del _app_hosted(template)["MasterSecretKmsKeyArn"]
 
 
+ALL_EXCLUDED = '"All characters of the desired type have been excluded"'
+
+
+@case(
+    (
+        "E9201",
+        f"{ADMIN_HOSTED}/ExcludeCharacters",
+        f"{ADMIN_HOSTED}/ExcludeCharacters: ExcludeCharacters removes all digits, and the hosted "
+        "rotation function always asks for each class (it has no ExcludeNumbers switch), so "
+        f"every rotation fails with {ALL_EXCLUDED}. "
+        "Fix: leave at least one of the digits out of ExcludeCharacters (for example '0')",
+    )
+)
+def e9201_rotation_excludes_every_digit(template):
+    hosted = template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    hosted["ExcludeCharacters"] = "0123456789"
+
+
+APP_EXCLUDED = "Resources/AppSecret/Properties/GenerateSecretString/ExcludeCharacters"
+
+
+@case(
+    (
+        "E9201",
+        APP_EXCLUDED,
+        f"{APP_EXCLUDED}: ExcludeCharacters removes all digits while ExcludeNumbers is not set "
+        "and RequireEachIncludedType is true (its default), so creating secret AppSecret fails "
+        f"with {ALL_EXCLUDED}. "
+        "Fix: set ExcludeNumbers: true, or leave one of the digits out of ExcludeCharacters",
+    )
+)
+def e9201_secret_excludes_every_digit(template):
+    generate = template["Resources"]["AppSecret"]["Properties"]["GenerateSecretString"]
+    generate["ExcludeCharacters"] = "0123456789"
+
+
+@case(
+    (
+        "E9202",
+        "Resources/Cluster/Properties/MasterUserPassword",
+        "Resources/Cluster/Properties/MasterUserPassword: the master password comes from secret "
+        "AdminSecret, whose generated password may contain any of '@', which RDS refuses in a "
+        "master password, so the deploy fails whenever the password holds one. "
+        "Fix: add '@' to ExcludeCharacters of AdminSecret's GenerateSecretString",
+    )
+)
+def e9202_master_password_may_hold_an_at_sign(template):
+    generate = template["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"]
+    generate["ExcludeCharacters"] = '"/\\'
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_each_finding_says_what_fails_and_what_to_type(linter, multi_user, name):
     CASES[name](multi_user)
