@@ -328,6 +328,73 @@ def e9202_master_password_may_hold_an_at_sign(template):
     generate["ExcludeCharacters"] = '"/\\'
 
 
+STATEMENT = "Resources/AdminPolicy/Properties/ResourcePolicy/Statement/0"
+ROTATION_ROLES = (
+    "and name the rotation roles exactly; Custom::LambdaRoleLookup "
+    "(docs/Custom__LambdaRoleLookup.md) returns each rotation function's RoleArn"
+)
+
+
+def _admin_statement(template: dict) -> dict:
+    return template["Resources"]["AdminPolicy"]["Properties"]["ResourcePolicy"]["Statement"][0]
+
+
+@case(
+    (
+        "W9601",
+        STATEMENT,
+        f'{STATEMENT}: resource policy AdminPolicy allows Principal "*" with no '
+        "aws:PrincipalArn condition, so any principal its other conditions admit can use the "
+        "secret. Fix: pin the statement with Condition ArnEquals aws:PrincipalArn: "
+        f"[!GetAtt <Lookup>.RoleArn, ...] {ROTATION_ROLES}",
+    )
+)
+def w9601_any_principal_of_the_account(template):
+    _admin_statement(template)["Condition"] = {
+        "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+@case(
+    (
+        "W9602",
+        STATEMENT,
+        f"{STATEMENT}: resource policy AdminPolicy admits aws:PrincipalArn ArnLike "
+        "'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}*SecretsManager*', "
+        "a pattern that matches any role whose name fits. "
+        f"Fix: use exact ARNs with ArnEquals {ROTATION_ROLES}",
+    )
+)
+def w9602_role_name_pattern(template):
+    _admin_statement(template)["Condition"] = {
+        "ArnLike": {
+            "aws:PrincipalArn": {
+                "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
+                "${AWS::StackName}*SecretsManager*"
+            }
+        }
+    }
+
+
+BLOCK = "Resources/AdminPolicy/Properties/BlockPublicPolicy"
+
+
+@case(
+    (
+        "W9603",
+        BLOCK,
+        f"{BLOCK}: resource policy AdminPolicy sets BlockPublicPolicy to false, so Secrets "
+        "Manager accepts a policy that opens the secret to a wide range of principals. "
+        "Fix: set BlockPublicPolicy: true and name exactly the principals that need the secret "
+        "(Principal or an aws:PrincipalArn condition with exact ARNs)",
+    )
+)
+def w9603_block_public_policy_false_on_the_app_secret(template):
+    template["Resources"]["AdminPolicy"]["Properties"].update(
+        BlockPublicPolicy=False, SecretId={"Ref": "AppSecret"}
+    )
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_each_finding_says_what_fails_and_what_to_type(linter, multi_user, name):
     CASES[name](multi_user)
