@@ -395,6 +395,60 @@ def w9603_block_public_policy_false_on_the_app_secret(template):
     )
 
 
+APP_SUBNETS = f"{APP_HOSTED}/VpcSubnetIds"
+
+
+@case(
+    *(
+        (
+            "E9701",
+            APP_SUBNETS,
+            f"{APP_SUBNETS}: the rotation function of AppRotation runs in subnet {subnet}, which "
+            "cannot reach Secrets Manager: VPC Vpc has no Secrets Manager interface endpoint; "
+            "route table RouteTable has no 0.0.0.0/0 route through a NAT gateway; every rotation "
+            'times out ("Connect timeout on endpoint URL: '
+            'https://secretsmanager.<region>.amazonaws.com/"). Fix: add an AWS::EC2::VPCEndpoint '
+            "for com.amazonaws.${AWS::Region}.secretsmanager (VpcEndpointType: Interface, "
+            "PrivateDnsEnabled: true) in that VPC, or a NAT gateway route for 0.0.0.0/0 in the "
+            "subnet's route table",
+        )
+        for subnet in ("SubnetA", "SubnetB")
+    )
+)
+def e9701_no_endpoint_after_a_rotation_outside_any_vpc(template):
+    """AdminRotation, first, runs outside any VPC (its cluster may be public): only
+    AppRotation's subnets need a way to Secrets Manager."""
+    del template["Resources"]["SecretsManagerEndpoint"]
+    hosted = template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    del hosted["VpcSubnetIds"]
+
+
+@case(
+    (
+        "E9702",
+        APP_SUBNETS,
+        f"{APP_SUBNETS}: schedule AppRotation rotates secret AppSecret of database Cluster, "
+        "which is not publicly accessible (each of its instances is private: Writer sets "
+        "PubliclyAccessible: false), but HostedRotationLambda has no VpcSubnetIds, so the "
+        "function runs outside any VPC, cannot reach the database and every rotation fails (it "
+        "times out connecting). Fix: set VpcSubnetIds and VpcSecurityGroupIds to subnets that "
+        "reach Cluster and a security group it admits (its VPC also needs a way to Secrets "
+        "Manager, see E9701)",
+    )
+)
+def e9702_private_cluster_rotated_outside_any_vpc(template):
+    template["Resources"]["Writer"] = {
+        "Type": "AWS::RDS::DBInstance",
+        "Properties": {
+            "DBClusterIdentifier": {"Ref": "Cluster"},
+            "DBInstanceClass": "db.r6g.large",
+            "Engine": "aurora-mysql",
+            "PubliclyAccessible": False,
+        },
+    }
+    del _app_hosted(template)["VpcSubnetIds"]
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_each_finding_says_what_fails_and_what_to_type(linter, multi_user, name):
     CASES[name](multi_user)
