@@ -449,6 +449,148 @@ def e9702_private_cluster_rotated_outside_any_vpc(template):
     del _app_hosted(template)["VpcSubnetIds"]
 
 
+ADMIN_JSON = "Resources/AdminSecret/Properties/GenerateSecretString/SecretStringTemplate"
+MYSQL_ONLY = "(\"Database engine must be set to 'mysql' in order to use this rotation lambda\")"
+
+
+def _detach_admin(template: dict, secret_json: str) -> None:
+    """The admin secret without its attachment: its JSON alone describes the database."""
+    resources = template["Resources"]
+    del resources["AdminAttachment"]
+    resources["AdminRotation"]["DependsOn"] = "Cluster"
+    generate = resources["AdminSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = {"Fn::Sub": secret_json}
+
+
+@case(
+    (
+        "E9301",
+        ADMIN_JSON,
+        f'{ADMIN_JSON}: rotated secret AdminSecret has "engine": "postgres" but RotationType is '
+        f"MySQLSingleUser, so the MySQLSingleUser function fails every rotation {MYSQL_ONLY}. "
+        'Fix: set "engine" to "mysql" or "aurora-mysql", or use RotationType '
+        "PostgreSQLSingleUser",
+    )
+)
+def e9301_secret_engine_of_another_family(template):
+    _detach_admin(template, '{"engine": "postgres", "username": "${AdminUsername}", "host": "h"}')
+
+
+@case(
+    *(
+        (
+            "E9301",
+            f"Resources/{schedule}/Properties/HostedRotationLambda/RotationType",
+            f"Resources/{schedule}/Properties/HostedRotationLambda/RotationType: rotated secret "
+            f"{secret} is attached ({attachment}) to a PostgreSQL database, whose engine the "
+            f"attachment writes into the secret, so the MySQL{strategy} function fails every "
+            f"rotation {MYSQL_ONLY}. Fix: use RotationType PostgreSQL{strategy}",
+        )
+        for schedule, secret, attachment, strategy in (
+            ("AdminRotation", "AdminSecret", "AdminAttachment", "SingleUser"),
+            ("AppRotation", "AppSecret", "AppAttachment", "MultiUser"),
+        )
+    )
+)
+def e9301_attached_database_of_another_family(template):
+    template["Resources"]["Cluster"]["Properties"]["Engine"] = "aurora-postgresql"
+
+
+@case(
+    (
+        "E9302",
+        ADMIN_JSON,
+        f"{ADMIN_JSON}: the JSON of rotated secret AdminSecret has no `engine`, `host`, which the "
+        "MySQLSingleUser rotation function (schedule AdminRotation) needs, so every rotation "
+        "fails (KeyError: \"Database engine must be set to 'mysql' ...\"). Fix: add a "
+        "SecretTargetAttachment for the database (it writes engine, host and port), or write "
+        '"engine": "mysql" and "host" into the JSON',
+    )
+)
+def e9302_no_engine_and_no_host(template):
+    _detach_admin(template, '{"username": "${AdminUsername}"}')
+
+
+@case(
+    (
+        "E9303",
+        ADMIN_JSON,
+        f"{ADMIN_JSON}: secret AdminSecret holds username 'dbadmin' but gives database Cluster "
+        "its master password, while Cluster is created with MasterUsername 'admin'; the rotation "
+        "function logs in as 'dbadmin' with the master password and every rotation fails "
+        '("Unable to log into database"). Fix: write the username once: MasterUsername: '
+        "!Sub '{{resolve:secretsmanager:${AdminSecret}:SecretString:username}}', or put 'admin' "
+        "as username in the secret",
+    )
+)
+def e9303_master_username_other_than_the_secrets(template):
+    template["Resources"]["Cluster"]["Properties"]["MasterUsername"] = "admin"
+
+
+@case(
+    (
+        "W9501",
+        "Resources/AdminRotation",
+        "Resources/AdminRotation: schedule AdminRotation rotates secret AdminSecret, whose "
+        "engine, host and port come from SecretTargetAttachment AdminAttachment, but nothing "
+        "makes it wait for AdminAttachment; CloudFormation may start the first rotation before "
+        "the secret holds them, and that rotation fails. "
+        "Fix: add AdminAttachment to the DependsOn of AdminRotation",
+    )
+)
+def w9501_schedule_without_depends_on(template):
+    del template["Resources"]["AdminRotation"]["DependsOn"]
+
+
+APP_RULES = "Resources/AppRotation/Properties/RotationRules"
+
+
+def _app_rules(template: dict) -> dict:
+    return template["Resources"]["AppRotation"]["Properties"]["RotationRules"]
+
+
+@case(
+    (
+        "E9801",
+        APP_RULES,
+        f"{APP_RULES}: RotationRules sets both AutomaticallyAfterDays and ScheduleExpression, "
+        "which Secrets Manager refuses, so the deploy fails. Fix: keep ScheduleExpression (for "
+        "example rate(30 days)) and remove AutomaticallyAfterDays, or the reverse",
+    )
+)
+def e9801_days_and_schedule_expression(template):
+    _app_rules(template)["AutomaticallyAfterDays"] = 30
+
+
+@case(
+    (
+        "E9802",
+        f"{APP_RULES}/ScheduleExpression",
+        f"{APP_RULES}/ScheduleExpression: ScheduleExpression 'rate(1000 days)' is refused by "
+        "Secrets Manager: a rate in days must be 1 to 999; the deploy fails. Fix: write "
+        "rate(<n> days), rate(<n> hours) with n >= 4, or cron(0 <hours> <day> <month> <weekday> "
+        "*), for example cron(0 4 ? * SUN *)",
+    )
+)
+def e9802_rate_of_a_thousand_days(template):
+    _app_rules(template)["ScheduleExpression"] = "rate(1000 days)"
+    del _app_rules(template)["Duration"]
+
+
+@case(
+    (
+        "E9803",
+        f"{APP_RULES}/Duration",
+        f"{APP_RULES}/Duration: Duration '3h' is refused by Secrets Manager: a window opening at "
+        "22:00 would run into the next UTC day; the deploy fails. Fix: write the window as "
+        "<hours>h, 1h to 24h, short enough to end before the next window and the end of the UTC "
+        "day",
+    )
+)
+def e9803_window_past_midnight(template):
+    _app_rules(template).update(ScheduleExpression="cron(0 22 * * ? *)", Duration="3h")
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_each_finding_says_what_fails_and_what_to_type(linter, multi_user, name):
     CASES[name](multi_user)
