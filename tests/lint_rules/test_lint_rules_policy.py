@@ -263,3 +263,13 @@ def test_w9603_second_policy_after_one_that_only_denies(linter, multi_user):
     policy(multi_user).pop("BlockPublicPolicy")
     statement(multi_user)["Effect"] = "Deny"
     assert linter.findings(render(multi_user, "yaml")) == {("W9603", properties("AppPolicy"))}
+
+
+def test_w9602_pattern_after_an_exact_principal_arn_condition(linter, multi_user):
+    exact = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/app-rotation"}
+    pattern = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*Rotation*"}
+    statement(multi_user)["Condition"] = {
+        "ArnEquals": {"aws:PrincipalArn": exact},
+        "ArnLike": {"aws:PrincipalArn": pattern},
+    }
+    assert linter.findings(render(multi_user, "yaml")) == {("W9602", STATEMENT)}
