@@ -148,3 +148,18 @@ def test_e9202_second_database_after_one_with_its_own_password(linter, multi_use
     assert ("E9202", properties("Cluster", "MasterUserPassword")) in linter.findings(
         render(multi_user, "yaml")
     )
+
+
+def test_e9201_app_settings_after_admin_ones_without_exclusions(linter, multi_user):
+    """AdminRotation and AdminSecret, read first, exclude nothing; the App ones every digit."""
+    admin_lambda = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    del admin_lambda["ExcludeCharacters"]
+    del generate(multi_user, "AdminSecret")["ExcludeCharacters"]
+    app_lambda = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    app_lambda["ExcludeCharacters"] = "0123456789"
+    generate(multi_user, "AppSecret")["ExcludeCharacters"] = "0123456789"
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {f for f in found if f[0] == "E9201"} == {
+        ("E9201", hosted("AppRotation", "ExcludeCharacters")),
+        ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters")),
+    }
