@@ -87,3 +87,12 @@ def test_e9701_silent_for_subnets_the_template_does_not_define(linter, multi_use
 
 def test_e9701_nat_route_in_json_template_is_fine(linter):
     assert linter.findings(render(load("good_single_user_long.json"), "json")) == set()
+
+
+def test_e9701_silent_for_a_subnet_of_another_stack(linter, multi_user):
+    """A literal subnet ID: its routes are not in the template, so nothing is known."""
+    del multi_user["Resources"]["SecretsManagerEndpoint"]
+    lambda_ = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["VpcSubnetIds"] = "subnet-0123456789abcdef0"
+    found = linter.findings(render(multi_user, "yaml"))
+    assert found == {("E9701", hosted("AdminRotation", "VpcSubnetIds"))}

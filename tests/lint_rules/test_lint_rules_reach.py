@@ -273,3 +273,16 @@ def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
         "Fn::Sub": '{"username": "${ServiceUser}", "masterarn": "arn:aws:secretsmanager:x"}'
     }
     assert "E9303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
+
+
+def test_e9702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_user):
+    """AdminRotation, first, rotates a secret attached to no database: nothing to reach."""
+    _with_writer(multi_user, PubliclyAccessible=False)
+    resources = multi_user["Resources"]
+    del resources["AdminAttachment"]
+    resources["AdminRotation"]["DependsOn"] = "Cluster"
+    del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {f for f in found if f[0] == "E9702"} == {
+        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+    }
