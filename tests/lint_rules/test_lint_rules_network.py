@@ -96,3 +96,19 @@ def test_e9701_silent_for_a_subnet_of_another_stack(linter, multi_user):
     lambda_["VpcSubnetIds"] = "subnet-0123456789abcdef0"
     found = linter.findings(render(multi_user, "yaml"))
     assert found == {("E9701", hosted("AdminRotation", "VpcSubnetIds"))}
+
+
+def test_e9701_an_endpoint_of_another_service_does_not_count(linter, multi_user):
+    endpoint = multi_user["Resources"]["SecretsManagerEndpoint"]["Properties"]
+    endpoint["ServiceName"] = {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssm"}
+    assert linter.findings(render(multi_user, "yaml")) == SUBNETS
+
+
+def test_e9701_silent_when_the_endpoints_service_is_a_parameter(linter, multi_user):
+    multi_user["Parameters"]["EndpointService"] = {
+        "Type": "String",
+        "Description": "Service of the interface endpoint",
+    }
+    endpoint = multi_user["Resources"]["SecretsManagerEndpoint"]["Properties"]
+    endpoint["ServiceName"] = {"Ref": "EndpointService"}
+    assert linter.findings(render(multi_user, "yaml")) == set()
