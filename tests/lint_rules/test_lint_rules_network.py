@@ -101,7 +101,9 @@ def test_e9701_silent_for_a_subnet_of_another_stack(linter, multi_user):
 def test_e9701_an_endpoint_of_another_service_does_not_count(linter, multi_user):
     endpoint = multi_user["Resources"]["SecretsManagerEndpoint"]["Properties"]
     endpoint["ServiceName"] = {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssm"}
-    assert linter.findings(render(multi_user, "yaml")) == SUBNETS
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == SUBNETS
+    assert all("VPC Vpc has no Secrets Manager interface endpoint" in m.message for m in matches)
 
 
 def test_e9701_silent_when_the_endpoints_service_is_a_parameter(linter, multi_user):

@@ -286,3 +286,19 @@ def test_e9702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_use
     assert {f for f in found if f[0] == "E9702"} == {
         ("E9702", hosted("AppRotation", "VpcSubnetIds"))
     }
+
+
+def test_e9702_once_per_schedule_for_a_secret_attached_twice(linter, multi_user):
+    """AppSecret is attached to two private clusters: one finding says what to fix."""
+    _with_writer(multi_user, PubliclyAccessible=False)
+    resources = multi_user["Resources"]
+    resources["Cluster2"] = copy.deepcopy(resources["Cluster"])
+    resources["Writer2"] = copy.deepcopy(resources["Writer"])
+    resources["Writer2"]["Properties"]["DBClusterIdentifier"] = {"Ref": "Cluster2"}
+    resources["AppAttachment2"] = copy.deepcopy(resources["AppAttachment"])
+    resources["AppAttachment2"]["Properties"]["TargetId"] = {"Ref": "Cluster2"}
+    del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert [m.path_string for m in matches if m.rule.id == "E9702"] == [
+        hosted("AppRotation", "VpcSubnetIds")
+    ]
