@@ -114,3 +114,29 @@ def test_e9701_silent_when_the_endpoints_service_is_a_parameter(linter, multi_us
     endpoint = multi_user["Resources"]["SecretsManagerEndpoint"]["Properties"]
     endpoint["ServiceName"] = {"Ref": "EndpointService"}
     assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def _default_table_route(template: dict, **route) -> None:
+    template["Resources"]["TableRoute"] = {
+        "Type": "AWS::EC2::Route",
+        "Properties": {"RouteTableId": {"Ref": "RouteTable"}, **route},
+    }
+
+
+def test_e9701_a_route_to_a_peered_network_is_no_way_out(linter, multi_user):
+    del multi_user["Resources"]["SecretsManagerEndpoint"]
+    _default_table_route(
+        multi_user, DestinationCidrBlock="10.1.0.0/16", VpcPeeringConnectionId="pcx-0123456789"
+    )
+    assert linter.findings(render(multi_user, "yaml")) == SUBNETS
+
+
+def test_e9701_silent_for_a_default_route_through_another_kind_of_gateway(linter, multi_user):
+    """A virtual private gateway may lead to a network with a way to Secrets Manager."""
+    resources = multi_user["Resources"]
+    del resources["SecretsManagerEndpoint"]
+    resources["VpnGateway"] = {"Type": "AWS::EC2::VPNGateway", "Properties": {"Type": "ipsec.1"}}
+    _default_table_route(
+        multi_user, DestinationCidrBlock="0.0.0.0/0", GatewayId={"Ref": "VpnGateway"}
+    )
+    assert linter.findings(render(multi_user, "yaml")) == set()
