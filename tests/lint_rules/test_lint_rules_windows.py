@@ -152,3 +152,16 @@ def test_w9804_only_between_a_rotation_and_its_admin_secret(linter, multi_user):
         "MasterSecretArn"
     ]
     assert "W9804" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+def test_w9804_admin_secret_named_only_by_masterarn(linter, multi_user):
+    """No MasterSecretArn (AdminPolicy grants the read): `masterarn` names the admin secret."""
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
+        {"ScheduleExpression": "cron(0 1 * * ? *)"},
+    )
+    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
+        "MasterSecretArn"
+    ]
+    assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
