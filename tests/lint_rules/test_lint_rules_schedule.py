@@ -118,3 +118,17 @@ Resources:
     assert linter.findings(source) == {
         ("E9803", properties("Rotation", "RotationRules", "Duration"))
     }
+
+
+@pytest.mark.parametrize("days", [1, 1000])
+def test_e9802_automatically_after_days_at_its_limits_is_accepted(linter, multi_user, days):
+    rules(multi_user).clear()
+    rules(multi_user)["AutomaticallyAfterDays"] = days
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {rule for rule, _ in found} <= {"W9804"}  # a daily rate may meet the admin window
+
+
+def test_e9803_window_longer_than_the_gap_between_two_starts(linter, multi_user):
+    """Windows at 01:00 and 05:00: a 5-hour window would still be open at the next start."""
+    rules(multi_user).update(ScheduleExpression="cron(0 1,5 * * ? *)", Duration="5h")
+    assert ("E9803", f"{RULES}/Duration") in linter.findings(render(multi_user, "yaml"))

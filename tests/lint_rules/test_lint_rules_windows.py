@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
@@ -165,3 +166,18 @@ def test_w9804_admin_secret_named_only_by_masterarn(linter, multi_user):
         "MasterSecretArn"
     ]
     assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
+
+
+def test_w9804_second_admin_schedule_of_exclusive_conditions(linter, multi_user):
+    """AdminRotation (Weekly) stays apart from the daily 04:00 window; AdminRotation2 (its
+    alternative) opens at 04:00 on Sundays."""
+    multi_user["Conditions"]["Weekly"] = {"Condition": "UseShortWindow"}
+    multi_user["Conditions"]["NotWeekly"] = {"Fn::Not": [{"Condition": "UseShortWindow"}]}
+    resources = multi_user["Resources"]
+    resources["AdminRotation"]["Condition"] = "Weekly"
+    second = resources["AdminRotation2"] = copy.deepcopy(resources["AdminRotation"])
+    second["Condition"] = "NotWeekly"
+    second["Properties"]["RotationRules"]["ScheduleExpression"] = "cron(0 4 ? * SUN *)"
+    resources["AppRotation"]["DependsOn"] = ["AppAttachment"]
+    found = linter.findings(render(multi_user, "yaml"))
+    assert ("W9804", APP_RULES) in found
