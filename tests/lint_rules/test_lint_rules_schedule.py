@@ -30,6 +30,7 @@ def test_e9801_days_and_schedule_expression(linter, multi_user, form):
         "cron(0 4 * * ? 2030)",
         "cron(0 25 * * ? *)",
         "cron(0 */2 * * ? *)",
+        "cron(0 1,3 * * ? *)",
         "cron(0 4 1 * MON *)",
         "every sunday",
     ],
