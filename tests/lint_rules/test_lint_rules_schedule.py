@@ -133,3 +133,11 @@ def test_e9803_window_longer_than_the_gap_between_two_starts(linter, multi_user)
     """Windows at 01:00 and 05:00: a 5-hour window would still be open at the next start."""
     rules(multi_user).update(ScheduleExpression="cron(0 1,5 * * ? *)", Duration="5h")
     assert ("E9803", f"{RULES}/Duration") in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9803_names_the_last_window_of_the_day(linter, multi_user):
+    """Windows at 02:00 and 22:00: the 22:00 one, three hours long, runs past midnight."""
+    rules(multi_user).update(ScheduleExpression="cron(0 2,22 * * ? *)", Duration="3h")
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert (match.rule.id, match.path_string) == ("E9803", f"{RULES}/Duration")
+    assert "a window opening at 22:00 would run into the next UTC day" in match.message

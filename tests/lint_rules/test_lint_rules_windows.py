@@ -181,3 +181,17 @@ def test_w9804_second_admin_schedule_of_exclusive_conditions(linter, multi_user)
     resources["AppRotation"]["DependsOn"] = ["AppAttachment"]
     found = linter.findings(render(multi_user, "yaml"))
     assert ("W9804", APP_RULES) in found
+
+
+def test_w9804_compares_windows_of_the_same_condition_value(linter, multi_user):
+    """With UseShortWindow false the admin window (01:00-05:00 Sunday) meets the app's
+    (04:00-06:00); with it true neither does (01:00-03:00, 06:00-08:00). Windows of opposite
+    values never exist together."""
+    short = {"Fn::If": ["UseShortWindow", "2h", "4h"]}
+    app_schedule = {"Fn::If": ["UseShortWindow", "cron(0 6 * * ? *)", "cron(0 4 * * ? *)"]}
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)", "Duration": short},
+        {"ScheduleExpression": app_schedule, "Duration": "2h"},
+    )
+    assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
