@@ -195,3 +195,26 @@ def test_w9804_compares_windows_of_the_same_condition_value(linter, multi_user):
         {"ScheduleExpression": app_schedule, "Duration": "2h"},
     )
     assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
+
+
+def test_w9804_names_both_secrets(linter, multi_user):
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
+        {"ScheduleExpression": "cron(0 1 * * ? *)"},
+    )
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert match.message.startswith(
+        f"{APP_RULES}: the rotation window of AppSecret can overlap that of its admin secret "
+        "AdminSecret, for example on Sunday "
+    )
+
+
+def test_w9804_left_to_e9801_when_days_and_schedule_are_both_set(linter, multi_user):
+    """Secrets Manager refuses such rules whole: there is no window to compare."""
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
+        {"ScheduleExpression": "cron(0 1 * * ? *)", "AutomaticallyAfterDays": 1},
+    )
+    assert linter.findings(render(multi_user, "yaml")) == {("E9801", APP_RULES)}
