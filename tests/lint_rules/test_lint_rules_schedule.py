@@ -141,3 +141,17 @@ def test_e9803_names_the_last_window_of_the_day(linter, multi_user):
     (match,) = linter.matches(render(multi_user, "yaml"))
     assert (match.rule.id, match.path_string) == ("E9803", f"{RULES}/Duration")
     assert "a window opening at 22:00 would run into the next UTC day" in match.message
+
+
+def test_starts_four_hours_apart_with_a_four_hour_window_are_accepted(linter, multi_user):
+    """The shortest gap Secrets Manager allows, and a window that closes as the next opens."""
+    rules(multi_user).update(ScheduleExpression="cron(0 1,5 * * ? *)", Duration="4h")
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {rule for rule, _ in found} <= {"W9804"}  # it may meet the admin window
+
+
+@pytest.mark.parametrize("duration", ["0h", "25h"])
+def test_e9803_window_out_of_range_with_automatically_after_days(linter, multi_user, duration):
+    rules(multi_user).clear()
+    rules(multi_user).update(AutomaticallyAfterDays=30, Duration=duration)
+    assert linter.findings(render(multi_user, "yaml")) == {("E9803", f"{RULES}/Duration")}
