@@ -60,11 +60,7 @@ class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
             document = _secret_json(model, rotation)
             if document is None:
                 continue
-            master_arn = next(
-                (rotation.hosted[k] for k in MASTER_KEYS if k in rotation.hosted), None
-            )
-            master = model.reader.resource(master_arn, SECRET)
-            reference = f"!Ref {master}" if master else "the admin secret's ARN"
+            master = model.reader.resource(_master_arn(rotation), SECRET)
             if document.value.has("masterarn") is False:
                 yield finding(
                     document.path,
@@ -82,7 +78,7 @@ class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
                     document.path,
                     f"`masterarn` names secret {named} but {rotation.provider} grants the "
                     f"rotation role access to {master}, so reading the admin secret is denied",
-                    f"point both at the same admin secret ({reference})",
+                    f"point both at the same admin secret (!Ref {master})",
                 )
 
 

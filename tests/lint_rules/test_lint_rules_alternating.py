@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from lint_rules_kit import FORMS, hosted, properties, render
 
@@ -241,3 +243,156 @@ def test_w9101_allowed_pattern_that_does_not_bound_the_length(linter, multi_user
     del parameter["MaxLength"]
     parameter.update(Default="app", AllowedPattern=pattern)
     assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/AppUsername")}
+
+
+def _add_report_user(template: dict, username) -> list:
+    """A second alternating-users secret, ReportSecret, rotated by ReportRotation like AppSecret.
+
+    Returns its Fn::Sub [text, variables] to change."""
+    resources = template["Resources"]
+    secret = resources["ReportSecret"] = copy.deepcopy(resources["AppSecret"])
+    sub = secret["Properties"]["GenerateSecretString"]["SecretStringTemplate"]["Fn::Sub"]
+    sub[1]["User"] = username
+    attachment = resources["ReportAttachment"] = copy.deepcopy(resources["AppAttachment"])
+    attachment["Properties"]["SecretId"] = {"Ref": "ReportSecret"}
+    rotation = resources["ReportRotation"] = copy.deepcopy(resources["AppRotation"])
+    rotation["Properties"]["SecretId"] = {"Ref": "ReportSecret"}
+    rotation["DependsOn"] = ["ReportAttachment", "AdminRotation"]
+    return sub
+
+
+def _arn_parameter(template: dict, name: str) -> dict:
+    template["Parameters"][name] = {
+        "Type": "String",
+        "AllowedPattern": "^arn:.+$",
+        "Description": "ARN of a secret made elsewhere",
+    }
+    return {"Ref": name}
+
+
+def _report_hosted(template: dict) -> dict:
+    return template["Resources"]["ReportRotation"]["Properties"]["HostedRotationLambda"]
+
+
+def test_e9101_second_secret_checked_after_one_of_another_stack(linter, multi_user):
+    """The first rotation's secret is made elsewhere (nothing to read); the second's still is."""
+    sub = _add_report_user(multi_user, "report")
+    sub[0] = '{"engine": "${Engine}", "username": "${User}"}'
+    app_rotation = multi_user["Resources"]["AppRotation"]["Properties"]
+    app_rotation["SecretId"] = _arn_parameter(multi_user, "ExistingSecretArn")
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9101", properties("ReportSecret", "GenerateSecretString", "SecretStringTemplate"))
+    }
+
+
+def test_e9101_masterarn_naming_a_secret_that_sorts_before_master_secret_arn(linter, multi_user):
+    resources = multi_user["Resources"]
+    resources["OldAdminSecret"] = copy.deepcopy(resources["AdminSecret"])
+    resources["AppRotation"]["Properties"]["HostedRotationLambda"]["MasterSecretArn"] = {
+        "Ref": "OldAdminSecret"
+    }
+    assert ("E9101", APP_JSON) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9102_second_rotation_without_master_secret_arn(linter, multi_user):
+    _add_report_user(multi_user, "report")
+    del _report_hosted(multi_user)["MasterSecretArn"]
+    del multi_user["Resources"]["AdminPolicy"]
+    assert linter.findings(render(multi_user, "yaml")) == {("E9102", hosted("ReportRotation"))}
+
+
+def test_e9102_second_rotation_whose_admin_secret_no_policy_opens(linter, multi_user):
+    """AppRotation needs no MasterSecretArn (AdminPolicy grants the read); ReportRotation's
+    admin secret is another stack's, with no policy here: it does."""
+    sub = _add_report_user(multi_user, "report")
+    sub[1]["Admin"] = _arn_parameter(multi_user, "OtherAdminArn")
+    del _report_hosted(multi_user)["MasterSecretArn"]
+    _without_master_secret_arn(multi_user)
+    assert linter.findings(render(multi_user, "yaml")) == {("E9102", hosted("ReportRotation"))}
+
+
+def test_e9102_secret_of_another_stack(linter, multi_user):
+    """Nothing says which admin secret the rotated secret names: MasterSecretArn is needed."""
+    app_rotation = multi_user["Resources"]["AppRotation"]["Properties"]
+    app_rotation["SecretId"] = _arn_parameter(multi_user, "ExistingSecretArn")
+    _without_master_secret_arn(multi_user)
+    assert linter.findings(render(multi_user, "yaml")) == {("E9102", hosted("AppRotation"))}
+
+
+def test_e9102_when_the_granting_policy_is_on_a_secret_that_sorts_first(linter, multi_user):
+    _without_master_secret_arn(multi_user)
+    resources = multi_user["Resources"]
+    resources["AcmeSecret"] = copy.deepcopy(resources["AdminSecret"])
+    resources["AdminPolicy"]["Properties"]["SecretId"] = {"Ref": "AcmeSecret"}
+    assert ("E9102", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9102_silent_when_masterarn_and_policy_name_the_admin_secret_differently(
+    linter, multi_user
+):
+    """`!GetAtt AdminSecret.Id` and `!Ref AdminSecret` are both the admin secret's ARN."""
+    _without_master_secret_arn(multi_user)
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["Admin"] = {"Fn::GetAtt": ["AdminSecret", "Id"]}
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9102_silent_when_a_policy_opens_the_admin_secret_of_another_stack(linter, multi_user):
+    """masterarn and the policy's SecretId are the same ARN parameter."""
+    _without_master_secret_arn(multi_user)
+    admin = _arn_parameter(multi_user, "AdminSecretArn")
+    app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]["Admin"] = admin
+    multi_user["Resources"]["AdminPolicy"]["Properties"]["SecretId"] = admin
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_w9101_ten_character_default_without_max_length(linter, multi_user):
+    """A default of exactly the longest name fits, but a longer value may come: W9101."""
+    del multi_user["Parameters"]["AppUsername"]["MaxLength"]
+    multi_user["Parameters"]["AppUsername"]["Default"] = "a" * 10
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/AppUsername")}
+
+
+def test_w9101_second_username_parameter_without_max_length(linter, multi_user):
+    _add_report_user(multi_user, {"Ref": "ReportUsername"})
+    multi_user["Parameters"]["ReportUsername"] = {
+        "Type": "String",
+        "Default": "report",
+        "Description": "Reporting user",
+    }
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/ReportUsername")}
+
+
+def test_e9101_each_secret_without_masterarn(linter, multi_user):
+    no_masterarn = '{"engine": "${Engine}", "username": "${User}"}'
+    _add_report_user(multi_user, "report")[0] = no_masterarn
+    app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][0] = no_masterarn
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9101", APP_JSON),
+        ("E9101", properties("ReportSecret", "GenerateSecretString", "SecretStringTemplate")),
+    }
+
+
+def test_w9101_second_username_after_one_known_only_at_deploy_time(linter, multi_user):
+    """AppSecret's username is imported (nothing to judge); ReportSecret's is unbounded."""
+    _add_report_user(multi_user, {"Ref": "ReportUsername"})
+    multi_user["Parameters"]["ReportUsername"] = {
+        "Type": "String",
+        "Default": "report",
+        "Description": "Reporting user",
+    }
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::ImportValue": "shared-app-username"}
+    del multi_user["Parameters"]["AppUsername"]
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/ReportUsername")}
+
+
+def test_w9101_a_long_prefix_leaves_one_character(linter, multi_user):
+    """'reporting' takes 9 of MySQL's 10 characters: the parameter may have one."""
+    del multi_user["Parameters"]["AppUsername"]["MaxLength"]
+    multi_user["Parameters"]["AppUsername"]["Default"] = "a"
+    variables = app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]
+    variables["User"] = {"Fn::Sub": "reporting${AppUsername}"}
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert (match.rule.id, match.path_string) == ("W9101", "Parameters/AppUsername")
+    assert match.message.endswith("Fix: set MaxLength: 1 on parameter AppUsername")

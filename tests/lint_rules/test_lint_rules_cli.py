@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +86,48 @@ def test_findings_link_to_the_documentation_of_the_release_that_made_them():
     assert DOCS_URL.endswith(f"/blob/v{VERSION}/docs/lint-rules.md")
     changelog = (REPO / "CHANGELOG.md").read_text()
     assert re.search(rf"^## \[?{re.escape(VERSION)}\]?", changelog, flags=re.MULTILINE)
+
+
+LOAD_EACH_FOLDER = """
+import json, sys
+from cfnlint.rules import Rules
+path = list(sys.path)
+found = {}
+for folder in sys.argv[1:]:
+    sys.path[:] = path  # a fresh cfn-lint process for each folder
+    for module in [m for m in sys.modules if m.startswith("_rotation_lint")]:
+        del sys.modules[module]
+    try:
+        found[folder] = sorted(Rules.create_from_directory(folder))
+    except Exception as error:
+        found[folder] = repr(error)
+print(json.dumps(found))
+"""
+
+
+def test_each_rule_file_loads_first_from_its_folder(tmp_path, loaded):
+    """cfn-lint reads a folder's files in the file system's order, so any rule file may be the
+    first to load: each one puts its folder on sys.path for the shared code it imports."""
+    folders = []
+    for rule_file in sorted(LINT_RULES.glob("[a-z]*.py")):
+        folder = tmp_path / rule_file.stem
+        shutil.copytree(LINT_RULES / "_rotation_lint", folder / "_rotation_lint")
+        shutil.copy(rule_file, folder)
+        folders.append(str(folder))
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_EACH_FOLDER, *folders],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    found = json.loads(result.stdout)
+    by_file = {
+        Path(folder).name: rules if isinstance(rules, str) else set(rules)
+        for folder, rules in found.items()
+    }
+    expected = {}
+    for rule_id, rule in loaded.items():
+        expected.setdefault(type(rule).__module__, set()).add(rule_id)
+    assert by_file == expected

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
-from lint_rules_kit import FORMS, hosted, properties, render
+from lint_rules_kit import FORMS, hosted, load, properties, render
 
 BOTH = ("AdminRotation", "AppRotation")
 
@@ -146,3 +148,72 @@ def test_e9005_silent_when_conditions_exclude_each_other(linter):
         "CONDITION_TWO", "Alternating"
     )
     assert linter.findings(source) == set()
+
+
+def test_e9005_silent_when_conditions_can_both_be_false_but_never_both_true(linter):
+    """Strategy 'none' creates neither schedule; no value creates both."""
+    source = (
+        TWO_SCHEDULES.replace("[single, alternating]", "[single, alternating, none]")
+        .replace("  Single: !Not", "  Plain: !Equals [!Ref Strategy, single]\n  Single: !Not")
+        .replace("CONDITION_ONE", "Plain")
+        .replace("CONDITION_TWO", "Alternating")
+    )
+    assert linter.findings(source) == set()
+
+
+def _app_rotation_again(template: dict, name: str) -> None:
+    template["Resources"][name] = copy.deepcopy(template["Resources"]["AppRotation"])
+
+
+def test_e9005_after_a_schedule_for_a_secret_of_another_stack(linter, multi_user):
+    """AdminRotation, first, rotates a secret made elsewhere; AppRotation's twin is still found."""
+    multi_user["Parameters"]["ExistingAdminArn"] = {
+        "Type": "String",
+        "AllowedPattern": "^arn:.+$",
+        "Description": "ARN of an admin secret made elsewhere",
+    }
+    admin = multi_user["Resources"]["AdminRotation"]
+    admin["Properties"]["SecretId"] = {"Ref": "ExistingAdminArn"}
+    admin["DependsOn"] = []
+    _app_rotation_again(multi_user, "AppRotationAgain")
+    assert ("E9005", "Resources/AppRotationAgain") in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9004_after_a_rotation_app(linter):
+    """The first schedules take their function from rotation apps; the last one's type is
+    misspelt."""
+    template = load("good_rotation_app.yaml")
+    template["Transform"] = ["AWS::Serverless-2016-10-31", "AWS::SecretsManager-2024-09-16"]
+    template["Resources"]["ExtraSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {
+            "SecretString": '{"engine": "mysql", "username": "u", "password": "p", "host": "h"}'
+        },
+    }
+    template["Resources"]["ExtraRotation"] = {
+        "Type": "AWS::SecretsManager::RotationSchedule",
+        "Properties": {
+            "SecretId": {"Ref": "ExtraSecret"},
+            "HostedRotationLambda": {"RotationType": "MySqlSingleUser"},
+        },
+    }
+    found = linter.findings(render(template, "yaml"))
+    assert ("E9004", hosted("ExtraRotation", "RotationType")) in found
+
+
+def test_e9003_after_a_schedule_with_an_existing_function(linter, multi_user):
+    """AdminRotation, first, names its function; AppRotation sets both ways."""
+    function_arn = {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:rotate"
+    }
+    admin = multi_user["Resources"]["AdminRotation"]["Properties"]
+    del admin["HostedRotationLambda"]
+    admin["RotationLambdaARN"] = function_arn
+    multi_user["Resources"]["AppRotation"]["Properties"]["RotationLambdaARN"] = function_arn
+    found = linter.findings(render(multi_user, "yaml"))
+    assert ("E9003", properties("AppRotation", "RotationLambdaARN")) in found
+
+
+def test_e9002_second_secrets_manager_transform_of_a_list(linter, multi_user):
+    multi_user["Transform"] = ["AWS::SecretsManager-2024-09-16", "AWS::SecretsManager-2023-01-01"]
+    assert ("E9002", "Transform/1") in linter.findings(render(multi_user, "yaml"))

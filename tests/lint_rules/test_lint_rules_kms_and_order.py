@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from lint_rules_kit import FORMS, hosted, render
 
@@ -97,3 +99,37 @@ def test_w9501_dependency_through_a_getatt_in_a_property(linter, multi_user):
         "Fn::Sub": "rotation-${Gate2.Type}"
     }
     assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9401_after_a_schedule_with_an_existing_function(linter, multi_user):
+    """AdminRotation, first, names its own function (nothing to check); AppRotation is read."""
+    admin = multi_user["Resources"]["AdminRotation"]["Properties"]
+    del admin["HostedRotationLambda"]
+    admin["RotationLambdaARN"] = {
+        "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:rotate"
+    }
+    del lambda_of(multi_user, "AppRotation")["MasterSecretKmsKeyArn"]
+    assert ("E9401", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_w9501_after_a_schedule_for_a_secret_of_another_stack(linter, multi_user):
+    """AdminRotation, first, rotates a secret made elsewhere: no attachment here to wait for."""
+    multi_user["Parameters"]["ExistingAdminArn"] = {
+        "Type": "String",
+        "AllowedPattern": "^arn:.+$",
+        "Description": "ARN of an admin secret made elsewhere",
+    }
+    multi_user["Resources"]["AdminRotation"]["Properties"]["SecretId"] = {"Ref": "ExistingAdminArn"}
+    multi_user["Resources"]["AppRotation"]["DependsOn"] = ["AdminRotation"]
+    found = linter.findings(render(multi_user, "yaml"))
+    assert ("W9501", "Resources/AppRotation/DependsOn") in found
+
+
+def test_w9501_second_attachment_of_a_secret(linter, multi_user):
+    """AppRotation waits for AppAttachment but not for AppAttachment2, on a second cluster."""
+    resources = multi_user["Resources"]
+    resources["Cluster2"] = json.loads(json.dumps(resources["Cluster"]))
+    resources["AppAttachment2"] = json.loads(json.dumps(resources["AppAttachment"]))
+    resources["AppAttachment2"]["Properties"]["TargetId"] = {"Ref": "Cluster2"}
+    found = linter.findings(render(multi_user, "yaml"))
+    assert ("W9501", "Resources/AppRotation/DependsOn") in found

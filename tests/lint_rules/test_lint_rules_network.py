@@ -87,3 +87,56 @@ def test_e9701_silent_for_subnets_the_template_does_not_define(linter, multi_use
 
 def test_e9701_nat_route_in_json_template_is_fine(linter):
     assert linter.findings(render(load("good_single_user_long.json"), "json")) == set()
+
+
+def test_e9701_silent_for_a_subnet_of_another_stack(linter, multi_user):
+    """A literal subnet ID: its routes are not in the template, so nothing is known."""
+    del multi_user["Resources"]["SecretsManagerEndpoint"]
+    lambda_ = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    lambda_["VpcSubnetIds"] = "subnet-0123456789abcdef0"
+    found = linter.findings(render(multi_user, "yaml"))
+    assert found == {("E9701", hosted("AdminRotation", "VpcSubnetIds"))}
+
+
+def test_e9701_an_endpoint_of_another_service_does_not_count(linter, multi_user):
+    endpoint = multi_user["Resources"]["SecretsManagerEndpoint"]["Properties"]
+    endpoint["ServiceName"] = {"Fn::Sub": "com.amazonaws.${AWS::Region}.ssm"}
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert {(m.rule.id, m.path_string) for m in matches} == SUBNETS
+    assert all("VPC Vpc has no Secrets Manager interface endpoint" in m.message for m in matches)
+
+
+def test_e9701_silent_when_the_endpoints_service_is_a_parameter(linter, multi_user):
+    multi_user["Parameters"]["EndpointService"] = {
+        "Type": "String",
+        "Description": "Service of the interface endpoint",
+    }
+    endpoint = multi_user["Resources"]["SecretsManagerEndpoint"]["Properties"]
+    endpoint["ServiceName"] = {"Ref": "EndpointService"}
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def _default_table_route(template: dict, **route) -> None:
+    template["Resources"]["TableRoute"] = {
+        "Type": "AWS::EC2::Route",
+        "Properties": {"RouteTableId": {"Ref": "RouteTable"}, **route},
+    }
+
+
+def test_e9701_a_route_to_a_peered_network_is_no_way_out(linter, multi_user):
+    del multi_user["Resources"]["SecretsManagerEndpoint"]
+    _default_table_route(
+        multi_user, DestinationCidrBlock="10.1.0.0/16", VpcPeeringConnectionId="pcx-0123456789"
+    )
+    assert linter.findings(render(multi_user, "yaml")) == SUBNETS
+
+
+def test_e9701_silent_for_a_default_route_through_another_kind_of_gateway(linter, multi_user):
+    """A virtual private gateway may lead to a network with a way to Secrets Manager."""
+    resources = multi_user["Resources"]
+    del resources["SecretsManagerEndpoint"]
+    resources["VpnGateway"] = {"Type": "AWS::EC2::VPNGateway", "Properties": {"Type": "ipsec.1"}}
+    _default_table_route(
+        multi_user, DestinationCidrBlock="0.0.0.0/0", GatewayId={"Ref": "VpnGateway"}
+    )
+    assert linter.findings(render(multi_user, "yaml")) == set()

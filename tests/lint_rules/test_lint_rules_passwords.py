@@ -89,3 +89,77 @@ def test_e9202_space_counts_when_include_space_is_set(linter, multi_user):
     generate(multi_user, "AdminSecret")["IncludeSpace"] = True
     (match,) = linter.matches(render(multi_user, "yaml"))
     assert (match.rule.id, match.message.count("' '")) == ("E9202", 2)
+
+
+FLAG_WITHOUT_DEFAULT = {"Type": "String", "Description": "chosen at deploy time"}
+FLAG_EITHER_WAY = {
+    "Type": "String",
+    "AllowedValues": ["true", "false"],
+    "Default": "true",
+    "Description": "either way",
+}
+
+
+@pytest.mark.parametrize(
+    ("setting", "flag"),
+    [
+        pytest.param("ExcludeNumbers", FLAG_WITHOUT_DEFAULT, id="switch-without-default"),
+        pytest.param("ExcludeNumbers", FLAG_EITHER_WAY, id="switch-either-way"),
+        pytest.param("RequireEachIncludedType", FLAG_WITHOUT_DEFAULT, id="require-each-unknown"),
+    ],
+)
+def test_e9201_silent_when_a_secret_setting_is_chosen_at_deploy_time(
+    linter, multi_user, setting, flag
+):
+    """No digit is left, but whether the password needs one is known only at deploy time."""
+    multi_user["Parameters"]["Flag"] = flag
+    generate(multi_user, "AppSecret").update(
+        {"ExcludeCharacters": "0123456789", setting: {"Ref": "Flag"}}
+    )
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9202_silent_when_include_space_is_chosen_at_deploy_time(linter, multi_user):
+    multi_user["Parameters"]["Flag"] = FLAG_WITHOUT_DEFAULT
+    generate(multi_user, "AdminSecret")["IncludeSpace"] = {"Ref": "Flag"}
+    assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+def test_e9202_second_database_after_one_with_its_own_password(linter, multi_user):
+    """LegacyDb, first, takes a NoEcho parameter; Cluster's generated password may hold '@'."""
+    multi_user["Parameters"]["LegacyPassword"] = {
+        "Type": "String",
+        "NoEcho": True,
+        "MinLength": 12,
+        "Description": "Master password of the legacy database",
+    }
+    legacy = {
+        "Type": "AWS::RDS::DBInstance",
+        "Properties": {
+            "Engine": "mysql",
+            "DBInstanceClass": "db.t3.micro",
+            "AllocatedStorage": "20",
+            "MasterUsername": "admin",
+            "MasterUserPassword": {"Ref": "LegacyPassword"},
+        },
+    }
+    multi_user["Resources"] = {"LegacyDb": legacy, **multi_user["Resources"]}
+    generate(multi_user, "AdminSecret")["ExcludeCharacters"] = '"/\\'
+    assert ("E9202", properties("Cluster", "MasterUserPassword")) in linter.findings(
+        render(multi_user, "yaml")
+    )
+
+
+def test_e9201_app_settings_after_admin_ones_without_exclusions(linter, multi_user):
+    """AdminRotation and AdminSecret, read first, exclude nothing; the App ones every digit."""
+    admin_lambda = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    del admin_lambda["ExcludeCharacters"]
+    del generate(multi_user, "AdminSecret")["ExcludeCharacters"]
+    app_lambda = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    app_lambda["ExcludeCharacters"] = "0123456789"
+    generate(multi_user, "AppSecret")["ExcludeCharacters"] = "0123456789"
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {f for f in found if f[0] == "E9201"} == {
+        ("E9201", hosted("AppRotation", "ExcludeCharacters")),
+        ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters")),
+    }

@@ -251,3 +251,25 @@ def test_w9603_on_a_secret_no_rotation_logs_in_with_gives_a_generic_fix(linter, 
     assert "rotation" not in match.message
     assert "Custom::LambdaRoleLookup" not in match.message
     assert "name exactly the principals that need the secret" in match.message
+
+
+def test_w9603_second_policy_after_one_that_only_denies(linter, multi_user):
+    """AdminPolicy, first, only denies (nothing to block); AppPolicy may allow without it."""
+    resources = multi_user["Resources"]
+    resources["AppPolicy"] = json.loads(json.dumps(resources["AdminPolicy"]))
+    app_policy = resources["AppPolicy"]["Properties"]
+    app_policy["SecretId"] = {"Ref": "AppSecret"}
+    del app_policy["BlockPublicPolicy"]
+    policy(multi_user).pop("BlockPublicPolicy")
+    statement(multi_user)["Effect"] = "Deny"
+    assert linter.findings(render(multi_user, "yaml")) == {("W9603", properties("AppPolicy"))}
+
+
+def test_w9602_pattern_after_an_exact_principal_arn_condition(linter, multi_user):
+    exact = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/app-rotation"}
+    pattern = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*Rotation*"}
+    statement(multi_user)["Condition"] = {
+        "ArnEquals": {"aws:PrincipalArn": exact},
+        "ArnLike": {"aws:PrincipalArn": pattern},
+    }
+    assert linter.findings(render(multi_user, "yaml")) == {("W9602", STATEMENT)}

@@ -273,3 +273,77 @@ def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
         "Fn::Sub": '{"username": "${ServiceUser}", "masterarn": "arn:aws:secretsmanager:x"}'
     }
     assert "E9303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
+
+
+def test_e9702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_user):
+    """AdminRotation, first, rotates a secret attached to no database: nothing to reach."""
+    _with_writer(multi_user, PubliclyAccessible=False)
+    resources = multi_user["Resources"]
+    del resources["AdminAttachment"]
+    resources["AdminRotation"]["DependsOn"] = "Cluster"
+    del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {f for f in found if f[0] == "E9702"} == {
+        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+    }
+
+
+def test_e9702_once_per_schedule_for_a_secret_attached_twice(linter, multi_user):
+    """AppSecret is attached to two private clusters: one finding says what to fix."""
+    _with_writer(multi_user, PubliclyAccessible=False)
+    resources = multi_user["Resources"]
+    resources["Cluster2"] = copy.deepcopy(resources["Cluster"])
+    resources["Writer2"] = copy.deepcopy(resources["Writer"])
+    resources["Writer2"]["Properties"]["DBClusterIdentifier"] = {"Ref": "Cluster2"}
+    resources["AppAttachment2"] = copy.deepcopy(resources["AppAttachment"])
+    resources["AppAttachment2"]["Properties"]["TargetId"] = {"Ref": "Cluster2"}
+    del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert [m.path_string for m in matches if m.rule.id == "E9702"] == [
+        hosted("AppRotation", "VpcSubnetIds")
+    ]
+
+
+def _private_by_default(template: dict) -> None:
+    """A Writer with no PubliclyAccessible in a VPC with no internet gateway, and AppRotation
+    outside any VPC."""
+    _with_writer(template, DBSubnetGroupName={"Ref": "SubnetGroup"})
+    del template["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+
+
+def test_e9702_a_vpn_gateway_does_not_make_the_database_public(linter, multi_user):
+    _private_by_default(multi_user)
+    resources = multi_user["Resources"]
+    resources["VpnGateway"] = {"Type": "AWS::EC2::VPNGateway", "Properties": {"Type": "ipsec.1"}}
+    resources["VpnAttachment"] = {
+        "Type": "AWS::EC2::VPCGatewayAttachment",
+        "Properties": {"VpcId": {"Ref": "Vpc"}, "VpnGatewayId": {"Ref": "VpnGateway"}},
+    }
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+    }
+
+
+def test_e9702_after_a_resource_without_properties(linter, multi_user):
+    _private_by_default(multi_user)
+    handle = {"Type": "AWS::CloudFormation::WaitConditionHandle"}
+    multi_user["Resources"] = {"Handle": handle, **multi_user["Resources"]}
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+    }
+
+
+def test_e9702_second_database_of_a_secret_is_private(linter, multi_user):
+    """AppSecret is attached to Cluster (its instances made elsewhere: unknown) and to the
+    private Cluster2."""
+    resources = multi_user["Resources"]
+    resources["Cluster2"] = copy.deepcopy(resources["Cluster"])
+    resources["AppAttachment2"] = copy.deepcopy(resources["AppAttachment"])
+    resources["AppAttachment2"]["Properties"]["TargetId"] = {"Ref": "Cluster2"}
+    _with_writer(multi_user, PubliclyAccessible=False)
+    resources["Writer"]["Properties"]["DBClusterIdentifier"] = {"Ref": "Cluster2"}
+    resources["AppRotation"]["DependsOn"] = ["AppAttachment", "AppAttachment2", "AdminRotation"]
+    del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9702"]
+    assert [m.path_string for m in matches] == [hosted("AppRotation", "VpcSubnetIds")]
+    assert "database Cluster2" in matches[0].message

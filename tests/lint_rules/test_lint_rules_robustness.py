@@ -166,6 +166,26 @@ Resources:
         ScheduleExpression: "cron(0 \u00b2 * * ? *)"
         AutomaticallyAfterDays: "\u00b2"
 """,
+    "an empty AllowedValues list for an alternating-users username": """
+Transform: AWS::SecretsManager-2024-09-16
+Parameters:
+  User: {Type: String, AllowedValues: [], MaxLength: 8, Description: an empty list}
+Resources:
+  Admin:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: '{"engine": "mysql", "username": "admin", "password": "p", "host": "h"}'
+  S:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      SecretString: !Sub '{"engine": "mysql", "username": "${User}", "password": "p",
+        "host": "h", "masterarn": "${Admin}"}'
+  R:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: !Ref S
+      HostedRotationLambda: {RotationType: MySQLMultiUser, MasterSecretArn: !Ref Admin}
+""",
     "private-use characters in a secret, where holes are marked while parsing": """
 Transform: AWS::SecretsManager-2024-09-16
 Parameters:

@@ -30,6 +30,7 @@ def test_e9801_days_and_schedule_expression(linter, multi_user, form):
         "cron(0 4 * * ? 2030)",
         "cron(0 25 * * ? *)",
         "cron(0 */2 * * ? *)",
+        "cron(0 1,3 * * ? *)",
         "cron(0 4 1 * MON *)",
         "every sunday",
     ],
@@ -118,3 +119,39 @@ Resources:
     assert linter.findings(source) == {
         ("E9803", properties("Rotation", "RotationRules", "Duration"))
     }
+
+
+@pytest.mark.parametrize("days", [1, 1000])
+def test_e9802_automatically_after_days_at_its_limits_is_accepted(linter, multi_user, days):
+    rules(multi_user).clear()
+    rules(multi_user)["AutomaticallyAfterDays"] = days
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {rule for rule, _ in found} <= {"W9804"}  # a daily rate may meet the admin window
+
+
+def test_e9803_window_longer_than_the_gap_between_two_starts(linter, multi_user):
+    """Windows at 01:00 and 05:00: a 5-hour window would still be open at the next start."""
+    rules(multi_user).update(ScheduleExpression="cron(0 1,5 * * ? *)", Duration="5h")
+    assert ("E9803", f"{RULES}/Duration") in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9803_names_the_last_window_of_the_day(linter, multi_user):
+    """Windows at 02:00 and 22:00: the 22:00 one, three hours long, runs past midnight."""
+    rules(multi_user).update(ScheduleExpression="cron(0 2,22 * * ? *)", Duration="3h")
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert (match.rule.id, match.path_string) == ("E9803", f"{RULES}/Duration")
+    assert "a window opening at 22:00 would run into the next UTC day" in match.message
+
+
+def test_starts_four_hours_apart_with_a_four_hour_window_are_accepted(linter, multi_user):
+    """The shortest gap Secrets Manager allows, and a window that closes as the next opens."""
+    rules(multi_user).update(ScheduleExpression="cron(0 1,5 * * ? *)", Duration="4h")
+    found = linter.findings(render(multi_user, "yaml"))
+    assert {rule for rule, _ in found} <= {"W9804"}  # it may meet the admin window
+
+
+@pytest.mark.parametrize("duration", ["0h", "25h"])
+def test_e9803_window_out_of_range_with_automatically_after_days(linter, multi_user, duration):
+    rules(multi_user).clear()
+    rules(multi_user).update(AutomaticallyAfterDays=30, Duration=duration)
+    assert linter.findings(render(multi_user, "yaml")) == {("E9803", f"{RULES}/Duration")}

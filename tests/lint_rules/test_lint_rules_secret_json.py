@@ -107,3 +107,41 @@ Resources:
         RotationType: PostgreSQLSingleUser
 """
     assert linter.findings(source) == set()
+
+
+APP_JSON = properties("AppSecret", "GenerateSecretString", "SecretStringTemplate")
+
+
+def _detach_app(template: dict, engine: str) -> None:
+    """AppSecret without its attachment, its JSON naming the engine and a host."""
+    resources = template["Resources"]
+    del resources["AppAttachment"]
+    resources["AppRotation"]["DependsOn"] = "AdminRotation"
+    generate = resources["AppSecret"]["Properties"]["GenerateSecretString"]
+    sub = generate["SecretStringTemplate"]["Fn::Sub"]
+    sub[0] = sub[0].replace('"username"', '"host": "h", "username"')
+    sub[1]["Engine"] = engine
+
+
+def test_e9301_detached_secret_after_an_attached_one(linter, multi_user):
+    """AdminSecret, read first, takes its engine from its attachment; AppSecret's is wrong."""
+    _detach_app(multi_user, "postgres")
+    assert ("E9301", APP_JSON) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9301_after_a_secret_whose_json_names_no_engine(linter, multi_user):
+    detach_admin(multi_user, '{"username": "${AdminUsername}", "host": "h"}')
+    _detach_app(multi_user, "postgres")
+    assert ("E9301", APP_JSON) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9301_engine_parameter_allowing_another_family(linter, multi_user):
+    """mysql, the first allowed value, is fine; postgres, the second, is not."""
+    multi_user["Parameters"]["Engine"] = {
+        "Type": "String",
+        "AllowedValues": ["mysql", "postgres"],
+        "Default": "mysql",
+        "Description": "Engine",
+    }
+    detach_admin(multi_user, '{"engine": "${Engine}", "username": "u", "host": "h"}')
+    assert linter.findings(render(multi_user, "yaml")) == {("E9301", ADMIN_JSON)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
@@ -152,3 +153,68 @@ def test_w9804_only_between_a_rotation_and_its_admin_secret(linter, multi_user):
         "MasterSecretArn"
     ]
     assert "W9804" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+def test_w9804_admin_secret_named_only_by_masterarn(linter, multi_user):
+    """No MasterSecretArn (AdminPolicy grants the read): `masterarn` names the admin secret."""
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
+        {"ScheduleExpression": "cron(0 1 * * ? *)"},
+    )
+    del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
+        "MasterSecretArn"
+    ]
+    assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
+
+
+def test_w9804_second_admin_schedule_of_exclusive_conditions(linter, multi_user):
+    """AdminRotation (Weekly) stays apart from the daily 04:00 window; AdminRotation2 (its
+    alternative) opens at 04:00 on Sundays."""
+    multi_user["Conditions"]["Weekly"] = {"Condition": "UseShortWindow"}
+    multi_user["Conditions"]["NotWeekly"] = {"Fn::Not": [{"Condition": "UseShortWindow"}]}
+    resources = multi_user["Resources"]
+    resources["AdminRotation"]["Condition"] = "Weekly"
+    second = resources["AdminRotation2"] = copy.deepcopy(resources["AdminRotation"])
+    second["Condition"] = "NotWeekly"
+    second["Properties"]["RotationRules"]["ScheduleExpression"] = "cron(0 4 ? * SUN *)"
+    resources["AppRotation"]["DependsOn"] = ["AppAttachment"]
+    found = linter.findings(render(multi_user, "yaml"))
+    assert ("W9804", APP_RULES) in found
+
+
+def test_w9804_compares_windows_of_the_same_condition_value(linter, multi_user):
+    """With UseShortWindow false the admin window (01:00-05:00 Sunday) meets the app's
+    (04:00-06:00); with it true neither does (01:00-03:00, 06:00-08:00). Windows of opposite
+    values never exist together."""
+    short = {"Fn::If": ["UseShortWindow", "2h", "4h"]}
+    app_schedule = {"Fn::If": ["UseShortWindow", "cron(0 6 * * ? *)", "cron(0 4 * * ? *)"]}
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)", "Duration": short},
+        {"ScheduleExpression": app_schedule, "Duration": "2h"},
+    )
+    assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
+
+
+def test_w9804_names_both_secrets(linter, multi_user):
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
+        {"ScheduleExpression": "cron(0 1 * * ? *)"},
+    )
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert match.message.startswith(
+        f"{APP_RULES}: the rotation window of AppSecret can overlap that of its admin secret "
+        "AdminSecret, for example on Sunday "
+    )
+
+
+def test_w9804_left_to_e9801_when_days_and_schedule_are_both_set(linter, multi_user):
+    """Secrets Manager refuses such rules whole: there is no window to compare."""
+    _schedules(
+        multi_user,
+        {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
+        {"ScheduleExpression": "cron(0 1 * * ? *)", "AutomaticallyAfterDays": 1},
+    )
+    assert linter.findings(render(multi_user, "yaml")) == {("E9801", APP_RULES)}
