@@ -329,6 +329,7 @@ def baseline_seconds(group: Group, directories: list[Path]) -> float:
                 *PYTEST.split(),
                 "-p",
                 "mutation.coverage_map",
+                f"--basetemp={directories[0] / '.pytest-tmp'}",
                 f"--junitxml={report}",
                 *group.pytest_args(),
             ],

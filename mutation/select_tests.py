@@ -68,7 +68,10 @@ def covering_tests(line_map: dict, changed: dict[str, set[int]]) -> list[str]:
 
 
 def pytest(base: list[str], args: list[str]) -> int:
-    return subprocess.run([*base, *args], check=False).returncode
+    # pytest's own temporary directories in this worker's tree: runs of other workers (and of
+    # the user) never share, or clean up, a directory with this one.
+    basetemp = f"--basetemp={Path.cwd() / '.pytest-tmp'}"
+    return subprocess.run([*base, basetemp, *args], check=False).returncode
 
 
 def main(map_file: str) -> int:
