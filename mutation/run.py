@@ -175,7 +175,8 @@ def fingerprint(part: str, files: list[str], root: Path = REPO) -> dict[str, str
     only: added tests kill, never revive)."""
     stamp = {}
     for group in PARTS[part]:
-        mutants = hashlib.sha256(repr((group, PYTEST)).encode())
+        # The group's tests are not part of it: new tests re-run the survivors (below).
+        mutants = hashlib.sha256(repr((group.name, group.sources, PYTEST)).encode())
         for name in sorted(group.sources):
             mutants.update(name.encode() + b"\0" + (root / name).read_bytes())
         stamp[f"mutants:{group.name}"] = mutants.hexdigest()
@@ -424,7 +425,9 @@ def progress(name: str, session: Path, pending: int, every_s: float = 60.0):
         thread.join()
 
 
-def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
+def run_group(
+    part_dir: Path, group: Group, workers: list[Path], slice_minutes: float | None = None
+) -> list[dict]:
     session = part_dir / f"{group.name}.sqlite"
     config = part_dir / f"{group.name}.toml"
     if not session.exists() or not map_file(part_dir, group).exists():
@@ -453,9 +456,31 @@ def run_group(part_dir: Path, group: Group, workers: list[Path]) -> list[dict]:
         )
         with http_workers(workers) as urls, progress(group.name, session, pending):
             write_config(config, group, timeout, urls)
-            run(str(BIN / "cosmic-ray"), "exec", str(config), str(session), cwd=workers[0])
-        say(f"  {group.name}: ran {pending} mutants in {time.monotonic() - started:.0f} s")
+            finished_in_time = execute(config, session, workers[0], slice_minutes)
+        for worker in workers:  # a stopped exec can leave a mutant of this group on disk
+            for source in group.sources:
+                shutil.copy2(REPO / source, worker / source)
+        ran = pending - sum(outcome(r) == "pending" for r in results(session))
+        say(
+            f"  {group.name}: ran {ran} mutants in {time.monotonic() - started:.0f} s"
+            + ("" if finished_in_time else f"; its slice of {slice_minutes:g} min is over")
+        )
     return results(session)
+
+
+def execute(config: Path, session: Path, directory: Path, slice_minutes: float | None) -> bool:
+    """cosmic-ray exec, stopped after `slice_minutes` if given. True if it ran to the end."""
+    command = [str(BIN / "cosmic-ray"), "exec", str(config), str(session)]
+    process = subprocess.Popen(command, cwd=directory)
+    try:
+        status = process.wait(timeout=slice_minutes * 60 if slice_minutes else None)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        process.wait()
+        return False
+    if status != 0:
+        raise subprocess.CalledProcessError(status, command)
+    return True
 
 
 def summarise(part: str, by_group: dict[str, list[dict]], part_dir: Path) -> str:
@@ -555,7 +580,10 @@ def run_part(part: str, workers_wanted: int) -> str:
                 shutil.copy2(REPO / source, worker / source)
     started = time.monotonic()
     say(f"{part}: mutating {', '.join(g.name for g in PARTS[part])}...")
-    by_group = {group.name: run_group(part_dir, group, workers) for group in PARTS[part]}
+    slice_minutes = float(os.environ.get("MUTATE_GROUP_MINUTES") or 0) or None
+    by_group = {
+        group.name: run_group(part_dir, group, workers, slice_minutes) for group in PARTS[part]
+    }
     say(f"{part}: done in {time.monotonic() - started:.0f} s")
     return summarise(part, by_group, part_dir)
 
