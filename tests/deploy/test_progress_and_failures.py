@@ -10,6 +10,7 @@ from botocore.stub import ANY
 
 from scripts.stackctl import cli
 from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
+from tests.deploy.test_change_review import Terminal
 
 SINGLE = "templates/mysql-single-user.yaml"
 STACK = "rotation-single"
@@ -171,13 +172,11 @@ def test_a_failed_create_prints_the_root_cause_from_the_nested_stack(
     stubs.assert_done()
 
 
-def deletable(stubs: StubbedAws, protection: bool | None) -> None:
+def deletable(stubs: StubbedAws, protection: bool | None, status: str = "UPDATE_COMPLETE") -> None:
     """sts, the stack, its resources, its template (DeletionPolicy) and the cluster's protection."""
     stubs.identity()
     cf = stubs.cloudformation
-    cf.add_response(
-        "describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"), {"StackName": STACK}
-    )
+    cf.add_response("describe_stacks", stack_description(STACK, status), {"StackName": STACK})
     resource = {
         "StackName": STACK,
         "StackId": stack_arn(STACK),
@@ -391,6 +390,120 @@ def test_delete_asks_first_and_a_non_interactive_run_needs_yes(stubs, capsys):
     deletable(stubs, protection=None)
     assert delete(stubs) == 2
     assert "YES=1" in capsys.readouterr().err
+    stubs.assert_done()
+
+
+def deleted_at_once(stubs: StubbedAws, **delete_params) -> None:
+    """The events baseline, DeleteStack, one DELETE_COMPLETE event, no final snapshot."""
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("delete_stack", {}, {"StackName": root, **delete_params})
+    cf.add_response(
+        "describe_stack_events",
+        events(event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=600)),
+    )
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
+    cf.add_response("describe_stack_events", events())
+    stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []})
+
+
+@pytest.mark.parametrize(
+    "status", ["UPDATE_IN_PROGRESS", "CREATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"]
+)
+def test_delete_refuses_a_stack_busy_with_another_operation_naming_its_status(
+    stubs, capsys, status
+):
+    stubs.identity()
+    stubs.cloudformation.add_response(
+        "describe_stacks", stack_description(STACK, status), {"StackName": STACK}
+    )
+    assert delete(stubs, "--yes") == 2
+    assert capsys.readouterr().err == (
+        f"error: Stack {STACK} is busy ({status}); wait until it settles.\n"
+    )
+    stubs.assert_done()  # nothing was deleted
+
+
+def test_a_delete_already_in_progress_is_watched_without_a_second_delete_stack(stubs, capsys):
+    deletable(stubs, protection=False, status="DELETE_IN_PROGRESS")
+    stubs.cloudformation.add_response("describe_stack_events", events())
+    root = stack_arn(STACK)
+    stubs.cloudformation.add_response(
+        "describe_stack_events",
+        events(event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=600)),
+    )
+    stubs.cloudformation.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
+    stubs.cloudformation.add_response("describe_stack_events", events())
+    stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []})
+    assert delete(stubs, "--yes") == 0
+    out = capsys.readouterr().out
+    assert f"Stack {STACK} (DELETE_IN_PROGRESS, 2 resources) will be deleted." in out
+    assert f"\nStack {STACK} deleted.\n" in out
+    stubs.assert_done()  # no delete_stack was queued, so none was made
+
+
+@pytest.mark.parametrize("status", ["UPDATE_COMPLETE", "DELETE_IN_PROGRESS"])
+def test_retain_is_refused_unless_the_stack_is_delete_failed(stubs, capsys, status):
+    stubs.identity()
+    stubs.cloudformation.add_response(
+        "describe_stacks", stack_description(STACK, status), {"StackName": STACK}
+    )
+    assert delete(stubs, "--yes", "--retain", "RotationSecurityGroup") == 2
+    assert capsys.readouterr().err == (
+        "error: RETAIN= applies only to a DELETE_FAILED stack; run without it first.\n"
+    )
+    stubs.assert_done()
+
+
+def test_retain_deletes_a_delete_failed_stack_leaving_those_resources(stubs, capsys):
+    deletable(stubs, protection=False, status="DELETE_FAILED")
+    deleted_at_once(stubs, RetainResources=["RotationSecurityGroup", "Other"])
+    assert delete(stubs, "--yes", "--retain", "RotationSecurityGroup  Other") == 0
+    assert f"Stack {STACK} deleted." in capsys.readouterr().out
+    stubs.assert_done()
+
+
+@pytest.mark.parametrize(("answer", "code"), [("n\n", 2), ("", 2), ("yes\n", 0), (" Y \n", 0)])
+def test_a_person_at_a_terminal_is_asked_before_the_delete(
+    stubs, capsys, monkeypatch, answer, code
+):
+    monkeypatch.setattr("sys.stdin", Terminal(answer))
+    deletable(stubs, protection=False if code == 0 else None)
+    if code == 0:
+        deleted_at_once(stubs)
+    assert delete(stubs) == code
+    out, err = capsys.readouterr()
+    assert f"Delete stack {STACK} in eu-west-1, account 111122223333? [y/N] " in out
+    assert err == ("" if code == 0 else "error: Not deleted.\n")
+    stubs.assert_done()  # after a no, no delete_stack
+
+
+def test_ctrl_c_while_watching_says_the_delete_goes_on_and_how_to_watch_again(stubs, capsys):
+    deletable(stubs, protection=False)
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("delete_stack", {}, {"StackName": root})
+    cf.add_response(
+        "describe_stack_events",
+        events(event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, physical=root)),
+    )
+    cf.add_response("describe_stacks", stack_description(STACK, "DELETE_IN_PROGRESS"))
+
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    stubs.clock.sleep = ctrl_c
+    assert delete(stubs, "--yes") == 2
+    assert capsys.readouterr().err == (
+        "error: Stopped watching; the delete goes on in CloudFormation. Watch it again with "
+        f"make delete STACK={STACK} YES=1\n"
+    )
     stubs.assert_done()
 
 
