@@ -296,7 +296,7 @@ def test_delete_that_outlasts_an_hour_is_watched_to_the_end(stubs, capsys):
     assert out.count("Lambda keeps the network interfaces") == 1
     assert "deleted" in out
     assert "Final snapshot kept: rotation-single-databasecluster-abc-snapshot-1" in out
-    assert max(stubs.clock.sleeps) <= 30
+    assert max(stubs.clock.sleeps) == 30  # the longest pause between polls
     stubs.assert_done()
 
 
@@ -528,4 +528,60 @@ def test_an_update_of_a_long_lived_stack_reads_one_page_of_old_events_and_shows_
     assert watcher.run() == "UPDATE_COMPLETE"
     shown = capsys.readouterr().out.splitlines()
     assert [line.split()[2] for line in shown] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"]
+    stubs.assert_done()
+
+
+def test_the_event_stream_shows_elapsed_time_backs_off_and_explains_a_slow_delete(capsys):
+    """Each line: event time, time since the watch began, status, resource, reason. Polls come
+    2 s after something was shown, 1.5 times later each time nothing was; 10 minutes into the
+    stack's (or a security group's, subnet's...) delete, a note says why it is slow."""
+    from scripts.stackctl.events import SLOW_DELETE_NOTE, Watcher
+
+    stubs = StubbedAws()
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    sg, sg_type = "RotationSecurityGroup", "AWS::EC2::SecurityGroup"
+    in_progress = stack_description(STACK, "DELETE_IN_PROGRESS")
+    cf.add_response("describe_stack_events", events(
+        event(STACK, STACK, "DELETE_IN_PROGRESS", STACK_TYPE, "User Initiated", physical=root),
+    ))  # fmt: skip
+    cf.add_response("describe_stacks", in_progress)
+    cf.add_response("describe_stack_events", events(
+        event(STACK, sg, "DELETE_IN_PROGRESS", sg_type, physical="sg-0123", seconds=65),
+    ))  # fmt: skip
+    cf.add_response("describe_stacks", in_progress)
+    cf.add_response("describe_stack_events", events())  # 599 s into the delete
+    cf.add_response("describe_stacks", in_progress)
+    cf.add_response("describe_stack_events", events(  # 600 s: this event, then the note
+        event(STACK, "FlowLogGroup", "DELETE_COMPLETE", "AWS::Logs::LogGroup", seconds=600),
+    ))  # fmt: skip
+    cf.add_response("describe_stacks", in_progress)
+    cf.add_response("describe_stack_events", events(
+        event(STACK, sg, "DELETE_COMPLETE", sg_type, physical="sg-0123", seconds=3725),
+        event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=3725),
+    ))  # fmt: skip
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
+    cf.add_response("describe_stack_events", events())
+    stubs.clock.t = 1000.0  # the watch begins at 1000 s on the clock
+    times = iter([1065, 1599, 1600, 4725])
+    requested = []
+
+    def sleep(seconds: float) -> None:  # the watcher asks for a delay; time jumps as scripted
+        requested.append(seconds)
+        stubs.clock.t = next(times)
+
+    stubs.clock.sleep = sleep
+    watcher = Watcher(stubs.aws.client("cloudformation"), root, stubs.clock.as_clock(), "DELETE")
+    assert watcher.run() == "DELETE_COMPLETE"
+    assert capsys.readouterr().out.splitlines() == [
+        f"09:00:00     +00:00  DELETE_IN_PROGRESS           {STACK:<40} User Initiated",
+        f"09:01:05     +01:05  DELETE_IN_PROGRESS           {sg}",
+        "09:10:00     +10:00  DELETE_COMPLETE              FlowLogGroup",
+        SLOW_DELETE_NOTE,
+        f"10:02:05   +1:02:05  DELETE_COMPLETE              {sg}",
+        f"10:02:05   +1:02:05  DELETE_COMPLETE              {STACK}",
+    ]
+    assert requested == [2.0, 2.0, 3.0, 2.0]
     stubs.assert_done()
