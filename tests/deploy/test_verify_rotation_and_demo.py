@@ -108,7 +108,89 @@ def test_the_demo_runs_through_ssm_and_reports_each_privilege():
         ("demo", "app user cannot INSERT", "ok", "insert=denied, expected denied"),
         ("demo", "app user cannot read mysql.user", "FAIL", "mysql_user=ok, expected denied"),
     ]
+    assert stubs.clock.sleeps == [2.0, 3.0, 4.5]  # first look after 2 s, then half as long again
     stubs.assert_done()
+
+
+def sent(stubs: StubbedAws) -> None:
+    stubs.ssm.add_response("send_command", {"Command": {"CommandId": COMMAND}})
+
+
+def test_a_command_still_running_after_five_minutes_fails_naming_it():
+    stubs = StubbedAws()
+    running(stubs)
+    sent(stubs)
+    for _ in range(33):
+        stubs.ssm.add_response("get_command_invocation", {"Status": "InProgress"})
+    stubs.clock.t = 1000.0  # a monotonic clock starts anywhere
+    report = run_demo(stubs)
+    assert report.rows == [("demo", "SSM Run Command", "FAIL", f"command {COMMAND} still running")]
+    assert stubs.clock.sleeps == [2.0, 3.0, 4.5, 6.75] + [10.0] * 29  # at most 10 s apart
+    assert stubs.clock.t == 1306.25  # the first look later than 300 s gives up
+    stubs.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("status", "output"),
+    [("Failed", "select=ok\ninsert=denied\nmysql_user=denied\n"), ("Success", "no probe ran\n")],
+)
+def test_a_command_that_failed_or_printed_no_probe_fails_with_the_command_to_look_at_it(
+    status, output
+):
+    stubs = StubbedAws()
+    running(stubs)
+    sent(stubs)
+    stubs.ssm.add_response(
+        "get_command_invocation", {"Status": status, "StandardOutputContent": output}
+    )
+    report = run_demo(stubs)
+    assert report.rows == [(
+        "demo", "SSM Run Command", "FAIL",
+        f"{status}: is the SSM agent online? aws ssm get-command-invocation --command-id "
+        f"{COMMAND} --instance-id {INSTANCE}",
+    )]  # fmt: skip
+    stubs.assert_done()
+
+
+def test_a_probe_missing_from_the_output_fails_that_check():
+    stubs = StubbedAws()
+    running(stubs)
+    sent(stubs)
+    stubs.ssm.add_response(
+        "get_command_invocation",
+        {"Status": "Success", "StandardOutputContent": " select=ok \ninsert\nother=ok\n"},
+    )
+    assert run_demo(stubs).rows == [
+        ("demo", "app user can SELECT prices", "ok", "select=ok, expected ok"),
+        ("demo", "app user cannot INSERT", "FAIL", "insert=missing, expected denied"),
+        ("demo", "app user cannot read mysql.user", "FAIL", "mysql_user=missing, expected denied"),
+    ]
+
+
+def test_a_terminated_instance_is_skipped_and_no_command_is_sent():
+    stubs = StubbedAws()
+    stubs.ec2.add_client_error("describe_instances", "InvalidInstanceID.NotFound")
+    report = run_demo(stubs)
+    assert report.rows == [(
+        "demo", "app user on the test instance", "skipped",
+        f"instance {INSTANCE} gone: aws ec2 start-instances --instance-ids {INSTANCE} "
+        "--region eu-west-1, then verify again",
+    )]  # fmt: skip
+    stubs.assert_done()
+
+
+def test_the_demo_is_skipped_without_an_application_secret_or_a_test_instance():
+    stubs = StubbedAws()
+    single, no_instance = Report(), Report()
+    demo.run(stubs.aws, INSTANCE_RESOURCE, {}, False, single, stubs.clock.as_clock())
+    demo.run(stubs.aws, [], {}, True, no_instance, stubs.clock.as_clock())
+    assert single.rows == [
+        ("demo", "app user on the test instance", "skipped", "no application secret")
+    ]
+    assert no_instance.rows == [
+        ("demo", "app user on the test instance", "skipped", "no test instance")
+    ]
+    stubs.assert_done()  # no AWS call
 
 
 def test_the_demo_script_reads_credentials_only_from_the_root_option_file():
