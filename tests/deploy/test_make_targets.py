@@ -7,7 +7,9 @@ import json
 
 import pytest
 
+from scripts.stackctl import cli
 from scripts.stackctl.policy import POLICY_FILE
+from scripts.stackctl.runtime import Runtime
 from tests.deploy.conftest import FIXTURES, REPO, clients, make
 
 LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
@@ -161,6 +163,17 @@ def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto
         result.stdout
     )
     assert f"MySQLUserCodeS3Key={content_key(lambda_zips['mysql_user'], 'v1/')}" in result.stdout
+
+
+def test_package_without_a_bucket_only_builds_and_says_how_to_upload(capsys):
+    def no_aws(region: str):
+        raise AssertionError("make package without BUCKET reaches no AWS")
+
+    assert cli.main(["package"], Runtime(connect=no_aws)) == 0
+    assert capsys.readouterr().out == (
+        "Built dist/lambda_role_lookup.zip, dist/mysql_user.zip. "
+        "Set BUCKET=<name> to also upload them.\n"
+    )
 
 
 def test_deploy_uploads_the_zip_of_each_code_key_the_template_takes(aws_env, lambda_zips, moto):

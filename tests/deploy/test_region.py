@@ -12,6 +12,7 @@ import pytest
 from scripts.stackctl import cli
 from scripts.stackctl.aws import Aws
 from scripts.stackctl.errors import UsageError
+from scripts.stackctl.runtime import Runtime
 from tests.deploy.aws_stubs import StubbedAws, stack_description
 from tests.deploy.conftest import clients, make
 
@@ -111,3 +112,33 @@ def test_make_deploy_with_aws_region_deploys_there_not_to_the_cli_default(
     )
     names = [s["StackName"] for s in cli_default.list_stacks()["StackSummaries"]]
     assert "region-rule" not in names
+
+
+def test_the_taskcat_credentials_check_needs_no_region_and_asks_sts_in_us_east_1(capsys):
+    """`make taskcat` checks credentials only: taskcat picks its Regions, so none need be set."""
+    stubs = StubbedAws()
+    stubs.identity()
+    asked = []
+
+    def connect(region: str) -> Aws:
+        asked.append(region)
+        if not region:
+            raise UsageError("No AWS Region: set REGION=")
+        return stubs.aws
+
+    assert cli.main(["credentials"], Runtime(connect=connect)) == 0
+    assert asked == ["", "us-east-1"]
+    assert "account 111122223333 as arn:aws:iam::111122223333:user/dev" in capsys.readouterr().out
+    stubs.assert_done()
+
+
+def test_an_aws_refusal_exits_1_naming_its_code_and_message(capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.cloudformation.add_client_error(
+        "describe_stacks", "AccessDenied", "User dev is not authorized to perform DescribeStacks"
+    )
+    assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 1
+    assert capsys.readouterr().err == (
+        "failed: AWS answered AccessDenied: User dev is not authorized to perform DescribeStacks\n"
+    )
