@@ -9,6 +9,7 @@ import pytest
 from scripts.stackctl import cli
 from scripts.stackctl.errors import UsageError
 from scripts.stackctl.params import check_required, split_pairs, validate
+from scripts.stackctl.runtime import Runtime
 from scripts.stackctl.template import read_template
 from tests.deploy.conftest import make
 
@@ -223,3 +224,62 @@ def test_a_missing_parameter_comes_with_its_description_saying_where_values_come
         "PARAMS: ClusterIdentifier has no default: add ClusterIdentifier=... to PARAMS "
         "(Identifier of the existing Aurora MySQL cluster (aws rds describe-db-clusters))."
     ) in lines
+
+
+@pytest.mark.parametrize(
+    ("template", "body", "message"),
+    [
+        ("", None, "TEMPLATE is missing. For example: make deploy TEMPLATE="),
+        (
+            "templates/mysql-multi.yaml",
+            None,
+            "TEMPLATE=templates/mysql-multi.yaml does not exist. Templates here: "
+            f"{MULTI}, {EXISTING}, {SINGLE}",
+        ),
+        ("broken.yaml", "Resources: [\n", "is not a readable CloudFormation template"),
+        ("list.yaml", "- Resources\n- Parameters\n", "is not a readable CloudFormation template"),
+    ],
+)
+def test_a_template_that_is_missing_or_unreadable_is_named_before_any_aws_call(
+    template, body, message, tmp_path, capsys
+):
+    if body is not None:
+        template = str(tmp_path / template)
+        Path(template).write_text(body)
+        message = f"TEMPLATE={template} {message}; run cfn-lint -- {template} to see why."
+
+    def no_aws(region: str):
+        raise AssertionError("a template mistake is found before AWS is asked")
+
+    argv = ["deploy", "--template", template, "--stack", "demo", "--bucket", "my-artifacts"]
+    assert cli.main(argv, Runtime(connect=no_aws)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "stack", "message"),
+    [
+        ("delete", "", "STACK is missing. For example: make delete STACK=rotation-demo"),
+        ("verify", "", "STACK is missing. For example: make verify STACK=rotation-demo"),
+        (
+            "delete",
+            "1st-demo",
+            "STACK=1st-demo is not a valid stack name: start with a letter, then letters, "
+            "digits and hyphens only.",
+        ),
+        (
+            "delete",
+            "s" * 129,
+            f"STACK={'s' * 129} is too long (129 characters): CloudFormation's limit, so the "
+            "stack name may have at most 128.",
+        ),
+    ],
+)
+def test_a_wrong_stack_name_is_refused_naming_the_rule(command, stack, message, capsys):
+    def no_aws(region: str):
+        raise AssertionError("a stack name mistake is found before AWS is asked")
+
+    assert cli.main([command, "--stack", stack], Runtime(connect=no_aws)) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
