@@ -68,6 +68,23 @@ def stubs(monkeypatch):
 
 def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None:
     """sts, the existing stack, the change set and its description."""
+    created(stubs, parameters)
+    stubs.cloudformation.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "StackName": STACK,
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": changes,
+        },
+        {"ChangeSetName": CHANGE_SET},
+    )
+
+
+def created(stubs: StubbedAws, parameters=ANY) -> None:
+    """sts, the existing stack and the change set's creation."""
     stubs.identity()
     stubs.cloudformation.add_response(
         "describe_stacks",
@@ -88,18 +105,6 @@ def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None
             "Description": ANY,
             "TemplateBody": ANY,
         },
-    )
-    stubs.cloudformation.add_response(
-        "describe_change_set",
-        {
-            "ChangeSetId": CHANGE_SET,
-            "StackId": stack_arn(STACK),
-            "StackName": STACK,
-            "Status": "CREATE_COMPLETE",
-            "ExecutionStatus": "AVAILABLE",
-            "Changes": changes,
-        },
-        {"ChangeSetName": CHANGE_SET},
     )
 
 
@@ -358,3 +363,62 @@ def test_the_stack_policy_guards_exactly_the_cluster_the_secrets_and_the_attachm
     }
     allow = [s for s in statements if s["Effect"] == "Allow"]
     assert allow == [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]
+
+
+def described(status: str, changes: list[dict], **extra) -> dict:
+    return {"ChangeSetId": CHANGE_SET, "StackId": stack_arn(STACK), "StackName": STACK,
+            "Status": status, "Changes": changes, **extra}  # fmt: skip
+
+
+def test_the_review_waits_for_every_page_of_changes_and_prints_one_aligned_table(stubs, capsys):
+    add = {"Type": "Resource", "ResourceChange": {
+        "Action": "Add", "LogicalResourceId": "AppSecret",
+        "ResourceType": "AWS::SecretsManager::Secret"}}  # fmt: skip
+    remove = {"Type": "Resource", "ResourceChange": {
+        "Action": "Remove", "LogicalResourceId": "PrivateSubnet", "PhysicalResourceId": "subnet-1",
+        "ResourceType": "AWS::EC2::Subnet"}}  # fmt: skip
+    created(stubs)
+    cf = stubs.cloudformation  # the change set takes three looks; its changes come in two pages
+    for _ in range(2):
+        cf.add_response("describe_change_set", described("CREATE_PENDING", []))
+    cf.add_response(
+        "describe_change_set",
+        described("CREATE_COMPLETE", [HARMLESS, add], NextToken="page-2"),
+        {"ChangeSetName": CHANGE_SET},
+    )
+    cf.add_response(
+        "describe_change_set",
+        described("CREATE_COMPLETE", [remove, GENERATED_SECRET_CHANGE]),
+        {"ChangeSetName": CHANGE_SET, "NextToken": "page-2"},
+    )
+    assert deploy(stubs, "--dry-run") == 0
+    out = capsys.readouterr().out.splitlines()
+    header = " action  logical id     type                         replacement  changed properties"
+    start = out.index(header)
+    assert out[start : start + 9] == [
+        header,
+        " Modify  FlowLogGroup   AWS::Logs::LogGroup          False        "
+        "Properties/RetentionInDays",
+        " Add     AppSecret      AWS::SecretsManager::Secret",
+        "!Remove  PrivateSubnet  AWS::EC2::Subnet",
+        "!Modify  AdminSecret    AWS::SecretsManager::Secret  False        "
+        "Properties/GenerateSecretString",
+        "",
+        "2 dangerous change(s):",
+        "  ! PrivateSubnet: removes AWS::EC2::Subnet",
+        "  ! AdminSecret: a change under GenerateSecretString makes CloudFormation generate a new "
+        "secret value without host/port and with a password the database never got; the next "
+        "rotation fails (CloudFormation coverage roadmap #2210)",
+    ]
+    assert stubs.clock.sleeps == [1.0, 1.5]
+    stubs.assert_done()
+
+
+def test_a_change_set_that_fails_exits_1_with_its_reason(stubs, capsys):
+    created(stubs)
+    cf = stubs.cloudformation
+    reason = "Template error: instance of Fn::GetAtt references undefined resource Missing"
+    cf.add_response("describe_change_set", described("FAILED", [], StatusReason=reason))
+    assert deploy(stubs) == 1
+    assert capsys.readouterr().err == f"failed: The change set failed: {reason}\n"
+    stubs.assert_done()
