@@ -283,3 +283,12 @@ def test_a_wrong_stack_name_is_refused_naming_the_rule(command, stack, message, 
 
     assert cli.main([command, "--stack", stack], Runtime(connect=no_aws)) == 2
     assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_stack_py_without_a_command_prints_usage_and_exits_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: stack.py [-h] [--region REGION]")
+    assert err.endswith("error: the following arguments are required: command\n")

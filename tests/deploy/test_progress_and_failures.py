@@ -520,7 +520,8 @@ def test_an_update_of_a_long_lived_stack_reads_one_page_of_old_events_and_shows_
     watcher.mark_existing()
     cf.add_response("describe_stack_events", events(
         old,
-        event(STACK, STACK, "UPDATE_IN_PROGRESS", STACK_TYPE, physical=root, seconds=200),
+        # at the same instant as the newest old event, and still new
+        event(STACK, STACK, "UPDATE_IN_PROGRESS", STACK_TYPE, physical=root, seconds=100),
         event(STACK, STACK, "UPDATE_COMPLETE", STACK_TYPE, physical=root, seconds=300),
     ))  # fmt: skip
     cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
@@ -584,4 +585,35 @@ def test_the_event_stream_shows_elapsed_time_backs_off_and_explains_a_slow_delet
         f"10:02:05   +1:02:05  DELETE_COMPLETE              {STACK}",
     ]
     assert requested == [2.0, 2.0, 3.0, 2.0]
+    stubs.assert_done()
+
+
+def test_a_burst_of_events_over_two_pages_is_shown_whole_and_in_order(capsys):
+    """More events than one DescribeStackEvents page between two polls: page back until an event
+    already shown, never further."""
+    from scripts.stackctl.events import Watcher
+
+    stubs = StubbedAws()
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    kind = "AWS::SecretsManager::Secret"
+    first = event(STACK, STACK, "UPDATE_IN_PROGRESS", STACK_TYPE, physical=root)
+    cf.add_response("describe_stack_events", events(first))
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_IN_PROGRESS"))
+    burst = [event(STACK, f"Secret{n}", "UPDATE_COMPLETE", kind, seconds=n) for n in range(1, 5)]
+    cf.add_response(
+        "describe_stack_events", {**events(*burst[2:]), "NextToken": "p2"}, {"StackName": root}
+    )
+    cf.add_response(  # the second page ends with an event already shown: no third page
+        "describe_stack_events",
+        {**events(first, *burst[:2]), "NextToken": "p3"},
+        {"StackName": root, "NextToken": "p2"},
+    )
+    last = event(STACK, STACK, "UPDATE_COMPLETE", STACK_TYPE, physical=root, seconds=9)
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    cf.add_response("describe_stack_events", events(first, *burst, last))
+    watcher = Watcher(stubs.aws.client("cloudformation"), root, stubs.clock.as_clock(), "UPDATE")
+    assert watcher.run() == "UPDATE_COMPLETE"
+    shown = [line.split()[3] for line in capsys.readouterr().out.splitlines()]
+    assert shown == [STACK, "Secret1", "Secret2", "Secret3", "Secret4", STACK]
     stubs.assert_done()
