@@ -7,6 +7,7 @@ must still get that Region, and every client must be built for it.
 from __future__ import annotations
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from scripts.stackctl import cli
@@ -142,3 +143,17 @@ def test_an_aws_refusal_exits_1_naming_its_code_and_message(capsys):
     assert capsys.readouterr().err == (
         "failed: AWS answered AccessDenied: User dev is not authorized to perform DescribeStacks\n"
     )
+
+
+def test_aws_out_of_reach_exits_1_naming_the_endpoint(capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    url = "https://cloudformation.eu-west-1.amazonaws.com/"
+
+    def unreachable(**_):
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url=url)
+
+    cf = stubs.aws.client("cloudformation")
+    cf.meta.events.register("before-call.cloudformation.DescribeStacks", unreachable)
+    assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 1
+    assert capsys.readouterr().err == f'failed: Could not connect to the endpoint URL: "{url}"\n'
