@@ -422,3 +422,54 @@ def test_a_change_set_that_fails_exits_1_with_its_reason(stubs, capsys):
     assert deploy(stubs) == 1
     assert capsys.readouterr().err == f"failed: The change set failed: {reason}\n"
     stubs.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        *[
+            (
+                status,
+                f"Stack {STACK} is {status}: its first create failed, and such a stack cannot be "
+                f"updated. Run 'make delete STACK={STACK}', then deploy again.",
+            )
+            for status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED")
+        ],
+        (
+            "UPDATE_ROLLBACK_FAILED",
+            f"Stack {STACK} is UPDATE_ROLLBACK_FAILED: fix the resource its events name, then "
+            f"'aws cloudformation continue-update-rollback --stack-name {STACK}', then deploy "
+            "again.",
+        ),
+        (
+            "UPDATE_IN_PROGRESS",
+            f"Stack {STACK} is busy (UPDATE_IN_PROGRESS); wait until it settles, then deploy "
+            "again.",
+        ),
+        (
+            "DELETE_FAILED",
+            f"Stack {STACK} is DELETE_FAILED: finish the delete (make delete STACK={STACK}).",
+        ),
+    ],
+)
+def test_a_stack_that_cannot_take_an_update_is_refused_saying_what_to_do(
+    stubs, capsys, status, message
+):
+    stubs.identity()
+    stubs.cloudformation.add_response(
+        "describe_stacks", stack_description(STACK, status), {"StackName": STACK}
+    )
+    assert deploy(stubs) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+    stubs.assert_done()  # no change set
+
+
+def test_a_change_set_cloudformation_refuses_exits_1_with_its_message(stubs, capsys):
+    stubs.identity()
+    cf = stubs.cloudformation
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    message = "Requires capabilities : [CAPABILITY_NAMED_IAM]"
+    cf.add_client_error("create_change_set", "InsufficientCapabilitiesException", message)
+    assert deploy(stubs) == 1
+    assert capsys.readouterr().err == f"failed: CloudFormation refused the change set: {message}\n"
+    stubs.assert_done()
