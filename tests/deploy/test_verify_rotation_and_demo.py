@@ -7,15 +7,16 @@ secret's alternation and the demo's output come from AWS-shaped answers.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from botocore.stub import ANY
 
-from scripts.stackctl import demo
+from scripts.stackctl import cli, demo
 from scripts.stackctl.report import Report
 from scripts.stackctl.rotate_now import rotate
 from scripts.stackctl.rotation_health import Secret
-from tests.deploy.aws_stubs import StubbedAws
+from tests.deploy.aws_stubs import T0, StubbedAws, stack_arn, stack_description
 
 ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rotation-multi-app-AbCdEf"
 OLD, NEW = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
@@ -72,6 +73,12 @@ def test_a_rotation_that_never_finishes_fails_after_the_lambda_limit():
     assert report.failed
     assert "not AWSCURRENT after 16 minutes" in report.rows[0][3]
     assert stubs.clock.t > 16 * 60
+
+
+@pytest.fixture
+def stubs(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    return StubbedAws()
 
 
 INSTANCE_RESOURCE = [{"ResourceType": "AWS::EC2::Instance", "PhysicalResourceId": INSTANCE}]
@@ -210,4 +217,128 @@ def test_a_stopped_instance_is_skipped_with_the_command_that_starts_it():
         f"instance {INSTANCE} stopped: aws ec2 start-instances --instance-ids {INSTANCE}" in detail
     )
     assert not report.failed
+    stubs.assert_done()
+
+
+STACK = "rotation-multi"
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:rotation-multi-{}-AbCdEf"
+FUNCTION_ARN = "arn:aws:lambda:eu-west-1:111122223333:function:rotation-multi-{}-rotation"
+
+
+def verify(stubs: StubbedAws, *flags: str) -> int:
+    return cli.main(["verify", "--stack", STACK, *flags], stubs.runtime())
+
+
+def stack_with(stubs: StubbedAws, status: str, *resources: tuple[str, str, str]) -> None:
+    stubs.identity()
+    stubs.cloudformation.add_response(
+        "describe_stacks", stack_description(STACK, status), {"StackName": STACK}
+    )
+    stubs.cloudformation.add_response(
+        "describe_stack_resources",
+        {"StackResources": [resource(*r) for r in resources]},
+        {"StackName": stack_arn(STACK)},
+    )
+
+
+def resource(logical: str, kind: str, physical: str) -> dict:
+    return {"StackName": STACK, "LogicalResourceId": logical, "PhysicalResourceId": physical,
+            "ResourceType": kind, "Timestamp": T0, "ResourceStatus": "UPDATE_COMPLETE"}  # fmt: skip
+
+
+def test_verify_of_a_rolled_back_stack_without_secrets_fails_and_skips_rotate(stubs, capsys):
+    stack_with(stubs, "UPDATE_ROLLBACK_COMPLETE")
+    assert verify(stubs, "--rotate") == 1
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "subject         check                          result   detail",
+        "rotation-multi  stack status                   FAIL     UPDATE_ROLLBACK_COMPLETE",
+        "rotation-multi  secrets                        FAIL     "
+        "the stack has no Secrets Manager secret",
+        "rotation-multi  ROTATE=1                       skipped  "
+        "no application secret (AppSecretArn output)",
+        "demo            app user on the test instance  skipped  no application secret",
+        "",
+        "verify: FAILED (see the FAIL rows)",
+    ]  # fmt: skip
+    stubs.assert_done()
+
+
+def test_verify_finds_nested_secrets_and_fails_on_what_is_missing(stubs, capsys):
+    """Rotation off and no function; a function that is gone; a function whose paged log has a
+    timeout and no connection; a resource policy in the stack that no secret carries."""
+    nested = stack_arn("rotation-multi-Rotation-1A2B")
+    stack_with(stubs, "UPDATE_COMPLETE",
+               ("AdminSecret", "AWS::SecretsManager::Secret", SECRET_ARN.format("admin")),
+               ("SecretPolicy", "AWS::SecretsManager::ResourcePolicy", "policy-1"),
+               ("Rotation", "AWS::CloudFormation::Stack", nested))  # fmt: skip
+    stubs.cloudformation.add_response("describe_stack_resources", {"StackResources": [
+        resource("AppSecret", "AWS::SecretsManager::Secret", SECRET_ARN.format("app")),
+        resource("MonitorSecret", "AWS::SecretsManager::Secret", SECRET_ARN.format("monitor")),
+    ]}, {"StackName": nested})  # fmt: skip
+    sm, lam, logs = stubs.secretsmanager, getattr(stubs, "lambda"), stubs.logs
+    current = {"VersionIdsToStages": {OLD: ["AWSCURRENT"]}}
+    sm.add_response("describe_secret", {"ARN": SECRET_ARN.format("admin"), "Name": "admin",
+                                        "RotationEnabled": False, **current})  # fmt: skip
+    sm.add_response("describe_secret", {
+        "ARN": SECRET_ARN.format("app"), "Name": "app", "RotationEnabled": True,
+        "RotationLambdaARN": FUNCTION_ARN.format("app"),
+        "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+        "NextRotationDate": T0, **current})  # fmt: skip
+    sm.add_response("describe_secret", {
+        "ARN": SECRET_ARN.format("monitor"), "Name": "monitor", "RotationEnabled": True,
+        "RotationLambdaARN": FUNCTION_ARN.format("monitor"),
+        "RotationRules": {"AutomaticallyAfterDays": 7},
+        "LastRotatedDate": T0, **current})  # fmt: skip
+    lam.add_client_error("get_function_configuration", "ResourceNotFoundException",
+                         expected_params={"FunctionName": FUNCTION_ARN.format("app")})  # fmt: skip
+    lam.add_response("get_function_configuration", {
+        "FunctionName": "rotation-multi-monitor-rotation",
+        "Role": "arn:aws:iam::111122223333:role/monitor-rotation",
+        "LoggingConfig": {"LogGroup": "/rotation/monitor"}})  # fmt: skip
+    since = int(T0.timestamp() * 1000) - 15 * 60 * 1000  # a quarter of an hour before
+    logs.add_response(
+        "filter_log_events",
+        {"events": [{"message": "[INFO] setSecret: start"}], "nextToken": "n2"},
+        {"logGroupName": "/rotation/monitor", "startTime": since},
+    )
+    logs.add_response(
+        "filter_log_events",
+        {"events": [{"message": "  Task timed out after 30.00   seconds\n"}]},
+        {"logGroupName": "/rotation/monitor", "startTime": since, "nextToken": "n2"},
+    )
+    for name in ("admin", "app", "monitor"):
+        sm.add_response("get_resource_policy", {"Name": name},
+                        {"SecretId": SECRET_ARN.format(name)})  # fmt: skip
+    assert verify(stubs) == 1
+    table = capsys.readouterr().out.splitlines()[1:]
+    assert table[0] == "subject" + " " * 26 + "check" + " " * 27 + "result   detail"
+    assert table[-2:] == ["", "verify: FAILED (see the FAIL rows)"]
+    never, t0 = "never", "2026-11-27 09:00 UTC"
+    assert [tuple(re.split(r"\s{2,}", line, maxsplit=3)) for line in table[1:-2]] == [
+        (STACK, "stack status", "ok", "UPDATE_COMPLETE"),
+        ("admin", "rotation enabled", "FAIL", "RotationEnabled is false"),
+        ("admin", "last rotated", "warn", never),
+        ("admin", "next rotation", "warn", never),
+        ("admin", "one AWSCURRENT", "ok", OLD),
+        ("admin", "no stuck AWSPENDING", "ok"),
+        ("admin", "rotation function", "FAIL", "the secret names no rotation function"),
+        ("app", "rotation enabled", "ok", "rate(30 days)"),
+        ("app", "last rotated", "warn", never),
+        ("app", "next rotation", "ok", t0),
+        ("app", "one AWSCURRENT", "ok", OLD),
+        ("app", "no stuck AWSPENDING", "ok"),
+        ("app", "rotation function", "FAIL", f"{FUNCTION_ARN.format('app')} does not exist"),
+        ("monitor", "rotation enabled", "ok", "every 7 days"),
+        ("monitor", "last rotated", "ok", t0),
+        ("monitor", "next rotation", "warn", never),
+        ("monitor", "one AWSCURRENT", "ok", OLD),
+        ("monitor", "no stuck AWSPENDING", "ok"),
+        ("monitor", "rotation function", "ok", "rotation-multi-monitor-rotation"),
+        ("rotation-multi-monitor-rotation", "log errors since last rotation", "FAIL",
+         "1; first: Task timed out after 30.00 seconds"),
+        ("rotation-multi-monitor-rotation", "TLS connections", "skipped",
+         "no connection logged since the last rotation"),
+        ("resource policy", "present", "FAIL", "the stack has one but no secret carries it"),
+        ("demo", "app user on the test instance", "skipped", "no application secret"),
+    ]  # fmt: skip
     stubs.assert_done()
