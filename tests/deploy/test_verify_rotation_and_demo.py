@@ -303,7 +303,12 @@ def test_verify_finds_nested_secrets_and_fails_on_what_is_missing(stubs, capsys)
     )
     logs.add_response(
         "filter_log_events",
-        {"events": [{"message": "  Task timed out after 30.00   seconds\n"}]},
+        {
+            "events": [
+                {"message": f"  Task timed out after 30.00   seconds {'x' * 200}\n"},
+                {"message": "[ERROR] a later failure"},
+            ]
+        },
         {"logGroupName": "/rotation/monitor", "startTime": since, "nextToken": "n2"},
     )
     for name in ("admin", "app", "monitor"):
@@ -335,7 +340,7 @@ def test_verify_finds_nested_secrets_and_fails_on_what_is_missing(stubs, capsys)
         ("monitor", "no stuck AWSPENDING", "ok"),
         ("monitor", "rotation function", "ok", "rotation-multi-monitor-rotation"),
         ("rotation-multi-monitor-rotation", "log errors since last rotation", "FAIL",
-         "1; first: Task timed out after 30.00 seconds"),
+         "2; first: " + ("Task timed out after 30.00 seconds " + "x" * 200)[:200]),
         ("rotation-multi-monitor-rotation", "TLS connections", "skipped",
          "no connection logged since the last rotation"),
         ("resource policy", "present", "FAIL", "the stack has one but no secret carries it"),
