@@ -5,11 +5,13 @@ Shaped like AWS's answers through botocore's Stubber; the clock is injected, not
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from botocore.stub import ANY
 
 from scripts.stackctl import cli
-from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
+from tests.deploy.aws_stubs import T0, StubbedAws, event, events, stack_arn, stack_description
 from tests.deploy.test_change_review import Terminal
 
 SINGLE = "templates/mysql-single-user.yaml"
@@ -618,4 +620,51 @@ def test_a_burst_of_events_over_two_pages_is_shown_whole_and_in_order(capsys):
     assert watcher.run() == "UPDATE_COMPLETE"
     shown = [line.split()[3] for line in capsys.readouterr().out.splitlines()]
     assert shown == [STACK, "Secret1", "Secret2", "Secret3", "Secret4", STACK]
+    stubs.assert_done()
+
+
+def test_a_cluster_already_gone_is_skipped_and_the_newest_final_snapshot_is_named(stubs, capsys):
+    deletable(stubs, protection=None)
+    stubs.rds.add_client_error(
+        "describe_db_clusters",
+        "DBClusterNotFoundFault",
+        "DBCluster rotation-single-databasecluster-abc not found.",
+    )
+    cf = stubs.cloudformation
+    root = stack_arn(STACK)
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("delete_stack", {}, {"StackName": root})
+    cf.add_response(
+        "describe_stack_events",
+        events(event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=60)),
+    )
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
+    )
+    cf.add_response("describe_stack_events", events())
+    snapshot = "rotation-single-databasecluster-abc-snapshot-{}"
+    stubs.rds.add_response(
+        "describe_db_cluster_snapshots",
+        {"DBClusterSnapshots": [
+            {"DBClusterSnapshotIdentifier": snapshot.format(1), "SnapshotCreateTime": T0},
+            {"DBClusterSnapshotIdentifier": snapshot.format(2),
+             "SnapshotCreateTime": T0 + dt.timedelta(days=1)},
+            {"DBClusterSnapshotIdentifier": snapshot.format(0),
+             "SnapshotCreateTime": T0 - dt.timedelta(days=1)},
+        ]},
+        {"DBClusterIdentifier": "rotation-single-databasecluster-abc", "SnapshotType": "manual"},
+    )  # fmt: skip
+    assert delete(stubs, "--yes") == 0
+    out = capsys.readouterr().out.splitlines()
+    name = snapshot.format(2)
+    assert out[1:3] == [
+        f"Stack {STACK} (UPDATE_COMPLETE, 2 resources) will be deleted.",
+        "CloudFormation keeps a final snapshot of cluster rotation-single-databasecluster-abc "
+        "(DeletionPolicy: Snapshot).",
+    ]
+    assert out[-1] == (
+        f"Final snapshot kept: {name}. Restore with 'aws rds restore-db-cluster-from-snapshot "
+        f"--snapshot-identifier {name} ...'; it costs storage until you delete it "
+        f"('aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier {name}')."
+    )
     stubs.assert_done()
