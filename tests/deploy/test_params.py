@@ -292,3 +292,13 @@ def test_stack_py_without_a_command_prints_usage_and_exits_2(capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: stack.py [-h] [--region REGION]")
     assert err.endswith("error: the following arguments are required: command\n")
+
+
+@pytest.mark.parametrize(("size", "inline"), [(51_200, True), (51_201, False)])
+def test_a_template_goes_inline_up_to_exactly_51200_bytes(size, inline, tmp_path):
+    """CreateChangeSet takes a TemplateBody of at most 51,200 bytes; a larger one goes via S3."""
+    body = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n# é\n"
+    path = tmp_path / "sized.yaml"
+    path.write_text(body + "#" * (size - len(body.encode()) - 1) + "\n")
+    assert len(path.read_bytes()) == size
+    assert read_template(str(path)).too_big_for_inline is not inline

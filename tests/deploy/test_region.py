@@ -157,3 +157,15 @@ def test_aws_out_of_reach_exits_1_naming_the_endpoint(capsys):
     cf.meta.events.register("before-call.cloudformation.DescribeStacks", unreachable)
     assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 1
     assert capsys.readouterr().err == f'failed: Could not connect to the endpoint URL: "{url}"\n'
+
+
+def test_expired_credentials_are_named_with_the_fix_before_anything_else(capsys):
+    stubs = StubbedAws()
+    stubs.sts.add_client_error("get_caller_identity", "ExpiredToken", "The token has expired")
+    assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 2
+    assert capsys.readouterr().err == (
+        "error: No usable AWS credentials: sts:GetCallerIdentity failed (ExpiredToken). "
+        "Set AWS_PROFILE (after 'aws sso login' or 'aws configure'), or export "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.\n"
+    )
+    stubs.assert_done()
