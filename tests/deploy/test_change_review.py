@@ -473,3 +473,33 @@ def test_a_change_set_cloudformation_refuses_exits_1_with_its_message(stubs, cap
     assert deploy(stubs) == 1
     assert capsys.readouterr().err == f"failed: CloudFormation refused the change set: {message}\n"
     stubs.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("flags", "lifted"),
+    [(("--confirm-dangerous", "--allow-replace"), True), (("--confirm-dangerous",), False)],
+)
+def test_ctrl_c_during_an_update_says_it_goes_on_and_whether_the_policy_stays_lifted(
+    stubs, capsys, flags, lifted
+):
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    cf = stubs.cloudformation
+    cf.add_response("describe_stack_events", events())
+    if lifted:
+        cf.add_response("set_stack_policy", {}, {"StackName": stack_arn(STACK),
+                                                 "StackPolicyBody": ANY})  # fmt: skip
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_IN_PROGRESS"))
+
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    stubs.clock.sleep = ctrl_c
+    assert deploy(stubs, *flags) == 2
+    stays = " and the stack policy stays lifted until you run make deploy again" if lifted else ""
+    assert capsys.readouterr().err == (
+        f"error: Stopped watching; the update goes on in CloudFormation{stays}. Watch it: "
+        f"aws cloudformation describe-stack-events --stack-name {STACK}\n"
+    )
+    stubs.assert_done()
