@@ -10,6 +10,7 @@ import pytest
 from scripts.stackctl import cli
 from scripts.stackctl.policy import POLICY_FILE
 from scripts.stackctl.runtime import Runtime
+from tests.deploy.aws_stubs import StubbedAws
 from tests.deploy.conftest import FIXTURES, REPO, clients, make
 
 LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
@@ -224,3 +225,15 @@ def test_a_template_over_51200_bytes_travels_through_the_bucket(
     assert any(k.startswith("templates/") and k.endswith("-big.yaml") for k in keys)
     stack = moto("cloudformation").describe_stacks(StackName="big")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_an_upload_s3_refuses_names_the_bucket_and_what_to_check(lambda_zips, capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.s3.add_client_error("put_object", "NoSuchBucket", "The specified bucket does not exist")
+    assert cli.main(["package", "--bucket", "missing-bucket"], stubs.runtime()) == 1
+    key = content_key(lambda_zips["lambda_role_lookup"])
+    assert capsys.readouterr().err == (
+        f"failed: Upload to s3://missing-bucket/{key} failed (NoSuchBucket): check that "
+        "BUCKET=missing-bucket exists in eu-west-1 and that you may write to it.\n"
+    )
