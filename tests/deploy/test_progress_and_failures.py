@@ -337,9 +337,16 @@ def test_delete_failed_exits_non_zero_and_says_how_to_retry(stubs, capsys):
     code = delete(stubs, "--yes")
     err = capsys.readouterr().err
     assert code == 1
-    assert "RotationSecurityGroup: resource sg-0123 has a dependent object" in err
-    assert f'make delete STACK={STACK} REGION=eu-west-1 RETAIN="RotationSecurityGroup"' in err
-    assert "cannot be updated" in err
+    assert err.splitlines() == [
+        f"failed: Stack {STACK} is DELETE_FAILED; what is left could not be deleted:",
+        "  RotationSecurityGroup: resource sg-0123 has a dependent object",
+        "First failure: RotationSecurityGroup (AWS::EC2::SecurityGroup): resource sg-0123 has a "
+        "dependent object",
+        "A DELETE_FAILED stack cannot be updated (deploying DeletionProtection=false won't work).",
+        f"Fix the cause and retry: make delete STACK={STACK} REGION=eu-west-1",
+        "or delete the rest and leave those behind (remove them by hand later): "
+        f'make delete STACK={STACK} REGION=eu-west-1 RETAIN="RotationSecurityGroup"',
+    ]
     stubs.assert_done()
 
 
