@@ -87,3 +87,12 @@ def test_make_deploy_refuses_an_update_whose_new_window_meets_the_stacks_previou
     assert err.startswith("error: PARAMS: the admin and the application rotation can run at the ")
     assert "cron(0 4 * * ? *)" in err
     stubs.assert_done()  # refused before any change set
+
+
+def test_a_schedule_the_pattern_lets_through_but_secrets_manager_refuses_is_named():
+    with pytest.raises(UsageError) as refused:
+        windows.check(MULTI, {"AppRotationSchedule": "cron(0 4 1 * MON *)"}, None)
+    assert str(refused.value) == (
+        "PARAMS: a rotation schedule Secrets Manager refuses: day-of-month and day-of-week are "
+        "both set; one of them must be ?"
+    )
