@@ -169,3 +169,13 @@ def test_expired_credentials_are_named_with_the_fix_before_anything_else(capsys)
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.\n"
     )
     stubs.assert_done()
+
+
+def test_an_unknown_profile_is_named_with_the_fix(clean_env):
+    clean_env.setenv("AWS_PROFILE", "typo")
+    with pytest.raises(UsageError) as refused:
+        Aws.connect("")
+    assert str(refused.value) == (
+        "The config profile (typo) could not be found. Set AWS_PROFILE (after 'aws sso login' or "
+        "'aws configure'), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+    )
