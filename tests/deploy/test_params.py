@@ -11,6 +11,7 @@ from scripts.stackctl.errors import UsageError
 from scripts.stackctl.params import check_required, split_pairs, validate
 from scripts.stackctl.runtime import Runtime
 from scripts.stackctl.template import read_template
+from tests.deploy.aws_stubs import StubbedAws
 from tests.deploy.conftest import make
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "constrained-parameters.yaml")
@@ -302,3 +303,18 @@ def test_a_template_goes_inline_up_to_exactly_51200_bytes(size, inline, tmp_path
     path.write_text(body + "#" * (size - len(body.encode()) - 1) + "\n")
     assert len(path.read_bytes()) == size
     assert read_template(str(path)).too_big_for_inline is not inline
+
+
+def test_make_deploy_of_a_new_stack_without_the_required_parameters_lists_them(capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.cloudformation.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id new-rotation does not exist"
+    )
+    argv = ["deploy", "--template", EXISTING, "--stack", "new-rotation", "--bucket", "my-artifacts",
+            "--skip-lint"]  # fmt: skip
+    assert cli.main(argv, stubs.runtime()) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 6
+    assert lines[0].startswith("error: PARAMS: ClusterIdentifier has no default: add ")
+    stubs.assert_done()  # nothing uploaded, no change set
