@@ -318,3 +318,29 @@ def test_make_deploy_of_a_new_stack_without_the_required_parameters_lists_them(c
     assert len(lines) == 6
     assert lines[0].startswith("error: PARAMS: ClusterIdentifier has no default: add ")
     stubs.assert_done()  # nothing uploaded, no change set
+
+
+@pytest.mark.parametrize(
+    ("template", "bucket", "message"),
+    [
+        (
+            str(Path(__file__).parent / "fixtures" / "lookup-function-only.yaml"),
+            "",
+            "BUCKET is missing: lookup-function-only.yaml needs its Lambda code "
+            "(lambda_role_lookup.zip) in S3. For example: make deploy",
+        ),
+        (
+            SINGLE,
+            "My_Bucket",
+            "BUCKET=My_Bucket is not a valid S3 bucket name (3-63 lowercase letters, digits, "
+            "dots and hyphens).",
+        ),
+    ],
+)
+def test_a_missing_or_malformed_bucket_is_refused_before_aws(template, bucket, message, capsys):
+    def no_aws(region: str):
+        raise AssertionError("a BUCKET mistake is found before AWS is asked")
+
+    argv = ["deploy", "--template", template, "--stack", "demo", "--bucket", bucket, "--skip-lint"]
+    assert cli.main(argv, Runtime(connect=no_aws)) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")
