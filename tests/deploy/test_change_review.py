@@ -159,7 +159,9 @@ def applied(stubs: StubbedAws, policy: str | None) -> None:
         )
     cf.add_response(
         "describe_stacks",
-        stack_description(STACK, "UPDATE_COMPLETE", outputs=[("ClusterPort", "3306")]),
+        stack_description(
+            STACK, "UPDATE_COMPLETE", outputs=[("ClusterPort", "3306"), ("AdminSecretArn", "arn")]
+        ),
     )
 
 
@@ -225,8 +227,10 @@ def test_confirm_dangerous_applies_it(stubs, capsys):
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs, "--confirm-dangerous") == 0
     out = capsys.readouterr().out
-    assert "UPDATE_COMPLETE" in out
-    assert "ClusterPort" in out
+    assert out.endswith(
+        f"\nStack {STACK}: UPDATE_COMPLETE.\n"
+        "Outputs:\n  AdminSecretArn  arn\n  ClusterPort     3306\n"
+    )
     stubs.assert_done()
 
 
