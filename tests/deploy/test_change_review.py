@@ -382,8 +382,8 @@ def test_the_review_waits_for_every_page_of_changes_and_prints_one_aligned_table
         "Action": "Remove", "LogicalResourceId": "PrivateSubnet", "PhysicalResourceId": "subnet-1",
         "ResourceType": "AWS::EC2::Subnet"}}  # fmt: skip
     created(stubs)
-    cf = stubs.cloudformation  # the change set takes three looks; its changes come in two pages
-    for _ in range(2):
+    cf = stubs.cloudformation  # the change set takes nine looks; its changes come in two pages
+    for _ in range(8):
         cf.add_response("describe_change_set", described("CREATE_PENDING", []))
     cf.add_response(
         "describe_change_set",
@@ -414,7 +414,7 @@ def test_the_review_waits_for_every_page_of_changes_and_prints_one_aligned_table
         "secret value without host/port and with a password the database never got; the next "
         "rotation fails (CloudFormation coverage roadmap #2210)",
     ]
-    assert stubs.clock.sleeps == [1.0, 1.5]
+    assert stubs.clock.sleeps == [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0, 10.0]
     stubs.assert_done()
 
 
