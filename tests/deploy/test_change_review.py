@@ -6,7 +6,6 @@ no Modify/Replace details for an update.
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
@@ -14,7 +13,14 @@ from botocore.stub import ANY
 
 from scripts.stackctl import cli
 from scripts.stackctl.policy import POLICY_FILE
-from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
+from tests.deploy.aws_stubs import (
+    StubbedAws,
+    Terminal,
+    event,
+    events,
+    stack_arn,
+    stack_description,
+)
 
 SINGLE = "templates/mysql-single-user.yaml"
 STACK = "rotation-single"
@@ -51,13 +57,6 @@ CLUSTER_REPLACEMENT = modify(
     "DatabaseCluster", "AWS::RDS::DBCluster", "True", ("DBSubnetGroupName", "Always")
 )
 HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
-
-
-class Terminal(io.StringIO):
-    """stdin as a person's terminal."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 @pytest.fixture

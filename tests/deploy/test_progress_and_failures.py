@@ -11,8 +11,15 @@ import pytest
 from botocore.stub import ANY
 
 from scripts.stackctl import cli
-from tests.deploy.aws_stubs import T0, StubbedAws, event, events, stack_arn, stack_description
-from tests.deploy.test_change_review import Terminal
+from tests.deploy.aws_stubs import (
+    T0,
+    StubbedAws,
+    Terminal,
+    event,
+    events,
+    stack_arn,
+    stack_description,
+)
 
 SINGLE = "templates/mysql-single-user.yaml"
 STACK = "rotation-single"
