@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import boto3.exceptions
 import botocore.exceptions
 
 from .aws import Aws, error_code
@@ -35,7 +36,14 @@ def upload(aws: Aws, bucket: str, key: str, path: Path) -> None:
     )
     try:
         aws.client("s3").upload_file(str(path), bucket, key)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+    except (
+        boto3.exceptions.S3UploadFailedError,
+        botocore.exceptions.ClientError,
+        botocore.exceptions.BotoCoreError,
+    ) as error:
+        # upload_file raises S3's ClientError wrapped in an S3UploadFailedError.
+        if isinstance(error, boto3.exceptions.S3UploadFailedError):
+            error = error.__context__ or error
         code = error_code(error) if isinstance(error, botocore.exceptions.ClientError) else ""
         raise OperationFailed(
             f"Upload to s3://{bucket}/{key} failed ({code or error}): check that BUCKET={bucket} "

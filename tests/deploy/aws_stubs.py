@@ -7,6 +7,7 @@ failures, DELETE_FAILED, deletion protection, an hour-long delete.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from dataclasses import dataclass, field
 
@@ -46,6 +47,13 @@ class FakeClock:
 
     def as_clock(self) -> Clock:
         return Clock(now=self.now, sleep=self.sleep)
+
+
+class Terminal(io.StringIO):
+    """stdin as a person's terminal."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 class StubbedAws:

@@ -6,7 +6,6 @@ no Modify/Replace details for an update.
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
@@ -14,7 +13,14 @@ from botocore.stub import ANY
 
 from scripts.stackctl import cli
 from scripts.stackctl.policy import POLICY_FILE
-from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
+from tests.deploy.aws_stubs import (
+    StubbedAws,
+    Terminal,
+    event,
+    events,
+    stack_arn,
+    stack_description,
+)
 
 SINGLE = "templates/mysql-single-user.yaml"
 STACK = "rotation-single"
@@ -53,13 +59,6 @@ CLUSTER_REPLACEMENT = modify(
 HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
 
 
-class Terminal(io.StringIO):
-    """stdin as a person's terminal."""
-
-    def isatty(self) -> bool:
-        return True
-
-
 @pytest.fixture
 def stubs(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
@@ -68,6 +67,23 @@ def stubs(monkeypatch):
 
 def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None:
     """sts, the existing stack, the change set and its description."""
+    created(stubs, parameters)
+    stubs.cloudformation.add_response(
+        "describe_change_set",
+        {
+            "ChangeSetId": CHANGE_SET,
+            "StackId": stack_arn(STACK),
+            "StackName": STACK,
+            "Status": "CREATE_COMPLETE",
+            "ExecutionStatus": "AVAILABLE",
+            "Changes": changes,
+        },
+        {"ChangeSetName": CHANGE_SET},
+    )
+
+
+def created(stubs: StubbedAws, parameters=ANY) -> None:
+    """sts, the existing stack and the change set's creation."""
     stubs.identity()
     stubs.cloudformation.add_response(
         "describe_stacks",
@@ -88,18 +104,6 @@ def up_to_review(stubs: StubbedAws, changes: list[dict], parameters=ANY) -> None
             "Description": ANY,
             "TemplateBody": ANY,
         },
-    )
-    stubs.cloudformation.add_response(
-        "describe_change_set",
-        {
-            "ChangeSetId": CHANGE_SET,
-            "StackId": stack_arn(STACK),
-            "StackName": STACK,
-            "Status": "CREATE_COMPLETE",
-            "ExecutionStatus": "AVAILABLE",
-            "Changes": changes,
-        },
-        {"ChangeSetName": CHANGE_SET},
     )
 
 
@@ -154,7 +158,9 @@ def applied(stubs: StubbedAws, policy: str | None) -> None:
         )
     cf.add_response(
         "describe_stacks",
-        stack_description(STACK, "UPDATE_COMPLETE", outputs=[("ClusterPort", "3306")]),
+        stack_description(
+            STACK, "UPDATE_COMPLETE", outputs=[("ClusterPort", "3306"), ("AdminSecretArn", "arn")]
+        ),
     )
 
 
@@ -220,8 +226,10 @@ def test_confirm_dangerous_applies_it(stubs, capsys):
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs, "--confirm-dangerous") == 0
     out = capsys.readouterr().out
-    assert "UPDATE_COMPLETE" in out
-    assert "ClusterPort" in out
+    assert out.endswith(
+        f"\nStack {STACK}: UPDATE_COMPLETE.\n"
+        "Outputs:\n  AdminSecretArn  arn\n  ClusterPort     3306\n"
+    )
     stubs.assert_done()
 
 
@@ -358,3 +366,143 @@ def test_the_stack_policy_guards_exactly_the_cluster_the_secrets_and_the_attachm
     }
     allow = [s for s in statements if s["Effect"] == "Allow"]
     assert allow == [{"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"}]
+
+
+def described(status: str, changes: list[dict], **extra) -> dict:
+    return {"ChangeSetId": CHANGE_SET, "StackId": stack_arn(STACK), "StackName": STACK,
+            "Status": status, "Changes": changes, **extra}  # fmt: skip
+
+
+def test_the_review_waits_for_every_page_of_changes_and_prints_one_aligned_table(stubs, capsys):
+    add = {"Type": "Resource", "ResourceChange": {
+        "Action": "Add", "LogicalResourceId": "AppSecret",
+        "ResourceType": "AWS::SecretsManager::Secret"}}  # fmt: skip
+    remove = {"Type": "Resource", "ResourceChange": {
+        "Action": "Remove", "LogicalResourceId": "PrivateSubnet", "PhysicalResourceId": "subnet-1",
+        "ResourceType": "AWS::EC2::Subnet"}}  # fmt: skip
+    created(stubs)
+    cf = stubs.cloudformation  # the change set takes nine looks; its changes come in two pages
+    for _ in range(8):
+        cf.add_response("describe_change_set", described("CREATE_PENDING", []))
+    cf.add_response(
+        "describe_change_set",
+        described("CREATE_COMPLETE", [HARMLESS, add], NextToken="page-2"),
+        {"ChangeSetName": CHANGE_SET},
+    )
+    cf.add_response(
+        "describe_change_set",
+        described("CREATE_COMPLETE", [remove, GENERATED_SECRET_CHANGE]),
+        {"ChangeSetName": CHANGE_SET, "NextToken": "page-2"},
+    )
+    assert deploy(stubs, "--dry-run") == 0
+    out = capsys.readouterr().out.splitlines()
+    header = " action  logical id     type                         replacement  changed properties"
+    start = out.index(header)
+    assert out[start : start + 9] == [
+        header,
+        " Modify  FlowLogGroup   AWS::Logs::LogGroup          False        "
+        "Properties/RetentionInDays",
+        " Add     AppSecret      AWS::SecretsManager::Secret",
+        "!Remove  PrivateSubnet  AWS::EC2::Subnet",
+        "!Modify  AdminSecret    AWS::SecretsManager::Secret  False        "
+        "Properties/GenerateSecretString",
+        "",
+        "2 dangerous change(s):",
+        "  ! PrivateSubnet: removes AWS::EC2::Subnet",
+        "  ! AdminSecret: a change under GenerateSecretString makes CloudFormation generate a new "
+        "secret value without host/port and with a password the database never got; the next "
+        "rotation fails (CloudFormation coverage roadmap #2210)",
+    ]
+    assert stubs.clock.sleeps == [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0, 10.0]
+    stubs.assert_done()
+
+
+def test_a_change_set_that_fails_exits_1_with_its_reason(stubs, capsys):
+    created(stubs)
+    cf = stubs.cloudformation
+    reason = "Template error: instance of Fn::GetAtt references undefined resource Missing"
+    cf.add_response("describe_change_set", described("FAILED", [], StatusReason=reason))
+    assert deploy(stubs) == 1
+    assert capsys.readouterr().err == f"failed: The change set failed: {reason}\n"
+    stubs.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        *[
+            (
+                status,
+                f"Stack {STACK} is {status}: its first create failed, and such a stack cannot be "
+                f"updated. Run 'make delete STACK={STACK}', then deploy again.",
+            )
+            for status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED")
+        ],
+        (
+            "UPDATE_ROLLBACK_FAILED",
+            f"Stack {STACK} is UPDATE_ROLLBACK_FAILED: fix the resource its events name, then "
+            f"'aws cloudformation continue-update-rollback --stack-name {STACK}', then deploy "
+            "again.",
+        ),
+        (
+            "UPDATE_IN_PROGRESS",
+            f"Stack {STACK} is busy (UPDATE_IN_PROGRESS); wait until it settles, then deploy "
+            "again.",
+        ),
+        (
+            "DELETE_FAILED",
+            f"Stack {STACK} is DELETE_FAILED: finish the delete (make delete STACK={STACK}).",
+        ),
+    ],
+)
+def test_a_stack_that_cannot_take_an_update_is_refused_saying_what_to_do(
+    stubs, capsys, status, message
+):
+    stubs.identity()
+    stubs.cloudformation.add_response(
+        "describe_stacks", stack_description(STACK, status), {"StackName": STACK}
+    )
+    assert deploy(stubs) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+    stubs.assert_done()  # no change set
+
+
+def test_a_change_set_cloudformation_refuses_exits_1_with_its_message(stubs, capsys):
+    stubs.identity()
+    cf = stubs.cloudformation
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
+    message = "Requires capabilities : [CAPABILITY_NAMED_IAM]"
+    cf.add_client_error("create_change_set", "InsufficientCapabilitiesException", message)
+    assert deploy(stubs) == 1
+    assert capsys.readouterr().err == f"failed: CloudFormation refused the change set: {message}\n"
+    stubs.assert_done()
+
+
+@pytest.mark.parametrize(
+    ("flags", "lifted"),
+    [(("--confirm-dangerous", "--allow-replace"), True), (("--confirm-dangerous",), False)],
+)
+def test_ctrl_c_during_an_update_says_it_goes_on_and_whether_the_policy_stays_lifted(
+    stubs, capsys, flags, lifted
+):
+    up_to_review(stubs, [GENERATED_SECRET_CHANGE])
+    cf = stubs.cloudformation
+    cf.add_response("describe_stack_events", events())
+    if lifted:
+        cf.add_response("set_stack_policy", {}, {"StackName": stack_arn(STACK),
+                                                 "StackPolicyBody": ANY})  # fmt: skip
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_IN_PROGRESS"))
+
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    stubs.clock.sleep = ctrl_c
+    assert deploy(stubs, *flags) == 2
+    stays = " and the stack policy stays lifted until you run make deploy again" if lifted else ""
+    assert capsys.readouterr().err == (
+        f"error: Stopped watching; the update goes on in CloudFormation{stays}. Watch it: "
+        f"aws cloudformation describe-stack-events --stack-name {STACK}\n"
+    )
+    stubs.assert_done()

@@ -7,7 +7,10 @@ import json
 
 import pytest
 
+from scripts.stackctl import cli
 from scripts.stackctl.policy import POLICY_FILE
+from scripts.stackctl.runtime import Runtime
+from tests.deploy.aws_stubs import StubbedAws
 from tests.deploy.conftest import FIXTURES, REPO, clients, make
 
 LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
@@ -163,6 +166,17 @@ def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto
     assert f"MySQLUserCodeS3Key={content_key(lambda_zips['mysql_user'], 'v1/')}" in result.stdout
 
 
+def test_package_without_a_bucket_only_builds_and_says_how_to_upload(capsys):
+    def no_aws(region: str):
+        raise AssertionError("make package without BUCKET reaches no AWS")
+
+    assert cli.main(["package"], Runtime(connect=no_aws)) == 0
+    assert capsys.readouterr().out == (
+        "Built dist/lambda_role_lookup.zip, dist/mysql_user.zip. "
+        "Set BUCKET=<name> to also upload them.\n"
+    )
+
+
 def test_deploy_uploads_the_zip_of_each_code_key_the_template_takes(aws_env, lambda_zips, moto):
     bucket(moto, "two-zips")
     result = make(
@@ -211,3 +225,15 @@ def test_a_template_over_51200_bytes_travels_through_the_bucket(
     assert any(k.startswith("templates/") and k.endswith("-big.yaml") for k in keys)
     stack = moto("cloudformation").describe_stacks(StackName="big")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_an_upload_s3_refuses_names_the_bucket_and_what_to_check(lambda_zips, capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.s3.add_client_error("put_object", "NoSuchBucket", "The specified bucket does not exist")
+    assert cli.main(["package", "--bucket", "missing-bucket"], stubs.runtime()) == 1
+    key = content_key(lambda_zips["lambda_role_lookup"])
+    assert capsys.readouterr().err == (
+        f"failed: Upload to s3://missing-bucket/{key} failed (NoSuchBucket): check that "
+        "BUCKET=missing-bucket exists in eu-west-1 and that you may write to it.\n"
+    )

@@ -9,7 +9,9 @@ import pytest
 from scripts.stackctl import cli
 from scripts.stackctl.errors import UsageError
 from scripts.stackctl.params import check_required, split_pairs, validate
+from scripts.stackctl.runtime import Runtime
 from scripts.stackctl.template import read_template
+from tests.deploy.aws_stubs import StubbedAws
 from tests.deploy.conftest import make
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "constrained-parameters.yaml")
@@ -223,3 +225,122 @@ def test_a_missing_parameter_comes_with_its_description_saying_where_values_come
         "PARAMS: ClusterIdentifier has no default: add ClusterIdentifier=... to PARAMS "
         "(Identifier of the existing Aurora MySQL cluster (aws rds describe-db-clusters))."
     ) in lines
+
+
+@pytest.mark.parametrize(
+    ("template", "body", "message"),
+    [
+        ("", None, "TEMPLATE is missing. For example: make deploy TEMPLATE="),
+        (
+            "templates/mysql-multi.yaml",
+            None,
+            "TEMPLATE=templates/mysql-multi.yaml does not exist. Templates here: "
+            f"{MULTI}, {EXISTING}, {SINGLE}",
+        ),
+        ("broken.yaml", "Resources: [\n", "is not a readable CloudFormation template"),
+        ("list.yaml", "- Resources\n- Parameters\n", "is not a readable CloudFormation template"),
+    ],
+)
+def test_a_template_that_is_missing_or_unreadable_is_named_before_any_aws_call(
+    template, body, message, tmp_path, capsys
+):
+    if body is not None:
+        template = str(tmp_path / template)
+        Path(template).write_text(body)
+        message = f"TEMPLATE={template} {message}; run cfn-lint -- {template} to see why."
+
+    def no_aws(region: str):
+        raise AssertionError("a template mistake is found before AWS is asked")
+
+    argv = ["deploy", "--template", template, "--stack", "demo", "--bucket", "my-artifacts"]
+    assert cli.main(argv, Runtime(connect=no_aws)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "stack", "message"),
+    [
+        ("delete", "", "STACK is missing. For example: make delete STACK=rotation-demo"),
+        ("verify", "", "STACK is missing. For example: make verify STACK=rotation-demo"),
+        (
+            "delete",
+            "1st-demo",
+            "STACK=1st-demo is not a valid stack name: start with a letter, then letters, "
+            "digits and hyphens only.",
+        ),
+        (
+            "delete",
+            "s" * 129,
+            f"STACK={'s' * 129} is too long (129 characters): CloudFormation's limit, so the "
+            "stack name may have at most 128.",
+        ),
+    ],
+)
+def test_a_wrong_stack_name_is_refused_naming_the_rule(command, stack, message, capsys):
+    def no_aws(region: str):
+        raise AssertionError("a stack name mistake is found before AWS is asked")
+
+    assert cli.main([command, "--stack", stack], Runtime(connect=no_aws)) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_stack_py_without_a_command_prints_usage_and_exits_2(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main([])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: stack.py [-h] [--region REGION]")
+    assert err.endswith("error: the following arguments are required: command\n")
+
+
+@pytest.mark.parametrize(("size", "inline"), [(51_200, True), (51_201, False)])
+def test_a_template_goes_inline_up_to_exactly_51200_bytes(size, inline, tmp_path):
+    """CreateChangeSet takes a TemplateBody of at most 51,200 bytes; a larger one goes via S3."""
+    body = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n# é\n"
+    path = tmp_path / "sized.yaml"
+    path.write_text(body + "#" * (size - len(body.encode()) - 1) + "\n")
+    assert len(path.read_bytes()) == size
+    assert read_template(str(path)).too_big_for_inline is not inline
+
+
+def test_make_deploy_of_a_new_stack_without_the_required_parameters_lists_them(capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.cloudformation.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id new-rotation does not exist"
+    )
+    argv = ["deploy", "--template", EXISTING, "--stack", "new-rotation", "--bucket", "my-artifacts",
+            "--skip-lint"]  # fmt: skip
+    assert cli.main(argv, stubs.runtime()) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 6
+    assert lines[0].startswith("error: PARAMS: ClusterIdentifier has no default: add ")
+    stubs.assert_done()  # nothing uploaded, no change set
+
+
+@pytest.mark.parametrize(
+    ("template", "bucket", "message"),
+    [
+        (
+            str(Path(__file__).parent / "fixtures" / "lookup-function-only.yaml"),
+            "",
+            "BUCKET is missing: lookup-function-only.yaml needs its Lambda code "
+            "(lambda_role_lookup.zip) in S3. For example: make deploy",
+        ),
+        (
+            SINGLE,
+            "My_Bucket",
+            "BUCKET=My_Bucket is not a valid S3 bucket name (3-63 lowercase letters, digits, "
+            "dots and hyphens).",
+        ),
+    ],
+)
+def test_a_missing_or_malformed_bucket_is_refused_before_aws(template, bucket, message, capsys):
+    def no_aws(region: str):
+        raise AssertionError("a BUCKET mistake is found before AWS is asked")
+
+    argv = ["deploy", "--template", template, "--stack", "demo", "--bucket", bucket, "--skip-lint"]
+    assert cli.main(argv, Runtime(connect=no_aws)) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message}")

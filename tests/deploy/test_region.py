@@ -7,11 +7,13 @@ must still get that Region, and every client must be built for it.
 from __future__ import annotations
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from scripts.stackctl import cli
 from scripts.stackctl.aws import Aws
 from scripts.stackctl.errors import UsageError
+from scripts.stackctl.runtime import Runtime
 from tests.deploy.aws_stubs import StubbedAws, stack_description
 from tests.deploy.conftest import clients, make
 
@@ -111,3 +113,69 @@ def test_make_deploy_with_aws_region_deploys_there_not_to_the_cli_default(
     )
     names = [s["StackName"] for s in cli_default.list_stacks()["StackSummaries"]]
     assert "region-rule" not in names
+
+
+def test_the_taskcat_credentials_check_needs_no_region_and_asks_sts_in_us_east_1(capsys):
+    """`make taskcat` checks credentials only: taskcat picks its Regions, so none need be set."""
+    stubs = StubbedAws()
+    stubs.identity()
+    asked = []
+
+    def connect(region: str) -> Aws:
+        asked.append(region)
+        if not region:
+            raise UsageError("No AWS Region: set REGION=")
+        return stubs.aws
+
+    assert cli.main(["credentials"], Runtime(connect=connect)) == 0
+    assert asked == ["", "us-east-1"]
+    assert "account 111122223333 as arn:aws:iam::111122223333:user/dev" in capsys.readouterr().out
+    stubs.assert_done()
+
+
+def test_an_aws_refusal_exits_1_naming_its_code_and_message(capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.cloudformation.add_client_error(
+        "describe_stacks", "AccessDenied", "User dev is not authorized to perform DescribeStacks"
+    )
+    assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 1
+    assert capsys.readouterr().err == (
+        "failed: AWS answered AccessDenied: User dev is not authorized to perform DescribeStacks\n"
+    )
+
+
+def test_aws_out_of_reach_exits_1_naming_the_endpoint(capsys):
+    stubs = StubbedAws()
+    stubs.identity()
+    url = "https://cloudformation.eu-west-1.amazonaws.com/"
+
+    def unreachable(**_):
+        raise botocore.exceptions.EndpointConnectionError(endpoint_url=url)
+
+    cf = stubs.aws.client("cloudformation")
+    cf.meta.events.register("before-call.cloudformation.DescribeStacks", unreachable)
+    assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 1
+    assert capsys.readouterr().err == f'failed: Could not connect to the endpoint URL: "{url}"\n'
+
+
+def test_expired_credentials_are_named_with_the_fix_before_anything_else(capsys):
+    stubs = StubbedAws()
+    stubs.sts.add_client_error("get_caller_identity", "ExpiredToken", "The token has expired")
+    assert cli.main(["delete", "--stack", "kept", "--yes"], stubs.runtime()) == 2
+    assert capsys.readouterr().err == (
+        "error: No usable AWS credentials: sts:GetCallerIdentity failed (ExpiredToken). "
+        "Set AWS_PROFILE (after 'aws sso login' or 'aws configure'), or export "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.\n"
+    )
+    stubs.assert_done()
+
+
+def test_an_unknown_profile_is_named_with_the_fix(clean_env):
+    clean_env.setenv("AWS_PROFILE", "typo")
+    with pytest.raises(UsageError) as refused:
+        Aws.connect("")
+    assert str(refused.value) == (
+        "The config profile (typo) could not be found. Set AWS_PROFILE (after 'aws sso login' or "
+        "'aws configure'), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+    )

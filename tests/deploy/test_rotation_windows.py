@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.stackctl import windows
+from scripts.stackctl import cli, windows
 from scripts.stackctl.errors import UsageError
 from scripts.stackctl.template import read_template
+from tests.deploy.aws_stubs import StubbedAws, stack_description
 
 MULTI = read_template("templates/mysql-multi-user.yaml")
 
@@ -61,3 +62,37 @@ def test_templates_with_one_rotation_have_nothing_to_compare():
         "templates/mysql-rotation-existing-cluster.yaml",
     ):
         windows.check(read_template(path), {}, None)
+
+
+def test_make_deploy_refuses_an_update_whose_new_window_meets_the_stacks_previous_one(capsys):
+    """The stack rotates the admin at 04:00 daily; PARAMS moves the application's to Monday
+    04:00. Judged on the defaults (Sunday 01:00) they would not meet; on the stack's values they do.
+    """
+    stubs = StubbedAws()
+    stubs.identity()
+    previous_values = [
+        ("AdminRotationSchedule", "cron(0 4 * * ? *)"),
+        ("AdminRotationWindow", "1h"),
+    ]
+    stubs.cloudformation.add_response(
+        "describe_stacks",
+        stack_description("rotation-multi", "UPDATE_COMPLETE", previous_values),
+        {"StackName": "rotation-multi"},
+    )
+    argv = ["deploy", "--template", "templates/mysql-multi-user.yaml", "--stack", "rotation-multi",
+            "--bucket", "my-artifacts", "--skip-lint",
+            "--params", 'AppRotationSchedule="cron(0 4 ? * MON *)"']  # fmt: skip
+    assert cli.main(argv, stubs.runtime()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: PARAMS: the admin and the application rotation can run at the ")
+    assert "cron(0 4 * * ? *)" in err
+    stubs.assert_done()  # refused before any change set
+
+
+def test_a_schedule_the_pattern_lets_through_but_secrets_manager_refuses_is_named():
+    with pytest.raises(UsageError) as refused:
+        windows.check(MULTI, {"AppRotationSchedule": "cron(0 4 1 * MON *)"}, None)
+    assert str(refused.value) == (
+        "PARAMS: a rotation schedule Secrets Manager refuses: day-of-month and day-of-week are "
+        "both set; one of them must be ?"
+    )
