@@ -161,6 +161,28 @@ def test_e9005_silent_when_conditions_can_both_be_false_but_never_both_true(lint
     assert linter.findings(source) == set()
 
 
+def _one_schedule_unconditional(condition: str) -> str:
+    return (
+        TWO_SCHEDULES.replace(
+            "  Single: !Not [!Condition Alternating]",
+            "  Single: !Not [!Condition Alternating]\n"
+            "  Never: !And [!Condition Alternating, !Condition Single]",
+        )
+        .replace("    Condition: CONDITION_ONE\n", "")
+        .replace("CONDITION_TWO", condition)
+    )
+
+
+def test_e9005_when_only_one_schedule_has_a_condition_that_can_be_true(linter):
+    source = _one_schedule_unconditional("Alternating")
+    assert linter.findings(source) == {("E9005", "Resources/AlternatingRotation")}
+
+
+def test_e9005_silent_when_the_only_condition_can_never_be_true(linter):
+    """The conditional schedule is never created, so the secret keeps one schedule."""
+    assert linter.findings(_one_schedule_unconditional("Never")) == set()
+
+
 def _app_rotation_again(template: dict, name: str) -> None:
     template["Resources"][name] = copy.deepcopy(template["Resources"]["AppRotation"])
 
