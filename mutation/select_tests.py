@@ -8,8 +8,8 @@ arguments. The mutated lines are found by comparing the sources in the working d
 their pristine text. Then, in order, stopping at the first failure (the mutant is killed):
 
 1. the tests that executed those lines (most mutants fail here, in a second or two); for a line
-   no test can be named for (run at import or in a session fixture, or never run), the tests
-   that executed any line of its file;
+   outside any function body (it runs at import, credited to whichever test imported the module
+   first) or never run, the tests that executed any line of its file;
 2. the rest of the test modules those tests are in (a module fixture may have run the line on
    behalf of its other tests, which coverage credits to the first one only).
 
@@ -21,6 +21,7 @@ lower bound of the whole group's.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import subprocess
@@ -47,17 +48,31 @@ def mutated_lines(pristine: dict[str, str]) -> dict[str, set[int]]:
     return changed
 
 
-def covering_tests(line_map: dict, changed: dict[str, set[int]]) -> list[str]:
-    """Node ids of the tests that ran the changed lines. For a line no test can be named for (run
-    at import, or never), the tests that ran any line of its file: a module-level constant or an
-    untested branch is seen, if at all, by the tests that use the module."""
+def function_body_lines(text: str) -> set[int]:
+    """Lines inside function bodies: the ones that run when the function is called. Every other
+    line (constants, class attributes, signatures and their defaults, decorators) runs once, at
+    import, under whichever test happened to import the module first."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            lines.update(range(node.body[0].lineno, node.body[-1].end_lineno + 1))
+    return lines
+
+
+def covering_tests(
+    line_map: dict, changed: dict[str, set[int]], runtime_lines: dict[str, set[int]]
+) -> list[str]:
+    """Node ids of the tests that ran the changed lines. For a line run at import (which coverage
+    credits to the first importer only) or never run, the tests that ran any line of its file: a
+    module-level constant or an untested branch is seen, if at all, by the tests that use the
+    module."""
     tests: set[str] = set()
     whole_files: set[str] = set()
     for source, lines in changed.items():
         by_line = line_map.get(source, {})
         for line in lines:
             covering = by_line.get(str(line))
-            if covering:
+            if covering and line in runtime_lines[source]:
                 tests.update(covering)
             else:
                 whole_files.add(source)
@@ -78,7 +93,8 @@ def main(map_file: str) -> int:
     spec = json.loads(Path(map_file).read_text())
     base, group_args, deselect = spec["pytest"], spec["args"], spec["deselect"]
     changed = mutated_lines(spec["pristine"])
-    tests = covering_tests(spec["lines"], changed)
+    runtime_lines = {source: function_body_lines(spec["pristine"][source]) for source in changed}
+    tests = covering_tests(spec["lines"], changed, runtime_lines)
     if not tests:  # no test ran the file (or nothing changed): the group's whole command
         return pytest(base, [*group_args, *deselect])
     status = pytest(base, [*tests, *deselect])

@@ -34,6 +34,13 @@ def shout(text):
 def never_called():
     return 1
 """
+LATE = """\
+GREETING = "hi"
+
+
+def greet():
+    return GREETING
+"""
 TESTS = {
     "tests/test_fits.py": """\
 from calc import fits
@@ -56,6 +63,18 @@ def test_shout():
 
 def test_unrelated():
     assert True
+""",
+    # `late` is imported inside the tests: its module-level lines run under whichever test
+    # imports it first, yet a change there matters to both.
+    "tests/test_late_a.py": """\
+def test_greets():
+    import late
+    assert late.greet()
+""",
+    "tests/test_late_b.py": """\
+def test_greets_with_hi():
+    import late
+    assert late.greet() == "hi"
 """,
     "tests/test_cli.py": """\
 import os, subprocess, sys
@@ -81,6 +100,7 @@ def pytest_sessionfinish(session):
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("scratch")
     (root / "calc.py").write_text(SOURCE)
+    (root / "late.py").write_text(LATE)
     for name, text in TESTS.items():
         (root / name).parent.mkdir(exist_ok=True)
         (root / name).write_text(text)
@@ -90,7 +110,7 @@ def project(tmp_path_factory) -> Path:
         **os.environ,
         "PYTHONPATH": str(root),
         "MUTATION_COVERAGE_MAP": str(root / "lines.json"),
-        "MUTATION_SOURCES": "calc.py",
+        "MUTATION_SOURCES": "calc.py:late.py",
     }
     baseline = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "mutation.coverage_map", "tests"],
@@ -106,7 +126,7 @@ def project(tmp_path_factory) -> Path:
         "pytest": [*pytest_cmd, "-p", "recorder"],
         "args": ["tests"],
         "deselect": [],
-        "pristine": {"calc.py": SOURCE},
+        "pristine": {"calc.py": SOURCE, "late.py": LATE},
         "lines": json.loads((root / "lines.json").read_text())["lines"],
     }
     (root / "map.json").write_text(json.dumps(spec))
@@ -133,11 +153,18 @@ def test_the_map_names_the_tests_of_each_line(project):
 
 
 def mutate(
-    project: Path, old: str, new: str, tmp_path: Path, map_name: str = "map.json"
+    project: Path,
+    old: str,
+    new: str,
+    tmp_path: Path,
+    *,
+    map_name: str = "map.json",
+    source: tuple[str, str] = ("calc.py", SOURCE),
 ) -> tuple[int, list[list[str]]]:
     """Puts one mutant on disk, runs the selection as cosmic-ray would, restores the source."""
     runs_log = tmp_path / "runs.jsonl"
-    (project / "calc.py").write_text(SOURCE.replace(old, new, 1))
+    name, text = source
+    (project / name).write_text(text.replace(old, new, 1))
     try:
         result = subprocess.run(
             [sys.executable, "-m", "mutation.select_tests", str(project / map_name)],
@@ -148,7 +175,7 @@ def mutate(
             check=False,
         )
     finally:
-        (project / "calc.py").write_text(SOURCE)
+        (project / name).write_text(text)
     runs = [json.loads(line) for line in runs_log.read_text().splitlines()]
     return result.returncode, runs
 
@@ -192,13 +219,23 @@ def test_a_mutant_on_a_line_never_run_survives_the_tests_that_use_its_file(proje
     assert runs == [FITS_AND_SHOUT, ["tests/test_shout.py::test_unrelated"]]
 
 
+def test_a_constant_of_a_module_imported_by_a_test_reaches_every_test_that_uses_it(
+    project, tmp_path
+):
+    status, runs = mutate(project, '"hi"', '"ho"', tmp_path, source=("late.py", LATE))
+    assert status == 1, "killed by test_greets_with_hi, though test_greets imported it first"
+    assert runs == [
+        ["tests/test_late_a.py::test_greets", "tests/test_late_b.py::test_greets_with_hi"]
+    ]
+
+
 def test_a_file_no_test_runs_gets_the_whole_group(project, tmp_path):
     spec = json.loads((project / "map.json").read_text())
     spec["lines"]["calc.py"] = {}
     (project / "unrun-map.json").write_text(json.dumps(spec))
-    status, runs = mutate(project, "return 1", "return 2", tmp_path, "unrun-map.json")
+    status, runs = mutate(project, "return 1", "return 2", tmp_path, map_name="unrun-map.json")
     assert status == 0
-    assert [len(run) for run in runs] == [5]
+    assert [len(run) for run in runs] == [7]
 
 
 # The score of a partial run: cosmic-ray runs a group's mutants in random order.

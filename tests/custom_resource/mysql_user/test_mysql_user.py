@@ -55,8 +55,8 @@ def test_the_demo_schema_goes_to_the_first_grant_s_database(scenario):
     assert body["Status"] == "SUCCESS", body["Reason"]
     password = s.store.value(s.app_arn)["password"]
     with s.db.login(s.user, password) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM shopdemo.prices")
-        assert cursor.fetchone() == (3,)
+        cursor.execute("SELECT id, item, price_cents FROM shopdemo.prices ORDER BY id")
+        assert cursor.fetchall() == ((1, "Coffee", 250), (2, "Tea", 200), (3, "Cake", 450))
 
 
 def test_update_revokes_what_is_no_longer_listed_on_the_user_and_its_clone(scenario):
