@@ -223,6 +223,18 @@ def forget_group(part_dir: Path, group: Group) -> None:
         (part_dir / name).unlink(missing_ok=True)
 
 
+def reopen_errors(part_dir: Path) -> int:
+    """Puts back to pending the mutants whose run failed for want of a worker (not a test
+    outcome): a stopped run can leave some."""
+    reopened = 0
+    for session in part_dir.glob("*.sqlite"):
+        with contextlib.closing(sqlite3.connect(session)) as db, db:
+            reopened += db.execute(
+                "DELETE FROM work_results WHERE worker_outcome NOT IN ('NORMAL', 'SKIPPED')"
+            ).rowcount
+    return reopened
+
+
 def reopen_survivors(part_dir: Path) -> int:
     """Forgets the outcome of survived and failed mutants (they run again) and every group's
     line map (the new tests may run other lines). Returns how many mutants will run again."""
@@ -485,9 +497,13 @@ def execute(config: Path, session: Path, directory: Path, slice_minutes: float |
     try:
         status = process.wait(timeout=slice_minutes * 60 if slice_minutes else None)
     except subprocess.TimeoutExpired:
-        process.terminate()
-        process.wait()
         return False
+    finally:
+        # Stopped (slice over, Ctrl-C, SIGTERM): stop exec before its workers go, or it hands
+        # every remaining mutant to a dead worker and records each as an error.
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
     if status != 0:
         raise subprocess.CalledProcessError(status, command)
     return True
@@ -582,6 +598,8 @@ def run_part(part: str, workers_wanted: int) -> str:
                 copy_tree(files, worker)
         else:
             say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
+        if reopened_errors := reopen_errors(part_dir):
+            say(f"{part}: {reopened_errors} mutants a stopped run could not test run again.")
     stamp_file.write_text(json.dumps(stamp))
     workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
     for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
