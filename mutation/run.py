@@ -592,7 +592,8 @@ def run_part(part: str, workers_wanted: int) -> str:
             reopened = reopen_survivors(part_dir)
             say(
                 f"{part}: tests changed since the last run; killed mutants kept, the {reopened} "
-                "survivors run again against the new tests."
+                "survivors (and any mutant a stopped run left untested) run again against the new "
+                "tests."
             )
             for worker in sorted(part_dir.glob("worker-*")):
                 copy_tree(files, worker)

@@ -63,6 +63,9 @@ def test_windows_that_never_meet(a, da, b, db):
             "Friday 2026-11-27 from 16",
         ),
         ("cron(0 0 1,15 JAN-MAR/2 ? *)", "4h", "cron(0 3 ? * * *)", "1h", "Friday 2027-01-01 from"),
+        ("cron(0 1 ? DEC SUN *)", "2h", "cron(0 2 * 12 ? *)", "1h", "Sunday 2026-12-06 from 02:00"),
+        ("cron(0 1 ? * L *)", "2h", "cron(0 2 ? * SAT *)", "1h", "Saturday 2026-11-28 from 02:00"),
+        ("cron(0 1 ? * THUL *)", "2h", "cron(0 2 ? * THU *)", "1h", "Thursday 2026-12-31 from 02"),
     ],
 )
 def test_windows_that_meet_report_the_first_overlap(a, da, b, db, first):
