@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -52,6 +53,26 @@ def test_relative_append_rules_from_the_repository_root():
     )
     assert result.returncode != 0
     assert {i for i in rule_ids(result.stdout) if i[1] == "9"} == EVERY_PITFALL, result.stderr
+
+
+def test_python_m_lint_rules_appends_the_rules_and_passes_every_argument(tmp_path):
+    # The entry point behind `cfn-lint-rotation` (the pre-commit hook): the user's arguments,
+    # the first one included, reach cfn-lint unchanged after --append-rules.
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "lint_rules", "--format", "json"),
+            *("--config-file", str(EMPTY_CONFIG), "--", str(BAD)),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    found = {match["Rule"]["Id"] for match in json.loads(result.stdout)}
+    assert {i for i in found if i[1] == "9"} == EVERY_PITFALL, result.stderr
 
 
 def test_absolute_append_rules_from_another_directory(tmp_path):
