@@ -411,21 +411,34 @@ def test_delete_asks_first_and_a_non_interactive_run_needs_yes(stubs, capsys):
     stubs.assert_done()
 
 
-def deleted_at_once(stubs: StubbedAws, **delete_params) -> None:
-    """The events baseline, DeleteStack, one DELETE_COMPLETE event, no final snapshot."""
+def deleted_at_once(
+    stubs: StubbedAws, *, seconds: int = 600, snapshots: list | None = None, **delete_params
+) -> None:
+    """The events baseline, DeleteStack, one DELETE_COMPLETE event, then the final snapshots
+    (none unless `snapshots` lists those of the stack's cluster)."""
     cf = stubs.cloudformation
     root = stack_arn(STACK)
     cf.add_response("describe_stack_events", events())
     cf.add_response("delete_stack", {}, {"StackName": root, **delete_params})
     cf.add_response(
         "describe_stack_events",
-        events(event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=600)),
+        events(event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=seconds)),
     )
     cf.add_client_error(
         "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
     )
     cf.add_response("describe_stack_events", events())
-    stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []})
+    if snapshots is None:
+        stubs.rds.add_response("describe_db_cluster_snapshots", {"DBClusterSnapshots": []})
+    else:
+        stubs.rds.add_response(
+            "describe_db_cluster_snapshots",
+            {"DBClusterSnapshots": snapshots},
+            {
+                "DBClusterIdentifier": "rotation-single-databasecluster-abc",
+                "SnapshotType": "manual",
+            },
+        )
 
 
 @pytest.mark.parametrize(
@@ -644,29 +657,17 @@ def test_a_cluster_already_gone_is_skipped_and_the_newest_final_snapshot_is_name
         "DBClusterNotFoundFault",
         "DBCluster rotation-single-databasecluster-abc not found.",
     )
-    cf = stubs.cloudformation
-    root = stack_arn(STACK)
-    cf.add_response("describe_stack_events", events())
-    cf.add_response("delete_stack", {}, {"StackName": root})
-    cf.add_response(
-        "describe_stack_events",
-        events(event(STACK, STACK, "DELETE_COMPLETE", STACK_TYPE, physical=root, seconds=60)),
-    )
-    cf.add_client_error(
-        "describe_stacks", "ValidationError", f"Stack with id {root} does not exist"
-    )
-    cf.add_response("describe_stack_events", events())
     snapshot = "rotation-single-databasecluster-abc-snapshot-{}"
-    stubs.rds.add_response(
-        "describe_db_cluster_snapshots",
-        {"DBClusterSnapshots": [
+    deleted_at_once(
+        stubs,
+        seconds=60,
+        snapshots=[
             {"DBClusterSnapshotIdentifier": snapshot.format(1), "SnapshotCreateTime": T0},
             {"DBClusterSnapshotIdentifier": snapshot.format(2),
              "SnapshotCreateTime": T0 + dt.timedelta(days=1)},
             {"DBClusterSnapshotIdentifier": snapshot.format(0),
              "SnapshotCreateTime": T0 - dt.timedelta(days=1)},
-        ]},
-        {"DBClusterIdentifier": "rotation-single-databasecluster-abc", "SnapshotType": "manual"},
+        ],
     )  # fmt: skip
     assert delete(stubs, "--yes") == 0
     out = capsys.readouterr().out.splitlines()
