@@ -145,6 +145,7 @@ clean: ## Remove virtualenvs, build output, caches, mutation results and the pre
 PART ?=
 MUTATE_WORKERS ?= 2
 MUTATE_GROUP_MINUTES ?=
+MUTATE_GROUPS ?=
 
 mutate: $(VENV)/.installed ## Mutation testing of custom_resources/, lint_rules/ and scripts/ against their tests (PART= for one; slow, see docs/testing.md)
-	@MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_GROUP_MINUTES=$(MUTATE_GROUP_MINUTES) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)
+	@MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_GROUP_MINUTES=$(MUTATE_GROUP_MINUTES) MUTATE_GROUPS=$(MUTATE_GROUPS) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)

@@ -608,24 +608,41 @@ def run_part(part: str, workers_wanted: int) -> str:
             for source in group.sources:
                 shutil.copy2(REPO / source, worker / source)
     started = time.monotonic()
-    say(f"{part}: mutating {', '.join(g.name for g in PARTS[part])}...")
+    chosen = chosen_groups(part)
+    say(f"{part}: mutating {', '.join(g.name for g in chosen)}...")
     slice_minutes = float(os.environ.get("MUTATE_GROUP_MINUTES") or 0) or None
     by_group = {
-        group.name: run_group(part_dir, group, workers, slice_minutes) for group in PARTS[part]
+        group.name: run_group(part_dir, group, workers, slice_minutes)
+        if group in chosen
+        else recorded(part_dir, group)
+        for group in PARTS[part]
     }
     say(f"{part}: done in {time.monotonic() - started:.0f} s")
     return summarise(part, by_group, part_dir)
 
 
+def chosen_groups(part: str) -> tuple[Group, ...]:
+    """The groups MUTATE_GROUPS names (comma-separated), or all of the part's."""
+    names = [n.strip() for n in os.environ.get("MUTATE_GROUPS", "").split(",") if n.strip()]
+    return tuple(g for g in PARTS[part] if not names or g.name in names)
+
+
+def unknown_groups(parts: list[str]) -> list[str]:
+    names = [n.strip() for n in os.environ.get("MUTATE_GROUPS", "").split(",") if n.strip()]
+    known = {g.name for part in parts for g in PARTS[part]}
+    return [n for n in names if n not in known]
+
+
+def recorded(part_dir: Path, group: Group) -> list:
+    """What the last run recorded for a group (nothing when it never ran)."""
+    session = part_dir / f"{group.name}.sqlite"
+    return results(session) if session.exists() else []
+
+
 def report_only(part: str) -> str:
     """The summary of what the last run of a part recorded, without running anything."""
     part_dir = WORK / part
-    by_group = {
-        group.name: results(part_dir / f"{group.name}.sqlite")
-        if (part_dir / f"{group.name}.sqlite").exists()
-        else []
-        for group in PARTS[part]
-    }
+    by_group = {group.name: recorded(part_dir, group) for group in PARTS[part]}
     if not any(by_group.values()):
         return f"{part:17} not run yet"
     return summarise(part, by_group, part_dir)
@@ -639,6 +656,14 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(
             f"make mutate: unknown PART {', '.join(unknown)}; choose from {', '.join(PARTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    if unknown := unknown_groups(parts):
+        print(
+            f"make mutate: unknown MUTATE_GROUPS {', '.join(unknown)}; the groups of "
+            f"{', '.join(parts)} are "
+            f"{', '.join(g.name for part in parts for g in PARTS[part])}",
             file=sys.stderr,
         )
         return 2

@@ -408,8 +408,8 @@ def _scalar_text(value: Any) -> str:
 def is_intrinsic(value: dict) -> bool:
     if len(value) != 1:
         return False
-    key = next(iter(value))
-    return key in ("Ref", "Condition") or key.startswith("Fn::")
+    key = next(iter(value))  # YAML allows a number as a key
+    return isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::"))
 
 
 def _merge(pieces: list) -> Text:

@@ -49,8 +49,8 @@ def cron_hours(field: str) -> list[int] | None:
 
 def _range(part: str, low: int, high: int, names: dict[str, int]) -> range | None:
     """The values of one cron list item: `*`, `n`, `a-b`, each with an optional `/step`."""
-    base, _, step = part.partition("/")
-    if step and not (step.isdecimal() and int(step) > 0):
+    base, slash, step = part.partition("/")
+    if slash and not (step.isdecimal() and int(step) > 0):
         return None
     if base == "*":
         first, last = low, high
