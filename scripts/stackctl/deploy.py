@@ -92,10 +92,10 @@ def review(cs: changeset.ChangeSet, opts: argparse.Namespace) -> None:
     )
 
 
-def discard(cf: Any, cs: changeset.ChangeSet, kind: str, stack: str) -> None:
-    cf.delete_change_set(ChangeSetName=cs.arn)
+def discard(cf: Any, arn: str, stack_id: str, kind: str, stack: str) -> None:
+    cf.delete_change_set(ChangeSetName=arn)
     if kind == "CREATE":  # nothing else lives in the REVIEW_IN_PROGRESS stack
-        cf.delete_stack(StackName=cs.stack_id)
+        cf.delete_stack(StackName=stack_id)
     print(f"Change set deleted; stack {stack} unchanged.", flush=True)
 
 
@@ -127,18 +127,24 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
         parameters=parameter_list(facts, overrides, existing, kind),
         name=name,
     )
-    cs = changeset.wait_until_ready(cf, created[0], runtime.clock) if created else None
+    try:
+        cs = changeset.wait_until_ready(cf, created[0], runtime.clock) if created else None
+    except OperationFailed:
+        # A failed change set would stay on the stack (and a first one keep an empty
+        # REVIEW_IN_PROGRESS stack) until someone deletes it by hand.
+        discard(cf, *created, kind, opts.stack)
+        raise
     if cs is None or cs.empty:
         print(f"No changes: stack {opts.stack} is up to date.")
         if cs is not None:
-            discard(cf, cs, kind, opts.stack)
+            discard(cf, cs.arn, cs.stack_id, kind, opts.stack)
         if kind == "UPDATE":
             policy.ensure(cf, opts.stack)
         return 0
     try:
         review(cs, opts)
     except OperationFailed:
-        discard(cf, cs, kind, opts.stack)
+        discard(cf, cs.arn, cs.stack_id, kind, opts.stack)
         raise
     if opts.dry_run:
         print(

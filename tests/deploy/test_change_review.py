@@ -422,7 +422,25 @@ def test_a_change_set_that_fails_exits_1_with_its_reason(stubs, capsys):
     cf = stubs.cloudformation
     reason = "Template error: instance of Fn::GetAtt references undefined resource Missing"
     cf.add_response("describe_change_set", described("FAILED", [], StatusReason=reason))
+    cf.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
     assert deploy(stubs) == 1
+    captured = capsys.readouterr()
+    assert captured.err == f"failed: The change set failed: {reason}\n"
+    assert captured.out.endswith(f"Change set deleted; stack {STACK} unchanged.\n")
+    stubs.assert_done()  # the failed change set was deleted, the stack left alone
+
+
+def test_a_failed_first_change_set_deletes_its_empty_stack(stubs, capsys):
+    """A create's change set lives in a REVIEW_IN_PROGRESS stack that holds nothing else."""
+    stubs.identity()
+    cf = stubs.cloudformation
+    cf.add_response("describe_stacks", stack_description(STACK, "REVIEW_IN_PROGRESS"))
+    cf.add_response("create_change_set", {"Id": CHANGE_SET, "StackId": stack_arn(STACK)})
+    reason = "Parameter 'VpcCidr' must be a CIDR"
+    cf.add_response("describe_change_set", described("FAILED", [], StatusReason=reason))
+    cf.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    cf.add_response("delete_stack", {}, {"StackName": stack_arn(STACK)})
+    assert deploy(stubs, params="AdminUsername=dbadmin") == 1
     assert capsys.readouterr().err == f"failed: The change set failed: {reason}\n"
     stubs.assert_done()
 

@@ -273,3 +273,11 @@ def test_w9602_pattern_after_an_exact_principal_arn_condition(linter, multi_user
         "ArnLike": {"aws:PrincipalArn": pattern},
     }
     assert linter.findings(render(multi_user, "yaml")) == {("W9602", STATEMENT)}
+
+
+def test_w9603_once_when_both_branches_settle_the_policy_alike(linter, multi_user):
+    """An Fn::If whose branches are the same value gives one policy to judge, so one finding."""
+    policy(multi_user)["BlockPublicPolicy"] = {"Fn::If": ["UseShortWindow", False, False]}
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert [(m.rule.id, m.path_string) for m in matches] == [("W9603", BLOCK)]
+    assert "sets BlockPublicPolicy to false" in matches[0].message
