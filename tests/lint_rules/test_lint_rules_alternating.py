@@ -193,6 +193,29 @@ def test_e9103_limit_follows_the_engine(linter, multi_user):
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
+@pytest.mark.parametrize(
+    ("family", "engine", "limit"),
+    [("MariaDB", "mariadb", 80), ("Oracle", "oracle", 30), ("PostgreSQL", "postgres", 63),
+     ("SQLServer", "sqlserver", 128)],
+)  # fmt: skip
+def test_e9103_each_engines_clone_limit_to_the_character(linter, multi_user, family, engine, limit):
+    """The `_clone` length each family's multi-user function checks (only E9103 is looked at:
+    a MySQL cluster under another engine's rotation has findings of its own)."""
+    app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]["Engine"] = engine
+    hosted = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    hosted["RotationType"] = f"{family}MultiUser"
+    longest = limit - len("_clone")
+    username = multi_user["Parameters"]["AppUsername"]
+    username.update(Default="a" * longest, MaxLength=longest + 1)
+    found = {m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9103"}
+    assert found == set()
+    username["Default"] += "a"
+    (match,) = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9103"]
+    assert f"({limit + 1} characters), longer than the {limit} the {family}MultiUser" in (
+        match.message
+    )
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_w9101_parameter_without_max_length(linter, multi_user, form):
     del multi_user["Parameters"]["AppUsername"]["MaxLength"]

@@ -243,6 +243,19 @@ def test_w9603_on_the_admin_secret_speaks_of_rotation_roles(linter, multi_user):
     assert "Custom::LambdaRoleLookup" in match.message
 
 
+def test_w9603_on_an_admin_secret_named_only_by_masterarn_speaks_of_rotation_roles(
+    linter, multi_user
+):
+    """Without MasterSecretArn the function still logs in with the secret `masterarn` names."""
+    policy(multi_user)["BlockPublicPolicy"] = False
+    hosted = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
+    del hosted["MasterSecretArn"]
+    matches = linter.matches(render(multi_user, "yaml"))
+    block = [m for m in matches if m.rule.id == "W9603"]
+    assert len(block) == 1
+    assert "rotation roles" in block[0].message
+
+
 def test_w9603_on_a_secret_no_rotation_logs_in_with_gives_a_generic_fix(linter, multi_user):
     """The application secret is rotated, but no rotation uses it as its admin secret."""
     policy(multi_user).update(BlockPublicPolicy=False, SecretId={"Ref": "AppSecret"})
