@@ -106,6 +106,11 @@ def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
             id="account-principal-delegates-to-iam-policies",
         ),
         pytest.param({"Principal": {"AWS": "123456789012"}}, id="account-id-principal"),
+        pytest.param({"Principal": {"AWS": {"Ref": "AWS::AccountId"}}}, id="this-account"),
+        pytest.param(
+            {"Principal": {"AWS": ["arn:aws:iam::123456789012:root", "210987654321"]}},
+            id="two-accounts",
+        ),
         pytest.param({"Effect": "Deny"}, id="deny"),
         pytest.param({"Action": "secretsmanager:DescribeSecret"}, id="another-action"),
         pytest.param({"Principal": {"Service": "lambda.amazonaws.com"}}, id="service-principal"),
