@@ -187,6 +187,13 @@ def test_windows_open_and_close(expression, duration, windows):
         ("cron(0 1 ? * 6L *)", dt.date(2027, 6, 18), False),
         ("cron(0 1 ? * FRIL *)", dt.date(2027, 2, 26), True),
         ("cron(0 1 ? * friL *)", dt.date(2027, 2, 26), True),
+        ("cron(0 1 ? * THUL *)", dt.date(2027, 6, 24), True),  # 6 days before the 30th
+        ("cron(0 1 ? * THUL *)", dt.date(2027, 6, 17), False),
+        ("cron(0 1 ? * 1L *)", dt.date(2027, 6, 27), True),  # weekdays 1 and 7 are allowed
+        ("cron(0 1 ? * 7L *)", dt.date(2027, 6, 26), True),
+        ("cron(0 1 ? * 1#1 *)", dt.date(2027, 6, 6), True),
+        ("cron(0 1 ? * 7#2 *)", dt.date(2027, 6, 12), True),
+        ("cron(0 1 ? * 7#2 *)", dt.date(2027, 6, 5), False),
         ("cron(0 1 ? * 6L,MON *)", dt.date(2027, 6, 7), True),
         ("cron(0 1 ? * 6L,MON *)", dt.date(2027, 6, 8), False),
         ("cron(0 1 ? JUN 6L *)", dt.date(2027, 7, 30), False),  # months still apply

@@ -59,6 +59,10 @@ TEMPLATE = {
             "Properties": {"SecretId": {"Ref": "Loop"}},
         },
         "NoProperties": {"Type": "AWS::SecretsManager::SecretTargetAttachment"},
+        "ScheduleOfAnArn": {
+            "Type": "AWS::SecretsManager::RotationSchedule",
+            "Properties": {"SecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:s"},
+        },
         "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
         "NotABody": "text",
     },
@@ -400,6 +404,7 @@ def test_known_and_origin(reader):
         ({"Ref": "Attachment"}, ("AWS::SecretsManager::SecretTargetAttachment",), "Attachment"),
         ({"Ref": "Loop"}, ("AWS::SecretsManager::Secret",), None),
         ({"Ref": "NoProperties"}, ("AWS::SecretsManager::Secret",), None),
+        ({"Ref": "ScheduleOfAnArn"}, ("AWS::SecretsManager::Secret",), None),  # another stack's
         ({"Ref": "NotABody"}, (), None),
         (
             {"Ref": "Schedule"},
