@@ -79,6 +79,14 @@ ROLE_LOOKUP = {
             {"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "1"}}},
             id="any-principal-of-the-account",
         ),
+        pytest.param(
+            {"NotAction": "secretsmanager:DeleteSecret", "Action": None},
+            id="not-action-leaves-the-read-in",
+        ),
+        pytest.param(
+            {"Principal": {"AWS": "{{resolve:ssm:/platform/rotation-role}}"}, "Condition": None},
+            id="principal-from-a-dynamic-reference",
+        ),
     ],
 )
 def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
@@ -89,9 +97,11 @@ def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
     statement = _without_master_secret_arn(multi_user)
     multi_user["Resources"]["Lookup"] = ROLE_LOOKUP
     statement.update(grant)
-    if statement.get("Condition") is None:
-        statement.pop("Condition", None)
-    assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+    for key in [key for key, value in statement.items() if value is None]:
+        del statement[key]
+    rules = {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+    assert "E9102" not in rules
+    assert "E0002" not in rules  # no rule stopped on the value
 
 
 @pytest.mark.parametrize(
@@ -112,6 +122,9 @@ def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
             id="two-accounts",
         ),
         pytest.param({"Effect": "Deny"}, id="deny"),
+        pytest.param(
+            {"NotAction": ["secretsmanager:Get*"], "Action": None}, id="not-action-without-the-read"
+        ),
         pytest.param({"Action": "secretsmanager:DescribeSecret"}, id="another-action"),
         pytest.param({"Principal": {"Service": "lambda.amazonaws.com"}}, id="service-principal"),
     ],
@@ -121,6 +134,8 @@ def test_e9102_when_the_admin_secrets_policy_does_not_grant_a_role_the_read(
 ):
     statement = _without_master_secret_arn(multi_user)
     statement.update(change)
+    for key in [key for key, value in statement.items() if value is None]:
+        del statement[key]
     assert ("E9102", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))
 
 

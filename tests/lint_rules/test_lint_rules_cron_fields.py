@@ -260,3 +260,18 @@ def test_windows_that_only_touch_do_not_meet():
         )
         is None
     )
+
+
+def test_the_tooling_call_takes_names_and_start_only_by_name():
+    """`rotation_windows_overlap` is public for tooling: its arguments can be named, and `start`
+    must be, so that a date is never taken for a Duration."""
+    found = rotation_windows_overlap(
+        schedule_a="rate(1 day)",
+        duration_a="1h",
+        schedule_b="rate(2 days)",
+        duration_b=None,
+        start=dt.date(2027, 6, 6),
+    )
+    assert found.startswith("Sunday 2027-06-06 from 00:00 to 01:00 UTC")
+    with pytest.raises(TypeError):
+        rotation_windows_overlap("rate(1 day)", None, "rate(2 days)", None, dt.date(2027, 6, 6))
