@@ -439,3 +439,13 @@ def test_w9101_a_long_prefix_leaves_one_character(linter, multi_user):
     (match,) = linter.matches(render(multi_user, "yaml"))
     assert (match.rule.id, match.path_string) == ("W9101", "Parameters/AppUsername")
     assert match.message.endswith("Fix: set MaxLength: 1 on parameter AppUsername")
+
+
+def test_e9102_once_when_an_fn_if_settles_the_schedule_alike_both_ways(linter, multi_user):
+    """Both values of the condition give the same schedule: one rotation, one finding."""
+    _without_master_secret_arn(multi_user)
+    del multi_user["Resources"]["AdminPolicy"]
+    rules = multi_user["Resources"]["AppRotation"]["Properties"]["RotationRules"]
+    rules["Duration"] = {"Fn::If": ["UseShortWindow", rules["Duration"], rules["Duration"]]}
+    matches = linter.matches(render(multi_user, "yaml"))
+    assert [(m.rule.id, m.path_string) for m in matches] == [("E9102", hosted("AppRotation"))]

@@ -28,6 +28,7 @@ from lint_rules._rotation_lint._windows import (
         ("23", [23]),
         ("4/12", [4, 16]),  # a start and a step run to the end of the day
         ("*/6", [0, 6, 12, 18]),
+        ("20-23/1", [20, 21, 22, 23]),  # a step of 1 is allowed
         ("1-3", [1, 2, 3]),
         ("1-7/3", [1, 4, 7]),
         ("9,1,3-4", [1, 3, 4, 9]),  # sorted, each hour once
@@ -149,6 +150,7 @@ def test_windows_open_and_close(expression, duration, windows):
         ("cron(0 1 15,L * ? *)", dt.date(2027, 5, 15), True),
         ("cron(0 1 15,L * ? *)", dt.date(2027, 5, 31), True),
         ("cron(0 1 15,L * ? *)", dt.date(2027, 5, 16), False),
+        ("cron(0 1 L,15 * ? *)", dt.date(2027, 5, 15), True),  # L first in the list
         ("cron(0 1 31 * ? *)", dt.date(2027, 4, 30), False),
         ("cron(0 1 * JUN ? *)", dt.date(2027, 6, 9), True),
         ("cron(0 1 * JUN ? *)", dt.date(2027, 7, 9), False),

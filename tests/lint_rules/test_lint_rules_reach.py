@@ -111,6 +111,33 @@ def test_rotation_app_windows_judged_like_hosted_ones(linter, app):
     }
 
 
+def test_rotation_app_after_the_sam_transform_is_judged_by_its_tag(linter, app):
+    """The transform turns the app into a nested stack; only its tags still name the app."""
+    resource = app["Resources"]["ServiceRotationApp"]
+    app_id = resource["Properties"].pop("Location")["ApplicationId"]
+    resource["Type"] = "AWS::CloudFormation::Stack"
+    resource["Properties"]["TemplateURL"] = "https://example-bucket.s3.amazonaws.com/app.yaml"
+    resource["Properties"]["Tags"] = [
+        {"Key": "serverlessrepo:semanticVersion", "Value": "1.1.367"},
+        {"Key": "serverlessrepo:applicationId", "Value": app_id},
+    ]
+    del parameters(app, "ServiceRotationApp")["vpcSubnetIds"]
+    found = linter.findings(render(app, "yaml"))
+    assert ("E9702", SERVICE_PARAMETERS) in found
+
+
+def test_an_app_id_that_may_name_another_app_is_not_judged(linter, app):
+    """The region picks the application: in one it is no rotation app, so no checks apply."""
+    app.setdefault("Mappings", {})["Apps"] = {
+        "us-east-1": {"Id": MULTI_USER_APP.format("MySQL")},
+        "eu-west-1": {"Id": MULTI_USER_APP.format("MySQL") + "Beta"},
+    }
+    location = app["Resources"]["ServiceRotationApp"]["Properties"]["Location"]
+    location["ApplicationId"] = {"Fn::FindInMap": ["Apps", {"Ref": "AWS::Region"}, "Id"]}
+    del parameters(app, "ServiceRotationApp")["vpcSubnetIds"]
+    assert linter.findings(render(app, "yaml")) == set()
+
+
 def test_an_unknown_application_is_not_judged(linter, app):
     location = app["Resources"]["ServiceRotationApp"]["Properties"]["Location"]
     location["ApplicationId"] = "arn:aws:serverlessrepo:us-east-1:123456789012:applications/x"
