@@ -126,11 +126,15 @@ def test_rotation_app_after_the_sam_transform_is_judged_by_its_tag(linter, app):
     assert ("E9702", SERVICE_PARAMETERS) in found
 
 
-def test_an_app_id_that_may_name_another_app_is_not_judged(linter, app):
-    """The region picks the application: in one it is no rotation app, so no checks apply."""
+@pytest.mark.parametrize(
+    "other", [MULTI_USER_APP.format("MySQL") + "Beta", MULTI_USER_APP.format("PostgreSQL")]
+)
+def test_an_app_id_that_may_name_another_app_is_not_judged(linter, app, other):
+    """The region picks the application: in one it is no rotation app, or another engine's, so
+    no one set of checks applies."""
     app.setdefault("Mappings", {})["Apps"] = {
         "us-east-1": {"Id": MULTI_USER_APP.format("MySQL")},
-        "eu-west-1": {"Id": MULTI_USER_APP.format("MySQL") + "Beta"},
+        "eu-west-1": {"Id": other},
     }
     location = app["Resources"]["ServiceRotationApp"]["Properties"]["Location"]
     location["ApplicationId"] = {"Fn::FindInMap": ["Apps", {"Ref": "AWS::Region"}, "Id"]}
