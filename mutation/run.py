@@ -59,6 +59,7 @@ EXCLUDED_OPERATORS = [
     r"core/ExceptionReplacer",
 ]
 FILTERED = "Filtered operator"  # cosmic-ray's own output for an item its filter skipped
+HELD = "Held back: survivors run again first"  # see held_back()
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,38 @@ def apply_operator_filter(session: Path) -> None:
                 db.execute("DELETE FROM work_results WHERE job_id = ?", (job_id,))
 
 
+@contextlib.contextmanager
+def held_back(session: Path, rows: list[dict]):
+    """Hides every pending mutant but the survivors waiting to run again from cosmic-ray exec
+    (which takes pending mutants in random order), so they run first; always put back after.
+    Yields how many survivors wait."""
+    waiting = {r["item"]["job_id"] for r in rows if r["result"] is None and r["reopened"]}
+    others = [r["item"]["job_id"] for r in rows if r["result"] is None and not r["reopened"]]
+    with contextlib.closing(sqlite3.connect(session)) as db, db:
+        if waiting:
+            db.executemany(
+                "INSERT INTO work_results (worker_outcome, output, test_outcome, diff, job_id)"
+                " VALUES ('SKIPPED', ?, NULL, NULL, ?)",
+                [(HELD, job_id) for job_id in others],
+            )
+    try:
+        yield len(waiting)
+    finally:
+        release_held(session)
+
+
+def release_held(session: Path) -> None:
+    with contextlib.closing(sqlite3.connect(session)) as db, db:
+        db.execute("DELETE FROM work_results WHERE output = ?", (HELD,))
+
+
 def forget_group(part_dir: Path, group: Group) -> None:
-    for name in (f"{group.name}.sqlite", f"{group.name}-map.json", f"{group.name}.toml"):
+    for name in (
+        f"{group.name}.sqlite",
+        f"{group.name}-map.json",
+        f"{group.name}.toml",
+        f"{group.name}-reopened.json",
+    ):
         (part_dir / name).unlink(missing_ok=True)
 
 
@@ -241,6 +272,10 @@ def reopen_survivors(part_dir: Path) -> int:
     reopened = 0
     for session in part_dir.glob("*.sqlite"):
         with contextlib.closing(sqlite3.connect(session)) as db, db:
+            survivors = db.execute(
+                "SELECT job_id FROM work_results WHERE test_outcome = 'SURVIVED'"
+            ).fetchall()
+            remember_reopened(session, {job_id for (job_id,) in survivors})
             reopened += db.execute(
                 "DELETE FROM work_results WHERE test_outcome = 'SURVIVED'"
                 " OR worker_outcome NOT IN ('NORMAL', 'SKIPPED')"
@@ -248,6 +283,18 @@ def reopen_survivors(part_dir: Path) -> int:
     for line_map in part_dir.glob("*-map.json"):
         line_map.unlink()
     return reopened
+
+
+def reopened_file(session: Path) -> Path:
+    return session.with_name(f"{session.stem}-reopened.json")
+
+
+def remember_reopened(session: Path, job_ids: set[str]) -> None:
+    """Survivors sent back to run against changed tests: until they have run again they still
+    count as survived (see `scored`)."""
+    known = reopened_file(session)
+    earlier = set(json.loads(known.read_text())) if known.exists() else set()
+    known.write_text(json.dumps(sorted(earlier | job_ids)))
 
 
 def copy_tree(files: list[str], target: Path) -> None:
@@ -392,10 +439,12 @@ def baseline_seconds(group: Group, directories: list[Path]) -> float:
 
 def results(session: Path) -> list[dict]:
     dump = run(str(BIN / "cosmic-ray"), "dump", str(session), capture_output=True).stdout
+    known = reopened_file(session)
+    reopened = set(json.loads(known.read_text())) if known.exists() else set()
     rows = []
     for line in dump.splitlines():
         item, result = json.loads(line)
-        rows.append({"item": item, "result": result})
+        rows.append({"item": item, "result": result, "reopened": item["job_id"] in reopened})
     return rows
 
 
@@ -410,6 +459,15 @@ def outcome(row: dict) -> str:
     if result.get("test_outcome") == "killed":
         return "timeout" if result.get("output") == "timeout" else "killed"
     return result.get("test_outcome") or "error"
+
+
+def scored(row: dict) -> str:
+    """The outcome a report counts. A survivor sent back to run against changed tests counts
+    as survived until it has run again: cosmic-ray picks pending mutants at random, so a run
+    stopped early would otherwise drop survivors from the sample and keep every kill."""
+    if row["result"] is None and row.get("reopened"):
+        return "survived"
+    return outcome(row)
 
 
 def finished(session: Path) -> tuple[int, int]:
@@ -460,6 +518,7 @@ def run_group(
         say(f"  {group.name}: tests take {seconds:.0f} s unmutated; timeout {timeout:.0f} s")
     if not session.exists():
         run(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=workers[0])
+    release_held(session)  # a run killed outright can leave mutants held back
     apply_operator_filter(session)
     rows = results(session)
     pending = sum(outcome(r) == "pending" for r in rows)
@@ -478,6 +537,10 @@ def run_group(
         )
         with http_workers(workers) as urls, progress(group.name, session, pending):
             write_config(config, group, timeout, urls)
+            with held_back(session, rows) as waiting:
+                if waiting:  # not part of the slice: a partial score must not skip them
+                    say(f"  {group.name}: first the {waiting} survivors, against the new tests")
+                    execute(config, session, workers[0], None)
             finished_in_time = execute(config, session, workers[0], slice_minutes)
         for worker in workers:  # a stopped exec can leave a mutant of this group on disk
             for source in group.sources:
@@ -512,12 +575,12 @@ def execute(config: Path, session: Path, directory: Path, slice_minutes: float |
 def summarise(part: str, by_group: dict[str, list[dict]], part_dir: Path) -> str:
     rows = [row for group_rows in by_group.values() for row in group_rows]
     counts = {
-        k: sum(outcome(r) == k for r in rows)
+        k: sum(scored(r) == k for r in rows)
         for k in ("killed", "timeout", "survived", "error", "skipped", "pending")
     }
     tested = counts["killed"] + counts["timeout"] + counts["survived"]
     score = 100 * (counts["killed"] + counts["timeout"]) / tested if tested else 0.0
-    survivors = [r for r in rows if outcome(r) == "survived"]
+    survivors = [r for r in rows if scored(r) == "survived"]
     with (part_dir / "survivors.txt").open("w") as out:
         for row in survivors:
             mutation = row["item"]["mutations"][0]
@@ -525,7 +588,10 @@ def summarise(part: str, by_group: dict[str, list[dict]], part_dir: Path) -> str
                 f"## {mutation['module_path']}:{mutation['start_pos'][0]} "
                 f"{mutation['operator_name']} #{mutation['occurrence']}\n"
             )
-            out.write((row["result"].get("diff") or "") + "\n")
+            if row["result"] is None:
+                out.write("(survived before the tests changed; not run again yet)\n\n")
+            else:
+                out.write((row["result"].get("diff") or "") + "\n")
     line = (
         f"{part:17} killed {counts['killed']:4}  timeout {counts['timeout']:3}  "
         f"survived {counts['survived']:4}  score {score:5.1f}%  "
@@ -535,7 +601,7 @@ def summarise(part: str, by_group: dict[str, list[dict]], part_dir: Path) -> str
     not_started = [
         name
         for name, group_rows in by_group.items()
-        if not any(outcome(r) in ("killed", "timeout", "survived") for r in group_rows)
+        if not any(scored(r) in ("killed", "timeout", "survived") for r in group_rows)
     ]
     if not_started:
         line += f"\n{'':17} partial: not started yet: {', '.join(not_started)}"
@@ -556,7 +622,7 @@ def sampled_interval(by_group: dict[str, list[dict]], z: float = 1.96) -> tuple[
     a sample with no survivor yet still gets an honest width)."""
     estimate, variance, total = 0.0, 0.0, 0
     for group_rows in by_group.values():
-        outcomes = [outcome(row) for row in group_rows]
+        outcomes = [scored(row) for row in group_rows]
         size = sum(o in ("killed", "timeout", "survived", "pending") for o in outcomes)
         tested = sum(o in ("killed", "timeout", "survived") for o in outcomes)
         if not size:

@@ -264,3 +264,16 @@ def test_a_sampled_group_widens_the_interval_around_the_weighted_rate():
     assert high == 100.0
     more_low, _ = sampled_interval({"a": rows(5, 5, 0), "b": rows(60, 0, 30)})
     assert low < more_low < 95.0, "a larger sample narrows the interval"
+
+
+def test_a_survivor_waiting_to_run_again_still_counts_as_survived():
+    """After the tests change, survivors run again in random order with the untested mutants; a
+    run stopped before they ran must not report the kills alone."""
+    from mutation.run import sampled_interval, scored
+
+    waiting = {"result": None, "reopened": True}
+    assert scored(waiting) == "survived"
+    assert scored({"result": None, "reopened": False}) == "pending"
+    group = [*rows(8, 0, 0), waiting, waiting]
+    low, high = sampled_interval({"a": group})
+    assert (low, high) == (pytest.approx(80.0), pytest.approx(80.0))
