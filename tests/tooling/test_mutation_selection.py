@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -277,3 +278,49 @@ def test_a_survivor_waiting_to_run_again_still_counts_as_survived():
     group = [*rows(8, 0, 0), waiting, waiting]
     low, high = sampled_interval({"a": group})
     assert (low, high) == (pytest.approx(80.0), pytest.approx(80.0))
+
+
+def test_survivors_sent_back_after_a_test_change_run_before_untested_mutants(tmp_path):
+    """A real cosmic-ray session: after the tests change, exec sees only the survivors first;
+    the other pending mutants come back afterwards, and the survivors count as survived until
+    they have run again."""
+    from mutation import run as mutation_run
+
+    (tmp_path / "thing.py").write_text("def f(a, b):\n    return a + b == 2 and a < b\n")
+    config = tmp_path / "thing.toml"
+    config.write_text(
+        '[cosmic-ray]\nmodule-path = "thing.py"\ntimeout = 10.0\nexcluded-modules = []\n'
+        'test-command = "true"\n\n[cosmic-ray.distributor]\nname = "local"\n'
+    )
+    session = tmp_path / "thing.sqlite"
+    cosmic_ray = str(Path(sys.executable).parent / "cosmic-ray")
+    subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=tmp_path, check=True)
+    ids = [row["item"]["job_id"] for row in mutation_run.results(session)]
+    assert len(ids) > 4
+    survived, killed = ids[:2], ids[2:3]
+    with sqlite3.connect(session) as db:
+        db.executemany(
+            "INSERT INTO work_results (worker_outcome, output, test_outcome, diff, job_id)"
+            " VALUES ('NORMAL', '', ?, '', ?)",
+            [("SURVIVED", i) for i in survived] + [("KILLED", i) for i in killed],
+        )
+    db.close()
+    assert mutation_run.reopen_survivors(tmp_path) == 2
+
+    rows = mutation_run.results(session)
+    assert [mutation_run.scored(r) for r in rows].count("survived") == 2
+    assert [mutation_run.outcome(r) for r in rows].count("pending") == len(ids) - 1
+
+    def pending() -> set[str]:
+        with sqlite3.connect(session) as db:
+            found = db.execute(
+                "SELECT job_id FROM mutation_specs WHERE job_id NOT IN"
+                " (SELECT job_id FROM work_results)"
+            ).fetchall()
+        db.close()
+        return {job_id for (job_id,) in found}
+
+    with mutation_run.held_back(session, rows) as waiting:
+        assert waiting == 2
+        assert pending() == set(survived)  # what cosmic-ray exec would run now
+    assert pending() == set(ids) - set(killed)
