@@ -449,3 +449,24 @@ def test_e9102_once_when_an_fn_if_settles_the_schedule_alike_both_ways(linter, m
     rules["Duration"] = {"Fn::If": ["UseShortWindow", rules["Duration"], rules["Duration"]]}
     matches = linter.matches(render(multi_user, "yaml"))
     assert [(m.rule.id, m.path_string) for m in matches] == [("E9102", hosted("AppRotation"))]
+
+
+def test_w9101_second_username_after_one_with_nothing_to_bound(linter, multi_user):
+    """AppSecret's username is written out (no parameter to bound); ReportSecret's comes from a
+    parameter without MaxLength and is still reported."""
+    app_template(multi_user)["SecretStringTemplate"]["Fn::Sub"][1]["User"] = "app"
+    multi_user["Parameters"]["ReportUsername"] = {
+        "Type": "String",
+        "Default": "report",
+        "Description": "username of the reporting application",
+    }
+    _add_report_user(multi_user, {"Ref": "ReportUsername"})
+    assert linter.findings(render(multi_user, "yaml")) == {("W9101", "Parameters/ReportUsername")}
+
+
+def test_w9101_empty_allowed_values_fall_back_to_max_length(linter, multi_user):
+    """`AllowedValues: []` admits nothing to measure; MaxLength 10 still bounds the username."""
+    multi_user["Parameters"]["AppUsername"]["AllowedValues"] = []
+    rules = {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+    assert "W9101" not in rules
+    assert "E0002" not in rules  # no rule stopped on the empty list
