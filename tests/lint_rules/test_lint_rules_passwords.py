@@ -163,3 +163,15 @@ def test_e9201_app_settings_after_admin_ones_without_exclusions(linter, multi_us
         ("E9201", hosted("AppRotation", "ExcludeCharacters")),
         ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters")),
     }
+
+
+def test_e9201_app_secret_after_an_admin_secret_whose_switches_are_unknown(linter, multi_user):
+    """AdminSecret (first) cannot be judged: ExcludeNumbers is chosen at deploy time. AppSecret,
+    after it, still is."""
+    multi_user["Parameters"]["Flag"] = FLAG_WITHOUT_DEFAULT
+    admin = generate(multi_user, "AdminSecret")
+    admin.update(ExcludeCharacters='/@" 0123456789', ExcludeNumbers={"Ref": "Flag"})
+    generate(multi_user, "AppSecret")["ExcludeCharacters"] = "0123456789"
+    assert linter.findings(render(multi_user, "yaml")) == {
+        ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters"))
+    }
