@@ -164,11 +164,13 @@ class SecretJsonIncomplete(ModelRule, CloudFormationLintRule):
 
 
 def _error(missing: list[str], family: str) -> str:
-    """The KeyError the function raises first (it checks the engine before the other keys)."""
+    """The KeyError the function raises first: it checks the engine, then host, username and
+    password in that order."""
     if "engine" in missing:
         engine = _facts.ENGINES[family][0]
         return f"KeyError: \"Database engine must be set to '{engine}' ...\""
-    return f"KeyError: '{missing[0]} key is missing from secret JSON'"
+    first = min(missing, key=("host", "username", "password").index)
+    return f"KeyError: '{first} key is missing from secret JSON'"
 
 
 def _fix(missing: list[str], family: str) -> str:

@@ -70,12 +70,12 @@ def test_e9802_schedule_from_a_parameter_default(linter, multi_user):
     assert "(from parameter AppSchedule)" in match.message
 
 
-def test_e9802_automatically_after_days_out_of_range(linter, multi_user):
+@pytest.mark.parametrize(("days", "refused"), [(0, True), (1, False), (1000, False), (1001, True)])
+def test_e9802_automatically_after_days_from_1_to_1000(linter, multi_user, days, refused):
     rules(multi_user).clear()
-    rules(multi_user)["AutomaticallyAfterDays"] = 1001
-    assert linter.findings(render(multi_user, "json")) == {
-        ("E9802", f"{RULES}/AutomaticallyAfterDays")
-    }
+    rules(multi_user)["AutomaticallyAfterDays"] = days
+    found = {f for f in linter.findings(render(multi_user, "json")) if f[0] == "E9802"}
+    assert found == ({("E9802", f"{RULES}/AutomaticallyAfterDays")} if refused else set())
 
 
 @pytest.mark.parametrize(

@@ -145,3 +145,40 @@ def test_e9301_engine_parameter_allowing_another_family(linter, multi_user):
     }
     detach_admin(multi_user, '{"engine": "${Engine}", "username": "u", "host": "h"}')
     assert linter.findings(render(multi_user, "yaml")) == {("E9301", ADMIN_JSON)}
+
+
+@pytest.mark.parametrize(
+    ("secret_json", "first_error", "attach"),
+    [
+        # The function checks the engine first, then host, username and password in that order.
+        ('{"engine": "mysql"}', "KeyError: 'host key is missing from secret JSON'", True),
+        ('{"host": "h", "username": "u"}', 'KeyError: "Database engine must be set to', True),
+        ('{"engine": "mysql", "host": "h"}', "KeyError: 'username key is missing", False),
+    ],
+)
+def test_e9302_names_the_first_key_error_and_the_attachment_fix(
+    linter, multi_user, secret_json, first_error, attach
+):
+    """Either of engine and host missing calls for the attachment that writes both."""
+    detach_admin(multi_user, secret_json)
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert match.rule.id == "E9302"
+    assert first_error in match.message
+    assert ("add a SecretTargetAttachment for the database" in match.message) is attach
+
+
+def test_e9302_after_a_rotation_of_a_custom_function(linter, multi_user):
+    """A schedule with a Lambda function of its own (no hosted type to read) comes first; the
+    hosted rotation after it is still checked."""
+    resources = multi_user["Resources"]
+    custom = {
+        "Type": "AWS::SecretsManager::RotationSchedule",
+        "Properties": {
+            "SecretId": {"Ref": "AppSecret"},
+            "RotationLambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+            "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+        },
+    }
+    multi_user["Resources"] = {"CustomRotation": custom, **resources}
+    detach_admin(multi_user, '{"username": "${AdminUsername}"}')
+    assert ("E9302", ADMIN_JSON) in linter.findings(render(multi_user, "yaml"))
