@@ -97,6 +97,13 @@ def test_default_column(repo, spec, default):
     assert row(repo, {"Type": "String", **spec}) == f"| `P` | {default} | String |  |"
 
 
+def test_unquoted_yaml_booleans_read_as_cloudformation_passes_them(repo):
+    """`Default: false` and `AllowedValues: [true, false]` are the strings "false" and "true" to
+    CloudFormation (and cfn-lint accepts them); the README must not tell readers to type False."""
+    spec = {"Type": "String", "Default": False, "AllowedValues": [True, False]}
+    assert row(repo, spec) == "| `P` | `false` | `true`, `false` |  |"
+
+
 def test_cells_fold_whitespace_and_escape_pipes(repo):
     # A folded or multi-line YAML description is one table row; a | must not open a new column.
     spec = {
