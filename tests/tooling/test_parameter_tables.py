@@ -146,11 +146,16 @@ def test_the_stacks_that_build_a_cluster_come_first_then_the_others_by_name(repo
     ]
 
 
-def test_a_template_cfn_lint_cannot_read_stops_with_its_name(repo):
+def test_a_template_cfn_lint_cannot_read_stops_with_its_name_and_first_finding(repo):
     write_template(repo, "good.yaml", {"P": {"Type": "String"}})
-    (repo / "templates" / "broken.yaml").write_text("Parameters:\n  P: [unclosed\n")
-    with pytest.raises(SystemExit, match=r"templates/broken\.yaml: .+"):
+    duplicates = "Parameters:\n  A: {Type: String}\n  A: {Type: String}\n  B: {Type: String}\n"
+    (repo / "templates" / "broken.yaml").write_text(duplicates + "  B: {Type: String}\n")
+    with pytest.raises(SystemExit) as stopped:
         parameter_tables.generated()
+    # cfn-lint finds both duplicates; the first (A, line 2) is the one to fix first.
+    assert str(stopped.value).startswith(f"{repo / 'templates' / 'broken.yaml'}: ")
+    assert "'A'" in str(stopped.value)
+    assert "'B'" not in str(stopped.value)
 
 
 def readme(repo: Path, block: str) -> Path:
@@ -159,46 +164,58 @@ def readme(repo: Path, block: str) -> Path:
     return path
 
 
-def make_docs(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    """The script run the way `make docs` (and, with --check, the README test) runs it."""
-    return subprocess.run(
-        [sys.executable, "scripts/parameter_tables.py", *args],
+def make_docs(capsys, monkeypatch, *args: str) -> tuple[int, str]:
+    """main() in process (so make mutate's coverage map names these tests), as `make docs` or,
+    with --check, the README test calls it: its exit code and what it printed to stderr."""
+    monkeypatch.setattr(sys, "argv", ["scripts/parameter_tables.py", *args])
+    code = parameter_tables.main()
+    return code, capsys.readouterr().err
+
+
+def test_make_docs_rewrites_only_the_block_and_then_check_passes(repo, capsys, monkeypatch):
+    write_template(repo, "stack.yaml", {"P": {"Type": "String"}}, outputs=("Out",))
+    path = readme(repo, f"{BEGIN}\nold table\n{END}")
+
+    assert make_docs(capsys, monkeypatch) == (0, "")
+    assert path.read_text() == f"# Title\n\nBefore.\n\n{parameter_tables.generated()}\n\nAfter.\n"
+    assert make_docs(capsys, monkeypatch, "--check") == (0, "")
+
+
+def test_check_reports_a_stale_readme_and_leaves_it(repo, capsys, monkeypatch):
+    write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
+    path = readme(repo, f"{BEGIN}\nold table\n{END}")
+    before = path.read_text()
+
+    assert make_docs(capsys, monkeypatch, "--check") == (
+        1,
+        "README.md parameter tables are stale: run 'make docs'\n",
+    )
+    assert path.read_text() == before
+
+
+@pytest.mark.parametrize("args", [(), ("--check",)])
+def test_a_readme_without_the_markers_is_an_error_not_a_rewrite(repo, capsys, monkeypatch, args):
+    write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
+    path = readme(repo, "no block here")
+    before = path.read_text()
+
+    assert make_docs(capsys, monkeypatch, *args) == (1, f"README.md has no '{BEGIN}' block\n")
+    assert path.read_text() == before
+
+
+def test_the_command_make_docs_runs_rewrites_the_readme(repo):
+    """`python scripts/parameter_tables.py` itself, in the scratch checkout: the script's own
+    entry point, which the in-process tests above do not go through."""
+    write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
+    path = readme(repo, f"{BEGIN}\nold table\n{END}")
+
+    result = subprocess.run(
+        [sys.executable, "scripts/parameter_tables.py"],
         cwd=repo,
         capture_output=True,
         text=True,
         check=False,
     )
 
-
-def test_make_docs_rewrites_only_the_block_and_then_check_passes(repo):
-    write_template(repo, "stack.yaml", {"P": {"Type": "String"}}, outputs=("Out",))
-    path = readme(repo, f"{BEGIN}\nold table\n{END}")
-
-    assert make_docs(repo).returncode == 0
-    assert path.read_text() == f"# Title\n\nBefore.\n\n{parameter_tables.generated()}\n\nAfter.\n"
-    assert make_docs(repo, "--check").returncode == 0
-
-
-def test_check_reports_a_stale_readme_and_leaves_it(repo):
-    write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
-    path = readme(repo, f"{BEGIN}\nold table\n{END}")
-    before = path.read_text()
-
-    result = make_docs(repo, "--check")
-
-    assert result.returncode == 1
-    assert "README.md parameter tables are stale: run 'make docs'" in result.stderr
-    assert path.read_text() == before
-
-
-@pytest.mark.parametrize("args", [(), ("--check",)])
-def test_a_readme_without_the_markers_is_an_error_not_a_rewrite(repo, args):
-    write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
-    path = readme(repo, "no block here")
-    before = path.read_text()
-
-    result = make_docs(repo, *args)
-
-    assert result.returncode == 1
-    assert f"README.md has no '{BEGIN}' block" in result.stderr
-    assert path.read_text() == before
+    assert result.returncode == 0, result.stderr
+    assert parameter_tables.generated() in path.read_text()
