@@ -270,6 +270,7 @@ def scratch(tmp_path, monkeypatch) -> Path:
         files |= {
             f"{function}/app.py": "import sample_dep\n",
             f"{function}/app.pyc": "",
+            f"{function}/bin/helper": "#!/bin/sh\n",  # the function's own: it ships
             f"{function}/requirements.txt": "# For the zip.\n\nsample-dep==1.0  # pinned\n",
         }
     for name, text in files.items():
@@ -289,10 +290,11 @@ def test_a_dependency_ships_its_code_data_and_licences_only(scratch, tmp_path):
 
     assert build_lambda_zip.main(["--output", str(output)]) == 0
 
-    # Not its stubs, py.typed, console script or pip's metadata; nor the checkout's caches,
-    # .DS_Store or requirements.txt.
+    # Not its stubs, py.typed, console script (bin/) or pip's metadata; nor the checkout's
+    # caches, .DS_Store or requirements.txt. A bin/ of the function's own is shipped.
     assert zip_names(output) == [
         "app.py",
+        "bin/helper",
         "cfn_one_shot/__init__.py",
         "sample_dep-1.0.dist-info/LICENSE",
         "sample_dep-1.0.dist-info/licenses/notice.txt",
