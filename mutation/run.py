@@ -159,7 +159,9 @@ PARTS: dict[str, tuple[Group, ...]] = {
             ("tests/custom_resource/test_build_zip.py",),
         ),
         Group(
-            "parameter_tables", ("scripts/parameter_tables.py",), ("tests/tooling/test_readme.py",)
+            "parameter_tables",
+            ("scripts/parameter_tables.py",),
+            ("tests/tooling/test_readme.py", "tests/tooling/test_parameter_tables.py"),
         ),
     ),
 }

@@ -1,8 +1,11 @@
 """scripts/build_lambda_zip.py: reproducible zips that Lambda can run as they are, one per
 custom resource, each with the shared cfn_one_shot package and its own pinned dependencies."""
 
+import base64
+import hashlib
 import json
 import os
+import random
 import ssl
 import subprocess
 import sys
@@ -11,6 +14,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from scripts import build_lambda_zip
 
 from .local_endpoints import cloudformation_event, create_rotation_function
 
@@ -89,20 +94,23 @@ def test_contents_are_the_function_the_shared_base_and_pinned_dependencies_only(
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyi"))]
     assert [n for n in names if ".dist-info/" in n] == LICENSES[function]
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
-    assert {info.external_attr >> 16 for info in infos} == {0o100644}
+    # Made on Unix (create_system 3): unzip tools read the permission bits only from such entries.
+    assert {(info.create_system, info.external_attr >> 16) for info in infos} == {(3, 0o100644)}
 
 
 def test_without_output_every_function_is_built(tmp_path, package, mysql_user_package):
+    dist = tmp_path / "fresh-clone" / "dist"  # made, parents and all
     result = subprocess.run(
-        [sys.executable, str(BUILD), "--dist", str(tmp_path)],
+        [sys.executable, str(BUILD), "--dist", str(dist)],
         capture_output=True,
         text=True,
         check=False,
     )
 
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "lambda_role_lookup.zip").read_bytes() == package.read_bytes()
-    assert (tmp_path / "mysql_user.zip").read_bytes() == mysql_user_package.read_bytes()
+    assert "warning" not in result.stderr  # today's zips are within their size targets
+    assert (dist / "lambda_role_lookup.zip").read_bytes() == package.read_bytes()
+    assert (dist / "mysql_user.zip").read_bytes() == mysql_user_package.read_bytes()
 
 
 def run_from_zip(package: Path, task_root: Path, event: dict, vendored: str, **environment):
@@ -166,17 +174,25 @@ def test_packaged_mysql_user_function_runs_from_the_zip(mysql_user_package, tmp_
 
 def test_unreachable_index_fails_with_a_clear_message(tmp_path):
     output = tmp_path / "never.zip"
+    # Mirrors that are gone: pip warns once for each before its error, as it does for each retry
+    # when the index cannot be reached.
+    mirrors = [tmp_path / f"gone-mirror-{n}" for n in range(1, 5)]
 
     result = build(
         output,
         PIP_CONFIG_FILE=os.devnull,
         PIP_NO_INDEX="1",
-        PIP_FIND_LINKS=str(tmp_path),
+        PIP_FIND_LINKS=" ".join(map(str, mirrors)),
     )
 
     assert result.returncode == 1
     assert "pip could not install crhelper==2.0.12" in result.stderr
     assert "PIP_INDEX_URL" in result.stderr
+    # pip's last three lines close the message: its reason (two lines) and the warning before
+    # it, not every warning it printed.
+    said = result.stderr.split("pip said: ", 1)[1]
+    assert said.endswith("ERROR: No matching distribution found for crhelper==2.0.12\n")
+    assert [str(mirror) in said for mirror in mirrors] == [False, False, False, True]
     assert not output.exists()
 
 
@@ -200,3 +216,165 @@ def test_mysql_user_zip_ships_the_amazon_rds_roots_it_verifies_aurora_with(mysql
         assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
         assert cert.issuer == cert.subject  # roots only: nothing a region's CA could not vouch for
     ssl.create_default_context(cadata=bundle.decode())  # OpenSSL reads it as a CA bundle
+
+
+# The same script in process on a scratch custom_resources/ whose one dependency, sample-dep, is
+# a wheel in a local folder: what goes in the zip and what the build says, without the index.
+
+SAMPLE_WHEEL = {
+    "sample_dep/__init__.py": "def main():\n    print('sample')\n",
+    "sample_dep/__init__.pyi": "def main() -> None: ...\n",
+    "sample_dep/py.typed": "",
+    "sample_dep/data.json": "{}\n",
+    "sample_dep-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: sample-dep\nVersion: 1.0\n",
+    "sample_dep-1.0.dist-info/WHEEL": (
+        "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    ),
+    # pip writes a bin/sample-dep script for this, which Lambda cannot use.
+    "sample_dep-1.0.dist-info/entry_points.txt": (
+        "[console_scripts]\nsample-dep = sample_dep:main\n"
+    ),
+    "sample_dep-1.0.dist-info/LICENSE": "MIT\n",
+    "sample_dep-1.0.dist-info/licenses/notice.txt": "Sample notice\n",
+}
+
+
+def write_wheel(folder: Path) -> None:
+    def digest(data: bytes) -> str:
+        return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+    record = [
+        f"{name},sha256={digest(text.encode())},{len(text)}" for name, text in SAMPLE_WHEEL.items()
+    ]
+    with zipfile.ZipFile(folder / "sample_dep-1.0-py3-none-any.whl", "w") as wheel:
+        for name, text in SAMPLE_WHEEL.items():
+            wheel.writestr(name, text)
+        wheel.writestr(
+            "sample_dep-1.0.dist-info/RECORD",
+            "\n".join([*record, "sample_dep-1.0.dist-info/RECORD,,", ""]),
+        )
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch) -> Path:
+    """custom_resources/ with both functions (app.py and a pin of sample-dep each) and the shared
+    package, plus the leftovers of a working checkout that must stay out of a zip."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(wheels)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    root = tmp_path / "custom_resources"
+    files = {
+        "cfn_one_shot/__init__.py": "",
+        "cfn_one_shot/__pycache__/__init__.cpython-311.pyc": "",
+        "cfn_one_shot/.DS_Store": "",
+    }
+    for function in build_lambda_zip.FUNCTIONS:
+        files |= {
+            f"{function}/app.py": "import sample_dep\n",
+            f"{function}/app.pyc": "",
+            f"{function}/bin/helper": "#!/bin/sh\n",  # the function's own: it ships
+            f"{function}/requirements.txt": "# For the zip.\n\nsample-dep==1.0  # pinned\n",
+        }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    monkeypatch.setattr(build_lambda_zip, "CUSTOM_RESOURCES", root)
+    return root
+
+
+def zip_names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def test_a_dependency_ships_its_code_data_and_licences_only(scratch, tmp_path):
+    output = tmp_path / "out.zip"
+
+    assert build_lambda_zip.main(["--output", str(output)]) == 0
+
+    # Not its stubs, py.typed, console script (bin/) or pip's metadata; nor the checkout's
+    # caches, .DS_Store or requirements.txt. A bin/ of the function's own is shipped.
+    assert zip_names(output) == [
+        "app.py",
+        "bin/helper",
+        "cfn_one_shot/__init__.py",
+        "sample_dep-1.0.dist-info/LICENSE",
+        "sample_dep-1.0.dist-info/licenses/notice.txt",
+        "sample_dep/__init__.py",
+        "sample_dep/data.json",
+    ]
+
+
+def test_the_build_says_which_zip_its_size_files_and_sha256(scratch, tmp_path, capsys):
+    output = tmp_path / "out.zip"
+
+    assert build_lambda_zip.main(["--output", str(output)]) == 0
+
+    data = output.read_bytes()
+    printed = capsys.readouterr()
+    assert printed.out == (
+        f"{output}: {len(data)} bytes, {len(zip_names(output))} files, "
+        f"sha256 {hashlib.sha256(data).hexdigest()}\n"
+    )
+    assert printed.err == ""
+
+
+@pytest.mark.parametrize(
+    ("function", "target_kb"), [("lambda_role_lookup", 64), ("mysql_user", 192)]
+)
+def test_a_zip_over_its_size_target_is_still_built_with_a_warning(
+    scratch, tmp_path, capsys, function, target_kb
+):
+    """A data file (like mysql_user's CA bundle) that grows the zip past its target is shipped,
+    and make build says so; a few KB under the target it stays quiet."""
+    output = tmp_path / "out.zip"
+    data_file = scratch / function / "data.bin"
+    for size, warned in ((target_kb * 1024 - 4096, False), (target_kb * 1024, True)):
+        data_file.write_bytes(random.Random(size).randbytes(size))  # random bytes: no compression
+
+        assert build_lambda_zip.main(["--function", function, "--output", str(output)]) == 0
+
+        assert "data.bin" in zip_names(output)
+        warning = f"warning: larger than the {target_kb} KB target\n"
+        assert capsys.readouterr().err == (warning if warned else "")
+
+
+def test_one_function_into_a_fresh_dist_folder(scratch, tmp_path):
+    dist = tmp_path / "fresh" / "dist"
+
+    assert build_lambda_zip.main(["--function", "mysql_user", "--dist", str(dist)]) == 0
+
+    assert [path.name for path in dist.iterdir()] == ["mysql_user.zip"]
+
+
+def test_a_module_both_in_the_function_and_in_a_dependency_is_refused(scratch, tmp_path, capsys):
+    # Which one Lambda imports would depend on the order of the zip's entries.
+    shadow = scratch / "lambda_role_lookup" / "sample_dep" / "__init__.py"
+    shadow.parent.mkdir()
+    shadow.write_text("")
+    output = tmp_path / "out.zip"
+
+    assert build_lambda_zip.main(["--output", str(output)]) == 1
+
+    assert capsys.readouterr().err == (
+        "build_lambda_zip: sample_dep/__init__.py exists both in the function and in a dependency\n"
+    )
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("line", ["sample-dep", "sample-dep>=1.0", "sample-dep=="])
+def test_a_dependency_not_pinned_exactly_is_refused(scratch, tmp_path, capsys, line):
+    # A loose pin would make the zip's bytes depend on the day it is built.
+    requirements = scratch / "lambda_role_lookup" / "requirements.txt"
+    requirements.write_text(f"# For the zip.\n{line}\n")
+    output = tmp_path / "out.zip"
+
+    assert build_lambda_zip.main(["--output", str(output)]) == 1
+
+    assert capsys.readouterr().err == (
+        f"build_lambda_zip: {requirements}: pin every dependency exactly (name==version): {line}\n"
+    )
+    assert not output.exists()
