@@ -51,21 +51,21 @@ def table(template_path: Path) -> str:
     template, matches = decode(str(template_path))
     if matches:
         raise SystemExit(f"{template_path}: {matches[0]}")
-    rows = [
-        f"### `{template_path.relative_to(REPO)}`",
-        "",
-        "| Parameter | Default | Allowed | Description |",
-        "|---|---|---|---|",
-    ]
-    for name, spec in template["Parameters"].items():
+    parameters = template.get("Parameters") or {}
+    rows = [f"### `{template_path.relative_to(REPO)}`", ""]
+    if parameters:
+        rows += ["| Parameter | Default | Allowed | Description |", "|---|---|---|---|"]
+    else:
+        rows.append("No parameters.")
+    for name, spec in parameters.items():
         default = {None: "(required)", "": "(empty)"}.get(spec.get("Default"))
         default = default or f"`{scalar(spec['Default'])}`"
         rows.append(
             f"| `{name}` | {cell(default)} | {cell(allowed(spec))} | "
             f"{cell(spec.get('Description', ''))} |"
         )
-    outputs = ", ".join(f"`{name}`" for name in template.get("Outputs", {}))
-    rows += ["", f"Outputs: {outputs}."]
+    outputs = ", ".join(f"`{name}`" for name in template.get("Outputs") or {})
+    rows += ["", f"Outputs: {outputs}." if outputs else "No outputs."]
     return "\n".join(rows)
 
 

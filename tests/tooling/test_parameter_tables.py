@@ -219,3 +219,12 @@ def test_the_command_make_docs_runs_rewrites_the_readme(repo):
 
     assert result.returncode == 0, result.stderr
     assert parameter_tables.generated() in path.read_text()
+
+
+def test_a_template_without_parameters_or_outputs_says_so(repo):
+    (repo / "templates" / "bare.yaml").write_text(
+        yaml.safe_dump({"AWSTemplateFormatVersion": "2010-09-09", "Resources": RESOURCES})
+    )
+    assert parameter_tables.generated() == "\n".join(
+        [BEGIN, "", "### `templates/bare.yaml`", "", "No parameters.", "", "No outputs.", "", END]
+    )
