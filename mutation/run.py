@@ -670,7 +670,10 @@ def run_part(part: str, workers_wanted: int) -> str:
         if reopened_errors := reopen_errors(part_dir):
             say(f"{part}: {reopened_errors} mutants a stopped run could not test run again.")
     stamp_file.write_text(json.dumps(stamp))
-    workers = sorted(p for p in part_dir.glob("worker-*") if p.is_dir())
+    for index in range(workers_wanted):  # MUTATE_WORKERS may ask for more than the last run
+        if not (part_dir / f"worker-{index}").is_dir():
+            copy_tree(files, part_dir / f"worker-{index}")
+    workers = [part_dir / f"worker-{index}" for index in range(workers_wanted)]
     for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
         for group in PARTS[part]:
             for source in group.sources:
