@@ -299,6 +299,16 @@ def remember_reopened(session: Path, job_ids: set[str]) -> None:
     known.write_text(json.dumps(sorted(earlier | job_ids)))
 
 
+def worker_trees(part_dir: Path, files: list[str], wanted: int) -> list[Path]:
+    """The first `wanted` workers' copies of the tree, made when missing (MUTATE_WORKERS can ask
+    for more or fewer than the last run made)."""
+    workers = [part_dir / f"worker-{index}" for index in range(wanted)]
+    for worker in workers:
+        if not worker.is_dir():
+            copy_tree(files, worker)
+    return workers
+
+
 def copy_tree(files: list[str], target: Path) -> None:
     for stale in ("tests", "templates"):  # a test file deleted since the last copy goes too
         shutil.rmtree(target / stale, ignore_errors=True)
@@ -647,10 +657,7 @@ def run_part(part: str, workers_wanted: int) -> str:
     stamp = fingerprint(part, files)
     stamp_file = part_dir / "fingerprint.json"
     last = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
-    if not part_dir.exists():
-        for index in range(workers_wanted):
-            copy_tree(files, part_dir / f"worker-{index}")
-    else:
+    if part_dir.exists():
         for group in PARTS[part]:
             key = f"mutants:{group.name}"
             if last.get(key) != stamp[key] and (part_dir / f"{group.name}.sqlite").exists():
@@ -669,11 +676,8 @@ def run_part(part: str, workers_wanted: int) -> str:
             say(f"{part}: resuming the last run (results kept in {part_dir.relative_to(REPO)}).")
         if reopened_errors := reopen_errors(part_dir):
             say(f"{part}: {reopened_errors} mutants a stopped run could not test run again.")
+    workers = worker_trees(part_dir, files, workers_wanted)
     stamp_file.write_text(json.dumps(stamp))
-    for index in range(workers_wanted):  # MUTATE_WORKERS may ask for more than the last run
-        if not (part_dir / f"worker-{index}").is_dir():
-            copy_tree(files, part_dir / f"worker-{index}")
-    workers = [part_dir / f"worker-{index}" for index in range(workers_wanted)]
     for worker in workers:  # an interrupted run can leave a mutant on disk: put the sources back
         for group in PARTS[part]:
             for source in group.sources:
