@@ -306,6 +306,70 @@ def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
     assert "E9303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
 
 
+def _first(template: dict, name: str, body: dict | None = None) -> None:
+    """Put a resource (new, or moved when no body is given) first among the Resources."""
+    resources = template["Resources"]
+    template["Resources"] = {name: body or resources.pop(name), **resources}
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        pytest.param({"SnapshotIdentifier": "snap-1", "MasterUsername": "x"}, id="from-a-snapshot"),
+        pytest.param({"MasterUsername": "x", "MasterUserPassword": "literal"}, id="no-secret"),
+        pytest.param({"Engine": "aurora-mysql"}, id="no-master-username"),
+    ],
+)
+def test_e9303_database_after_one_it_does_not_judge(linter, app, earlier):
+    _first(app, "Earlier", {"Type": "AWS::RDS::DBCluster", "Properties": earlier})
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
+    found = linter.findings(render(app, "yaml"))
+    assert ("E9303", OWNER_JSON) in found
+
+
+def test_e9303_when_the_master_secret_is_not_the_first_secret(linter, app):
+    _first(app, "ServiceSecret")
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
+    assert ("E9303", OWNER_JSON) in linter.findings(render(app, "yaml"))
+
+
+@pytest.mark.parametrize(
+    "agreeing", ['{"username": "owner"}', '{"username": "${Unknown}"}'], ids=["same", "unknown"]
+)
+def test_e9303_judges_each_condition_value_of_the_secret(linter, app, agreeing):
+    """With the condition one way the secret agrees with the database (or cannot be read); the
+    other way it names another user: that way is reported whichever the scenarios' order."""
+    app["Parameters"]["Unknown"] = {"Type": "String", "Description": "chosen at deploy time"}
+    app["Conditions"] = {"East": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}
+    generate = app["Resources"]["OwnerSecret"]["Properties"]["GenerateSecretString"]
+    for first, second in ((agreeing, '{"username": "admin"}'), ('{"username": "admin"}', agreeing)):
+        generate["SecretStringTemplate"] = {
+            "Fn::If": ["East", {"Fn::Sub": first}, {"Fn::Sub": second}]
+        }
+        matches = linter.matches(render(app, "yaml"))
+        assert [m.rule.id for m in matches if m.rule.id == "E9303"] == ["E9303"]
+        assert "username 'admin'" in next(m for m in matches if m.rule.id == "E9303").message
+
+
+def test_e9303_names_the_first_value_each_side_can_take(linter, app):
+    app["Parameters"]["OwnerName"] = {
+        "Type": "String",
+        "AllowedValues": ["owner_a", "owner_b"],
+        "Description": "the secret's user",
+    }
+    app["Parameters"]["MasterName"] = {
+        "Type": "String",
+        "AllowedValues": ["admin", "root"],
+        "Description": "the database's master user",
+    }
+    generate = app["Resources"]["OwnerSecret"]["Properties"]["GenerateSecretString"]
+    generate["SecretStringTemplate"] = {"Fn::Sub": '{"username": "${OwnerName}"}'}
+    app["Resources"]["Database"]["Properties"]["MasterUsername"] = {"Ref": "MasterName"}
+    (match,) = [m for m in linter.matches(render(app, "yaml")) if m.rule.id == "E9303"]
+    assert "username 'owner_a'" in match.message
+    assert "MasterUsername 'admin'" in match.message
+
+
 def test_e9702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_user):
     """AdminRotation, first, rotates a secret attached to no database: nothing to reach."""
     _with_writer(multi_user, PubliclyAccessible=False)
