@@ -470,3 +470,26 @@ def test_w9101_empty_allowed_values_fall_back_to_max_length(linter, multi_user):
     rules = {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
     assert "W9101" not in rules
     assert "E0002" not in rules  # no rule stopped on the empty list
+
+
+def test_e9103_second_rotation_after_one_whose_secret_cannot_be_read(linter, multi_user):
+    """AppSecret's JSON comes from a parameter (nothing to read); ReportSecret's is written out
+    and its username is too long."""
+    _add_report_user(multi_user, "websiteuser")
+    multi_user["Parameters"]["AppJson"] = {"Type": "String", "Description": "the JSON"}
+    app_template(multi_user)["SecretStringTemplate"] = {"Ref": "AppJson"}
+    report_json = properties("ReportSecret", "GenerateSecretString", "SecretStringTemplate")
+    assert ("E9103", report_json) in linter.findings(render(multi_user, "yaml"))
+
+
+def test_e9102_silent_when_the_principal_key_is_known_only_at_deploy_time(linter, multi_user):
+    """`{"${PrincipalKind}": ...}` may be an AWS principal naming the role: counted as may."""
+    _without_master_secret_arn(multi_user)
+    multi_user["Parameters"]["PrincipalKind"] = {"Type": "String", "Description": "AWS or *"}
+    policy = multi_user["Resources"]["AdminPolicy"]["Properties"]
+    policy["ResourcePolicy"] = {
+        "Fn::Sub": '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+        '"Principal": {"${PrincipalKind}": "${AWS::AccountId}"}, '
+        '"Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}'
+    }
+    assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}

@@ -182,3 +182,23 @@ def test_e9302_after_a_rotation_of_a_custom_function(linter, multi_user):
     multi_user["Resources"] = {"CustomRotation": custom, **resources}
     detach_admin(multi_user, '{"username": "${AdminUsername}"}')
     assert ("E9302", ADMIN_JSON) in linter.findings(render(multi_user, "yaml"))
+
+
+@pytest.mark.parametrize(
+    ("generate", "found"),
+    [
+        pytest.param(None, True, id="no-value-at-all"),
+        pytest.param(["not", "a", "map"], False, id="settings-not-readable"),
+    ],
+)
+def test_e9302_a_secret_with_no_value_at_all(linter, multi_user, generate, found):
+    """Neither SecretString nor GenerateSecretString: nothing to read. A GenerateSecretString
+    the rules cannot read is unknown, not empty."""
+    properties_ = multi_user["Resources"]["AdminSecret"]["Properties"]
+    del properties_["GenerateSecretString"]
+    if generate is not None:
+        properties_["GenerateSecretString"] = generate
+    matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9302"]
+    assert [m.path_string for m in matches] == (["Resources/AdminSecret/Properties"] if found else [])
+    if found:
+        assert "has neither SecretString nor GenerateSecretString" in matches[0].message
