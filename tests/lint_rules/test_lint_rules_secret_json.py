@@ -199,6 +199,7 @@ def test_e9302_a_secret_with_no_value_at_all(linter, multi_user, generate, found
     if generate is not None:
         properties_["GenerateSecretString"] = generate
     matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9302"]
-    assert [m.path_string for m in matches] == (["Resources/AdminSecret/Properties"] if found else [])
+    expected = ["Resources/AdminSecret/Properties"] if found else []
+    assert [m.path_string for m in matches] == expected
     if found:
         assert "has neither SecretString nor GenerateSecretString" in matches[0].message
