@@ -493,3 +493,40 @@ def test_e9102_silent_when_the_principal_key_is_known_only_at_deploy_time(linter
         '"Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}'
     }
     assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+                      "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, id="a-deny"),
+        pytest.param("not a statement", id="no-object"),
+    ],
+)  # fmt: skip
+def test_e9102_silent_when_the_grant_follows_another_statement(linter, multi_user, before):
+    statement = _without_master_secret_arn(multi_user)
+    multi_user["Resources"]["Lookup"] = ROLE_LOOKUP
+    statements = multi_user["Resources"]["AdminPolicy"]["Properties"]["ResourcePolicy"]
+    statements["Statement"] = [before, statement]
+    assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+def test_e9102_silent_with_not_principal(linter, multi_user):
+    """Allow with NotPrincipal admits every principal but those named: the role may read."""
+    statement = _without_master_secret_arn(multi_user)
+    del statement["Principal"]
+    statement.pop("Condition", None)
+    statement["NotPrincipal"] = {"AWS": "arn:aws:iam::123456789012:role/someone-else"}
+    assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+def test_e9102_for_the_schedule_that_exists_in_one_condition_value(linter, multi_user):
+    """Properties that are AWS::NoValue one way: the other way is judged, whichever comes first."""
+    _without_master_secret_arn(multi_user)
+    del multi_user["Resources"]["AdminPolicy"]
+    rotation = multi_user["Resources"]["AppRotation"]
+    settings = rotation["Properties"]
+    for branches in (({"Ref": "AWS::NoValue"}, settings), (settings, {"Ref": "AWS::NoValue"})):
+        rotation["Properties"] = {"Fn::If": ["UseShortWindow", *branches]}
+        found = {f for f in linter.findings(render(multi_user, "yaml")) if f[0] == "E9102"}
+        assert found == {("E9102", hosted("AppRotation"))}

@@ -243,10 +243,22 @@ def test_w9603_on_the_admin_secret_speaks_of_rotation_roles(linter, multi_user):
     assert "Custom::LambdaRoleLookup" in match.message
 
 
+@pytest.mark.parametrize("after_another_stacks_secret", [False, True])
 def test_w9603_on_an_admin_secret_named_only_by_masterarn_speaks_of_rotation_roles(
-    linter, multi_user
+    linter, multi_user, after_another_stacks_secret
 ):
-    """Without MasterSecretArn the function still logs in with the secret `masterarn` names."""
+    """Without MasterSecretArn the function still logs in with the secret `masterarn` names
+    (also when a schedule of a secret made elsewhere comes first)."""
+    if after_another_stacks_secret:
+        other = {
+            "Type": "AWS::SecretsManager::RotationSchedule",
+            "Properties": {
+                "SecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf",
+                "RotationLambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+                "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+            },
+        }
+        multi_user["Resources"] = {"OtherRotation": other, **multi_user["Resources"]}
     policy(multi_user)["BlockPublicPolicy"] = False
     hosted = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
     del hosted["MasterSecretArn"]
