@@ -31,6 +31,8 @@ def test_e9801_days_and_schedule_expression(linter, multi_user, form):
         "cron(0 25 * * ? *)",
         "cron(0 */2 * * ? *)",
         "cron(0 1,3 * * ? *)",
+        "cron(0 1,4 * * ? *)",  # three hours apart: more often than every four
+        "rate(3 hours)",
         "cron(0 4 1 * MON *)",
         "every sunday",
     ],
@@ -54,6 +56,7 @@ def test_e9802_refused_schedule_expressions(linter, multi_user, expression, form
         "cron(0 1 * 1/3 SUN *)",
         "cron(0 4/12 * * ? *)",
         "cron(0 16 1,15 * ? *)",
+        "cron(0 1,5 * * ? *)",
     ],
 )
 def test_e9802_accepted_schedule_expressions(linter, multi_user, expression):
