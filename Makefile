@@ -33,7 +33,7 @@ $(VENV)/.installed: requirements/dev.txt FORCE
 install: $(VENV)/.installed ## Create .venv with the pinned tools (checks for Python 3.11+ first)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
-	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint" "about 1 minute, ~300 MB"
+	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "about 1 minute, ~300 MB"
 
 $(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
 	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "about 1 minute, ~250 MB"
@@ -58,7 +58,7 @@ TEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 INSTALL_TESTS ?=
 
-test: $(VENV)/.installed $(TASKCAT_VENV)/.installed ## Run the tests in parallel (TESTS=tests/<folder> for one part; INSTALL_TESTS=1 adds the pip-install tests CI runs; installs MariaDB when missing and root)
+test: $(VENV)/.installed $(TASKCAT_VENV)/.installed $(CHECKOV_VENV)/.installed ## Run the tests in parallel (TESTS=tests/<folder> for one part; INSTALL_TESTS=1 adds the pip-install tests CI runs; installs MariaDB when missing and root)
 	@scripts/ensure_mariadb.sh
 	@echo "Running pytest$(if $(TESTS), on $(TESTS),) with TEST_WORKERS=$(TEST_WORKERS) ($(if $(filter auto,$(TEST_WORKERS)),one worker per CPU,parallel workers))..."
 	@status=0; INSTALL_TESTS=$(INSTALL_TESTS) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
