@@ -291,12 +291,15 @@ def reopened_file(session: Path) -> Path:
     return session.with_name(f"{session.stem}-reopened.json")
 
 
-def remember_reopened(session: Path, job_ids: set[str]) -> None:
+def reopened_ids(session: Path) -> set[str]:
     """Survivors sent back to run against changed tests: until they have run again they still
     count as survived (see `scored`)."""
     known = reopened_file(session)
-    earlier = set(json.loads(known.read_text())) if known.exists() else set()
-    known.write_text(json.dumps(sorted(earlier | job_ids)))
+    return set(json.loads(known.read_text())) if known.exists() else set()
+
+
+def remember_reopened(session: Path, job_ids: set[str]) -> None:
+    reopened_file(session).write_text(json.dumps(sorted(reopened_ids(session) | job_ids)))
 
 
 def worker_trees(part_dir: Path, files: list[str], wanted: int) -> list[Path]:
@@ -451,8 +454,7 @@ def baseline_seconds(group: Group, directories: list[Path]) -> float:
 
 def results(session: Path) -> list[dict]:
     dump = run(str(BIN / "cosmic-ray"), "dump", str(session), capture_output=True).stdout
-    known = reopened_file(session)
-    reopened = set(json.loads(known.read_text())) if known.exists() else set()
+    reopened = reopened_ids(session)
     rows = []
     for line in dump.splitlines():
         item, result = json.loads(line)

@@ -80,3 +80,22 @@ def hosted(schedule: str, *keys: str) -> str:
 
 def properties(resource: str, *keys: str | int) -> str:
     return "/".join(["Resources", resource, "Properties", *map(str, keys)])
+
+
+def put_first(template: dict, name: str, body: dict | None = None) -> None:
+    """Put a resource (new, or moved when no body is given) first among the Resources: the rules
+    must judge what follows one they skip."""
+    resources = template["Resources"]
+    template["Resources"] = {name: body or resources.pop(name), **resources}
+
+
+def custom_function_schedule(secret_id) -> dict:
+    """A RotationSchedule with a Lambda function of its own: no hosted rotation to read."""
+    return {
+        "Type": "AWS::SecretsManager::RotationSchedule",
+        "Properties": {
+            "SecretId": secret_id,
+            "RotationLambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
+            "RotationRules": {"ScheduleExpression": "rate(30 days)"},
+        },
+    }

@@ -43,6 +43,13 @@ def test_e9101_silent_when_a_key_is_only_known_at_deploy_time(linter, multi_user
     assert linter.findings(render(multi_user, "json")) == set()
 
 
+def _change(statement: dict, change: dict) -> None:
+    """Apply a change to a policy statement; a key set to None is removed."""
+    statement.update(change)
+    for key in [key for key, value in change.items() if value is None]:
+        statement.pop(key, None)
+
+
 def _without_master_secret_arn(template: dict) -> dict:
     del template["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
         "MasterSecretArn"
@@ -87,6 +94,15 @@ ROLE_LOOKUP = {
             {"Principal": {"AWS": "{{resolve:ssm:/platform/rotation-role}}"}, "Condition": None},
             id="principal-from-a-dynamic-reference",
         ),
+        pytest.param(
+            # Allow with NotPrincipal admits every principal but those named: the role may read.
+            {
+                "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:role/someone-else"},
+                "Principal": None,
+                "Condition": None,
+            },
+            id="not-principal",
+        ),
     ],
 )
 def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
@@ -96,9 +112,7 @@ def test_e9102_silent_when_the_admin_secrets_policy_grants_the_rotation_role(
     principal its conditions admit) is enough for GetSecretValue without an identity policy."""
     statement = _without_master_secret_arn(multi_user)
     multi_user["Resources"]["Lookup"] = ROLE_LOOKUP
-    statement.update(grant)
-    for key in [key for key, value in statement.items() if value is None]:
-        del statement[key]
+    _change(statement, grant)
     rules = {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
     assert "E9102" not in rules
     assert "E0002" not in rules  # no rule stopped on the value
@@ -133,9 +147,7 @@ def test_e9102_when_the_admin_secrets_policy_does_not_grant_a_role_the_read(
     linter, multi_user, change
 ):
     statement = _without_master_secret_arn(multi_user)
-    statement.update(change)
-    for key in [key for key, value in statement.items() if value is None]:
-        del statement[key]
+    _change(statement, change)
     assert ("E9102", hosted("AppRotation")) in linter.findings(render(multi_user, "yaml"))
 
 
@@ -508,15 +520,6 @@ def test_e9102_silent_when_the_grant_follows_another_statement(linter, multi_use
     multi_user["Resources"]["Lookup"] = ROLE_LOOKUP
     statements = multi_user["Resources"]["AdminPolicy"]["Properties"]["ResourcePolicy"]
     statements["Statement"] = [before, statement]
-    assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
-
-
-def test_e9102_silent_with_not_principal(linter, multi_user):
-    """Allow with NotPrincipal admits every principal but those named: the role may read."""
-    statement = _without_master_secret_arn(multi_user)
-    del statement["Principal"]
-    statement.pop("Condition", None)
-    statement["NotPrincipal"] = {"AWS": "arn:aws:iam::123456789012:role/someone-else"}
     assert "E9102" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lint_rules_kit import FORMS, properties, render
+from lint_rules_kit import FORMS, custom_function_schedule, properties, put_first, render
 
 STATEMENT = properties("AdminPolicy", "ResourcePolicy", "Statement", 0)
 
@@ -250,15 +250,8 @@ def test_w9603_on_an_admin_secret_named_only_by_masterarn_speaks_of_rotation_rol
     """Without MasterSecretArn the function still logs in with the secret `masterarn` names
     (also when a schedule of a secret made elsewhere comes first)."""
     if after_another_stacks_secret:
-        other = {
-            "Type": "AWS::SecretsManager::RotationSchedule",
-            "Properties": {
-                "SecretId": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf",
-                "RotationLambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
-                "RotationRules": {"ScheduleExpression": "rate(30 days)"},
-            },
-        }
-        multi_user["Resources"] = {"OtherRotation": other, **multi_user["Resources"]}
+        other = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf"
+        put_first(multi_user, "OtherRotation", custom_function_schedule(other))
     policy(multi_user)["BlockPublicPolicy"] = False
     hosted = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
     del hosted["MasterSecretArn"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from lint_rules_kit import hosted, load, properties, render
+from lint_rules_kit import hosted, load, properties, put_first, render
 
 APP = load("good_rotation_app.yaml")
 SERVICE_PARAMETERS = properties("ServiceRotationApp", "Parameters")
@@ -306,12 +306,6 @@ def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
     assert "E9303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
 
 
-def _first(template: dict, name: str, body: dict | None = None) -> None:
-    """Put a resource (new, or moved when no body is given) first among the Resources."""
-    resources = template["Resources"]
-    template["Resources"] = {name: body or resources.pop(name), **resources}
-
-
 @pytest.mark.parametrize(
     "earlier",
     [
@@ -321,14 +315,14 @@ def _first(template: dict, name: str, body: dict | None = None) -> None:
     ],
 )
 def test_e9303_database_after_one_it_does_not_judge(linter, app, earlier):
-    _first(app, "Earlier", {"Type": "AWS::RDS::DBCluster", "Properties": earlier})
+    put_first(app, "Earlier", {"Type": "AWS::RDS::DBCluster", "Properties": earlier})
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
     found = linter.findings(render(app, "yaml"))
     assert ("E9303", OWNER_JSON) in found
 
 
 def test_e9303_when_the_master_secret_is_not_the_first_secret(linter, app):
-    _first(app, "ServiceSecret")
+    put_first(app, "ServiceSecret")
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
     assert ("E9303", OWNER_JSON) in linter.findings(render(app, "yaml"))
 

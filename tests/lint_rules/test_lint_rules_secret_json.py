@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from lint_rules_kit import FORMS, hosted, properties, render
+from lint_rules_kit import FORMS, custom_function_schedule, hosted, properties, put_first, render
 
 ADMIN_JSON = properties("AdminSecret", "GenerateSecretString", "SecretStringTemplate")
 
@@ -170,16 +170,7 @@ def test_e9302_names_the_first_key_error_and_the_attachment_fix(
 def test_e9302_after_a_rotation_of_a_custom_function(linter, multi_user):
     """A schedule with a Lambda function of its own (no hosted type to read) comes first; the
     hosted rotation after it is still checked."""
-    resources = multi_user["Resources"]
-    custom = {
-        "Type": "AWS::SecretsManager::RotationSchedule",
-        "Properties": {
-            "SecretId": {"Ref": "AppSecret"},
-            "RotationLambdaARN": "arn:aws:lambda:eu-west-1:123456789012:function:rotate",
-            "RotationRules": {"ScheduleExpression": "rate(30 days)"},
-        },
-    }
-    multi_user["Resources"] = {"CustomRotation": custom, **resources}
+    put_first(multi_user, "CustomRotation", custom_function_schedule({"Ref": "AppSecret"}))
     detach_admin(multi_user, '{"username": "${AdminUsername}"}')
     assert ("E9302", ADMIN_JSON) in linter.findings(render(multi_user, "yaml"))
 
