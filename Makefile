@@ -21,7 +21,7 @@ all: lint package ## Lint every template and the Python code, then build the Lam
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# Three virtualenvs (scripts/venv.sh): checked on every run in a few milliseconds, built when
+# Three virtualenvs (scripts/venv.sh): checked on every run in ~20 ms (pip is started only for an update), built when
 # missing (after checking PYTHON is 3.11+), rebuilt when their Python is gone, broken or too old (or
 # differs from a PYTHON= given on the command line), refreshed when their requirements change.
 PYTHON_EXPLICIT := $(if $(filter command line environment environment override,$(origin PYTHON)),1)

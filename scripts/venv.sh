@@ -18,7 +18,7 @@ python=${PYTHON:-python3}
 stamp="$venv/.installed"
 
 version_of() { # the X.Y.Z of an interpreter, or nothing when it does not run
-  "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true
+  "$1" -I -S -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true
 }
 
 at_least_minimum() { # is version $1 >= MIN_PYTHON?
@@ -72,9 +72,8 @@ remove_venv() {
 venv_version=""
 if [ -e "$venv" ]; then
   venv_version=$(version_of "$venv/bin/python")
-  if [ -z "$venv_version" ] || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
-    remove_venv "its Python or pip does not run (an interrupted install?)"
-    venv_version=""
+  if [ -z "$venv_version" ]; then
+    remove_venv "its Python does not run (an interrupted install?)"
   elif ! at_least_minimum "$venv_version"; then
     remove_venv "it was built with Python $venv_version, older than $MIN_PYTHON"
     venv_version=""
@@ -90,6 +89,13 @@ fi
 if [ -n "$venv_version" ] && [ -f "$stamp" ] &&
   [ "$(cat "$stamp")" = "$(expected_stamp "$venv_version")" ]; then
   exit 0 # up to date: say nothing and leave the stamp's time alone
+fi
+
+# The stamp is written only after pip succeeded, so pip is checked only here, on the way to an
+# update: starting it costs ~0.4 s, which every make command would otherwise pay.
+if [ -n "$venv_version" ] && ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+  remove_venv "its pip does not run (an interrupted install?)"
+  venv_version=""
 fi
 
 if [ -z "$venv_version" ]; then

@@ -192,6 +192,36 @@ def test_a_venv_left_by_an_old_python_is_rebuilt_and_stamped(tmp_path):
     assert (again.returncode, again.stdout) == (0, ""), "an up-to-date venv is left alone"
 
 
+def pip_less_python(directory: Path) -> Path:
+    """This Python, except that `-m pip` fails, as in a venv whose install was interrupted."""
+    return executable(
+        directory / "python",
+        f'if [ "$1 $2" = "-m pip" ]; then echo "No module named pip" >&2; exit 1; fi\n'
+        f'exec {sys.executable} "$@"',
+    )
+
+
+def test_a_venv_whose_pip_does_not_run_is_rebuilt(tmp_path):
+    venv = tmp_path / ".venv"
+    pip_less_python(venv / "bin")
+    result = venv_sh(tmp_path, venv, str(quick_python(tmp_path / "bin")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Removing" in result.stdout
+    assert "its pip does not run" in result.stdout
+    assert (venv / ".installed").exists()
+
+
+def test_an_up_to_date_venv_is_kept_without_starting_pip(tmp_path):
+    # The check runs before every make command: it must not pay for starting pip (~0.4 s).
+    venv = tmp_path / ".venv"
+    python = str(quick_python(tmp_path / "bin"))
+    assert venv_sh(tmp_path, venv, python).returncode == 0
+    (venv / "bin" / "python").unlink()
+    pip_less_python(venv / "bin")
+    again = venv_sh(tmp_path, venv, python)
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+
+
 def test_a_failed_install_leaves_no_stamp(tmp_path):
     venv = tmp_path / ".venv"
     python = str(quick_python(tmp_path / "bin"))
