@@ -264,7 +264,10 @@ def test_make_test_passes_only_when_pytest_passes(tmp_path, pytest_exit, make_fa
     root = makefile_sandbox(tmp_path, pytest_exit)
     result = run(["make", "--no-print-directory", "test"], root, clean_env())
     assert (result.returncode != 0) == make_fails, result.stdout + result.stderr
-    assert "-n auto --dist loadfile --durations=10" in result.stdout
+    cpus = int(subprocess.check_output(["getconf", "_NPROCESSORS_ONLN"], text=True))
+    # One worker more than CPUs: the extra one fills the time tests spend waiting.
+    assert f"-n {cpus + 1} --dist loadfile --durations=10" in result.stdout
+    assert f"with TEST_WORKERS={cpus + 1} ({cpus} CPUs + 1)" in result.stdout
     assert ("found no test to run" in result.stderr) == (pytest_exit == 5)
 
 
