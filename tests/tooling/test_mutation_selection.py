@@ -97,6 +97,11 @@ def pytest_sessionfinish(session):
 """
 
 
+# The scratch project needs none of the plugins installed in .venv (hypothesis, xdist, ...):
+# not loading them makes each of its pytest runs ~0.2 s instead of ~1 s.
+NO_PLUGIN_AUTOLOAD = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("scratch")
@@ -109,6 +114,7 @@ def project(tmp_path_factory) -> Path:
     (root / "mutation").symlink_to(REPO / "mutation")
     env = {
         **os.environ,
+        **NO_PLUGIN_AUTOLOAD,
         "PYTHONPATH": str(root),
         "MUTATION_COVERAGE_MAP": str(root / "lines.json"),
         "MUTATION_SOURCES": "calc.py:late.py",
@@ -170,7 +176,12 @@ def mutate(
         result = subprocess.run(
             [sys.executable, "-m", "mutation.select_tests", str(project / map_name)],
             cwd=project,
-            env={**os.environ, "PYTHONPATH": str(project), "RUNS_LOG": str(runs_log)},
+            env={
+                **os.environ,
+                **NO_PLUGIN_AUTOLOAD,
+                "PYTHONPATH": str(project),
+                "RUNS_LOG": str(runs_log),
+            },
             capture_output=True,
             text=True,
             check=False,
