@@ -77,7 +77,12 @@ def build(function: str, output: Path) -> None:
         }
         for arcname, path in own.items():
             if arcname in entries:
-                raise BuildError(f"{arcname} exists both in the function and in a dependency")
+                raise BuildError(
+                    f"{arcname} is both custom_resources/{path.relative_to(CUSTOM_RESOURCES)} and "
+                    f"a file of a dependency in custom_resources/{function}/requirements.txt, and "
+                    "Lambda would import whichever the zip lists first: rename that module, or "
+                    "drop the dependency."
+                )
             entries[arcname] = path
         write_zip(entries, output)
     data = output.read_bytes()

@@ -360,7 +360,10 @@ def test_a_module_both_in_the_function_and_in_a_dependency_is_refused(scratch, t
     assert build_lambda_zip.main(["--output", str(output)]) == 1
 
     assert capsys.readouterr().err == (
-        "build_lambda_zip: sample_dep/__init__.py exists both in the function and in a dependency\n"
+        "build_lambda_zip: sample_dep/__init__.py is both"
+        " custom_resources/lambda_role_lookup/sample_dep/__init__.py and a file of a dependency in"
+        " custom_resources/lambda_role_lookup/requirements.txt, and Lambda would import whichever"
+        " the zip lists first: rename that module, or drop the dependency.\n"
     )
     assert not output.exists()
 
