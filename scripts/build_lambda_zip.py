@@ -102,6 +102,11 @@ def pinned_requirements(requirements: Path) -> list[tuple[str, str]]:
         line = raw_line.split("#", 1)[0].strip()
         if not line:
             continue
+        if ";" in line:
+            raise BuildError(
+                f"{requirements}: environment markers are not supported, as pip would judge them "
+                f"by the Python running the build, not Lambda's runtime; pin without one: {line}"
+            )
         name, separator, version = line.partition("==")
         if not separator or not version.strip():
             raise BuildError(

@@ -381,3 +381,20 @@ def test_a_dependency_not_pinned_exactly_is_refused(scratch, tmp_path, capsys, l
         f"build_lambda_zip: {requirements}: pin every dependency exactly (name==version): {line}\n"
     )
     assert not output.exists()
+
+
+def test_a_dependency_with_an_environment_marker_is_refused(scratch, tmp_path, capsys):
+    # pip would judge the marker by the build machine's Python, not by Lambda's runtime.
+    requirements = scratch / "lambda_role_lookup" / "requirements.txt"
+    line = 'sample-dep==1.0; python_version >= "3.8"'
+    requirements.write_text(f"{line}\n")
+    output = tmp_path / "out.zip"
+
+    assert build_lambda_zip.main(["--output", str(output)]) == 1
+
+    assert capsys.readouterr().err == (
+        f"build_lambda_zip: {requirements}: environment markers are not supported, as pip would"
+        " judge them by the Python running the build, not Lambda's runtime; pin without one:"
+        f" {line}\n"
+    )
+    assert not output.exists()
