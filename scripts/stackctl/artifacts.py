@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import boto3.exceptions
 import botocore.exceptions
 
 from .aws import Aws, error_code
@@ -34,16 +33,12 @@ def upload(aws: Aws, bucket: str, key: str, path: Path) -> None:
         f"to s3://{bucket}/{key}",
         flush=True,
     )
+    # One PutObject (the zips and templates are far below its 5 GB limit) rather than upload_file,
+    # whose transfer threads wrap S3's error in an S3UploadFailedError that did not always keep
+    # the original error (and its code) attached.
     try:
-        aws.client("s3").upload_file(str(path), bucket, key)
-    except (
-        boto3.exceptions.S3UploadFailedError,
-        botocore.exceptions.ClientError,
-        botocore.exceptions.BotoCoreError,
-    ) as error:
-        # upload_file raises S3's ClientError wrapped in an S3UploadFailedError.
-        if isinstance(error, boto3.exceptions.S3UploadFailedError):
-            error = error.__context__ or error
+        aws.client("s3").put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         code = error_code(error) if isinstance(error, botocore.exceptions.ClientError) else ""
         raise OperationFailed(
             f"Upload to s3://{bucket}/{key} failed ({code or error}): check that BUCKET={bucket} "
