@@ -176,3 +176,43 @@ def test_plain_http_response_url_is_refused_and_logged_without_the_url(
     assert "Request ignored, nowhere to answer: ResponseURL must be an https URL." in caplog.text
     assert "X-Amz-Signature" not in caplog.text
     assert str(counter.port) not in caplog.text
+
+
+@pytest.mark.parametrize("function", ["lambda_role_lookup", "mysql_user"])
+@pytest.mark.parametrize("request_type", ["Update", "Delete"])
+def test_a_malformed_request_is_answered_with_the_resource_s_own_physical_id(
+    function_environment, receiver_server, function, request_type
+):
+    # Another id in the answer would tell CloudFormation the resource was replaced (an Update)
+    # or leave the real one behind (a Delete).
+    app = load_app(function)
+    receiver_server.reset()
+    event = cloudformation_event(request_type, receiver_server.url(), {}, physical_id="the-id")
+    event["LogicalResourceId"] = 7  # malformed: not a string
+
+    app.handler(event, LambdaContext(5))
+
+    (put,) = receiver_server.puts()
+    document = json.loads(put.body)
+    assert document["PhysicalResourceId"] == "the-id"
+    assert document["Status"] == ("SUCCESS" if request_type == "Delete" else "FAILED")
+
+
+@pytest.mark.parametrize("function", ["lambda_role_lookup", "mysql_user"])
+@pytest.mark.parametrize(
+    "url", [None, 42, ["https://example.com/"]], ids=["missing", "number", "list"]
+)
+def test_a_response_url_that_is_not_text_is_logged_as_nowhere_to_answer(
+    function_environment, caplog, function, url
+):
+    app = load_app(function)
+    event = cloudformation_event("Delete", "https://replaced.invalid/", {}, physical_id="the-id")
+    if url is None:
+        del event["ResponseURL"]
+    else:
+        event["ResponseURL"] = url
+
+    app.handler(event, LambdaContext(5))
+
+    assert "Request ignored, nowhere to answer: ResponseURL must be an https URL." in caplog.text
+    assert "Response delivery failed" not in caplog.text
