@@ -13,7 +13,10 @@ their pristine text. Then, in order, stopping at the first failure (the mutant i
 2. the rest of the test modules those tests are in (a module fixture may have run the line on
    behalf of its other tests, which coverage credits to the first one only).
 
-When no test ran any line of the file, the group's whole test command runs instead. The
+A test the group names by node id (`file::test`) runs with every mutant, in step 1: such a test
+uses the group's files through a copy (a rule file loaded from a scratch folder), which coverage
+never credits to the source. When no test ran any line of the file, the group's whole test
+command runs instead. The
 selection is a subset of the group's tests, so it can only miss a kill (a test that reads a
 module's constant without running any of its lines), never invent one: the score it gives is a
 lower bound of the whole group's.
@@ -97,11 +100,12 @@ def main(map_file: str) -> int:
     tests = covering_tests(spec["lines"], changed, runtime_lines)
     if not tests:  # no test ran the file (or nothing changed): the group's whole command
         return pytest(base, [*group_args, *deselect])
-    status = pytest(base, [*tests, *deselect])
+    pinned = [arg for arg in group_args if "::" in arg and arg not in tests]
+    status = pytest(base, [*tests, *pinned, *deselect])
     if status != 0:
         return status
     modules = sorted({test.split("::", 1)[0] for test in tests})
-    already_run = [f"--deselect={test}" for test in tests]
+    already_run = [f"--deselect={test}" for test in [*tests, *pinned]]
     return pytest(base, [*modules, *deselect, *already_run])
 
 

@@ -241,6 +241,33 @@ def test_a_constant_of_a_module_imported_by_a_test_reaches_every_test_that_uses_
     ]
 
 
+COPY_TEST = """\
+from pathlib import Path
+
+
+def test_a_copy_of_calc_never_called_returns_one():
+    namespace = {}
+    exec(Path("calc.py").read_text(), namespace)  # a copy: coverage credits no line of calc.py
+    assert namespace["never_called"]() == 1
+"""
+
+
+def test_a_test_the_group_names_by_node_id_runs_with_every_mutant(project, tmp_path):
+    # Like the rule files loaded from scratch folders: the only test that sees the mutant uses a
+    # copy of the source, so coverage never names it.
+    (project / "copies").mkdir(exist_ok=True)
+    (project / "copies" / "test_copy.py").write_text(COPY_TEST)
+    pinned = "copies/test_copy.py::test_a_copy_of_calc_never_called_returns_one"
+    spec = json.loads((project / "map.json").read_text())
+    spec["args"] = [*spec["args"], pinned]
+    (project / "pinned-map.json").write_text(json.dumps(spec))
+
+    status, runs = mutate(project, "return 1", "return 2", tmp_path, map_name="pinned-map.json")
+
+    assert status == 1, "killed by the copy test"
+    assert runs == [sorted([*FITS_AND_SHOUT, pinned])]
+
+
 def test_a_file_no_test_runs_gets_the_whole_group(project, tmp_path):
     spec = json.loads((project / "map.json").read_text())
     spec["lines"]["calc.py"] = {}
