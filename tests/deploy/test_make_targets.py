@@ -56,6 +56,7 @@ def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no
     stack = cf.describe_stacks(StackName="lookup-only")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     key = content_key(lambda_zip)
+    assert f"Uploading dist/lambda_role_lookup.zip to s3://deploy-test/{key}\n" in out
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert params == {"RoleLookupCodeS3Bucket": "deploy-test", "RoleLookupCodeS3Key": key}
     body = moto("s3").get_object(Bucket="deploy-test", Key=key)["Body"].read()
