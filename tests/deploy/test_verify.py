@@ -208,3 +208,19 @@ def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env,
     assert row(out, None, "alarm topic has a subscriber") == ("ok", "1 confirmed")
     assert row(out, "unwell-app", "no stuck AWSPENDING")[0] == "FAIL"
     assert PASSWORD not in out + result.stderr
+
+
+def test_the_policy_check_reads_the_principals_of_every_allow_statement_after_a_deny():
+    from scripts.stackctl.rotation_health import policy_principals
+
+    document = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Deny", "Principal": "*", "Action": "*", "Condition": {}},
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/a"}, "Action": "x"},
+                {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:role/b"]}, "Action": "x"},
+            ]
+        }
+    )
+
+    assert policy_principals(document) == {"arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"}
