@@ -14,7 +14,7 @@ import shlex
 from typing import Any
 
 from .errors import UsageError
-from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, TemplateFacts
+from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, TemplateFacts, read_template
 
 QUOTING = "PARAMS='AdminRotationSchedule=\"rate(30 days)\" AppUsername=webuser'"
 # A value that itself holds ",Name=" is almost always two pairs joined by a comma.
@@ -115,9 +115,8 @@ def other_templates_with(name: str, facts: TemplateFacts) -> list[str]:
     """Templates of this repository that do have the parameter (a multi-user one, say)."""
     found = []
     for path in sorted((REPO / "templates").glob("*.yaml")):
-        if path.resolve() != facts.path.resolve() and re.search(
-            rf"^  {re.escape(name)}:\s*$", path.read_text(), re.MULTILINE
-        ):
+        # Read as templates: a plain text search also found Outputs of the same name.
+        if path.resolve() != facts.path.resolve() and name in read_template(str(path)).parameters:
             found.append(path.name)
     return found
 

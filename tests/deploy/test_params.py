@@ -72,6 +72,14 @@ def test_a_multi_user_parameter_given_to_the_single_user_template_names_the_righ
     )
 
 
+def test_a_parameter_of_exactly_one_other_template_names_that_template():
+    text = problems("AdminSecretArn=arn:x", SINGLE)
+    assert text == (
+        "PARAMS: AdminSecretArn is a parameter of mysql-rotation-existing-cluster.yaml, not of "
+        "mysql-single-user.yaml; drop it or choose that TEMPLATE."
+    )
+
+
 def test_every_mistake_is_reported_at_once():
     text = problems("Foo=1 Mode=maybe Count=99")
     assert len(text.splitlines()) == 3

@@ -224,3 +224,24 @@ def test_the_policy_check_reads_the_principals_of_every_allow_statement_after_a_
     )
 
     assert policy_principals(document) == {"arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b"}
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [("ResourceNotFoundException", "no lines"), ("AccessDeniedException", "raised")],
+)
+def test_a_log_group_not_created_yet_has_no_lines_and_other_errors_are_raised(error, outcome):
+    # A rotation function that never ran has no log group: nothing to read, not a failure. Any
+    # other error (a missing logs:FilterLogEvents permission) must reach the user.
+    import botocore.exceptions
+
+    from scripts.stackctl.rotation_health import log_lines
+    from tests.deploy.aws_stubs import StubbedAws
+
+    stubs = StubbedAws()
+    stubs.logs.add_client_error("filter_log_events", error, "no")
+    if outcome == "no lines":
+        assert log_lines(stubs.aws, "/aws/lambda/never-ran", None) == []
+    else:
+        with pytest.raises(botocore.exceptions.ClientError):
+            log_lines(stubs.aws, "/aws/lambda/never-ran", None)
