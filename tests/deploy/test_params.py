@@ -352,3 +352,19 @@ def test_a_missing_or_malformed_bucket_is_refused_before_aws(template, bucket, m
     argv = ["deploy", "--template", template, "--stack", "demo", "--bucket", bucket, "--skip-lint"]
     assert cli.main(argv, Runtime(connect=no_aws)) == 2
     assert capsys.readouterr().err.startswith(f"error: {message}")
+
+
+def test_a_template_without_rotation_functions_gives_cloudformation_s_stack_name_limit():
+    # Only rotation functions are named after the stack: without them the limit is 128 and the
+    # message must not blame Lambda's name length.
+    from scripts.stackctl.template import check_stack_name
+
+    facts = read_template(str(Path(__file__).parent / "fixtures" / "lookup-function-only.yaml"))
+    assert not facts.rotation_name_suffixes
+    check_stack_name("s" * 128, facts)
+    with pytest.raises(UsageError) as refused:
+        check_stack_name("s" * 129, facts)
+    assert str(refused.value) == (
+        f"STACK={'s' * 129} is too long for lookup-function-only.yaml (129 characters): "
+        "CloudFormation's limit, so the stack name may have at most 128."
+    )
