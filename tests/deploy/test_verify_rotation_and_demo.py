@@ -350,3 +350,13 @@ def test_verify_finds_nested_secrets_and_fails_on_what_is_missing(stubs, capsys)
         ("demo", "app user on the test instance", "skipped", "no application secret"),
     ]  # fmt: skip
     stubs.assert_done()
+
+
+def test_the_table_probes_run_in_the_app_database_and_the_server_probe_in_none():
+    # Without the database, MariaDB answers "No database selected" to SELECT/INSERT on prices,
+    # and the demo would report a privilege the app user has as denied.
+    probes = {line.rsplit("echo ", 1)[-1].split("=")[0]: line for line in demo.script("demodb")[1:]}
+    assert set(probes) == {"select", "insert", "mysql_user"}
+    for name in ("select", "insert"):
+        assert " demodb -e " in probes[name], probes[name]
+    assert "demodb" not in probes["mysql_user"]
