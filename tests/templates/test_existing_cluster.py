@@ -303,6 +303,7 @@ def test_app_user_is_created_from_the_two_secrets_with_the_chosen_grants_only(te
                 "Table": "*",
             }
         ],
+        "CreateDatabase": "false",
         "DemoSchema": "false",
         "RetainOnDelete": "false",
     }
