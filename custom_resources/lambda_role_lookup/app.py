@@ -35,7 +35,9 @@ def look_up_role(event, _context):
     except BotoCoreError as error:  # no Region: only outside Lambda, which always sets one
         raise RequestRejected(f"Looking up Lambda function {ref.given!r} failed: {error}") from None
     found = find_role(client, ref, helper.deadlines.work)
-    helper.Data.update(RoleArn=found.role_arn, FunctionArn=found.function_arn)
+    helper.Data.update(
+        RoleArn=found.role_arn, RoleName=found.role_name, FunctionArn=found.function_arn
+    )
     return found.function_arn
 
 

@@ -25,6 +25,12 @@ class FunctionRole:
     function_arn: str
     role_arn: str
 
+    @property
+    def role_name(self) -> str:
+        """What IAM's role APIs take: the ARN's last segment, after any path
+        (arn:aws:iam::123456789012:role/service-role/NAME)."""
+        return self.role_arn.rsplit("/", 1)[-1]
+
 
 def find_role(client, ref: FunctionRef, deadline: float) -> FunctionRole:
     """Look the function up until it answers or `deadline` (time.monotonic()) passes.

@@ -13,6 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from cfn_one_shot.one_shot_resource import OneShotResource
 from cfn_one_shot.reasons import RequestRejected, quoted
+from databases import create_missing_databases
 from demo_schema import create_demo_schema
 from mysql_session import Endpoint, connect
 from secret_values import read_credentials
@@ -44,6 +45,7 @@ helper = OneShotResource(
         "mysql_session",
         "user_accounts",
         "demo_schema",
+        "databases",
     ),
 )
 
@@ -138,6 +140,8 @@ def ensure_user(event, *, first_time: bool) -> str:
                 helper.PhysicalResourceId = identity.physical_id
         if request.demo_schema:
             create_demo_schema(accounts, request.grants[0].database)
+        if request.create_database:
+            create_missing_databases(accounts, request.grants)
         accounts.check_grant_targets(request.grants)
         if not accounts.exists(app.username):
             accounts.create(app.username, app.password)

@@ -127,7 +127,8 @@ class Accounts:
                         ', grant on the database (Table "*"), or set DemoSchema "true" for the '
                         "demo table."
                         if grant.table != "*"
-                        else ' (or set DemoSchema "true").'
+                        else ', or set CreateDatabase "true" (DemoSchema "true" also adds the '
+                        "demo table)."
                     )
                 )
 

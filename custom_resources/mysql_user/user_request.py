@@ -17,6 +17,7 @@ KNOWN = frozenset(
         "Host",
         "Port",
         "Grants",
+        "CreateDatabase",
         "DemoSchema",
         "RetainOnDelete",
         "TlsCaFile",
@@ -98,6 +99,7 @@ class UserRequest:
     host: str | None
     port: int | None
     grants: tuple[Grant, ...]
+    create_database: bool
     demo_schema: bool
     retain_on_delete: bool
     tls_ca_file: str
@@ -117,6 +119,7 @@ def user_request(properties: object) -> UserRequest:
         ("Host", _host),
         ("Port", _port),
         ("Grants", _grants),
+        ("CreateDatabase", _flag),
         ("DemoSchema", _flag),
         ("RetainOnDelete", _flag),
         ("TlsCaFile", _ca_file),
@@ -133,6 +136,7 @@ def user_request(properties: object) -> UserRequest:
         host=values["Host"],
         port=values["Port"],
         grants=values["Grants"],
+        create_database=values["CreateDatabase"],
         demo_schema=values["DemoSchema"],
         retain_on_delete=values["RetainOnDelete"],
         tls_ca_file=values["TlsCaFile"],

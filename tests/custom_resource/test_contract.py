@@ -48,7 +48,11 @@ def test_create_returns_role_and_function_arn(app, receiver, rotation_function, 
 
     assert body["Status"] == "SUCCESS"
     assert body["PhysicalResourceId"] == function_arn
-    assert body["Data"] == {"RoleArn": role_arn, "FunctionArn": function_arn}
+    assert body["Data"] == {
+        "RoleArn": role_arn,
+        "RoleName": "app-db-rotation-role",  # what AWS::IAM::RolePolicy takes, path or not
+        "FunctionArn": function_arn,
+    }
     assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/service-role/rotation/app-db-rotation-role"
 
 
@@ -76,6 +80,7 @@ def test_update_with_new_triggers_reads_the_role_again(app, receiver, aws, rotat
     assert body["Status"] == "SUCCESS"
     assert body["PhysicalResourceId"] == function_arn  # same function: an update, no replacement
     assert body["Data"]["RoleArn"] == replacement_role
+    assert body["Data"]["RoleName"] == "app-db-rotation-role-v2"
 
 
 def test_switching_from_name_to_arn_of_the_same_function_is_no_replacement(
@@ -112,7 +117,11 @@ def test_update_to_another_function_replaces_the_resource(app, receiver, aws, ro
 
     assert body["Status"] == "SUCCESS"
     assert body["PhysicalResourceId"] == new_arn != old_arn
-    assert body["Data"] == {"RoleArn": new_role, "FunctionArn": new_arn}
+    assert body["Data"] == {
+        "RoleArn": new_role,
+        "RoleName": new_role.rsplit("/", 1)[-1],
+        "FunctionArn": new_arn,
+    }
 
 
 def test_failed_update_keeps_the_old_physical_id(app, receiver, rotation_function):

@@ -1,8 +1,8 @@
 """The existing-cluster template's application user on a real MariaDB server playing an existing
 Aurora cluster: each privilege set the template offers is valid SQL that an Aurora-like master
-user may grant on DatabaseName (which need not exist yet), it grants that set and nothing else,
-the first alternating-users rotation clones it unchanged, and both users log in with what the
-application secret says (port included).
+user may grant on DatabaseName, it grants that set and nothing else, the first alternating-users
+rotation clones it unchanged, and both users log in with what the application secret says (port
+and dbname included, as the rotation function logs in).
 
 Creating the user is Custom::MySQLUser's job (tested with its own code); here a few lines do the
 same with the template's Grants property, so what is tested is the template's side: the secret it
@@ -103,15 +103,19 @@ def test_app_user_gets_exactly_the_chosen_privileges_and_keeps_them_through_rota
     expected = {f"`{secret['dbname']}`.*": set(privilege_set.split(","))}
 
     with mariadb.login(master["username"], master["password"]) as admin:
+        with admin.cursor() as cursor:  # DatabaseName exists (or CreateDatabase made it)
+            cursor.execute(f"CREATE DATABASE `{secret['dbname']}`")
         create_like_the_custom_resource(admin, secret, grants)
         assert grants_of(admin, secret["username"]) == expected
         clone = clone_like_the_rotation(admin, secret["username"], clone_password)
         assert grants_of(admin, clone) == expected
 
-    # Both users log in where the secret points (its port is a number the client takes as is).
+    # Both users log in where the secret points (its port is a number the client takes as is),
+    # into its dbname, as the rotation function does.
     for username, user_password in ((secret["username"], password), (clone, clone_password)):
         with pymysql.connect(
-            host="127.0.0.1", port=secret["port"], user=username, password=user_password
+            host="127.0.0.1", port=secret["port"], user=username, password=user_password,
+            database=secret["dbname"],
         ) as connection, connection.cursor() as cursor:  # fmt: skip
             cursor.execute("SELECT CURRENT_USER()")
             assert cursor.fetchone()[0].startswith(f"{username}@")

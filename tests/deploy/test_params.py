@@ -231,7 +231,8 @@ def test_a_missing_parameter_comes_with_its_description_saying_where_values_come
     assert len(lines) == 6  # one line for each parameter without a default
     assert (
         "PARAMS: ClusterIdentifier has no default: add ClusterIdentifier=... to PARAMS "
-        "(Identifier of the existing Aurora MySQL cluster (aws rds describe-db-clusters))."
+        "(Identifier of the existing Aurora MySQL cluster, as aws rds describe-db-clusters "
+        "prints it (lower case))."
     ) in lines
 
 

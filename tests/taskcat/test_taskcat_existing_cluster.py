@@ -137,11 +137,23 @@ def test_nested_stack_gets_values_the_template_accepts(fixture_tests):
         assert not rule_violations(template, **{**given, "SubnetIds": subnets}), name
 
 
-def test_rds_managed_test_brings_the_rds_endpoint_and_leaves_the_secrets_policy(fixture_tests):
+def test_rds_managed_test_relies_on_the_default_rds_endpoint_and_leaves_the_policy(fixture_tests):
     for name, test in fixture_tests.items():
         given = nested_parameters(test)
         rds_managed = given["AdminSecretKind"] == "rds-managed"
-        assert given["CreateRdsEndpoint"] == str(rds_managed).lower(), name
+        # The default (auto) creates the RDS endpoint for an rds-managed secret: the AWS run
+        # proves the defaults rotate in a VPC without a way out.
+        assert "CreateRdsEndpoint" not in given, name
+        # DatabaseName must exist (the rotation logs in to it): the cluster is made with it, or
+        # the nested stack creates it.
+        assert "DatabaseName" not in given, name
+        assert given["CreateDatabase"] == str(rds_managed).lower(), name
+        fixture = load(REPO / FIXTURE)
+        context = Context(fixture, **resolved(test["parameters"]), **FIXTURE_VALUES)
+        cluster = fixture["Resources"]["DatabaseCluster"]["Properties"]
+        made = evaluate(cluster["DatabaseName"], context)
+        default = load(REPO / TEMPLATE)["Parameters"]["DatabaseName"]["Default"]
+        assert made == (None if rds_managed else default), name  # None: AWS::NoValue
         assert given["ManageAdminSecretPolicy"] == str(not rds_managed).lower(), name
         # The fixture's VPC has no way out: the nested stack must bring its own endpoint.
         assert given["CreateSecretsManagerEndpoint"] == "true", name

@@ -22,7 +22,9 @@ from tests.templates.test_existing_cluster import (
 )
 
 ADMIN_SECRETS = list(itertools.product(["self-managed", "rds-managed"], ["", KEY_ARN]))
-ENDPOINT_CHOICES = list(itertools.product(["true", "false"], repeat=2))
+ENDPOINT_CHOICES = list(
+    itertools.product(["true", "false"], ["auto", "true", "false"], ["self-managed", "rds-managed"])
+)
 DATABASE_GROUP = REQUIRED["DatabaseSecurityGroupId"]
 RULE_TYPES = {"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"}
 FUNCTION_GROUPS = {"RotationSecurityGroup", "MySQLUserSecurityGroup"}
@@ -115,11 +117,22 @@ def test_admin_secret_policy_exists_only_when_asked(template, choice):
 
 
 # ---------------------------------------------------------------- network pieces
-@pytest.mark.parametrize(("secrets_manager", "rds"), ENDPOINT_CHOICES)
-def test_endpoints_exist_only_when_asked(template, secrets_manager, rds):
-    resources = deployed(
-        template, CreateSecretsManagerEndpoint=secrets_manager, CreateRdsEndpoint=rds
-    )
+def choices(secrets_manager: str, rds: str, kind: str) -> dict[str, str]:
+    return {
+        "CreateSecretsManagerEndpoint": secrets_manager,
+        "CreateRdsEndpoint": rds,
+        "AdminSecretKind": kind,
+    }
+
+
+def rds_endpoint_created(rds: str, kind: str) -> bool:
+    """auto: for an rds-managed admin secret, whose rotation asks the RDS API for the host."""
+    return rds == "true" or (rds == "auto" and kind == "rds-managed")
+
+
+@pytest.mark.parametrize(("secrets_manager", "rds", "kind"), ENDPOINT_CHOICES)
+def test_endpoints_exist_only_when_asked(template, secrets_manager, rds, kind):
+    resources = deployed(template, **choices(secrets_manager, rds, kind))
     services = {
         body["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1]
         for body in resources.values()
@@ -127,8 +140,11 @@ def test_endpoints_exist_only_when_asked(template, secrets_manager, rds):
     }
     expected = {
         service
-        for service, asked in (("secretsmanager", secrets_manager), ("rds", rds))
-        if asked == "true"
+        for service, created in (
+            ("secretsmanager", secrets_manager == "true"),
+            ("rds", rds_endpoint_created(rds, kind)),
+        )
+        if created
     }
     assert services == expected
     for body in resources.values():
@@ -147,20 +163,21 @@ def test_endpoints_exist_only_when_asked(template, secrets_manager, rds):
         }
 
 
-@pytest.mark.parametrize(("secrets_manager", "rds"), ENDPOINT_CHOICES)
-def test_functions_reach_the_cluster_port_and_https_only(template, secrets_manager, rds):
-    resources = deployed(
-        template, CreateSecretsManagerEndpoint=secrets_manager, CreateRdsEndpoint=rds
-    )
+@pytest.mark.parametrize(("secrets_manager", "rds", "kind"), ENDPOINT_CHOICES)
+def test_functions_reach_the_cluster_port_and_https_only(template, secrets_manager, rds, kind):
+    resources = deployed(template, **choices(secrets_manager, rds, kind))
     to_database = ("tcp", 3306, 3306, DATABASE_GROUP)
     to_endpoints = ("tcp", 443, 443, "EndpointSecurityGroup")
     # Without this stack's Secrets Manager endpoint the way out is the VPC's own endpoint or NAT,
-    # whose address the stack cannot know.
+    # whose address the stack cannot know; the same for the RDS API an rds-managed secret's
+    # rotation calls.
     to_existing = ("tcp", 443, 443, "0.0.0.0/0")
     rotation_https = set()
-    if secrets_manager == "true" or rds == "true":
+    if secrets_manager == "true" or rds_endpoint_created(rds, kind):
         rotation_https.add(to_endpoints)
-    if secrets_manager == "false":
+    if secrets_manager == "false" or (
+        kind == "rds-managed" and not rds_endpoint_created(rds, kind)
+    ):
         rotation_https.add(to_existing)
     # The user function also answers CloudFormation through S3 (a presigned PUT), whatever way
     # the VPC reaches Secrets Manager: the open 443 rule is always there.
@@ -173,11 +190,11 @@ def test_functions_reach_the_cluster_port_and_https_only(template, secrets_manag
     }
 
 
-@pytest.mark.parametrize(("secrets_manager", "rds"), ENDPOINT_CHOICES)
-def test_first_contact_waits_for_whichever_network_pieces_exist(template, secrets_manager, rds):
-    resources = deployed(
-        template, CreateSecretsManagerEndpoint=secrets_manager, CreateRdsEndpoint=rds
-    )
+@pytest.mark.parametrize(("secrets_manager", "rds", "kind"), ENDPOINT_CHOICES)
+def test_first_contact_waits_for_whichever_network_pieces_exist(
+    template, secrets_manager, rds, kind
+):
+    resources = deployed(template, **choices(secrets_manager, rds, kind))
     gate = resources["NetworkReadyGate"]["Metadata"]
     network = {
         name
@@ -191,6 +208,34 @@ def test_first_contact_waits_for_whichever_network_pieces_exist(template, secret
     assert {reference["Ref"] for reference in gate.values()} == network
     for name in ("AppUser", "AppSecretRotation"):
         assert "NetworkReadyGate" in resources[name]["DependsOn"]
+
+
+def test_an_rds_managed_secret_rotates_with_the_default_network(template):
+    # The function asks the RDS API for the cluster (a default boto3 client: the public name,
+    # which an endpoint's private DNS answers). With the defaults its only HTTPS went to this
+    # stack's Secrets Manager endpoint, and the first rotation failed.
+    resources = deployed(template, AdminSecretKind="rds-managed")
+    services = {
+        body["Properties"]["ServiceName"]["Fn::Sub"]: body["Properties"]
+        for body in resources.values()
+        if body["Type"] == "AWS::EC2::VPCEndpoint"
+    }
+    rds = services["com.amazonaws.${AWS::Region}.rds"]
+    assert rds["PrivateDnsEnabled"] is True
+    assert rds["SubnetIds"] == {"Ref": "SubnetIds"}
+    assert ("tcp", 443, 443, "EndpointSecurityGroup") in egress_of(
+        resources, "RotationSecurityGroup"
+    )
+    assert ("tcp", 443, "RotationSecurityGroup") in ingress_to(resources, "EndpointSecurityGroup")
+    assert template["Parameters"]["CreateRdsEndpoint"]["Default"] == "auto"
+
+
+def test_a_vpc_with_its_own_rds_path_gets_https_out_for_the_rotation(template):
+    # CreateRdsEndpoint=false: the VPC's own rds endpoint or NAT, at an address the stack cannot
+    # name, while Secrets Manager still goes to this stack's endpoint.
+    resources = deployed(template, AdminSecretKind="rds-managed", CreateRdsEndpoint="false")
+    assert ("tcp", 443, 443, "0.0.0.0/0") in egress_of(resources, "RotationSecurityGroup")
+    assert "RdsEndpoint" not in resources
 
 
 # ---------------------------------------------------------------- rotation-failure alarm

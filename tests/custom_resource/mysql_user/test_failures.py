@@ -253,8 +253,8 @@ def test_grants_that_are_not_a_non_empty_list_are_refused(scenario, grants):
         ),
         (
             {"Database": "no_such_db", "Table": "*"},
-            "Invalid grant: Unknown database 'no_such_db'. Create it first (or set DemoSchema "
-            '"true").',
+            "Invalid grant: Unknown database 'no_such_db'. Create it first, or set CreateDatabase "
+            '"true" (DemoSchema "true" also adds the demo table).',
         ),
     ],
     ids=["table", "database"],
