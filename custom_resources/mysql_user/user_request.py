@@ -19,6 +19,7 @@ KNOWN = frozenset(
         "Grants",
         "DemoSchema",
         "RetainOnDelete",
+        "AdoptExistingUser",
         "TlsCaFile",
     }
 )
@@ -82,6 +83,7 @@ _SECRET_ARN = re.compile(
 )
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _TRUE, _FALSE = "true", "false"
+GRANT_KEYS = frozenset({"Privileges", "Database", "Table"})
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class UserRequest:
     grants: tuple[Grant, ...]
     demo_schema: bool
     retain_on_delete: bool
+    adopt_existing_user: bool
     tls_ca_file: str
 
 
@@ -119,6 +122,7 @@ def user_request(properties: object) -> UserRequest:
         ("Grants", _grants),
         ("DemoSchema", _flag),
         ("RetainOnDelete", _flag),
+        ("AdoptExistingUser", _flag),
         ("TlsCaFile", _ca_file),
     ):
         try:
@@ -135,6 +139,7 @@ def user_request(properties: object) -> UserRequest:
         grants=values["Grants"],
         demo_schema=values["DemoSchema"],
         retain_on_delete=values["RetainOnDelete"],
+        adopt_existing_user=values["AdoptExistingUser"],
         tls_ca_file=values["TlsCaFile"],
     )
 
@@ -206,7 +211,7 @@ def _grants(name: str, value: object) -> tuple[Grant, ...]:
 
 
 def _grant(where: str, item: object) -> Grant:
-    if not isinstance(item, Mapping) or set(item) - {"Privileges", "Database", "Table"}:
+    if not isinstance(item, Mapping) or set(item) != GRANT_KEYS:
         raise RequestRejected(
             f"{where} must be an object with exactly Privileges, Database and Table."
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import boto3
 import pytest
 import trustme
+from ownership import MARK_HOST  # the parent conftest put the function modules on sys.path
 
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
@@ -38,6 +39,18 @@ def database(tmp_path_factory, db_ca):
 
 
 @pytest.fixture(scope="package")
+def misnamed_database(tmp_path_factory, db_ca):
+    """A server whose certificate the trusted CA issued to another host (another cluster's
+    endpoint): its chain verifies, its name does not."""
+    base = tmp_path_factory.mktemp("misnamed-mariadb")
+    names = ("other-cluster.cluster-c0ffee.eu-west-1.rds.amazonaws.com",)
+    with running_mariadb(base, db_ca, names=names) as server:
+        server.admin_password = secrets.token_hex(16)
+        server.server.create_aurora_master(ADMIN_USER, server.admin_password)
+        yield server
+
+
+@pytest.fixture(scope="package")
 def plain_database(tmp_path_factory, db_ca):
     """A server that offers no TLS at all."""
     with running_mariadb(tmp_path_factory.mktemp("plain-mariadb"), db_ca, tls=False) as server:
@@ -46,11 +59,14 @@ def plain_database(tmp_path_factory, db_ca):
 
 @pytest.fixture
 def app_user(database):
-    """A unique application user name per test; dropped (with its clone) afterwards."""
+    """A unique application user name per test; dropped (with its clone and the ownership marks
+    the test left: a worker runs its tests one after another) afterwards."""
     name = f"app{uuid.uuid4().hex[:6]}"
     yield name
     for user in (name, f"{name}_clone"):
         database.query("DROP USER IF EXISTS %s@'%%'", (user,))
+    for (mark,) in database.query("SELECT User FROM mysql.user WHERE Host = %s", (MARK_HOST,)):
+        database.query("DROP USER %s@%s", (mark, MARK_HOST))
 
 
 class Secrets:
