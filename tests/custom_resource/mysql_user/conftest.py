@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
@@ -15,6 +16,7 @@ from ownership import MARK_HOST  # the parent conftest put the function modules 
 
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
+from .shipped import ShippedFunction, build_and_unpack
 from .tls_mariadb import running_mariadb
 
 ADMIN_USER = "admin"
@@ -175,3 +177,21 @@ def scenario(mysql_app, receiver, database, secret_store, app_user) -> Scenario:
     admin_arn = secret_store.admin()
     app_arn = secret_store.app(app_user, admin_arn=admin_arn)
     return Scenario(mysql_app, receiver, database, secret_store, app_user, admin_arn, app_arn)
+
+
+@pytest.fixture(scope="package")
+def shipped_function(tmp_path_factory, moto_endpoint) -> Iterator[ShippedFunction]:
+    """The function as `make build` packages it, run from its unpacked zip."""
+    function = ShippedFunction(build_and_unpack(tmp_path_factory.mktemp("shipped")), moto_endpoint)
+    yield function
+    function.close()
+
+
+@pytest.fixture
+def shipped_scenario(shipped_function, receiver, database, moto_endpoint, app_user) -> Scenario:
+    """A Scenario whose handler is the shipped zip and whose secrets are in moto_server."""
+    client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=moto_endpoint)
+    store = Secrets(client, database)
+    admin_arn = store.admin()
+    app_arn = store.app(app_user, admin_arn=admin_arn)
+    return Scenario(shipped_function, receiver, database, store, app_user, admin_arn, app_arn)
