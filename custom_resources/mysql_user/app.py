@@ -205,7 +205,7 @@ def delete(event, _context):
     try:
         drop_created_user(event)
     except RequestRejected as reason:
-        logger.warning("Delete answered SUCCESS without dropping the user: %s", reason)
+        logger.warning("Delete answered SUCCESS; nothing more was dropped: %s", reason)
     except Exception:  # a bug must not block the stack's deletion either
         logger.exception("Delete answered SUCCESS after an unexpected error")
 

@@ -457,6 +457,23 @@ def test_delete_answers_success_after_an_unexpected_exception(scenario, monkeypa
     assert "Bug: something no reason covers" in caplog.text  # the cause, with its traceback
 
 
+def test_an_unexpected_exception_in_a_create_gets_a_generic_reason(scenario, monkeypatch, caplog):
+    # The exception's own text could say anything (a server message, a statement): the reason
+    # names only its type; the log has the traceback for the operator.
+    def broken(*_args, **_kwargs):
+        raise Bug("unforeseen state 42")
+
+    monkeypatch.setattr("user_accounts.Accounts.check_grant_targets", broken)
+
+    reason = failed(scenario, scenario.props())
+
+    assert reason == (
+        "Unexpected error in the function (Bug); its log group has the details. Retry the stack "
+        "operation."
+    )
+    assert "Bug: unforeseen state 42" in caplog.text
+
+
 def test_a_delete_still_working_when_the_function_times_out_answers_success(
     scenario, monkeypatch, caplog
 ):
