@@ -5,8 +5,9 @@ What crhelper 2.0.12 does by default, and what this subclass does instead:
     log_redaction filters crhelper's loggers, so events and URLs never reach the logs;
   - sleep_on_delete=120 delays every Delete: 0 here, Delete answers at once;
   - a timer answers FAILED 0.5 s before the timeout while the handler goes on, so a second answer
-    can follow: the timer is kept as a last resort, but every answer must first claim the
-    request's single ResponseSlot, so whichever comes second is dropped;
+    can follow: the timer is kept as a last resort (answering SUCCESS to a Delete, which must
+    never block a stack's deletion), but every answer must first claim the request's single
+    ResponseSlot, so whichever comes second is dropped;
   - _send_response retries forever with unbounded sockets: response_delivery replaces it with
     attempts bounded by the request's deadlines;
   - a malformed event raises inside crhelper or is answered at the previous request's URL:
@@ -162,11 +163,17 @@ class OneShotResource(CfnResource):
     def _answer_timeout(self, slot: ResponseSlot) -> None:
         if slot is not self._slot:
             return
-        logger.error("About to time out; answering FAILED now")
         if not self.PhysicalResourceId:  # crhelper's timer would send an empty one
             self.PhysicalResourceId = self._event.get(
                 "PhysicalResourceId"
             ) or self.generate_physical_id(self._event)
+        if self._event.get("RequestType") == "Delete":  # a Delete never blocks the stack's
+            logger.error(
+                "About to time out; answering SUCCESS to the Delete now: %s", self._timed_out_reason
+            )
+            self._send(SUCCESS, "")
+            return
+        logger.error("About to time out; answering FAILED now")
         self._send(FAILED, self._timed_out_reason)
 
     def _send(self, status=None, reason="", send_response=None) -> None:

@@ -3,10 +3,11 @@
 Lambda handler: app.handler. See docs/Custom__MySQLUser.md.
 """
 
+import functools
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import boto3
 from botocore.config import Config
@@ -16,6 +17,7 @@ from cfn_one_shot.reasons import RequestRejected, quoted
 from databases import create_missing_databases
 from demo_schema import create_demo_schema
 from mysql_session import Endpoint, connect
+from ownership import Ownership, Resource
 from secret_values import read_credentials
 from user_accounts import CLONE_SUFFIX, Accounts, base_user
 from user_request import UserRequest, user_request
@@ -44,6 +46,7 @@ helper = OneShotResource(
         "secret_values",
         "mysql_session",
         "user_accounts",
+        "ownership",
         "demo_schema",
         "databases",
     ),
@@ -95,12 +98,34 @@ def endpoint_of(request: UserRequest, admin, app) -> Endpoint:
     return Endpoint(host, request.port or admin.port or app.port or DEFAULT_PORT)
 
 
+def guarded(work):
+    """Create and Update: an unexpected error (a bug) fails the request with a generic reason, its
+    traceback in the log; the error's own text could quote a server message."""
+
+    @functools.wraps(work)
+    def run(event, context):
+        try:
+            return work(event, context)
+        except RequestRejected:
+            raise
+        except Exception as error:
+            logger.exception("Unexpected error")
+            raise RequestRejected(
+                f"Unexpected error in the function ({type(error).__name__}); its log group has "
+                "the details. Retry the stack operation."
+            ) from None
+
+    return run
+
+
 @helper.create
+@guarded
 def create(event, _context):
     return ensure_user(event, first_time=True)
 
 
 @helper.update
+@guarded
 def update(event, _context):
     old = event.get("OldResourceProperties")
     new = event.get("ResourceProperties")
@@ -121,33 +146,36 @@ def ensure_user(event, *, first_time: bool) -> str:
     app = read_credentials(client, "application secret", request.app_secret_arn)
     endpoint = endpoint_of(request, admin, app)
     base = base_user(app.username)
-    clone = base + CLONE_SUFFIX
     previous = parse_physical_id(event.get("PhysicalResourceId"))
+    creating = event["RequestType"] == "Create"
     connection = connect(
         endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines.work
     )
     with connection:
         accounts = Accounts(connection)
+        ownership = Ownership(accounts, Resource.of(event))
         identity = Identity(endpoint, base)
         if identity.same_user(previous):
             identity = previous
         else:
             first_time = True  # a new user for this resource: a replacement
-            identity = Identity(
-                endpoint, base, adopted=accounts.exists(base) or accounts.exists(clone)
-            )
-            if event["RequestType"] == "Create":  # a failed Create's rollback drops what it made
-                helper.PhysicalResourceId = identity.physical_id
+            identity = claim(accounts, ownership, identity, request.adopt_existing_user)
+        if creating and not identity.adopted and accounts.exists(base):
+            helper.PhysicalResourceId = identity.physical_id  # a retry: the user is made
         if request.demo_schema:
             create_demo_schema(accounts, request.grants[0].database)
         if request.create_database:
             create_missing_databases(accounts, request.grants)
         accounts.check_grant_targets(request.grants)
         if not accounts.exists(app.username):
+            if not identity.adopted:
+                ownership.mark(base)
             accounts.create(app.username, app.password)
         elif first_time:
             accounts.set_password(app.username, app.password)
-        for user in (base, clone):
+        if creating:  # from here a failed Create's rollback must see the user (and drop it)
+            helper.PhysicalResourceId = identity.physical_id
+        for user in (base, base + CLONE_SUFFIX):
             if accounts.exists(user):
                 accounts.grant_exactly(user, request.grants)
     helper.Data.update(Username=base, Host=endpoint.host)
@@ -155,9 +183,38 @@ def ensure_user(event, *, first_time: bool) -> str:
     return identity.physical_id
 
 
+def claim(accounts: Accounts, ownership: Ownership, identity: Identity, adopt: bool) -> Identity:
+    """The identity of a user new to this resource: created (Delete drops it) unless someone else
+    made it, which is refused unless AdoptExistingUser is "true"."""
+    user = identity.user
+    if not (accounts.exists(user) or accounts.exists(user + CLONE_SUFFIX)):
+        return identity
+    if ownership.created(user):
+        logger.info("User %s exists and carries this resource's mark: a retry", quoted(user))
+        return identity
+    if adopt:
+        logger.info("User %s exists; AdoptExistingUser is true: taking it over", quoted(user))
+        return replace(identity, adopted=True)
+    raise RequestRejected(
+        f"User {quoted(user)} (or its clone) already exists and this resource did not create "
+        "it. To take it over (password reset from the secret, other privileges revoked), set "
+        'AdoptExistingUser "true"; or use another username.'
+    )
+
+
 @helper.delete
 def delete(event, _context):
-    """Drops the user and its clone if this resource created them; never fails."""
+    """Drops the user and its clone if this resource created them; never fails: whatever goes
+    wrong, the stack's deletion goes on and the log says why nothing was dropped."""
+    try:
+        drop_created_user(event)
+    except RequestRejected as reason:
+        logger.warning("Delete answered SUCCESS; nothing more was dropped: %s", reason)
+    except Exception:  # a bug must not block the stack's deletion either
+        logger.exception("Delete answered SUCCESS after an unexpected error")
+
+
+def drop_created_user(event) -> None:
     identity = parse_physical_id(event.get("PhysicalResourceId"))
     if identity is None:
         logger.info("Delete: no user was created under this physical id; nothing to drop")
@@ -165,29 +222,25 @@ def delete(event, _context):
     if identity.adopted:
         logger.info("Delete: %s existed before this resource; left in place", quoted(identity.user))
         return
-    try:
-        request = user_request(event.get("ResourceProperties"))
+    request = user_request(event.get("ResourceProperties"))
+    admin = read_credentials(secrets_client(), "admin secret", request.admin_secret_arn)
+    connection = connect(
+        identity.endpoint,
+        admin.username,
+        admin.password,
+        request.tls_ca_file,
+        helper.deadlines.work,
+    )
+    with connection:
+        accounts = Accounts(connection)
+        ownership = Ownership(accounts, Resource.of(event))
         if request.retain_on_delete:
+            ownership.release(identity.user)
             logger.info("Delete: RetainOnDelete is true; %s kept", quoted(identity.user))
             return
-        admin = read_credentials(secrets_client(), "admin secret", request.admin_secret_arn)
-        connection = connect(
-            identity.endpoint,
-            admin.username,
-            admin.password,
-            request.tls_ca_file,
-            helper.deadlines.work,
-        )
-        with connection:
-            accounts = Accounts(connection)
-            dropped = [u for u in (identity.user, identity.user + CLONE_SUFFIX) if accounts.drop(u)]
-        logger.info(
-            "Delete: dropped %s", ", ".join(map(quoted, dropped)) or "nothing (already gone)"
-        )
-    except RequestRejected as reason:
-        logger.warning("Delete answered SUCCESS without dropping the user: %s", reason)
-    except Exception:  # a bug must not block the stack's deletion either
-        logger.exception("Delete answered SUCCESS after an unexpected error")
+        dropped = [u for u in (identity.user, identity.user + CLONE_SUFFIX) if accounts.drop(u)]
+        ownership.release(identity.user)
+    logger.info("Delete: dropped %s", ", ".join(map(quoted, dropped)) or "nothing (already gone)")
 
 
 def handler(event, context):

@@ -20,9 +20,15 @@ def create_missing_databases(accounts: Accounts, grants: Iterable[Grant]) -> Non
     # a failed request leaves nothing behind.
     accounts.check_grant_targets([grant for grant in grants if grant.table != "*"])
     for database in sorted({grant.database for grant in grants if grant.table == "*"}):
+        quoted_database = quote_identifier(database)
         found = accounts.run(
-            "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (database,)
+            "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+            (database,),
+            doing=f"look up database {quoted_database}",
         )
         if not found:
-            accounts.run(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}")
-            logger.info("Created database %s (CreateDatabase)", quote_identifier(database))
+            accounts.run(
+                f"CREATE DATABASE IF NOT EXISTS {quoted_database}",
+                doing=f"create database {quoted_database}",
+            )
+            logger.info("Created database %s (CreateDatabase)", quoted_database)

@@ -57,7 +57,11 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
             f"TlsCaFile {quoted(ca_file)} is not a PEM CA bundle ({type(error).__name__})."
         ) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context  # verifies the certificate chain and the host name
+    # The defaults of create_default_context, stated: a certificate from a trusted CA issued to
+    # another endpoint must be refused too (PyMySQL passes the host as server_hostname).
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    return context
 
 
 def connect(endpoint: Endpoint, user: str, password: str, ca_file: str, deadline: float):
@@ -81,7 +85,7 @@ def connect(endpoint: Endpoint, user: str, password: str, ca_file: str, deadline
             autocommit=True,
             charset="utf8mb4",
         )
-    except pymysql.err.OperationalError as error:
+    except pymysql.err.MySQLError as error:  # never its text in a reason: a code and the fix
         raise _connect_failure(endpoint, user, ca_file, error) from None
     if not isinstance(connection._sock, ssl.SSLSocket):
         connection.close()
@@ -90,7 +94,7 @@ def connect(endpoint: Endpoint, user: str, password: str, ca_file: str, deadline
 
 
 def _connect_failure(endpoint, user, ca_file, error) -> RequestRejected:  # noqa: PLR0911 - a reason per cause
-    code = error.args[0] if error.args else 0
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
     cause = getattr(error, "original_exception", None)
     if isinstance(cause, ssl.SSLCertVerificationError):
         return RequestRejected(

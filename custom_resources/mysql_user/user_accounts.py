@@ -2,15 +2,22 @@
 
 User names travel as bound parameters; database and table names were validated as plain
 identifiers (user_request) and are backquoted here; privilege names come from an allow-list or,
-when revoking, from information_schema after a strict check. No SQL is built from raw properties.
+when revoking, from the server's own grant tables after a strict check. No SQL is built from raw
+properties, and no failure reason quotes the server's error text (it can quote a statement, and a
+CREATE USER statement holds a password): a reason says what the function was doing and the
+MySQL error number.
+
+Every statement here is MySQL 8.0 (Aurora MySQL 3) and MariaDB 10.4+ syntax with the same meaning
+on both; where the servers differ, the comment at the statement says how it is handled.
 """
 
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pymysql
-from cfn_one_shot.reasons import RequestRejected, quoted
+from cfn_one_shot.reasons import RequestRejected, clip, quoted
 from pymysql.constants import ER
 from user_request import Grant
 
@@ -21,9 +28,28 @@ USER_HOST = "%"
 # MySQL 8 allows 32 characters in a user name: <name>_clone must fit.
 MAX_BASE_LENGTH = 32 - len(CLONE_SUFFIX)
 _USER_NAME = re.compile(r"[A-Za-z0-9_.-]+")
-_PRIVILEGE_NAME = re.compile(r"[A-Z]+( [A-Z]+)*")
-
-Privilege = tuple[str, str, str]  # (database, table or "*", privilege)
+# Static privileges ("SELECT", "CREATE TEMPORARY TABLES"), MySQL 8's dynamic ones
+# ("XA_RECOVER_ADMIN") and MariaDB's ("READ_ONLY ADMIN"): revoked by name, so checked strictly.
+_PRIVILEGE_NAME = re.compile(r"[A-Z_]+( [A-Z_]+)*")
+_ROUTINE_TYPE = re.compile(r"[A-Z]+( [A-Z]+)?")  # PROCEDURE, FUNCTION, MariaDB's PACKAGE (BODY)
+GRANT_OPTION = "GRANT OPTION"
+DESCRIPTION_LIMIT = 100  # of the action a reason names
+# Server errors that mean "the admin lacks a privilege for this statement".
+_ADMIN_DENIED = (
+    ER.ACCESS_DENIED_ERROR,
+    ER.DBACCESS_DENIED_ERROR,
+    ER.TABLEACCESS_DENIED_ERROR,
+    ER.COLUMNACCESS_DENIED_ERROR,
+    ER.PROCACCESS_DENIED_ERROR,
+    ER.SPECIFIC_ACCESS_DENIED_ERROR,
+    ER.CANNOT_USER,
+    1410,  # ER_CANT_CREATE_USER_WITH_GRANT: the admin lacks a privilege it would grant
+    1698,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR: a PROXY grant the admin may not revoke
+)
+ADMIN_FIX = (
+    "Use the cluster's master user, or give the admin CREATE USER and the granted privileges "
+    "WITH GRANT OPTION."
+)
 
 
 def base_user(username: str) -> str:
@@ -41,9 +67,26 @@ def quote_identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def on_clause(database: str, table: str) -> str:
-    target = "*" if table == "*" else quote_identifier(table)
-    return f"{quote_identifier(database)}.{target}"
+def literal_pattern(database: str) -> str:
+    """`database` as the literal pattern a database-level grant needs: MySQL and MariaDB read `_`
+    and `%` in `GRANT ... ON db.*` as wildcards (`app_db` would also open `appXdb`), `\\_` and
+    `\\%` as the characters themselves."""
+    return database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+
+
+@dataclass(frozen=True, order=True)
+class Privilege:
+    """One privilege on one object. `target` is the ON clause exactly as GRANT and REVOKE take it
+    (and as the grant tables store it), so what is held and what is wanted compare as text;
+    `target_args` are its bound values (the proxied account of a PROXY grant)."""
+
+    target: str
+    name: str
+    target_args: tuple[str, ...] = ()
+
+
+def describe(action: str) -> str:
+    return clip(action, DESCRIPTION_LIMIT)
 
 
 class Accounts:
@@ -51,57 +94,141 @@ class Accounts:
 
     def __init__(self, connection: pymysql.connections.Connection) -> None:
         self._connection = connection
+        self._wildcard_databases: bool | None = None
 
-    def run(self, statement: str, args: Iterable = ()) -> list[tuple]:
+    def run(
+        self, statement: str, args: Iterable = (), *, doing: str, admin_fix: str = ADMIN_FIX
+    ) -> list[tuple]:
+        """Run one statement; `doing` ("grant SELECT on `db`.* to 'app'") names it in a reason,
+        `admin_fix` says what to do when the admin lacks a privilege for it."""
         try:
             with self._connection.cursor() as cursor:
                 cursor.execute(statement, tuple(args))
                 return list(cursor.fetchall())
         except pymysql.err.MySQLError as error:
-            raise _statement_failure(error) from None
+            raise statement_failure(error, doing, admin_fix) from None
 
-    def exists(self, user: str) -> bool:
-        rows = self.run("SELECT 1 FROM mysql.user WHERE User = %s AND Host = %s", (user, USER_HOST))
+    def exists(self, user: str, host: str = USER_HOST) -> bool:
+        rows = self.run(
+            "SELECT 1 FROM mysql.user WHERE User = %s AND Host = %s",
+            (user, host),
+            doing=f"look up user {quoted(user)}",
+        )
         return bool(rows)
 
     def create(self, user: str, password: str) -> None:
-        self.run("CREATE USER %s@%s IDENTIFIED BY %s", (user, USER_HOST, password))
+        self.run(
+            "CREATE USER %s@%s IDENTIFIED BY %s",
+            (user, USER_HOST, password),
+            doing=f"create user {quoted(user)}",
+        )
         logger.info("Created user %s", quoted(user))
 
     def set_password(self, user: str, password: str) -> None:
-        self.run("ALTER USER %s@%s IDENTIFIED BY %s", (user, USER_HOST, password))
+        self.run(
+            "ALTER USER %s@%s IDENTIFIED BY %s",
+            (user, USER_HOST, password),
+            doing=f"set the password of user {quoted(user)}",
+        )
         logger.info("Set the password of user %s from the application secret", quoted(user))
 
-    def drop(self, user: str) -> bool:
-        if not self.exists(user):
+    def drop(self, user: str, host: str = USER_HOST) -> bool:
+        if not self.exists(user, host):
             return False
-        self.run("DROP USER %s@%s", (user, USER_HOST))
+        self.run("DROP USER %s@%s", (user, host), doing=f"drop user {quoted(user)}")
         logger.info("Dropped user %s", quoted(user))
         return True
 
+    def wildcard_databases(self) -> bool:
+        """Whether `_` and `%` in a database-level grant are wildcards on this server: always on
+        MariaDB (which has no partial_revokes) and on MySQL 8.0 with partial_revokes OFF (the
+        default, Aurora's too). With partial_revokes ON, MySQL 8.0 matches the database name of
+        a grant literally, so escaping it would name a database with a backslash in it."""
+        if self._wildcard_databases is None:
+            rows = self.run(
+                "SHOW GLOBAL VARIABLES LIKE 'partial_revokes'", doing="read partial_revokes"
+            )
+            self._wildcard_databases = not rows or str(rows[0][1]).upper() != "ON"
+        return self._wildcard_databases
+
+    def on_clause(self, database: str, table: str) -> str:
+        """The ON clause of a grant on `database` (table "*") or on one of its tables. Only a
+        database-level grant reads wildcards; a table-level one names its database literally."""
+        if table != "*":
+            return f"{quote_identifier(database)}.{quote_identifier(table)}"
+        pattern = literal_pattern(database) if self.wildcard_databases() else database
+        return f"{quote_identifier(pattern)}.*"
+
     def privileges(self, user: str) -> set[Privilege]:
-        """What `user`@'%' holds globally, per database and per table (column grants aside)."""
+        """What `user`@'%' holds: global, database, table and routine privileges, grant options
+        at each of those levels, and PROXY grants (column grants aside)."""
+        return (
+            self._listed_privileges(user)
+            | self._routine_privileges(user)
+            | self._proxy_grants(user)
+        )
+
+    def _listed_privileges(self, user: str) -> set[Privilege]:
+        """Global, database and table privileges, as information_schema lists them.
+
+        A grant option whose privileges were revoked stays behind as "USAGE ... WITH GRANT
+        OPTION": these tables list it as USAGE with IS_GRANTABLE YES (MySQL 8.0 and MariaDB
+        alike). It is held here as GRANT OPTION and revoked as such: REVOKE USAGE does nothing.
+        """
         grantee = f"'{user}'@'{USER_HOST}'"  # information_schema's GRANTEE form; compared only
+        levels = (
+            ("global", "'*', '*'", "USER_PRIVILEGES"),
+            # TABLE_SCHEMA is the pattern the grant stored: `app\_db` for a literal name.
+            ("database", "TABLE_SCHEMA, '*'", "SCHEMA_PRIVILEGES"),
+            ("table", "TABLE_SCHEMA, TABLE_NAME", "TABLE_PRIVILEGES"),
+        )
         held: set[Privilege] = set()
-        for (privilege,) in self.run(
-            "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = %s",
-            (grantee,),
-        ):
-            if privilege != "USAGE":
-                held.add(("*", "*", privilege))
-        for database, privilege in self.run(
-            "SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES "
-            "WHERE GRANTEE = %s",
-            (grantee,),
-        ):
-            held.add((database, "*", privilege))
-        for database, table, privilege in self.run(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE "
-            "FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = %s",
-            (grantee,),
-        ):
-            held.add((database, table, privilege))
+        for level, columns, view in levels:
+            rows = self.run(
+                f"SELECT {columns}, PRIVILEGE_TYPE, IS_GRANTABLE "  # noqa: S608 - constants only
+                f"FROM information_schema.{view} WHERE GRANTEE = %s",
+                (grantee,),
+                doing=f"read the {level} privileges of {quoted(user)}",
+            )
+            for database, table, privilege, grantable in rows:
+                target = _target(level, database, table)
+                if privilege != "USAGE":
+                    held.add(Privilege(target, privilege))
+                if grantable == "YES":
+                    held.add(Privilege(target, GRANT_OPTION))
         return held
+
+    def _routine_privileges(self, user: str) -> set[Privilege]:
+        """EXECUTE / ALTER ROUTINE on single routines, and their grant options: no
+        information_schema table lists them on either server; mysql.procs_priv has the same
+        columns on both (Proc_priv a SET of Execute, Alter Routine, Grant)."""
+        held: set[Privilege] = set()
+        for database, routine, routine_type, granted in self.run(
+            "SELECT Db, Routine_name, Routine_type, Proc_priv FROM mysql.procs_priv "
+            "WHERE User = %s AND Host = %s",
+            (user, USER_HOST),
+            doing=f"read the routine privileges of {quoted(user)}",
+        ):
+            kind = str(routine_type).upper()
+            if not _ROUTINE_TYPE.fullmatch(kind):
+                raise RequestRejected(f"Unexpected routine type {quoted(kind)} on {user}.")
+            target = f"{kind} {quote_identifier(database)}.{quote_identifier(routine)}"
+            for name in _set_members(granted):
+                held.add(Privilege(target, GRANT_OPTION if name == "GRANT" else name))
+        return held
+
+    def _proxy_grants(self, user: str) -> set[Privilege]:
+        """PROXY grants (mysql.proxies_priv, the same on both servers). One WITH GRANT OPTION
+        can only be revoked with the PROXY grant itself."""
+        return {
+            Privilege("%s@%s", "PROXY", (str(proxied_user), str(proxied_host)))
+            for proxied_user, proxied_host in self.run(
+                "SELECT Proxied_user, Proxied_host FROM mysql.proxies_priv "
+                "WHERE User = %s AND Host = %s",
+                (user, USER_HOST),
+                doing=f"read the PROXY grants of {quoted(user)}",
+            )
+        }
 
     def check_grant_targets(self, grants: Iterable[Grant]) -> None:
         """Refuse grants on missing databases or tables before any user is created or changed,
@@ -111,6 +238,7 @@ class Accounts:
                 found = self.run(
                     "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
                     (grant.database,),
+                    doing=f"look up database {quoted(grant.database)}",
                 )
                 missing = f"Unknown database '{grant.database}'"
             else:
@@ -118,6 +246,7 @@ class Accounts:
                     "SELECT 1 FROM information_schema.TABLES "
                     "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
                     (grant.database, grant.table),
+                    doing=f"look up table {quoted(grant.database + '.' + grant.table)}",
                 )
                 missing = f"Table '{grant.database}.{grant.table}' doesn't exist"
             if not found:
@@ -133,22 +262,23 @@ class Accounts:
                 )
 
     def grant_exactly(self, user: str, grants: Iterable[Grant]) -> None:
-        """Grant what is listed and revoke everything else `user` holds."""
+        """Grant what is listed and revoke everything else `user` holds, grant options included.
+        Revokes come first: a wildcard grant that also covers a listed database must not hide
+        that listed grant's absence."""
         wanted = {
-            (grant.database, grant.table, privilege)
+            Privilege(self.on_clause(grant.database, grant.table), privilege)
             for grant in grants
             for privilege in grant.privileges
         }
         held = self.privileges(user)
-        for database, table, privilege in sorted(held - wanted):
-            if not _PRIVILEGE_NAME.fullmatch(privilege):
-                raise RequestRejected(f"Unexpected privilege name {quoted(privilege)} on {user}.")
-            target = "*.*" if database == "*" else on_clause(database, table)
-            self.run(f"REVOKE {privilege} ON {target} FROM %s@%s", (user, USER_HOST))
-        for (database, table), privileges in sorted(_by_target(wanted - held).items()):
+        for privilege in sorted(held - wanted):
+            self.revoke(user, privilege)
+        for target, privileges in sorted(_by_target(wanted - held).items()):
+            names = ", ".join(sorted(privileges))
             self.run(
-                f"GRANT {', '.join(sorted(privileges))} ON {on_clause(database, table)} TO %s@%s",
+                f"GRANT {names} ON {target} TO %s@%s",
                 (user, USER_HOST),
+                doing=f"grant {names} on {target} to {quoted(user)}",
             )
         logger.info(
             "Grants of %s: %d added, %d revoked",
@@ -157,40 +287,68 @@ class Accounts:
             len(held - wanted),
         )
 
+    def revoke(self, user: str, privilege: Privilege) -> None:
+        if not _PRIVILEGE_NAME.fullmatch(privilege.name):
+            raise RequestRejected(f"Unexpected privilege name {quoted(privilege.name)} on {user}.")
+        fix = ADMIN_FIX
+        shown = privilege.target
+        if privilege.name == "PROXY":  # only its grantor (or a holder of PROXY ON it) may revoke
+            shown = "@".join(map(repr, privilege.target_args))
+            fix = f"Revoke it as the account that granted it (REVOKE PROXY ON {shown} FROM ...)."
+        self.run(
+            f"REVOKE {privilege.name} ON {privilege.target} FROM %s@%s",
+            (*privilege.target_args, user, USER_HOST),
+            doing=f"revoke {privilege.name} on {shown} from {quoted(user)}",
+            admin_fix=fix,
+        )
 
-def _by_target(privileges: set[Privilege]) -> dict[tuple[str, str], set[str]]:
-    grouped: dict[tuple[str, str], set[str]] = {}
-    for database, table, privilege in privileges:
-        grouped.setdefault((database, table), set()).add(privilege)
+
+def _target(level: str, database: str, table: str) -> str:
+    if level == "global":
+        return "*.*"
+    if level == "database":
+        return f"{quote_identifier(database)}.*"
+    return f"{quote_identifier(database)}.{quote_identifier(table)}"
+
+
+def _set_members(value: object) -> set[str]:
+    """A SET column's members in upper case: PyMySQL returns a set or the comma-separated text."""
+    members = value if isinstance(value, set | frozenset) else str(value or "").split(",")
+    return {str(member).strip().upper() for member in members if str(member).strip()}
+
+
+def _by_target(privileges: set[Privilege]) -> dict[str, set[str]]:
+    grouped: dict[str, set[str]] = {}
+    for privilege in privileges:
+        grouped.setdefault(privilege.target, set()).add(privilege.name)
     return grouped
 
 
-def _statement_failure(error: pymysql.err.MySQLError) -> RequestRejected:
-    code = error.args[0] if error.args else 0
-    text = str(error.args[1]) if len(error.args) > 1 else ""
-    if code == ER.NO_SUCH_TABLE:
+def statement_failure(
+    error: pymysql.err.MySQLError, doing: str, admin_fix: str = ADMIN_FIX
+) -> RequestRejected:
+    """The reason for a refused statement: what was being done and the error number, never the
+    server's message."""
+    code = error.args[0] if error.args and isinstance(error.args[0], int) else 0
+    action = describe(doing)
+    if code in (ER.NO_SUCH_TABLE, ER.BAD_DB_ERROR):
         return RequestRejected(
-            f'Invalid grant: {text}. Create the table first, grant on the database (Table "*"), '
-            'or set DemoSchema "true" for the demo table.'
+            f"Invalid grant: a database or table is missing (MySQL error {code} trying to "
+            f'{action}). Create it first, or set DemoSchema "true" for the demo table.'
         )
-    if code == ER.BAD_DB_ERROR:
-        return RequestRejected(f"Invalid grant: {text}. Create the database first.")
-    if code in (
-        ER.ACCESS_DENIED_ERROR,
-        ER.DBACCESS_DENIED_ERROR,
-        ER.TABLEACCESS_DENIED_ERROR,
-        ER.SPECIFIC_ACCESS_DENIED_ERROR,
-        ER.CANNOT_USER,
-        1410,  # ER_CANT_CREATE_USER_WITH_GRANT: the admin lacks a privilege it would grant
-    ):
+    if code == ER.OPTION_PREVENTS_STATEMENT:  # Aurora readers run read_only
         return RequestRejected(
-            f"The admin user may not do this ({text}). Use the cluster's master user, or give "
-            "the admin CREATE USER and the listed privileges WITH GRANT OPTION."
+            f"MySQL refused to {action}: a server option forbids it (MySQL error {code}), most "
+            "often read_only on a reader: use the cluster's writer endpoint as Host."
         )
-    if isinstance(error, pymysql.err.OperationalError):
+    if code in _ADMIN_DENIED:
+        return RequestRejected(f"The admin user may not {action} (MySQL error {code}). {admin_fix}")
+    if isinstance(error, pymysql.err.OperationalError) and code >= 2000:  # client-side: CR_*
         return RequestRejected(
-            f"The database connection failed mid-request (MySQL error {code}); retry the stack "
-            "operation."
+            f"The database connection failed mid-request (MySQL error {code} trying to "
+            f"{action}); retry the stack operation."
         )
-    # The text of other errors (a syntax error quotes the statement) is left out on purpose.
-    return RequestRejected(f"MySQL refused a statement with error {code}; see the MySQL manual.")
+    return RequestRejected(
+        f"MySQL refused to {action} with error {code}; look the number up in the MySQL server "
+        "error reference."
+    )

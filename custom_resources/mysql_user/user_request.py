@@ -20,6 +20,7 @@ KNOWN = frozenset(
         "CreateDatabase",
         "DemoSchema",
         "RetainOnDelete",
+        "AdoptExistingUser",
         "TlsCaFile",
     }
 )
@@ -83,6 +84,7 @@ _SECRET_ARN = re.compile(
 )
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _TRUE, _FALSE = "true", "false"
+GRANT_KEYS = frozenset({"Privileges", "Database", "Table"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class UserRequest:
     create_database: bool
     demo_schema: bool
     retain_on_delete: bool
+    adopt_existing_user: bool
     tls_ca_file: str
 
 
@@ -122,6 +125,7 @@ def user_request(properties: object) -> UserRequest:
         ("CreateDatabase", _flag),
         ("DemoSchema", _flag),
         ("RetainOnDelete", _flag),
+        ("AdoptExistingUser", _flag),
         ("TlsCaFile", _ca_file),
     ):
         try:
@@ -139,6 +143,7 @@ def user_request(properties: object) -> UserRequest:
         create_database=values["CreateDatabase"],
         demo_schema=values["DemoSchema"],
         retain_on_delete=values["RetainOnDelete"],
+        adopt_existing_user=values["AdoptExistingUser"],
         tls_ca_file=values["TlsCaFile"],
     )
 
@@ -210,7 +215,7 @@ def _grants(name: str, value: object) -> tuple[Grant, ...]:
 
 
 def _grant(where: str, item: object) -> Grant:
-    if not isinstance(item, Mapping) or set(item) - {"Privileges", "Database", "Table"}:
+    if not isinstance(item, Mapping) or set(item) != GRANT_KEYS:
         raise RequestRejected(
             f"{where} must be an object with exactly Privileges, Database and Table."
         )

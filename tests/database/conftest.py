@@ -93,16 +93,22 @@ def skip_or_fail(message: str) -> None:
 
 @dataclass(frozen=True)
 class ServerCertificate:
-    """PEM files of a test CA and the server certificate it issued for 127.0.0.1."""
+    """PEM files of a test CA and the server certificate it issued (for 127.0.0.1 by default)."""
 
     ca_file: Path
     cert_file: Path
     key_file: Path
 
     @classmethod
-    def issue(cls, directory: Path, authority: trustme.CA | None = None) -> ServerCertificate:
+    def issue(
+        cls,
+        directory: Path,
+        authority: trustme.CA | None = None,
+        names: tuple[str, ...] = ("127.0.0.1", "localhost"),
+    ) -> ServerCertificate:
+        """`names`: the host names (and addresses) the certificate is issued to."""
         authority = authority or trustme.CA()
-        server = authority.issue_cert("127.0.0.1", "localhost")
+        server = authority.issue_cert(*names)
         files = cls(directory / "ca.pem", directory / "server.pem", directory / "server-key.pem")
         authority.cert_pem.write_to_path(str(files.ca_file))
         server.cert_chain_pems[0].write_to_path(str(files.cert_file))

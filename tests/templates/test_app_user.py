@@ -54,6 +54,10 @@ def test_app_user_reads_prices_only_and_the_demo_schema_is_asked_for(multi):
         "AppSecretArn": APP_ARN,
         "Grants": [{"Privileges": ["SELECT"], "Database": "shopdb", "Table": "prices"}],
         "DemoSchema": "true",
+        # CloudFormation deletes AppUser before the cluster: with deletion protection the
+        # cluster survives the stack's deletion, and so must its application user.
+        "RetainOnDelete": "true",
+        "AdoptExistingUser": "false",
     }
 
 

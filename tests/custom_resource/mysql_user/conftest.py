@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
 import pytest
 import trustme
+from ownership import MARK_HOST  # the parent conftest put the function modules on sys.path
 
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
+from .shipped import ShippedFunction, build_and_unpack
 from .tls_mariadb import running_mariadb
 
 ADMIN_USER = "admin"
@@ -38,6 +41,18 @@ def database(tmp_path_factory, db_ca):
 
 
 @pytest.fixture(scope="package")
+def misnamed_database(tmp_path_factory, db_ca):
+    """A server whose certificate the trusted CA issued to another host (another cluster's
+    endpoint): its chain verifies, its name does not."""
+    base = tmp_path_factory.mktemp("misnamed-mariadb")
+    names = ("other-cluster.cluster-c0ffee.eu-west-1.rds.amazonaws.com",)
+    with running_mariadb(base, db_ca, names=names) as server:
+        server.admin_password = secrets.token_hex(16)
+        server.server.create_aurora_master(ADMIN_USER, server.admin_password)
+        yield server
+
+
+@pytest.fixture(scope="package")
 def plain_database(tmp_path_factory, db_ca):
     """A server that offers no TLS at all."""
     with running_mariadb(tmp_path_factory.mktemp("plain-mariadb"), db_ca, tls=False) as server:
@@ -46,11 +61,14 @@ def plain_database(tmp_path_factory, db_ca):
 
 @pytest.fixture
 def app_user(database):
-    """A unique application user name per test; dropped (with its clone) afterwards."""
+    """A unique application user name per test; dropped (with its clone and the ownership marks
+    the test left: a worker runs its tests one after another) afterwards."""
     name = f"app{uuid.uuid4().hex[:6]}"
     yield name
     for user in (name, f"{name}_clone"):
         database.query("DROP USER IF EXISTS %s@'%%'", (user,))
+    for (mark,) in database.query("SELECT User FROM mysql.user WHERE Host = %s", (MARK_HOST,)):
+        database.query("DROP USER %s@%s", (mark, MARK_HOST))
 
 
 class Secrets:
@@ -159,3 +177,21 @@ def scenario(mysql_app, receiver, database, secret_store, app_user) -> Scenario:
     admin_arn = secret_store.admin()
     app_arn = secret_store.app(app_user, admin_arn=admin_arn)
     return Scenario(mysql_app, receiver, database, secret_store, app_user, admin_arn, app_arn)
+
+
+@pytest.fixture(scope="package")
+def shipped_function(tmp_path_factory, moto_endpoint) -> Iterator[ShippedFunction]:
+    """The function as `make build` packages it, run from its unpacked zip."""
+    function = ShippedFunction(build_and_unpack(tmp_path_factory.mktemp("shipped")), moto_endpoint)
+    yield function
+    function.close()
+
+
+@pytest.fixture
+def shipped_scenario(shipped_function, receiver, database, moto_endpoint, app_user) -> Scenario:
+    """A Scenario whose handler is the shipped zip and whose secrets are in moto_server."""
+    client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=moto_endpoint)
+    store = Secrets(client, database)
+    admin_arn = store.admin()
+    app_arn = store.app(app_user, admin_arn=admin_arn)
+    return Scenario(shipped_function, receiver, database, store, app_user, admin_arn, app_arn)

@@ -5,8 +5,10 @@ import json
 import logging
 import os
 import re
+import time
 
 import pytest
+from cfn_one_shot.reasons import RequestRejected
 
 from tests.helpers.local_servers import free_port
 
@@ -14,6 +16,8 @@ from ..local_endpoints import URL_SIGNATURE, LambdaContext
 from .tls_mariadb import silent_listener
 
 pytestmark = pytest.mark.database
+
+CRHELPER_ID = re.compile(r"app-db_AppUser_[A-Z0-9]{8}")
 
 
 def failed(scenario, properties: dict, seconds: float = 20.0) -> str:
@@ -262,10 +266,53 @@ def test_grants_that_are_not_a_non_empty_list_are_refused(scenario, grants):
 def test_grant_on_a_missing_object_fails_before_any_user_is_made(scenario, grant, expected):
     properties = scenario.props([{"Privileges": ["SELECT"], **grant}], DemoSchema="false")
 
-    reason = failed(scenario, properties)
+    body = scenario.answer(scenario.event("Create", properties))
 
-    assert reason == expected
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == expected
     assert scenario.user not in scenario.db.users()
+    # No user was made: the ID is crhelper's form, whose Delete (the rollback) drops nothing.
+    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"]), body["PhysicalResourceId"]
+
+
+def test_an_admin_without_create_user_fails_before_any_user_is_made(scenario):
+    scenario.db.query("CREATE USER IF NOT EXISTS 'reader'@'%%' IDENTIFIED BY 'reader-pw'")
+    scenario.db.query("GRANT SELECT ON *.* TO 'reader'@'%%'")
+    admin = scenario.store.admin(username="reader", password="reader-pw")
+    properties = scenario.props(AdminSecretArn=admin, DemoSchema="false")
+    scenario.db.query("CREATE DATABASE IF NOT EXISTS appdb")
+    scenario.db.query(
+        "CREATE TABLE IF NOT EXISTS appdb.prices (id INT PRIMARY KEY, item VARCHAR(64), "
+        "price_cents INT)"
+    )
+    try:
+        body = scenario.answer(scenario.event("Create", properties))
+    finally:
+        scenario.db.query("DROP USER 'reader'@'%%'")
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith(
+        f"The admin user may not create the ownership mark of user '{scenario.user}' (MySQL "
+        "error 1227). Use the cluster's master user, or give the admin CREATE USER"
+    ), body["Reason"]
+    assert scenario.user not in scenario.db.users()
+    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"]), body["PhysicalResourceId"]
+
+
+@pytest.mark.parametrize(
+    "grant",
+    [
+        {"Privileges": ["SELECT"], "Database": "appdb"},
+        {"Privileges": ["SELECT"], "Table": "*"},
+        {"Database": "appdb", "Table": "*"},
+        {"Privileges": ["SELECT"], "Database": "appdb", "Table": "*", "Column": "id"},
+    ],
+    ids=["no-table", "no-database", "no-privileges", "extra-key"],
+)
+def test_a_grant_with_a_missing_or_extra_key_gets_the_documented_reason(scenario, grant):
+    reason = failed(scenario, scenario.props([grant]))
+
+    assert reason == "Grants[1] must be an object with exactly Privileges, Database and Table."
 
 
 def test_create_failing_after_the_user_was_made_reports_its_id_so_rollback_drops_it(scenario):
@@ -287,14 +334,14 @@ def test_create_failing_after_the_user_was_made_reports_its_id_so_rollback_drops
     body = scenario.answer(scenario.event("Create", properties))
 
     assert body["Status"] == "FAILED"
-    # MySQL's own words name the refused privilege and the user; the reason keeps them.
-    said = re.fullmatch(
-        r"The admin user may not do this \((.+)\)\. Use the cluster's master user, or give the "
-        r"admin CREATE USER and the listed privileges WITH GRANT OPTION\.",
-        body["Reason"],
+    # The reason names the refused statement from the function's own knowledge and MySQL's
+    # error number, never the server's message (which can quote a statement and its password).
+    assert body["Reason"] == (
+        f"The admin user may not grant INSERT, SELECT on `appdb`.`prices` to '{scenario.user}' "
+        "(MySQL error 1142). Use the cluster's master user, or give the admin CREATE USER and "
+        "the granted privileges WITH GRANT OPTION."
     )
-    assert said, body["Reason"]
-    assert "INSERT command denied to user 'limited'" in said[1]
+    assert "command denied" not in body["Reason"]
     assert body["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{scenario.db.port}:{scenario.user}"
     assert scenario.delete(body, properties)["Status"] == "SUCCESS"
     assert scenario.user not in scenario.db.users()
@@ -348,3 +395,140 @@ def test_no_password_or_response_url_reaches_the_logs(scenario, monkeypatch, cap
     assert URL_SIGNATURE not in logged
     assert "cloudformation-custom-resource-response" not in logged
     assert json.dumps(properties)[:40] not in logged
+
+
+def test_a_certificate_the_trusted_ca_issued_to_another_host_is_refused(
+    scenario, misnamed_database
+):
+    # The same CA (TlsCaFile) vouches for the chain, but the certificate names another cluster's
+    # endpoint: a server that presents it is not the one the resource was pointed at.
+    admin = scenario.store.admin(
+        port=misnamed_database.port, password=misnamed_database.admin_password
+    )
+
+    reason = failed(scenario, scenario.props(AdminSecretArn=admin))
+
+    assert reason.startswith(
+        f"TLS refused: the certificate of 127.0.0.1:{misnamed_database.port} is not trusted by "
+        "TlsCaFile"
+    ), reason
+    assert "does not name the host" in reason
+    assert "IP address mismatch" in reason  # ssl's own verdict: the chain was fine
+    assert scenario.user not in misnamed_database.users()
+
+
+def test_an_empty_tls_ca_file_means_the_shipped_rds_bundle(scenario):
+    # CloudFormation passes "" for a template parameter left empty: that is the default bundle.
+    reason = failed(scenario, scenario.props(TlsCaFile=""))
+
+    assert reason.startswith("TLS refused: the certificate of 127.0.0.1:")
+    assert "not trusted by TlsCaFile 'rds-ca-bundle.pem'" in reason
+
+
+class Bug(Exception):
+    """Stands for a defect in the function: an exception no reason covers."""
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("mysql_user_app", "parse_physical_id"),
+        ("mysql_user_app", "user_request"),
+        ("user_accounts", "Accounts.drop"),
+        ("ownership", "Ownership.release"),
+    ],
+    ids=lambda where: where[1],
+)
+def test_delete_answers_success_after_an_unexpected_exception(scenario, monkeypatch, caplog, where):
+    module, name = where
+    created = scenario.create(scenario.props())
+
+    def broken(*_args, **_kwargs):
+        raise Bug("something no reason covers")
+
+    monkeypatch.setattr(f"{module}.{name}", broken)
+    caplog.set_level(logging.INFO)
+
+    body = scenario.delete(created, scenario.props())
+
+    assert body["Status"] == "SUCCESS"
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert "Delete answered SUCCESS after an unexpected error" in caplog.text
+    assert "Bug: something no reason covers" in caplog.text  # the cause, with its traceback
+
+
+def test_an_unexpected_exception_in_a_create_gets_a_generic_reason(scenario, monkeypatch, caplog):
+    # The exception's own text could say anything (a server message, a statement): the reason
+    # names only its type; the log has the traceback for the operator.
+    def broken(*_args, **_kwargs):
+        raise Bug("unforeseen state 42")
+
+    monkeypatch.setattr("user_accounts.Accounts.check_grant_targets", broken)
+
+    reason = failed(scenario, scenario.props())
+
+    assert reason == (
+        "Unexpected error in the function (Bug); its log group has the details. Retry the stack "
+        "operation."
+    )
+    assert "Bug: unforeseen state 42" in caplog.text
+
+
+def test_a_delete_still_working_when_the_function_times_out_answers_success(
+    scenario, monkeypatch, caplog
+):
+    # The work overruns the budget (a hang no timeout bounds): the last-resort timer answers,
+    # and for a Delete that answer is SUCCESS, or the stack's deletion would stop here.
+    import user_accounts
+
+    created = scenario.create(scenario.props())
+    real_drop = user_accounts.Accounts.drop
+
+    def slow_drop(self, *args):
+        time.sleep(2.5)
+        return real_drop(self, *args)
+
+    monkeypatch.setattr(user_accounts.Accounts, "drop", slow_drop)
+    event = scenario.event("Delete", scenario.props(), physical_id=created["PhysicalResourceId"])
+    context = LambdaContext(2.0)
+    scenario.receiver.reset()
+
+    scenario.app.handler(event, context)
+
+    (put,) = scenario.receiver.puts()
+    assert put.at < context.deadline
+    assert put.document["Status"] == "SUCCESS"
+    assert put.document["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert "answering SUCCESS to the Delete" in caplog.text
+
+
+def test_a_server_error_reason_never_quotes_the_server_s_message(scenario):
+    # A syntax error makes MySQL quote the statement from the error on, password included; the
+    # reason says what was being done and the error number only.
+    import user_accounts
+
+    with scenario.db.server.root() as connection:
+        accounts = user_accounts.Accounts(connection)
+        with pytest.raises(RequestRejected) as refused:
+            accounts.run(
+                "CREATE USERS %s IDENTIFIED BY %s",
+                ("someone", "pw-in-the-statement-42"),
+                doing="create user 'someone'",
+            )
+
+    assert str(refused.value) == (
+        "MySQL refused to create user 'someone' with error 1064; look the number up in the MySQL "
+        "server error reference."
+    )
+
+
+def test_a_read_only_server_is_named_with_the_writer_endpoint_fix(scenario):
+    # What a reader instance of an Aurora cluster answers to CREATE USER.
+    scenario.db.query("SET GLOBAL read_only = ON")
+    try:
+        reason = failed(scenario, scenario.props())
+    finally:
+        scenario.db.query("SET GLOBAL read_only = OFF")
+
+    assert "(MySQL error 1290)" in reason
+    assert reason.endswith("use the cluster's writer endpoint as Host.")

@@ -159,21 +159,6 @@ def test_delete_with_retain_on_delete_keeps_the_user(scenario):
     assert s.user in s.db.users()
 
 
-def test_a_user_that_existed_before_is_adopted_and_never_dropped(scenario):
-    s = scenario
-    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-password'", (s.user,))
-    s.db.query("GRANT UPDATE ON appdb.* TO %s@'%%'", (s.user,))
-
-    created = s.create(s.props())
-
-    assert created["PhysicalResourceId"].startswith("mysql-user-adopted:")
-    assert s.db.grants(s.user) == {select_grant(s.user)}
-    # A new secret is the truth on the first Create: its password now opens the database.
-    s.db.login(s.user, s.store.value(s.app_arn)["password"]).close()
-    assert s.delete(created, s.props())["Status"] == "SUCCESS"
-    assert s.user in s.db.users()
-
-
 def test_create_then_update_with_the_same_properties_is_harmless(scenario):
     s = scenario
     props = s.props()

@@ -63,10 +63,16 @@ class TlsMariaDB:
 
 
 @contextlib.contextmanager
-def running_mariadb(base: Path, ca: trustme.CA, *, tls: bool = True) -> Iterator[TlsMariaDB]:
-    """A fresh server in `base` whose certificate `ca` issued; with `tls`, TLS is required on
-    every TCP connection, without it the server offers no TLS at all."""
-    certificate = ServerCertificate.issue(base, ca)
+def running_mariadb(
+    base: Path,
+    ca: trustme.CA,
+    *,
+    tls: bool = True,
+    names: tuple[str, ...] = ("127.0.0.1", "localhost"),
+) -> Iterator[TlsMariaDB]:
+    """A fresh server in `base` whose certificate `ca` issued to `names`; with `tls`, TLS is
+    required on every TCP connection, without it the server offers no TLS at all."""
+    certificate = ServerCertificate.issue(base, ca, names)
     with database_server(base, certificate if tls else None) as server:
         yield TlsMariaDB(server, certificate.ca_file, tls)
 

@@ -1,0 +1,207 @@
+"""Exact grants mean exact: no grant option survives at any level, a database-level grant on
+`app_db` opens app_db and not appXdb, and names that are reserved words or all digits work as
+databases and tables. Checked with SHOW GRANTS and with the user's own logins on the real
+TLS-only MariaDB."""
+
+import pymysql
+import pytest
+
+from tests.database.test_bootstrap import clone_like_the_rotation
+
+from .conftest import ADMIN_USER
+
+pytestmark = pytest.mark.database
+
+ACCESS_DENIED = {1044, 1142, 1143, 1227, 1370, 1698}
+
+
+def denied(connection: pymysql.Connection, statement: str) -> bool:
+    """True if MySQL refuses `statement` to this login for want of a privilege."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(statement)
+        except pymysql.err.MySQLError as error:
+            code = error.args[0]
+        else:
+            return False
+    assert code in ACCESS_DENIED, code
+    return True
+
+
+def test_grant_options_at_every_level_are_revoked_from_the_user_and_its_clone(scenario):
+    s = scenario
+    s.db.query("CREATE DATABASE IF NOT EXISTS reports")
+    s.db.query("CREATE PROCEDURE IF NOT EXISTS reports.totals() SELECT 1")
+    s.db.query("CREATE USER IF NOT EXISTS 'victim'@'%%' IDENTIFIED BY 'victim-pw'")
+    props = s.props()
+    created = s.create(props)
+    clone = f"{s.user}_clone"
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'clone-pw'", (clone,))
+    for user in (s.user, clone):
+        # A grant option left behind by revoked privileges shows as USAGE ... WITH GRANT OPTION
+        # (database, table and global level); REVOKE USAGE would do nothing about it.
+        for statement in (
+            "GRANT SELECT ON reports.* TO %s@'%%' WITH GRANT OPTION",
+            "REVOKE SELECT ON reports.* FROM %s@'%%'",
+            "GRANT INSERT ON appdb.prices TO %s@'%%' WITH GRANT OPTION",
+            "REVOKE INSERT ON appdb.prices FROM %s@'%%'",
+            "GRANT SELECT ON appdb.prices TO %s@'%%' WITH GRANT OPTION",  # a wanted privilege
+            "GRANT PROCESS ON *.* TO %s@'%%' WITH GRANT OPTION",
+            "REVOKE PROCESS ON *.* FROM %s@'%%'",
+            "GRANT EXECUTE ON PROCEDURE reports.totals TO %s@'%%' WITH GRANT OPTION",
+        ):
+            s.db.query(statement, (user,))
+    assert any("WITH GRANT OPTION" in line for line in s.db.grants(s.user))
+
+    body = s.update(created, props, props)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    for user in (s.user, clone):
+        lines = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'%%'", (user,))}
+        assert not [line for line in lines if "GRANT OPTION" in line], lines
+        assert s.db.grants(user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{user}`@`%`"}
+    # And so the application user cannot hand its privileges on.
+    password = s.store.value(s.app_arn)["password"]
+    with s.db.login(s.user, password) as connection:
+        assert denied(connection, "GRANT SELECT ON appdb.prices TO 'victim'@'%'")
+    s.db.query("DROP USER 'victim'@'%%'")
+
+
+def test_a_proxy_grant_is_revoked_or_named_when_the_admin_may_not(scenario):
+    # PROXY lets the user act as another account; WITH GRANT OPTION lets it pass that on. Only
+    # the grantor (or a holder of PROXY on that account) may revoke it: the Aurora-like admin
+    # here may not, so the update fails and says which grant and what to do.
+    s = scenario
+    s.db.query("CREATE USER IF NOT EXISTS 'victim'@'%%' IDENTIFIED BY 'victim-pw'")
+    props = s.props()
+    created = s.create(props)
+    s.db.query("GRANT PROXY ON 'victim'@'%%' TO %s@'%%' WITH GRANT OPTION", (s.user,))
+    try:
+        body = s.update(created, props, props)
+
+        assert body["Status"] == "FAILED"
+        assert body["Reason"] == (
+            f"The admin user may not revoke PROXY on 'victim'@'%' from '{s.user}' (MySQL "
+            "error 1698). Revoke it as the account that granted it (REVOKE PROXY ON "
+            "'victim'@'%' FROM ...)."
+        )
+        s.db.query("GRANT PROXY ON 'victim'@'%%' TO 'admin'@'%%' WITH GRANT OPTION")
+        assert s.update(created, props, props)["Status"] == "SUCCESS"
+        assert not [g for g in s.db.grants(s.user) if "PROXY" in g]
+    finally:
+        if s.db.query("SELECT 1 FROM mysql.proxies_priv WHERE User = 'admin'"):
+            s.db.query("REVOKE PROXY ON 'victim'@'%%' FROM 'admin'@'%%'")
+        s.db.query("DROP USER 'victim'@'%%'")
+
+
+def test_a_create_that_adopts_a_user_revokes_its_grant_options_too(scenario):
+    s = scenario
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-pw'", (s.user,))
+    s.db.query("GRANT SELECT ON appdb.* TO %s@'%%' WITH GRANT OPTION", (s.user,))
+    s.db.query("REVOKE SELECT ON appdb.* FROM %s@'%%'", (s.user,))
+
+    s.create(s.props(AdoptExistingUser="true"))
+
+    lines = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'%%'", (s.user,))}
+    assert not [line for line in lines if "GRANT OPTION" in line], lines
+
+
+@pytest.fixture
+def lookalike_databases(database):
+    for name in ("app_db", "appXdb"):
+        database.query(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+        database.query(f"CREATE TABLE IF NOT EXISTS `{name}`.`notes` (id INT)")
+    yield
+    for name in ("app_db", "appXdb"):
+        database.query(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_a_database_grant_on_app_db_does_not_open_appxdb(scenario, lookalike_databases):
+    s = scenario
+    props = s.props([{"Privileges": ["SELECT"], "Database": "app_db", "Table": "*"}])
+    created = s.create(props)
+    password = s.store.value(s.app_arn)["password"]
+
+    with s.db.login(s.user, password) as connection:
+        assert not denied(connection, "SELECT * FROM app_db.notes")
+        assert denied(connection, "SELECT * FROM appXdb.notes")
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `app\\_db`.* TO `{s.user}`@`%`"}
+    # The rotation's clone copies SHOW GRANTS as it reads: the escape carries over.
+    with s.db.login(ADMIN_USER, s.db.admin_password) as admin:
+        clone = clone_like_the_rotation(admin, s.user, "clone-password-1")
+    with s.db.login(clone, "clone-password-1") as connection:
+        assert not denied(connection, "SELECT * FROM app_db.notes")
+        assert denied(connection, "SELECT * FROM appXdb.notes")
+
+    # A wildcard grant someone added by hand is revoked; the exact one is kept, not redone.
+    s.db.query("GRANT SELECT ON `app_db`.* TO %s@'%%'", (s.user,))
+    updated = s.update(created, props, props)
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `app\\_db`.* TO `{s.user}`@`%`"}
+    with s.db.login(s.user, password) as connection:
+        assert denied(connection, "SELECT * FROM appXdb.notes")
+
+
+def test_an_unchanged_update_changes_no_grant(scenario, lookalike_databases, caplog):
+    s = scenario
+    props = s.props([{"Privileges": ["SELECT"], "Database": "app_db", "Table": "*"}])
+    created = s.create(props)
+    caplog.clear()
+
+    s.update(created, props, props)
+
+    assert f"Grants of '{s.user}': 0 added, 0 revoked" in caplog.text
+
+
+@pytest.fixture
+def awkward_names(database):
+    names = ("order", "2024", "select")
+    for name in names:
+        database.query(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+        database.query(f"CREATE TABLE IF NOT EXISTS `{name}`.`{name}` (id INT)")
+        database.query(f"CREATE TABLE IF NOT EXISTS `{name}`.`1e5` (id INT)")
+    yield names
+    for name in names:
+        database.query(f"DROP DATABASE IF EXISTS `{name}`")
+    database.query("DROP DATABASE IF EXISTS `2025`")
+
+
+def test_reserved_word_and_all_digit_names_work_as_databases_and_tables(scenario, awkward_names):
+    s = scenario
+    grants = [
+        {"Privileges": ["SELECT"], "Database": "order", "Table": "*"},
+        {"Privileges": ["SELECT", "INSERT"], "Database": "2024", "Table": "2024"},
+        {"Privileges": ["SELECT"], "Database": "select", "Table": "select"},
+        {"Privileges": ["UPDATE"], "Database": "select", "Table": "1e5"},
+    ]
+    props = s.props(grants, DemoSchema="false")
+
+    created = s.create(props)
+
+    password = s.store.value(s.app_arn)["password"]
+    with s.db.login(s.user, password) as connection:
+        for statement in (
+            "SELECT * FROM `order`.`order`",
+            "SELECT * FROM `order`.`1e5`",
+            "INSERT INTO `2024`.`2024` VALUES (1)",
+            "SELECT * FROM `select`.`select`",
+        ):
+            assert not denied(connection, statement), statement
+        assert denied(connection, "SELECT * FROM `2024`.`1e5`")
+    updated = s.update(created, props, props)
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+
+
+def test_the_demo_schema_goes_into_a_reserved_word_or_all_digit_database(scenario):
+    s = scenario
+    for database in ("order", "2025"):
+        props = s.props([{"Privileges": ["SELECT"], "Database": database, "Table": "prices"}])
+        try:
+            body = s.answer(s.event("Create", props))
+            assert body["Status"] == "SUCCESS", body["Reason"]
+            with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
+                statement = f"SELECT * FROM `{database}`.prices"  # noqa: S608 - test names
+                assert not denied(connection, statement)
+            assert s.delete(body, props)["Status"] == "SUCCESS"
+        finally:
+            s.db.query(f"DROP DATABASE IF EXISTS `{database}`")

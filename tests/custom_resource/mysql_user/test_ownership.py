@@ -1,0 +1,200 @@
+"""Whose user is it? A Create never takes over an account someone else made unless asked to
+(AdoptExistingUser), and a Create delivered twice, or run again after the function died past
+CREATE USER, ends exactly as one delivery would: the user is this resource's and Delete drops it.
+Against the real TLS-only MariaDB, answers read from the loopback receiver."""
+
+import re
+
+import ownership
+import pytest
+import user_accounts
+
+from ..local_endpoints import LambdaContext
+
+pytestmark = pytest.mark.database
+
+CRHELPER_ID = re.compile(r"app-db_AppUser_[A-Z0-9]{8}")
+
+
+class FunctionDied(BaseException):
+    """The Lambda runtime ending an invocation mid-way (a timeout, an out-of-memory kill): no
+    exception handler runs and no answer is sent."""
+
+
+def select_grant(user: str) -> str:
+    return f"GRANT SELECT ON `appdb`.`prices` TO `{user}`@`%`"
+
+
+def marks(db) -> set[str]:
+    return {user for (user,) in db.query("SELECT User FROM mysql.user WHERE User LIKE 'cfn-%%'")}
+
+
+def refusal(user: str) -> str:
+    return (
+        f"User '{user}' (or its clone) already exists and this resource did not create it. To "
+        "take it over (password reset from the secret, other privileges revoked), set "
+        'AdoptExistingUser "true"; or use another username.'
+    )
+
+
+@pytest.mark.parametrize("existing", ["user", "clone"])
+def test_an_existing_user_is_refused_by_default_and_left_as_it_was(scenario, existing):
+    s = scenario
+    name = s.user if existing == "user" else f"{s.user}_clone"
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'production-password'", (name,))
+    s.db.query("GRANT UPDATE ON appdb.* TO %s@'%%'", (name,))
+    grants_before = s.db.grants(name)
+
+    body = s.answer(s.event("Create", s.props()))
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == refusal(s.user)
+    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])  # its rollback drops nothing
+    assert s.db.grants(name) == grants_before
+    s.db.login(name, "production-password").close()
+    assert not marks(s.db)  # nothing was marked either
+    assert s.delete(body, s.props())["Status"] == "SUCCESS"
+    assert name in s.db.users()
+
+
+def test_a_user_with_the_secret_s_password_is_still_someone_else_s(scenario):
+    # Another tool (or an operator) made the user from this very secret: the password matching
+    # proves nothing about who made it, so it is refused like any other existing user.
+    s = scenario
+    password = s.store.value(s.app_arn)["password"]
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY %s", (s.user, password))
+
+    body = s.answer(s.event("Create", s.props()))
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == refusal(s.user)
+
+
+def test_a_user_another_stack_made_is_refused(scenario):
+    s = scenario
+    other_stack = s.event("Create", s.props())
+    other_stack["StackId"] = other_stack["StackId"].replace("app-db/", "app-db-blue/")
+    assert s.answer(other_stack)["Status"] == "SUCCESS"
+
+    body = s.answer(s.event("Create", s.props()))
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == refusal(s.user)
+
+
+def test_adopt_existing_user_takes_it_over_and_delete_leaves_it(scenario):
+    s = scenario
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-password'", (s.user,))
+    s.db.query("GRANT UPDATE ON appdb.* TO %s@'%%'", (s.user,))
+    s.db.query("GRANT SELECT ON *.* TO %s@'%%'", (s.user,))
+    props = s.props(AdoptExistingUser="true")
+
+    created = s.create(props)
+
+    assert created["PhysicalResourceId"] == f"mysql-user-adopted:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.db.grants(s.user) == {select_grant(s.user)}
+    # A new secret is the truth on the first Create: its password now opens the database.
+    s.db.login(s.user, s.store.value(s.app_arn)["password"]).close()
+    assert s.delete(created, props)["Status"] == "SUCCESS"
+    assert s.user in s.db.users()
+
+
+def test_adopt_existing_user_still_creates_a_missing_user_as_its_own(scenario):
+    s = scenario
+    props = s.props(AdoptExistingUser="true")
+
+    created = s.create(props)
+
+    assert created["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.delete(created, props)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+
+
+def test_a_create_delivered_twice_ends_as_one_delivery(scenario):
+    s = scenario
+    event = s.event("Create", s.props())
+    first = s.answer(event)
+    assert first["Status"] == "SUCCESS", first["Reason"]
+
+    second = s.answer(event)  # the same request, RequestId and all
+
+    assert second["Status"] == "SUCCESS", second["Reason"]
+    assert second["PhysicalResourceId"] == first["PhysicalResourceId"]
+    assert second["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert second["Data"] == first["Data"]
+    assert s.db.grants(s.user) == {select_grant(s.user)}
+    s.db.login(s.user, s.store.value(s.app_arn)["password"]).close()
+    # The stack deletes what it made: the user, the clone the rotation made, and the mark.
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'clone-pw'", (f"{s.user}_clone",))
+    assert s.delete(second, s.props())["Status"] == "SUCCESS"
+    assert not {s.user, f"{s.user}_clone"} & s.db.users()
+    assert not marks(s.db)
+
+
+@pytest.mark.parametrize("dies_after", ["create", "mark"])
+def test_a_create_run_again_after_the_function_died_ends_as_one_delivery(
+    scenario, monkeypatch, dies_after
+):
+    s = scenario
+    event = s.event("Create", s.props())
+    # The invocation dies right after CREATE USER (or after the mark, before CREATE USER).
+    where = user_accounts.Accounts if dies_after == "create" else ownership.Ownership
+    method = "create" if dies_after == "create" else "mark"
+    real = getattr(where, method)
+
+    def then_die(self, *args):
+        real(self, *args)
+        raise FunctionDied
+
+    monkeypatch.setattr(where, method, then_die)
+    s.receiver.reset()
+    with pytest.raises(FunctionDied):
+        s.app.handler(event, LambdaContext(20))
+    assert s.receiver.puts() == []  # died without an answer
+    assert (s.user in s.db.users()) == (dies_after == "create")
+    monkeypatch.undo()
+
+    again = s.answer(event)  # Lambda's retry of the same invocation
+
+    assert again["Status"] == "SUCCESS", again["Reason"]
+    assert again["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.db.grants(s.user) == {select_grant(s.user)}
+    s.db.login(s.user, s.store.value(s.app_arn)["password"]).close()
+    assert s.delete(again, s.props())["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+
+
+def test_a_failed_retry_still_answers_with_the_user_s_id_so_rollback_drops_it(scenario):
+    # The second delivery finds its user but fails later (a table went missing in between): its
+    # answer must carry the user's ID, or the rollback's Delete would leave the user behind.
+    s = scenario
+    grants = [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "gone_soon"}]
+    s.db.query("CREATE DATABASE IF NOT EXISTS appdb")
+    s.db.query("CREATE TABLE IF NOT EXISTS appdb.gone_soon (id INT)")
+    event = s.event("Create", s.props(grants, DemoSchema="false"))
+    assert s.answer(event)["Status"] == "SUCCESS"
+    s.db.query("DROP TABLE appdb.gone_soon")
+
+    again = s.answer(event)
+
+    assert again["Status"] == "FAILED"
+    assert again["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.delete(again, s.props(grants))["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+
+
+def test_retain_on_delete_keeps_the_user_but_not_the_mark(scenario):
+    # A kept user no longer belongs to the resource: a later Create of the same stack and logical
+    # ID treats it as anyone's existing user.
+    s = scenario
+    props = s.props(RetainOnDelete="true")
+    created = s.create(props)
+    assert marks(s.db)
+
+    assert s.delete(created, props)["Status"] == "SUCCESS"
+
+    assert s.user in s.db.users()
+    assert not marks(s.db)
+    again = s.answer(s.event("Create", s.props()))
+    assert again["Reason"] == refusal(s.user)
