@@ -140,9 +140,7 @@ def test_the_pack_has_one_name():
     assert all(name == PACKAGE or name.startswith(f"{PACKAGE}.") for name in names), names
     assert len({file for _, file in pack}) == len(pack)  # no file loaded twice
     refused = run(sys.executable, "-c", "import lint_rules", cwd=REPO)
-    assert "imported as 'lint_rules'; it has one name: import cfn_lint_rotation" in (
-        refused.stderr
-    )
+    assert "imported as 'lint_rules'; it has one name: import cfn_lint_rotation" in (refused.stderr)
 
 
 def test_the_venv_holds_this_checkout_in_editable_mode():
