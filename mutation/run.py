@@ -82,7 +82,8 @@ class Group:
 
 def lint_rule_groups() -> tuple[Group, ...]:
     """Each rule file against the test files that name its rule ids (and the no-false-positive
-    test); the shared _rotation_lint modules against every rule test; the CLI against its test.
+    test); the shared _rotation_lint modules against every rule test; the package's own files
+    (entry points, exports) against the CLI test.
     The CLI test (cfn-lint in subprocesses) is left out elsewhere: it is slow and covers no rule
     logic the in-process tests do not."""
     tests_dir = REPO / "tests" / "lint_rules"
@@ -114,7 +115,12 @@ def lint_rule_groups() -> tuple[Group, ...]:
     groups.append(
         Group(
             "lint_rules_cli",
-            tuple(str(p.relative_to(REPO)) for p in sorted((REPO / "lint_rules").glob("*.py"))),
+            tuple(
+                str(p.relative_to(REPO))
+                for p in sorted(
+                    [*(REPO / "lint_rules").glob("*.py"), REPO / "lint_rules/rules/__init__.py"]
+                )
+            ),
             (cli_test,),
         )
     )
