@@ -205,3 +205,21 @@ def test_the_pack_imports_without_touching_sys_path():
     )
     assert run(sys.executable, "-c", script, cwd=REPO).stdout == "True\n"
     assert not [p for p in LINT_RULES.rglob("*.py") if "sys.path" in p.read_text()]
+
+
+# The rules of 0.2.0, renamed in 0.3.0 (E9101 -> ER101): users look the old ids up.
+RENAMED_IN_0_3_0 = [
+    "ER001", "ER002", "ER003", "ER004", "ER005", "ER101", "ER102", "ER103", "WR101", "ER201",
+    "ER202", "ER301", "ER302", "ER303", "ER401", "WR501", "WR601", "WR602", "WR603", "ER701",
+    "ER702", "ER801", "ER802", "ER803", "WR804",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule_id", RENAMED_IN_0_3_0)
+def test_each_renamed_rule_names_its_old_id_in_the_changelog_and_docs(loaded, rule_id):
+    old = f"{rule_id[0]}9{rule_id[2:]}"
+    docs = DOCS.read_text()
+    assert rule_id in loaded
+    assert f"| {old} | {rule_id} |" in (REPO / "CHANGELOG.md").read_text()
+    assert f"| [{rule_id}](#{rule_id.lower()}) | {old} |" in docs
+    assert re.search(rf"^## {rule_id}\n\n\*\*.+\*\* Before 0\.3\.0: {old}\.$", docs, re.MULTILINE)
