@@ -27,10 +27,12 @@ help: ## List the targets
 PYTHON_EXPLICIT := $(if $(filter command line environment environment override,$(origin PYTHON)),1)
 VENV_SH = PYTHON="$(PYTHON)" PYTHON_EXPLICIT="$(PYTHON_EXPLICIT)" scripts/venv.sh
 
-$(VENV)/.installed: requirements/dev.txt FORCE
-	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI" "about 1-2 minutes, ~600 MB"
+# .venv also holds the rule pack lint_rules/ as the package cfn_lint_rotation (editable install):
+# .cfnlintrc, make deploy's lint, the pre-commit hook and the tests load it by that name.
+$(VENV)/.installed: requirements/dev.txt pyproject.toml FORCE
+	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI" "about 1-2 minutes, ~600 MB" .
 
-install: $(VENV)/.installed ## Create .venv with the pinned tools (checks for Python 3.11+ first)
+install: $(VENV)/.installed ## Create .venv with the pinned tools and the rule pack (checks for Python 3.11+ first)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
 	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "about 1 minute, ~300 MB"
@@ -40,7 +42,7 @@ $(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
 
 lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
 
-lint-templates: $(VENV)/.installed ## cfn-lint every template; .cfnlintrc adds lint_rules/ and informational checks
+lint-templates: $(VENV)/.installed ## cfn-lint every template; .cfnlintrc adds the rule pack cfn_lint_rotation and informational checks
 	$(BIN)/cfn-lint -- $(TEMPLATES)
 
 lint-python: $(VENV)/.installed ## ruff lint and format check

@@ -2,8 +2,9 @@
 
 Both variants run the cfn-lint CLI in a subprocess over templates/*.yaml with the same explicit
 configuration (informational checks on, the repository's .cfnlintrc kept out); the only difference
-is `--append-rules lint_rules`. Runs alternate between the two variants so both see the same
-machine conditions, and each figure is the median of its runs.
+is `--append-rules cfn_lint_rotation` (the rule pack, installed in .venv). Runs alternate between
+the two variants so both see the same machine conditions, and each figure is the median of its
+runs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ FINDING_LEVELS = 2 | 4 | 8  # exit-code bits cfn-lint sets for errors, warnings,
 def _lint_seconds(templates: list[str], config: Path, with_rules: bool) -> float:
     command = [str(CFN_LINT), "--config-file", str(config), "--include-checks", "I"]
     if with_rules:
-        command += ["--append-rules", "lint_rules"]
+        command += ["--append-rules", "cfn_lint_rotation"]
     started = time.perf_counter()
     result = subprocess.run(
         [*command, "--", *templates], cwd=REPO, capture_output=True, text=True, check=False

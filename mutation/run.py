@@ -80,15 +80,10 @@ class Group:
         return [*self.tests, *self.deselect_args()]
 
 
-# Each rule file loaded by cfn-lint from a folder of its own (its sys.path set-up), in a subprocess.
-LOADS_ALONE = (
-    "tests/lint_rules/test_lint_rules_cli.py::test_each_rule_file_loads_first_from_its_folder"
-)
-
-
 def lint_rule_groups() -> tuple[Group, ...]:
     """Each rule file against the test files that name its rule ids (and the no-false-positive
-    test); the shared _rotation_lint modules against every rule test; the CLI against its test.
+    test); the shared _rotation_lint modules against every rule test; the package's own files
+    (entry points, exports) against the CLI test.
     The CLI test (cfn-lint in subprocesses) is left out elsewhere: it is slow and covers no rule
     logic the in-process tests do not."""
     tests_dir = REPO / "tests" / "lint_rules"
@@ -98,8 +93,8 @@ def lint_rule_groups() -> tuple[Group, ...]:
     }
     rule_tests.pop(cli_test, None)
     groups = []
-    for source in sorted((REPO / "lint_rules").glob("*.py")):
-        ids = set(re.findall(r'^\s+id = "([EW]9\d{3})"', source.read_text(), re.MULTILINE))
+    for source in sorted((REPO / "lint_rules" / "rules").glob("[a-z]*.py")):
+        ids = set(re.findall(r'^\s+id = "([EWI]R\d{3})"', source.read_text(), re.MULTILINE))
         if not ids:
             continue
         tests = [t for t, text in rule_tests.items() if any(i in text for i in ids)]
@@ -108,7 +103,7 @@ def lint_rule_groups() -> tuple[Group, ...]:
             Group(
                 source.stem,
                 (str(source.relative_to(REPO)),),
-                (*sorted({*tests, good}), LOADS_ALONE),
+                tuple(sorted({*tests, good})),
             )
         )
     shared = tuple(
@@ -118,7 +113,16 @@ def lint_rule_groups() -> tuple[Group, ...]:
     )
     groups.append(Group("_rotation_lint", shared, tuple(rule_tests)))
     groups.append(
-        Group("lint_rules_cli", ("lint_rules/__init__.py", "lint_rules/__main__.py"), (cli_test,))
+        Group(
+            "lint_rules_cli",
+            tuple(
+                str(p.relative_to(REPO))
+                for p in sorted(
+                    [*(REPO / "lint_rules").glob("*.py"), REPO / "lint_rules/rules/__init__.py"]
+                )
+            ),
+            (cli_test,),
+        )
     )
     return tuple(groups)
 

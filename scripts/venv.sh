@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Creates or refreshes one virtualenv from a pinned requirements file (the Makefile's install step).
 #
-#   scripts/venv.sh VENV REQUIREMENTS "WHAT IT HOLDS" "ABOUT HOW LONG, HOW BIG"
+#   scripts/venv.sh VENV REQUIREMENTS "WHAT IT HOLDS" "ABOUT HOW LONG, HOW BIG" [PROJECT]
+#
+# With PROJECT (a folder holding pyproject.toml), the project is also installed in editable mode
+# (the rule pack `cfn_lint_rotation`, which cfn-lint loads by module name), again when its
+# pyproject.toml changes.
 #
 # Environment: PYTHON (interpreter for a new venv, default python3), PYTHON_EXPLICIT=1 when the
 # user chose PYTHON (a venv built with another Python version is then rebuilt with it).
 #
-# The stamp VENV/.installed records the venv's Python version and the requirements' checksum, and
-# is written only after pip succeeds. A venv is rebuilt when its interpreter is gone, broken or
-# older than MIN_PYTHON (for example a venv left by an interrupted or old-Python install); it is
-# refreshed in place (pip install -r) when only the requirements changed.
+# The stamp VENV/.installed records the venv's Python version and the checksums of the
+# requirements and of PROJECT's pyproject.toml, and is written only after pip succeeds. A venv is
+# rebuilt when its interpreter is gone, broken or older than MIN_PYTHON (for example a venv left by
+# an interrupted or old-Python install); it is refreshed in place (pip install -r) when only the
+# requirements or pyproject.toml changed.
 set -euo pipefail
 
 MIN_PYTHON=3.11
-venv=$1 requirements=$2 what=$3 cost=$4
+venv=$1 requirements=$2 what=$3 cost=$4 project=${5:-}
 python=${PYTHON:-python3}
 stamp="$venv/.installed"
 
@@ -27,7 +32,11 @@ at_least_minimum() { # is version $1 >= MIN_PYTHON?
 
 checksum() { sha256sum "$requirements" | cut -d' ' -f1; }
 
-expected_stamp() { printf 'python %s\nrequirements %s\n' "$1" "$(checksum)"; }
+project_checksum() { [ -z "$project" ] || sha256sum "$project/pyproject.toml" | cut -d' ' -f1; }
+
+expected_stamp() {
+  printf 'python %s\nrequirements %s\nproject %s\n' "$1" "$(checksum)" "$(project_checksum)"
+}
 
 python_problem() { # prints why $python cannot build the venv; nothing when it can
   local found version
@@ -117,6 +126,15 @@ if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-ba
   echo "make: pip could not install $requirements into $venv (see pip's message above);" \
     "fix the cause (network, disk space, proxy) and run make again: it picks up from there." >&2
   exit 1
+fi
+if [ -n "$project" ]; then
+  echo "Installing $project into $venv in editable mode (the rule pack cfn_lint_rotation)..."
+  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
+    --no-deps --editable "$project"; then
+    echo "make: pip could not install $project into $venv in editable mode (see pip's message" \
+      "above); fix the cause and run make again: it picks up from there." >&2
+    exit 1
+  fi
 fi
 expected_stamp "$venv_version" >"$stamp"
 echo "$venv is ready ($(du -sh "$venv/" | cut -f1))."

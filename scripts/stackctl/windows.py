@@ -2,33 +2,18 @@
 
 The alternating-users rotation logs in with the admin secret; were the admin password rotating at
 that moment, it would fail. The templates' Rule can only compare the two schedules as text, and
-cfn-lint (W9804) sees only defaults, so the real values are judged here, before any change.
+cfn-lint (WR804) sees only defaults, so the real values are judged here, before any change.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from functools import cache
 from typing import Any
 
 from .errors import UsageError
-from .template import REPO, TemplateFacts
+from .template import TemplateFacts
 
 ADMIN = ("AdminRotationSchedule", "AdminRotationWindow")
 APP = ("AppRotationSchedule", "AppRotationWindow")
-WINDOWS_MODULE = REPO / "lint_rules" / "_rotation_lint" / "_windows.py"
-
-
-@cache
-def _overlap_function():
-    # The lint rules' own interval logic (pure standard library), loaded from its file so that
-    # deploying does not import the rule pack and cfn-lint's rule machinery.
-    spec = importlib.util.spec_from_file_location("_stackctl_rotation_windows", WINDOWS_MODULE)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    return module.rotation_windows_overlap
 
 
 def effective_values(
@@ -58,8 +43,11 @@ def check(facts: TemplateFacts, overrides: dict[str, str], stack: dict[str, Any]
     if not all(name in values for name in names):
         return
     admin_schedule, admin_window, app_schedule, app_window = (values[n] for n in names)
+    # Imported here: the rule pack brings cfn-lint's rule machinery, which only this check needs.
+    from cfn_lint_rotation import rotation_windows_overlap  # noqa: PLC0415
+
     try:
-        overlap = _overlap_function()(
+        overlap = rotation_windows_overlap(
             admin_schedule, admin_window or None, app_schedule, app_window or None
         )
     except ValueError as error:  # the parameters' patterns let through what Secrets Manager won't

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lint_rules._rotation_lint._values import settle
+from cfn_lint_rotation._rotation_lint._values import settle
 
 from .cfn_templates import Context
 

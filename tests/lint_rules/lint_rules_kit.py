@@ -1,4 +1,4 @@
-"""Run the project's lint rules through cfn-lint's own runner, as `cfn-lint --append-rules` does.
+"""Run the lint rules through cfn-lint's own runner, as `cfn-lint -a cfn_lint_rotation` does.
 
 Templates are decoded with cfn-lint's decoder (short-form tags included), transformed and run by
 a cfn-lint Runner built from CLI arguments, so the rules load and run as they do for a user. The
@@ -19,27 +19,35 @@ from cfnlint.decode import decode_str
 from cfnlint.rules import Rules
 from cfnlint.runner import Runner
 
+from cfn_lint_rotation._rotation_lint._release import RULE_ID
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 LINT_RULES = REPO / "lint_rules"
+PACKAGE = "cfn_lint_rotation"
 TEMPLATES = HERE / "templates"
 FORMS = ("yaml", "json")
 
 
+def is_ours(rule_id: str) -> bool:
+    """One of the pack's rules (ER101, WR501, ...)."""
+    return RULE_ID.fullmatch(rule_id) is not None
+
+
 def is_reported(rule_id: str) -> bool:
-    """The project's rules (E9xxx, W9xxx) and cfn-lint's own errors (E0xxx)."""
-    return rule_id[1:2] in ("9", "0")
+    """The pack's rules and cfn-lint's own errors (E0xxx)."""
+    return is_ours(rule_id) or rule_id.startswith("E0")
 
 
 class Linter:
-    """cfn-lint with lint_rules/ appended, as the CLI builds it."""
+    """cfn-lint with the pack appended as a module, as the CLI builds it."""
 
     def __init__(self) -> None:
         # An explicit, empty config file keeps the repository's .cfnlintrc out of the tests.
         config = ConfigMixIn(
             [
                 "--append-rules",
-                str(LINT_RULES),
+                PACKAGE,
                 "--config-file",
                 str(HERE / "cfnlintrc"),
             ]

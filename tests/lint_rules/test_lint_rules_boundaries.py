@@ -34,18 +34,18 @@ def test_eleven_character_mysql_username_is_refused(linter, multi_user):
     _app_username(multi_user, "a" * 11, 16)  # a_clone of 17 characters
     matches = linter.matches(render(multi_user, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {
-        ("E9103", "Parameters/AppUsername/Default")
+        ("ER103", "Parameters/AppUsername/Default")
     }
     assert "(17 characters)" in matches[0].message
 
 
 @pytest.mark.parametrize("name", CLASSES)
-def test_excluding_a_whole_class_from_the_rotation_draws_e9201(linter, multi_user, name):
+def test_excluding_a_whole_class_from_the_rotation_draws_er201(linter, multi_user, name):
     lambda_ = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
     lambda_["ExcludeCharacters"] = CLASSES[name]
     matches = linter.matches(render(multi_user, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {
-        ("E9201", hosted("AdminRotation", "ExcludeCharacters"))
+        ("ER201", hosted("AdminRotation", "ExcludeCharacters"))
     }
     assert f"removes all {name}" in matches[0].message
 
@@ -58,12 +58,12 @@ def test_all_but_one_character_of_a_class_is_fine(linter, multi_user, name):
 
 
 @pytest.mark.parametrize("name", CLASSES)
-def test_excluding_a_whole_class_from_a_secret_draws_e9201(linter, multi_user, name):
+def test_excluding_a_whole_class_from_a_secret_draws_er201(linter, multi_user, name):
     generate = multi_user["Resources"]["AppSecret"]["Properties"]["GenerateSecretString"]
     generate["ExcludeCharacters"] = CLASSES[name]
     matches = linter.matches(render(multi_user, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} >= {
-        ("E9201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters"))
+        ("ER201", properties("AppSecret", "GenerateSecretString", "ExcludeCharacters"))
     }
 
 
@@ -74,8 +74,8 @@ def test_excluding_a_whole_class_from_a_secret_draws_e9201(linter, multi_user, n
 def test_a_window_ending_exactly_at_24_00_is_accepted(linter, multi_user, expression, duration):
     rules = multi_user["Resources"]["AppRotation"]["Properties"]["RotationRules"]
     rules.update(ScheduleExpression=expression, Duration=duration)
-    # A whole-day window meets the admin secret's Sunday window (W9804), which is no refusal.
-    overlap = ("W9804", properties("AppRotation", "RotationRules"))
+    # A whole-day window meets the admin secret's Sunday window (WR804), which is no refusal.
+    overlap = ("WR804", properties("AppRotation", "RotationRules"))
     assert linter.findings(render(multi_user, "yaml")) - {overlap} == set()
 
 
@@ -83,5 +83,5 @@ def test_a_window_ending_at_01_00_the_next_day_is_refused(linter, multi_user):
     rules = multi_user["Resources"]["AppRotation"]["Properties"]["RotationRules"]
     rules.update(ScheduleExpression="cron(0 22 * * ? *)", Duration="3h")
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("E9803", properties("AppRotation", "RotationRules", "Duration"))
+        ("ER803", properties("AppRotation", "RotationRules", "Duration"))
     }

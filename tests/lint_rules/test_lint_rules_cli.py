@@ -1,96 +1,186 @@
-"""The rules load as users load them: `cfn-lint --append-rules`, from anywhere, and .cfnlintrc."""
+"""The pack loads as users load it: `cfn-lint -a cfn_lint_rotation`, `cfn-lint-rotation`,
+.cfnlintrc; it has one name, its ids a prefix of their own; a folder path is refused clearly."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-from cfnlint.rules import Rules
-from lint_rules_kit import HERE, LINT_RULES, REPO, TEMPLATES
+from cfnlint.config import ConfigMixIn
+from cfnlint.rules import CloudFormationLintRule, Rules
+from cfnlint.runner import Runner
+from lint_rules_kit import HERE, LINT_RULES, PACKAGE, REPO, TEMPLATES
 
-from lint_rules._rotation_lint._release import DOCS_URL, VERSION
+import cfn_lint_rotation
+from cfn_lint_rotation._rotation_lint._release import DOCS_URL, RULE_ID, VERSION
 
-CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+BIN = Path(sys.executable).parent
+CFN_LINT = BIN / "cfn-lint"
 EMPTY_CONFIG = HERE / "cfnlintrc"
 BAD = TEMPLATES / "bad_every_pitfall.yaml"
-# Every rule but E9001 (E9002 stands in for it when the transform version is unknown) and W9101
-# (E9103 stands in for it when the parameter's default is already too long).
+# Every rule but ER001 (ER002 stands in for it when the transform version is unknown) and WR101
+# (ER103 stands in for it when the parameter's default is already too long).
 EVERY_PITFALL = {
-    *(f"E900{n}" for n in (2, 3, 4, 5)),
-    "E9101", "E9102", "E9103", "E9201", "E9202", "E9301", "E9302", "E9401",
-    "E9701", "E9801", "E9802", "E9803",
-    "W9501", "W9601", "W9602", "W9603",
+    "ER002", "ER003", "ER004", "ER005",
+    "ER101", "ER102", "ER103", "ER201", "ER202", "ER301", "ER302", "ER401",
+    "ER701", "ER801", "ER802", "ER803",
+    "WR501", "WR601", "WR602", "WR603",
 }  # fmt: skip
 # Rules tested with templates of their own (test_lint_rules_windows.py, …_reach.py).
-NOT_IN_THE_PITFALL_TEMPLATE = {"E9001", "W9101", "W9804", "E9303", "E9702"}
+NOT_IN_THE_PITFALL_TEMPLATE = {"ER001", "WR101", "WR804", "ER303", "ER702"}
 DOCS = REPO / "docs" / "lint-rules.md"
+# Id prefixes that other rule sets own: cfn-lint's (a severity letter and a digit, E9/W9/I9 left to
+# users' own rules and packs such as cfn-lint-cfn-handler, cfn-lint-ax, qs-cfn-lint-rules) and
+# serverless-rules' (ES, WS, IS).
+OTHER_PREFIXES = [f"{letter}{digit}" for letter in "EWI" for digit in range(10)] + [
+    "ES",
+    "WS",
+    "IS",
+]
 
 
-def cfn_lint(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(CFN_LINT), *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
-    )
-
-
-def rule_ids(output: str) -> set[str]:
-    return set(re.findall(r"^([EWI]\d{4}) ", output, flags=re.MULTILINE))
-
-
-@pytest.fixture(scope="module")
-def loaded() -> Rules:
-    return Rules.create_from_directory(str(LINT_RULES))
-
-
-def test_relative_append_rules_from_the_repository_root():
-    result = cfn_lint(
-        "--config-file", str(EMPTY_CONFIG), "--append-rules", "lint_rules", "--", str(BAD), cwd=REPO
-    )
-    assert result.returncode != 0
-    assert {i for i in rule_ids(result.stdout) if i[1] == "9"} == EVERY_PITFALL, result.stderr
-
-
-def test_python_m_lint_rules_appends_the_rules_and_passes_every_argument(tmp_path):
-    # The entry point behind `cfn-lint-rotation` (the pre-commit hook): the user's arguments,
-    # the first one included, reach cfn-lint unchanged after --append-rules.
-    result = subprocess.run(
-        [
-            *(sys.executable, "-m", "lint_rules", "--format", "json"),
-            *("--config-file", str(EMPTY_CONFIG), "--", str(BAD)),
-        ],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        [str(part) for part in command],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
-    assert result.returncode != 0
+
+
+def ours(output: str) -> set[str]:
+    return set(re.findall(rf"^({RULE_ID.pattern}) ", output, flags=re.MULTILINE))
+
+
+@pytest.fixture(scope="module")
+def loaded() -> Rules:
+    return Rules.create_from_module(PACKAGE)
+
+
+def test_append_rules_names_the_module(tmp_path):
+    (tmp_path / "template.yaml").write_text(BAD.read_text())
+    result = run(
+        CFN_LINT, "--config-file", EMPTY_CONFIG, "-a", PACKAGE, "--", "template.yaml", cwd=tmp_path
+    )
+    assert result.returncode & 2, result.stdout + result.stderr  # cfn-lint's error bit
+    assert ours(result.stdout) == EVERY_PITFALL, result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [(BIN / "cfn-lint-rotation",), (sys.executable, "-m", PACKAGE)], ids=["script", "m"]
+)
+def test_cfn_lint_rotation_appends_the_rules_and_passes_every_argument(tmp_path, command):
+    # The command the pre-commit hook `cfn-lint-rotation` runs: the user's arguments, the first
+    # one included, reach cfn-lint unchanged after --append-rules.
+    result = run(
+        *command, "--format", "json", "--config-file", EMPTY_CONFIG, "--", BAD, cwd=tmp_path
+    )
+    assert result.returncode & 2, result.stderr
     found = {match["Rule"]["Id"] for match in json.loads(result.stdout)}
-    assert {i for i in found if i[1] == "9"} == EVERY_PITFALL, result.stderr
+    assert {i for i in found if RULE_ID.fullmatch(i)} == EVERY_PITFALL, result.stderr
 
 
-def test_absolute_append_rules_from_another_directory(tmp_path):
-    copy = tmp_path / "template.yaml"
-    copy.write_text(BAD.read_text())
-    result = cfn_lint("--append-rules", str(LINT_RULES), "--", copy.name, cwd=tmp_path)
-    assert {i for i in rule_ids(result.stdout) if i[1] == "9"} == EVERY_PITFALL, result.stderr
+def test_cfn_lint_rotation_version_names_the_pack_and_cfn_lint(tmp_path):
+    result = run(BIN / "cfn-lint-rotation", "--version", cwd=tmp_path)
+    cfn_lint_version = run(CFN_LINT, "--version", cwd=tmp_path).stdout.split()[-1]
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"cfn-lint-rotation {VERSION} (cfn-lint {cfn_lint_version})\n"
 
 
 def test_bare_cfn_lint_in_the_repository_reads_cfnlintrc():
-    result = cfn_lint("--", str(BAD), cwd=REPO)
-    assert "E9101" in rule_ids(result.stdout), result.stdout + result.stderr
+    result = run(CFN_LINT, "--", BAD, cwd=REPO)
+    assert "ER101" in ours(result.stdout), result.stdout + result.stderr
 
 
-def test_every_rule_file_loads_and_no_helper_is_taken_for_a_rule(loaded):
-    ids = set(loaded)
-    assert ids == EVERY_PITFALL | NOT_IN_THE_PITFALL_TEMPLATE
-    assert all(type(rule).__module__[0].isalpha() for rule in loaded.values())
+@pytest.mark.parametrize("where", ["repository", "elsewhere"])
+def test_a_folder_path_is_refused_with_the_module_to_name_instead(tmp_path, where):
+    # 0.2.0's recipe; the rules now import their shared code relatively and load as a package.
+    folder, cwd = ("lint_rules", REPO) if where == "repository" else (LINT_RULES, tmp_path)
+    (tmp_path / "template.yaml").write_text(BAD.read_text())
+    result = run(
+        CFN_LINT, "--config-file", EMPTY_CONFIG, "-a", folder, "--", tmp_path / "template.yaml",
+        cwd=cwd,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert f"cfn-lint --append-rules {LINT_RULES}: this folder is the rotation rule pack" in (
+        result.stderr
+    )
+    assert f"`pip install -e {REPO}`" in result.stderr
+    assert "`cfn-lint -a cfn_lint_rotation`" in result.stderr
+
+
+def test_the_pack_has_one_name():
+    """Loaded by cfn-lint, every file of the pack is one module `cfn_lint_rotation.…`, loaded once;
+    importing the folder under its own name is refused."""
+    script = (
+        "import json, sys\nfrom cfnlint.config import ConfigMixIn\n"
+        "from cfnlint.runner import Runner\n"
+        "Runner(ConfigMixIn(['--config-file', sys.argv[1], '-a', 'cfn_lint_rotation']))\n"
+        "print(json.dumps([(n, getattr(m, '__file__', None)) for n, m in sys.modules.items()]))\n"
+    )
+    result = run(sys.executable, "-c", script, EMPTY_CONFIG, cwd=REPO)
+    pack = [
+        (name, file)
+        for name, file in json.loads(result.stdout)
+        if file and Path(file).is_relative_to(LINT_RULES)
+    ]
+    names = [name for name, _ in pack]
+    assert "cfn_lint_rotation._rotation_lint._release" in names, result.stderr
+    assert all(name == PACKAGE or name.startswith(f"{PACKAGE}.") for name in names), names
+    assert len({file for _, file in pack}) == len(pack)  # no file loaded twice
+    refused = run(sys.executable, "-c", "import lint_rules", cwd=REPO)
+    assert "imported as 'lint_rules'; it has one name: import cfn_lint_rotation" in (refused.stderr)
+
+
+def test_the_venv_holds_this_checkout_in_editable_mode():
+    # `make install` installs the repository into .venv in editable mode: a fresh clone's tests,
+    # `make lint` and pre-commit load the rules being edited, by the package's name.
+    assert Path(cfn_lint_rotation.__file__).parent == LINT_RULES
+
+
+def test_every_rule_module_and_folder_is_packaged():
+    packaged = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = sorted(p.parent for p in LINT_RULES.rglob("__init__.py"))
+    names = [".".join((PACKAGE, *f.relative_to(LINT_RULES).parts)) for f in folders]
+    assert packaged["package-dir"] == {PACKAGE: "lint_rules"}
+    assert sorted(packaged["packages"]) == sorted(names)
+
+
+def test_every_rule_class_is_exported_and_no_helper_is_taken_for_a_rule(loaded):
+    defined = {
+        cls
+        for path in (LINT_RULES / "rules").glob("[a-z]*.py")
+        for _, cls in inspect.getmembers(
+            importlib.import_module(f"{PACKAGE}.rules.{path.stem}"), inspect.isclass
+        )
+        if issubclass(cls, CloudFormationLintRule) and cls.__module__.endswith(path.stem)
+    }
+    assert {type(rule) for rule in loaded.values()} == defined
+    assert set(loaded) == EVERY_PITFALL | NOT_IN_THE_PITFALL_TEMPLATE
+
+
+def test_rule_ids_are_the_packs_own(loaded):
+    for rule_id, rule in loaded.items():
+        assert RULE_ID.fullmatch(rule_id), rule_id
+        assert rule.severity == {"E": "error", "W": "warning", "I": "informational"}[rule_id[0]]
+        # cfn-lint matches ignore/include/mandatory checks as prefixes: another rule set's
+        # prefix must not reach these rules, and this pack's prefix must reach only them.
+        assert rule.is_enabled(ignore_rules=OTHER_PREFIXES, include_rules=["E", "W", "I"])
+        assert not rule.is_enabled(ignore_rules=[rule_id[:2]], include_rules=["E", "W", "I"])
+    cfn_lints_own = Runner(ConfigMixIn(["--config-file", str(EMPTY_CONFIG)])).rules
+    assert len(cfn_lints_own) > 200
+    assert not [i for i in cfn_lints_own if i[:2] in {"ER", "WR", "IR"}]
 
 
 def test_each_rule_explains_itself_and_is_documented(loaded):
@@ -109,46 +199,27 @@ def test_findings_link_to_the_documentation_of_the_release_that_made_them():
     assert re.search(rf"^## \[?{re.escape(VERSION)}\]?", changelog, flags=re.MULTILINE)
 
 
-LOAD_EACH_FOLDER = """
-import json, sys
-from cfnlint.rules import Rules
-path = list(sys.path)
-found = {}
-for folder in sys.argv[1:]:
-    sys.path[:] = path  # a fresh cfn-lint process for each folder
-    for module in [m for m in sys.modules if m.startswith("_rotation_lint")]:
-        del sys.modules[module]
-    try:
-        found[folder] = sorted(Rules.create_from_directory(folder))
-    except Exception as error:
-        found[folder] = repr(error)
-print(json.dumps(found))
-"""
-
-
-def test_each_rule_file_loads_first_from_its_folder(tmp_path, loaded):
-    """cfn-lint reads a folder's files in the file system's order, so any rule file may be the
-    first to load: each one puts its folder on sys.path for the shared code it imports."""
-    folders = []
-    for rule_file in sorted(LINT_RULES.glob("[a-z]*.py")):
-        folder = tmp_path / rule_file.stem
-        shutil.copytree(LINT_RULES / "_rotation_lint", folder / "_rotation_lint")
-        shutil.copy(rule_file, folder)
-        folders.append(str(folder))
-    result = subprocess.run(
-        [sys.executable, "-c", LOAD_EACH_FOLDER, *folders],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+def test_the_pack_imports_without_touching_sys_path():
+    script = (
+        "import sys; before = list(sys.path); import cfn_lint_rotation; print(sys.path == before)"
     )
-    found = json.loads(result.stdout)
-    by_file = {
-        Path(folder).name: rules if isinstance(rules, str) else set(rules)
-        for folder, rules in found.items()
-    }
-    expected = {}
-    for rule_id, rule in loaded.items():
-        expected.setdefault(type(rule).__module__, set()).add(rule_id)
-    assert by_file == expected
+    assert run(sys.executable, "-c", script, cwd=REPO).stdout == "True\n"
+    assert not [p for p in LINT_RULES.rglob("*.py") if "sys.path" in p.read_text()]
+
+
+# The rules of 0.2.0, renamed in 0.3.0 (E9101 -> ER101): users look the old ids up.
+RENAMED_IN_0_3_0 = [
+    "ER001", "ER002", "ER003", "ER004", "ER005", "ER101", "ER102", "ER103", "WR101", "ER201",
+    "ER202", "ER301", "ER302", "ER303", "ER401", "WR501", "WR601", "WR602", "WR603", "ER701",
+    "ER702", "ER801", "ER802", "ER803", "WR804",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule_id", RENAMED_IN_0_3_0)
+def test_each_renamed_rule_names_its_old_id_in_the_changelog_and_docs(loaded, rule_id):
+    old = f"{rule_id[0]}9{rule_id[2:]}"
+    docs = DOCS.read_text()
+    assert rule_id in loaded
+    assert f"| {old} | {rule_id} |" in (REPO / "CHANGELOG.md").read_text()
+    assert f"| [{rule_id}](#{rule_id.lower()}) | {old} |" in docs
+    assert re.search(rf"^## {rule_id}\n\n\*\*.+\*\* Before 0\.3\.0: {old}\.$", docs, re.MULTILINE)

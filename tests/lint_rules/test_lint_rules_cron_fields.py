@@ -1,4 +1,4 @@
-"""The cron and Duration reading behind W9804 and the schedule checks, field by field.
+"""The cron and Duration reading behind WR804 and the schedule checks, field by field.
 
 Each case is what Secrets Manager does with the expression (the user guide's "Schedule
 expressions in Secrets Manager rotation"): which hours a window opens at, how long it stays open,
@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from lint_rules._rotation_lint._windows import (
+from cfn_lint_rotation._rotation_lint._windows import (
     cron_hours,
     parse_duration,
     parse_schedule,

@@ -31,6 +31,6 @@ def test_the_rules_read_the_good_templates(linter):
     """Guard against a vacuous pass: a broken copy of a good template does get findings."""
     template = load("good_multi_user_short.yaml")
     del template["Transform"]
-    assert ("E9001", "Resources/AppRotation/Properties/HostedRotationLambda") in linter.findings(
+    assert ("ER001", "Resources/AppRotation/Properties/HostedRotationLambda") in linter.findings(
         render(template, "yaml")
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from lint_rules._rotation_lint._json_text import JsonObject, parse, parse_object
-from lint_rules._rotation_lint._values import Hole
+from cfn_lint_rotation._rotation_lint._json_text import JsonObject, parse, parse_object
+from cfn_lint_rotation._rotation_lint._values import Hole
 
 USER = Hole("Ref", "User")
 PORT = Hole("Ref", "Port")

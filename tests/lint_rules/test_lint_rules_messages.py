@@ -43,7 +43,7 @@ CLONE_16 = "makes `<username>_clone` longer than the 16 the MySQLMultiUser funct
 
 @case(
     (
-        "E9101",
+        "ER101",
         APP_JSON,
         f"{APP_JSON}: secret AppSecret is rotated with alternating users but its JSON has no "
         "`masterarn` key, so the rotation function cannot find the admin credentials and every "
@@ -51,26 +51,26 @@ CLONE_16 = "makes `<username>_clone` longer than the 16 the MySQLMultiUser funct
         'Fix: add "masterarn": "${AdminSecret}" (Fn::Sub) to the JSON',
     )
 )
-def e9101_no_masterarn(template):
+def er101_no_masterarn(template):
     _app_sub(template)[0] = '{"engine": "${Engine}", "username": "${User}"}'
 
 
 @case(
     (
-        "E9101",
+        "ER101",
         APP_JSON,
         f"{APP_JSON}: `masterarn` names secret AppSecret but HostedRotationLambda grants the "
         "rotation role access to AdminSecret, so reading the admin secret is denied. "
         "Fix: point both at the same admin secret (!Ref AdminSecret)",
     )
 )
-def e9101_masterarn_names_another_secret(template):
+def er101_masterarn_names_another_secret(template):
     _app_sub(template)[1]["Admin"] = {"Ref": "AppSecret"}
 
 
 @case(
     (
-        "E9102",
+        "ER102",
         APP_HOSTED,
         f"{APP_HOSTED}: RotationType MySQLMultiUser rotates with alternating users but "
         "MasterSecretArn is missing, and no resource policy on the admin secret lets a role read "
@@ -78,14 +78,14 @@ def e9101_masterarn_names_another_secret(template):
         "Fix: set MasterSecretArn to the admin secret (for example !Ref AdminSecret)",
     )
 )
-def e9102_no_master_secret_arn(template):
+def er102_no_master_secret_arn(template):
     del _app_hosted(template)["MasterSecretArn"]
     del template["Resources"]["AdminPolicy"]
 
 
 @case(
     (
-        "E9103",
+        "ER103",
         "Parameters/AppUsername/Default",
         "Parameters/AppUsername/Default: username 'websiteuser' of secret AppSecret makes "
         "'websiteuser_clone' (17 characters), longer than the 16 the MySQLMultiUser function "
@@ -94,33 +94,33 @@ def e9102_no_master_secret_arn(template):
         "Fix: use a username of at most 10 characters",
     )
 )
-def e9103_default_too_long(template):
+def er103_default_too_long(template):
     template["Parameters"]["AppUsername"].update(Default="websiteuser", MaxLength=16)
 
 
 @case(
     (
-        "W9101",
+        "WR101",
         "Parameters/AppUsername",
         "Parameters/AppUsername: parameter AppUsername gives the username of secret AppSecret "
         f"and has no MaxLength; a value over 10 characters {CLONE_16}. "
         "Fix: set MaxLength: 10 on parameter AppUsername",
     )
 )
-def w9101_no_max_length(template):
+def wr101_no_max_length(template):
     del template["Parameters"]["AppUsername"]["MaxLength"]
 
 
 @case(
     (
-        "W9101",
+        "WR101",
         "Parameters/AppUsername",
         "Parameters/AppUsername: parameter AppUsername gives the username of secret AppSecret "
         f"and has no MaxLength; a value over 10 characters {CLONE_16}. "
         "Fix: set MaxLength: 10 on parameter AppUsername",
     )
 )
-def w9101_allowed_pattern_without_a_bound(template):
+def wr101_allowed_pattern_without_a_bound(template):
     parameter = template["Parameters"]["AppUsername"]
     del parameter["MaxLength"]
     parameter["AllowedPattern"] = "^[a-z]+$"
@@ -129,7 +129,7 @@ def w9101_allowed_pattern_without_a_bound(template):
 @case(
     *(
         (
-            "W9101",
+            "WR101",
             f"Parameters/{name}",
             f"Parameters/{name}: parameter {name} gives the username of secret AppSecret and "
             f"allows 8 characters; a value over 9 characters {CLONE_16}. "
@@ -138,7 +138,7 @@ def w9101_allowed_pattern_without_a_bound(template):
         for name in ("Team", "AppUsername")
     )
 )
-def w9101_two_parameters_share_the_length(template):
+def wr101_two_parameters_share_the_length(template):
     """'${Team}_${AppUsername}': 1 literal character leaves 9 for the two parameters."""
     template["Parameters"]["Team"] = {
         "Type": "String",
@@ -152,14 +152,14 @@ def w9101_two_parameters_share_the_length(template):
 
 @case(
     (
-        "W9101",
+        "WR101",
         "Parameters/AppUsername",
         "Parameters/AppUsername: parameter AppUsername gives the username of secret AppSecret "
         f"and allows 10 characters; a value over 7 characters {CLONE_16}. "
         "Fix: set MaxLength: 7 on parameter AppUsername",
     )
 )
-def w9101_mapped_prefix_takes_its_longest_value(template):
+def wr101_mapped_prefix_takes_its_longest_value(template):
     """A prefix from a mapping, 'd' or 'prd': 3 characters of the 10 are taken. (Without
     AWS::LanguageExtensions, which cfn-lint resolves for one value of the key.)"""
     template["Transform"] = "AWS::SecretsManager-2024-09-16"
@@ -184,42 +184,42 @@ NO_TRANSFORM = (
 
 
 @case(
-    ("E9001", ADMIN_HOSTED, f"{ADMIN_HOSTED}: {NO_TRANSFORM}"),
-    ("E9001", APP_HOSTED, f"{APP_HOSTED}: {NO_TRANSFORM}"),
+    ("ER001", ADMIN_HOSTED, f"{ADMIN_HOSTED}: {NO_TRANSFORM}"),
+    ("ER001", APP_HOSTED, f"{APP_HOSTED}: {NO_TRANSFORM}"),
 )
-def e9001_no_transform(template):
+def er001_no_transform(template):
     del template["Transform"]
 
 
 @case(
     (
-        "E9002",
+        "ER002",
         "Transform",
         "Transform: transform 'AWS::SecretsManager-2020-07-24' is no version of the Secrets "
         "Manager transform, so CloudFormation rejects the template. "
         "Fix: use AWS::SecretsManager-2024-09-16 (or AWS::SecretsManager-2020-07-23)",
     )
 )
-def e9002_unknown_transform_version(template):
+def er002_unknown_transform_version(template):
     template["Transform"] = "AWS::SecretsManager-2020-07-24"
 
 
 @case(
     (
-        "E9003",
+        "ER003",
         f"{APP_HOSTED}/SuperuserSecretArn",
         f"{APP_HOSTED}/SuperuserSecretArn: both MasterSecretArn and SuperuserSecretArn are set; "
         "they name the same thing and CloudFormation accepts only one. "
         "Fix: keep MasterSecretArn and remove SuperuserSecretArn",
     )
 )
-def e9003_master_and_superuser_secret_arn(template):
+def er003_master_and_superuser_secret_arn(template):
     _app_hosted(template)["SuperuserSecretArn"] = {"Ref": "AdminSecret"}
 
 
 @case(
     (
-        "E9004",
+        "ER004",
         f"{ADMIN_HOSTED}/RotationType",
         f"{ADMIN_HOSTED}/RotationType: RotationType 'MySqlSingleUser' is not a rotation function "
         "template, so the transform cannot build the function and the deploy fails. "
@@ -229,7 +229,7 @@ def e9003_master_and_superuser_secret_arn(template):
         "RedshiftSingleUser, RedshiftMultiUser, SQLServerSingleUser, SQLServerMultiUser)",
     )
 )
-def e9004_misspelt_rotation_type(template):
+def er004_misspelt_rotation_type(template):
     hosted = template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
     hosted["RotationType"] = "MySqlSingleUser"
 
@@ -237,7 +237,7 @@ def e9004_misspelt_rotation_type(template):
 @case(
     *(
         (
-            "E9005",
+            "ER005",
             f"Resources/{name}",
             f"Resources/{name}: secret AppSecret already has RotationSchedule AppRotation, and a "
             "secret takes one rotation configuration, so one schedule overwrites the other or the "
@@ -247,7 +247,7 @@ def e9004_misspelt_rotation_type(template):
         for name in ("AppRotation2", "AppRotation3")
     )
 )
-def e9005_three_schedules_for_one_secret(template):
+def er005_three_schedules_for_one_secret(template):
     """The third schedule is told about the first, the one to compare with."""
     for name in ("AppRotation2", "AppRotation3"):
         template["Resources"][name] = copy.deepcopy(template["Resources"]["AppRotation"])
@@ -255,7 +255,7 @@ def e9005_three_schedules_for_one_secret(template):
 
 @case(
     (
-        "E9401",
+        "ER401",
         ADMIN_HOSTED,
         f"{ADMIN_HOSTED}: secret AdminSecret is encrypted with a customer managed key "
         "(AdminSecret.KmsKeyId) but HostedRotationLambda has no KmsKeyArn, so the rotation role "
@@ -264,7 +264,7 @@ def e9005_three_schedules_for_one_secret(template):
         "!GetAtt Key.Arn)",
     ),
     (
-        "E9401",
+        "ER401",
         APP_HOSTED,
         f"{APP_HOSTED}: admin secret AdminSecret is encrypted with a customer managed key but "
         "HostedRotationLambda has no MasterSecretKmsKeyArn, so the rotation role may not decrypt "
@@ -272,7 +272,7 @@ def e9005_three_schedules_for_one_secret(template):
         "not allowed). Fix: set MasterSecretKmsKeyArn to the ARN of AdminSecret's key",
     ),
 )
-def e9401_no_kms_key_arns(template):
+def er401_no_kms_key_arns(template):
     del template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]["KmsKeyArn"]
     del _app_hosted(template)["MasterSecretKmsKeyArn"]
 
@@ -282,7 +282,7 @@ ALL_EXCLUDED = '"All characters of the desired type have been excluded"'
 
 @case(
     (
-        "E9201",
+        "ER201",
         f"{ADMIN_HOSTED}/ExcludeCharacters",
         f"{ADMIN_HOSTED}/ExcludeCharacters: ExcludeCharacters removes all digits, and the hosted "
         "rotation function always asks for each class (it has no ExcludeNumbers switch), so "
@@ -290,7 +290,7 @@ ALL_EXCLUDED = '"All characters of the desired type have been excluded"'
         "Fix: leave at least one of the digits out of ExcludeCharacters (for example '0')",
     )
 )
-def e9201_rotation_excludes_every_digit(template):
+def er201_rotation_excludes_every_digit(template):
     hosted = template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
     hosted["ExcludeCharacters"] = "0123456789"
 
@@ -300,7 +300,7 @@ APP_EXCLUDED = "Resources/AppSecret/Properties/GenerateSecretString/ExcludeChara
 
 @case(
     (
-        "E9201",
+        "ER201",
         APP_EXCLUDED,
         f"{APP_EXCLUDED}: ExcludeCharacters removes all digits while ExcludeNumbers is not set "
         "and RequireEachIncludedType is true (its default), so creating secret AppSecret fails "
@@ -308,14 +308,14 @@ APP_EXCLUDED = "Resources/AppSecret/Properties/GenerateSecretString/ExcludeChara
         "Fix: set ExcludeNumbers: true, or leave one of the digits out of ExcludeCharacters",
     )
 )
-def e9201_secret_excludes_every_digit(template):
+def er201_secret_excludes_every_digit(template):
     generate = template["Resources"]["AppSecret"]["Properties"]["GenerateSecretString"]
     generate["ExcludeCharacters"] = "0123456789"
 
 
 @case(
     (
-        "E9202",
+        "ER202",
         "Resources/Cluster/Properties/MasterUserPassword",
         "Resources/Cluster/Properties/MasterUserPassword: the master password comes from secret "
         "AdminSecret, whose generated password may contain any of '@', which RDS refuses in a "
@@ -323,7 +323,7 @@ def e9201_secret_excludes_every_digit(template):
         "Fix: add '@' to ExcludeCharacters of AdminSecret's GenerateSecretString",
     )
 )
-def e9202_master_password_may_hold_an_at_sign(template):
+def er202_master_password_may_hold_an_at_sign(template):
     generate = template["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"]
     generate["ExcludeCharacters"] = '"/\\'
 
@@ -341,7 +341,7 @@ def _admin_statement(template: dict) -> dict:
 
 @case(
     (
-        "W9601",
+        "WR601",
         STATEMENT,
         f'{STATEMENT}: resource policy AdminPolicy allows Principal "*" with no '
         "aws:PrincipalArn condition, so any principal its other conditions admit can use the "
@@ -349,7 +349,7 @@ def _admin_statement(template: dict) -> dict:
         f"[!GetAtt <Lookup>.RoleArn, ...] {ROTATION_ROLES}",
     )
 )
-def w9601_any_principal_of_the_account(template):
+def wr601_any_principal_of_the_account(template):
     _admin_statement(template)["Condition"] = {
         "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
     }
@@ -357,7 +357,7 @@ def w9601_any_principal_of_the_account(template):
 
 @case(
     (
-        "W9602",
+        "WR602",
         STATEMENT,
         f"{STATEMENT}: resource policy AdminPolicy admits aws:PrincipalArn ArnLike "
         "'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}*SecretsManager*', "
@@ -365,7 +365,7 @@ def w9601_any_principal_of_the_account(template):
         f"Fix: use exact ARNs with ArnEquals {ROTATION_ROLES}",
     )
 )
-def w9602_role_name_pattern(template):
+def wr602_role_name_pattern(template):
     _admin_statement(template)["Condition"] = {
         "ArnLike": {
             "aws:PrincipalArn": {
@@ -381,7 +381,7 @@ BLOCK = "Resources/AdminPolicy/Properties/BlockPublicPolicy"
 
 @case(
     (
-        "W9603",
+        "WR603",
         BLOCK,
         f"{BLOCK}: resource policy AdminPolicy sets BlockPublicPolicy to false, so Secrets "
         "Manager accepts a policy that opens the secret to a wide range of principals. "
@@ -389,7 +389,7 @@ BLOCK = "Resources/AdminPolicy/Properties/BlockPublicPolicy"
         "(Principal or an aws:PrincipalArn condition with exact ARNs)",
     )
 )
-def w9603_block_public_policy_false_on_the_app_secret(template):
+def wr603_block_public_policy_false_on_the_app_secret(template):
     template["Resources"]["AdminPolicy"]["Properties"].update(
         BlockPublicPolicy=False, SecretId={"Ref": "AppSecret"}
     )
@@ -401,7 +401,7 @@ APP_SUBNETS = f"{APP_HOSTED}/VpcSubnetIds"
 @case(
     *(
         (
-            "E9701",
+            "ER701",
             APP_SUBNETS,
             f"{APP_SUBNETS}: the rotation function of AppRotation runs in subnet {subnet}, which "
             "cannot reach Secrets Manager: VPC Vpc has no Secrets Manager interface endpoint; "
@@ -415,7 +415,7 @@ APP_SUBNETS = f"{APP_HOSTED}/VpcSubnetIds"
         for subnet in ("SubnetA", "SubnetB")
     )
 )
-def e9701_no_endpoint_after_a_rotation_outside_any_vpc(template):
+def er701_no_endpoint_after_a_rotation_outside_any_vpc(template):
     """AdminRotation, first, runs outside any VPC (its cluster may be public): only
     AppRotation's subnets need a way to Secrets Manager."""
     del template["Resources"]["SecretsManagerEndpoint"]
@@ -425,7 +425,7 @@ def e9701_no_endpoint_after_a_rotation_outside_any_vpc(template):
 
 @case(
     (
-        "E9702",
+        "ER702",
         APP_SUBNETS,
         f"{APP_SUBNETS}: schedule AppRotation rotates secret AppSecret of database Cluster, "
         "which is not publicly accessible (each of its instances is private: Writer sets "
@@ -433,10 +433,10 @@ def e9701_no_endpoint_after_a_rotation_outside_any_vpc(template):
         "function runs outside any VPC, cannot reach the database and every rotation fails (it "
         "times out connecting). Fix: set VpcSubnetIds and VpcSecurityGroupIds to subnets that "
         "reach Cluster and a security group it admits (its VPC also needs a way to Secrets "
-        "Manager, see E9701)",
+        "Manager, see ER701)",
     )
 )
-def e9702_private_cluster_rotated_outside_any_vpc(template):
+def er702_private_cluster_rotated_outside_any_vpc(template):
     template["Resources"]["Writer"] = {
         "Type": "AWS::RDS::DBInstance",
         "Properties": {
@@ -464,7 +464,7 @@ def _detach_admin(template: dict, secret_json: str) -> None:
 
 @case(
     (
-        "E9301",
+        "ER301",
         ADMIN_JSON,
         f'{ADMIN_JSON}: rotated secret AdminSecret has "engine": "postgres" but RotationType is '
         f"MySQLSingleUser, so the MySQLSingleUser function fails every rotation {MYSQL_ONLY}. "
@@ -472,14 +472,14 @@ def _detach_admin(template: dict, secret_json: str) -> None:
         "PostgreSQLSingleUser",
     )
 )
-def e9301_secret_engine_of_another_family(template):
+def er301_secret_engine_of_another_family(template):
     _detach_admin(template, '{"engine": "postgres", "username": "${AdminUsername}", "host": "h"}')
 
 
 @case(
     *(
         (
-            "E9301",
+            "ER301",
             f"Resources/{schedule}/Properties/HostedRotationLambda/RotationType",
             f"Resources/{schedule}/Properties/HostedRotationLambda/RotationType: rotated secret "
             f"{secret} is attached ({attachment}) to a PostgreSQL database, whose engine the "
@@ -492,13 +492,13 @@ def e9301_secret_engine_of_another_family(template):
         )
     )
 )
-def e9301_attached_database_of_another_family(template):
+def er301_attached_database_of_another_family(template):
     template["Resources"]["Cluster"]["Properties"]["Engine"] = "aurora-postgresql"
 
 
 @case(
     (
-        "E9302",
+        "ER302",
         ADMIN_JSON,
         f"{ADMIN_JSON}: the JSON of rotated secret AdminSecret has no `engine`, `host`, which the "
         "MySQLSingleUser rotation function (schedule AdminRotation) needs, so every rotation "
@@ -507,13 +507,13 @@ def e9301_attached_database_of_another_family(template):
         '"engine": "mysql" and "host" into the JSON',
     )
 )
-def e9302_no_engine_and_no_host(template):
+def er302_no_engine_and_no_host(template):
     _detach_admin(template, '{"username": "${AdminUsername}"}')
 
 
 @case(
     (
-        "E9303",
+        "ER303",
         ADMIN_JSON,
         f"{ADMIN_JSON}: secret AdminSecret holds username 'dbadmin' but gives database Cluster "
         "its master password, while Cluster is created with MasterUsername 'admin'; the rotation "
@@ -523,13 +523,13 @@ def e9302_no_engine_and_no_host(template):
         "as username in the secret",
     )
 )
-def e9303_master_username_other_than_the_secrets(template):
+def er303_master_username_other_than_the_secrets(template):
     template["Resources"]["Cluster"]["Properties"]["MasterUsername"] = "admin"
 
 
 @case(
     (
-        "W9501",
+        "WR501",
         "Resources/AdminRotation",
         "Resources/AdminRotation: schedule AdminRotation rotates secret AdminSecret, whose "
         "engine, host and port come from SecretTargetAttachment AdminAttachment, but nothing "
@@ -538,7 +538,7 @@ def e9303_master_username_other_than_the_secrets(template):
         "Fix: add AdminAttachment to the DependsOn of AdminRotation",
     )
 )
-def w9501_schedule_without_depends_on(template):
+def wr501_schedule_without_depends_on(template):
     del template["Resources"]["AdminRotation"]["DependsOn"]
 
 
@@ -551,20 +551,20 @@ def _app_rules(template: dict) -> dict:
 
 @case(
     (
-        "E9801",
+        "ER801",
         APP_RULES,
         f"{APP_RULES}: RotationRules sets both AutomaticallyAfterDays and ScheduleExpression, "
         "which Secrets Manager refuses, so the deploy fails. Fix: keep ScheduleExpression (for "
         "example rate(30 days)) and remove AutomaticallyAfterDays, or the reverse",
     )
 )
-def e9801_days_and_schedule_expression(template):
+def er801_days_and_schedule_expression(template):
     _app_rules(template)["AutomaticallyAfterDays"] = 30
 
 
 @case(
     (
-        "E9802",
+        "ER802",
         f"{APP_RULES}/ScheduleExpression",
         f"{APP_RULES}/ScheduleExpression: ScheduleExpression 'rate(1000 days)' is refused by "
         "Secrets Manager: a rate in days must be 1 to 999; the deploy fails. Fix: write "
@@ -572,14 +572,14 @@ def e9801_days_and_schedule_expression(template):
         "*), for example cron(0 4 ? * SUN *)",
     )
 )
-def e9802_rate_of_a_thousand_days(template):
+def er802_rate_of_a_thousand_days(template):
     _app_rules(template)["ScheduleExpression"] = "rate(1000 days)"
     del _app_rules(template)["Duration"]
 
 
 @case(
     (
-        "E9803",
+        "ER803",
         f"{APP_RULES}/Duration",
         f"{APP_RULES}/Duration: Duration '3h' is refused by Secrets Manager: a window opening at "
         "22:00 would run into the next UTC day; the deploy fails. Fix: write the window as "
@@ -587,7 +587,7 @@ def e9802_rate_of_a_thousand_days(template):
         "day",
     )
 )
-def e9803_window_past_midnight(template):
+def er803_window_past_midnight(template):
     _app_rules(template).update(ScheduleExpression="cron(0 22 * * ? *)", Duration="3h")
 
 

@@ -1,4 +1,4 @@
-"""W9601-W9603: resource policies on secrets."""
+"""WR601-WR603: resource policies on secrets."""
 
 from __future__ import annotations
 
@@ -19,16 +19,16 @@ def statement(template: dict) -> dict:
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_w9601_wildcard_principal_without_principal_arn(linter, multi_user, form):
+def test_wr601_wildcard_principal_without_principal_arn(linter, multi_user, form):
     statement(multi_user)["Condition"] = {
         "StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}
     }
     matches = linter.matches(render(multi_user, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("W9601", STATEMENT)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("WR601", STATEMENT)}
     assert "Custom::LambdaRoleLookup" in matches[0].message
 
 
-def test_w9601_policy_written_as_a_json_string(linter, multi_user):
+def test_wr601_policy_written_as_a_json_string(linter, multi_user):
     document = {
         "Version": "2012-10-17",
         "Statement": [
@@ -37,11 +37,11 @@ def test_w9601_policy_written_as_a_json_string(linter, multi_user):
     }
     policy(multi_user)["ResourcePolicy"] = json.dumps(document)
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("W9601", properties("AdminPolicy", "ResourcePolicy"))
+        ("WR601", properties("AdminPolicy", "ResourcePolicy"))
     }
 
 
-def test_w9601_silent_for_deny_statements_and_named_principals(linter, multi_user):
+def test_wr601_silent_for_deny_statements_and_named_principals(linter, multi_user):
     document = policy(multi_user)["ResourcePolicy"]
     document["Statement"] = [
         {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"},
@@ -57,7 +57,7 @@ def test_w9601_silent_for_deny_statements_and_named_principals(linter, multi_use
 
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("operator", ["ArnLike", "StringLike", "ForAnyValue:ArnLikeIfExists"])
-def test_w9602_role_name_pattern(linter, multi_user, form, operator):
+def test_wr602_role_name_pattern(linter, multi_user, form, operator):
     """The seed blog post's pattern: every role of the stack with SecretsManager in its name."""
     statement(multi_user)["Condition"] = {
         operator: {
@@ -68,11 +68,11 @@ def test_w9602_role_name_pattern(linter, multi_user, form, operator):
         }
     }
     matches = linter.matches(render(multi_user, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("W9602", STATEMENT)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("WR602", STATEMENT)}
     assert "role/${AWS::StackName}*SecretsManager*" in matches[0].message
 
 
-def test_w9602_silent_for_exact_arns_under_string_like(linter, multi_user):
+def test_wr602_silent_for_exact_arns_under_string_like(linter, multi_user):
     statement(multi_user)["Condition"] = {
         "StringLike": {"aws:PrincipalArn": [{"Fn::GetAtt": ["SecretKey", "Arn"]}]}
     }
@@ -80,21 +80,21 @@ def test_w9602_silent_for_exact_arns_under_string_like(linter, multi_user):
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_w9603_block_public_policy_false(linter, multi_user, form):
+def test_wr603_block_public_policy_false(linter, multi_user, form):
     policy(multi_user)["BlockPublicPolicy"] = False
     assert linter.findings(render(multi_user, form)) == {
-        ("W9603", properties("AdminPolicy", "BlockPublicPolicy"))
+        ("WR603", properties("AdminPolicy", "BlockPublicPolicy"))
     }
 
 
-def test_w9603_block_public_policy_missing(linter, multi_user):
+def test_wr603_block_public_policy_missing(linter, multi_user):
     del policy(multi_user)["BlockPublicPolicy"]
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("W9603", "Resources/AdminPolicy/Properties")
+        ("WR603", "Resources/AdminPolicy/Properties")
     }
 
 
-def test_w9603_blog_policy_in_short_form_fires_all_three(linter):
+def test_wr603_blog_policy_in_short_form_fires_all_three(linter):
     source = """
 Resources:
   Admin:
@@ -123,20 +123,20 @@ ${AWS::StackName}*SecretsManager*"
             Principal: {AWS: "*"}
 """
     assert linter.findings(source) == {
-        ("W9602", properties("Policy", "ResourcePolicy", "Statement", 0)),
-        ("W9601", properties("Policy", "ResourcePolicy", "Statement", 1)),
-        ("W9603", properties("Policy", "BlockPublicPolicy")),
+        ("WR602", properties("Policy", "ResourcePolicy", "Statement", 0)),
+        ("WR601", properties("Policy", "ResourcePolicy", "Statement", 1)),
+        ("WR603", properties("Policy", "BlockPublicPolicy")),
     }
 
 
 def test_a_justified_ignore_in_resource_metadata_silences_the_rule(linter, multi_user):
     resource = multi_user["Resources"]["AdminPolicy"]
     resource["Properties"]["BlockPublicPolicy"] = False
-    resource["Metadata"] = {"cfn-lint": {"config": {"ignore_checks": ["W9603"]}}}
+    resource["Metadata"] = {"cfn-lint": {"config": {"ignore_checks": ["WR603"]}}}
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
-def test_w9603_silent_for_a_policy_that_only_denies(linter, multi_user):
+def test_wr603_silent_for_a_policy_that_only_denies(linter, multi_user):
     """The CDK adds a Deny-only policy to every secret with hosted rotation: nothing to open."""
     policy(multi_user).pop("BlockPublicPolicy")
     policy(multi_user)["ResourcePolicy"]["Statement"] = [
@@ -151,13 +151,13 @@ def test_w9603_silent_for_a_policy_that_only_denies(linter, multi_user):
 
 
 @pytest.mark.parametrize("effect", [{"Ref": "Effect"}, "Allow"])
-def test_w9603_still_warns_when_a_statement_may_allow(linter, multi_user, effect):
+def test_wr603_still_warns_when_a_statement_may_allow(linter, multi_user, effect):
     multi_user["Parameters"]["Effect"] = {"Type": "String", "Description": "effect"}
     policy(multi_user).pop("BlockPublicPolicy")
     statements = policy(multi_user)["ResourcePolicy"]["Statement"]
     statements.insert(0, {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"})
     statements[1]["Effect"] = effect
-    assert linter.findings(render(multi_user, "yaml")) == {("W9603", properties("AdminPolicy"))}
+    assert linter.findings(render(multi_user, "yaml")) == {("WR603", properties("AdminPolicy"))}
 
 
 def _as_sub(document: dict) -> dict:
@@ -173,7 +173,7 @@ def _as_join(document: dict) -> dict:
 
 
 @pytest.mark.parametrize("build", [_as_sub, _as_join])
-def test_w9601_policy_written_as_json_text_built_by_a_function(linter, multi_user, build):
+def test_wr601_policy_written_as_json_text_built_by_a_function(linter, multi_user, build):
     document = {
         "Version": "2012-10-17",
         "Statement": [
@@ -188,11 +188,11 @@ def test_w9601_policy_written_as_json_text_built_by_a_function(linter, multi_use
     }
     policy(multi_user)["ResourcePolicy"] = build(document)
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("W9601", properties("AdminPolicy", "ResourcePolicy"))
+        ("WR601", properties("AdminPolicy", "ResourcePolicy"))
     }
 
 
-def test_w9602_pattern_in_json_text_built_by_fn_sub(linter, multi_user):
+def test_wr602_pattern_in_json_text_built_by_fn_sub(linter, multi_user):
     document = {
         "Statement": [
             {
@@ -208,7 +208,7 @@ def test_w9602_pattern_in_json_text_built_by_fn_sub(linter, multi_user):
     }
     policy(multi_user)["ResourcePolicy"] = _as_sub(document)
     assert linter.findings(render(multi_user, "json")) == {
-        ("W9602", properties("AdminPolicy", "ResourcePolicy"))
+        ("WR602", properties("AdminPolicy", "ResourcePolicy"))
     }
 
 
@@ -223,20 +223,20 @@ BLOCK = properties("AdminPolicy", "BlockPublicPolicy")
     ],
 )
 @pytest.mark.parametrize("form", FORMS)
-def test_w9603_judges_each_fn_if_branch(linter, multi_user, form, off_branch, said):
+def test_wr603_judges_each_fn_if_branch(linter, multi_user, form, off_branch, said):
     policy(multi_user)["BlockPublicPolicy"] = {"Fn::If": ["UseShortWindow", True, off_branch]}
     matches = linter.matches(render(multi_user, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("W9603", BLOCK)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("WR603", BLOCK)}
     assert said in matches[0].message
     assert "when UseShortWindow is false" in matches[0].message
 
 
-def test_w9603_silent_when_every_branch_blocks(linter, multi_user):
+def test_wr603_silent_when_every_branch_blocks(linter, multi_user):
     policy(multi_user)["BlockPublicPolicy"] = {"Fn::If": ["UseShortWindow", True, "true"]}
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
-def test_w9603_on_the_admin_secret_speaks_of_rotation_roles(linter, multi_user):
+def test_wr603_on_the_admin_secret_speaks_of_rotation_roles(linter, multi_user):
     policy(multi_user)["BlockPublicPolicy"] = False
     (match,) = linter.matches(render(multi_user, "yaml"))
     assert "rotation roles" in match.message
@@ -244,7 +244,7 @@ def test_w9603_on_the_admin_secret_speaks_of_rotation_roles(linter, multi_user):
 
 
 @pytest.mark.parametrize("after_another_stacks_secret", [False, True])
-def test_w9603_on_an_admin_secret_named_only_by_masterarn_speaks_of_rotation_roles(
+def test_wr603_on_an_admin_secret_named_only_by_masterarn_speaks_of_rotation_roles(
     linter, multi_user, after_another_stacks_secret
 ):
     """Without MasterSecretArn the function still logs in with the secret `masterarn` names
@@ -256,22 +256,22 @@ def test_w9603_on_an_admin_secret_named_only_by_masterarn_speaks_of_rotation_rol
     hosted = multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]
     del hosted["MasterSecretArn"]
     matches = linter.matches(render(multi_user, "yaml"))
-    block = [m for m in matches if m.rule.id == "W9603"]
+    block = [m for m in matches if m.rule.id == "WR603"]
     assert len(block) == 1
     assert "rotation roles" in block[0].message
 
 
-def test_w9603_on_a_secret_no_rotation_logs_in_with_gives_a_generic_fix(linter, multi_user):
+def test_wr603_on_a_secret_no_rotation_logs_in_with_gives_a_generic_fix(linter, multi_user):
     """The application secret is rotated, but no rotation uses it as its admin secret."""
     policy(multi_user).update(BlockPublicPolicy=False, SecretId={"Ref": "AppSecret"})
     (match,) = linter.matches(render(multi_user, "yaml"))
-    assert match.rule.id == "W9603"
+    assert match.rule.id == "WR603"
     assert "rotation" not in match.message
     assert "Custom::LambdaRoleLookup" not in match.message
     assert "name exactly the principals that need the secret" in match.message
 
 
-def test_w9603_second_policy_after_one_that_only_denies(linter, multi_user):
+def test_wr603_second_policy_after_one_that_only_denies(linter, multi_user):
     """AdminPolicy, first, only denies (nothing to block); AppPolicy may allow without it."""
     resources = multi_user["Resources"]
     resources["AppPolicy"] = json.loads(json.dumps(resources["AdminPolicy"]))
@@ -280,22 +280,22 @@ def test_w9603_second_policy_after_one_that_only_denies(linter, multi_user):
     del app_policy["BlockPublicPolicy"]
     policy(multi_user).pop("BlockPublicPolicy")
     statement(multi_user)["Effect"] = "Deny"
-    assert linter.findings(render(multi_user, "yaml")) == {("W9603", properties("AppPolicy"))}
+    assert linter.findings(render(multi_user, "yaml")) == {("WR603", properties("AppPolicy"))}
 
 
-def test_w9602_pattern_after_an_exact_principal_arn_condition(linter, multi_user):
+def test_wr602_pattern_after_an_exact_principal_arn_condition(linter, multi_user):
     exact = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/app-rotation"}
     pattern = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*Rotation*"}
     statement(multi_user)["Condition"] = {
         "ArnEquals": {"aws:PrincipalArn": exact},
         "ArnLike": {"aws:PrincipalArn": pattern},
     }
-    assert linter.findings(render(multi_user, "yaml")) == {("W9602", STATEMENT)}
+    assert linter.findings(render(multi_user, "yaml")) == {("WR602", STATEMENT)}
 
 
-def test_w9603_once_when_both_branches_settle_the_policy_alike(linter, multi_user):
+def test_wr603_once_when_both_branches_settle_the_policy_alike(linter, multi_user):
     """An Fn::If whose branches are the same value gives one policy to judge, so one finding."""
     policy(multi_user)["BlockPublicPolicy"] = {"Fn::If": ["UseShortWindow", False, False]}
     matches = linter.matches(render(multi_user, "yaml"))
-    assert [(m.rule.id, m.path_string) for m in matches] == [("W9603", BLOCK)]
+    assert [(m.rule.id, m.path_string) for m in matches] == [("WR603", BLOCK)]
     assert "sets BlockPublicPolicy to false" in matches[0].message

@@ -2,8 +2,8 @@
 
 - Serverless Application Repository rotation apps (`AWS::Serverless::Application`,
   `SecretsManagerRDS<Engine>Rotation<Mode>`) get the checks HostedRotationLambda gets.
-- E9702: a rotation function outside any VPC for a database that is not publicly accessible.
-- E9303: a database's master secret whose username is not the database's master username.
+- ER702: a rotation function outside any VPC for a database that is not publicly accessible.
+- ER303: a database's master secret whose username is not the database's master username.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_the_rotation_app_template_is_clean(linter, app):
 def test_rotation_app_without_vpc_subnets_for_a_private_cluster(linter, app):
     del parameters(app, "ServiceRotationApp")["vpcSubnetIds"]
     matches = linter.matches(render(app, "yaml"))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("E9702", SERVICE_PARAMETERS)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER702", SERVICE_PARAMETERS)}
     assert "PubliclyAccessible: false" in matches[0].message
     assert "parameter vpcSubnetIds of application ServiceRotationApp" in matches[0].message
 
@@ -47,13 +47,13 @@ def test_rotation_app_without_vpc_subnets_for_a_private_cluster(linter, app):
 def test_rotation_app_found_through_sub_and_find_in_map(linter, app):
     """The owner app's id is built with Fn::Sub and Fn::FindInMap, as the CDK writes it."""
     del parameters(app, "OwnerRotationApp")["vpcSubnetIds"]
-    assert linter.findings(render(app, "yaml")) == {("E9702", OWNER_PARAMETERS)}
+    assert linter.findings(render(app, "yaml")) == {("ER702", OWNER_PARAMETERS)}
 
 
 def test_rotation_app_multi_user_without_master_secret_arn(linter, app):
     del parameters(app, "ServiceRotationApp")["masterSecretArn"]
     matches = linter.matches(render(app, "yaml"))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("E9102", SERVICE_PARAMETERS)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER102", SERVICE_PARAMETERS)}
     assert "parameter masterSecretArn of application ServiceRotationApp" in matches[0].message
 
 
@@ -61,7 +61,7 @@ def test_rotation_app_for_another_engine(linter, app):
     location = app["Resources"]["ServiceRotationApp"]["Properties"]["Location"]
     location["ApplicationId"] = MULTI_USER_APP.format("PostgreSQL")
     assert linter.findings(render(app, "yaml")) == {
-        ("E9301", properties("ServiceRotationApp", "Location"))
+        ("ER301", properties("ServiceRotationApp", "Location"))
     }
 
 
@@ -69,37 +69,37 @@ def test_engine_parameter_allowing_an_engine_the_app_cannot_rotate(linter, app):
     app["Parameters"]["DbEngine"]["AllowedValues"] = ["aurora-mysql", "aurora-postgresql"]
     matches = linter.matches(render(app, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {
-        ("E9301", properties("OwnerRotationApp", "Location")),
-        ("E9301", properties("ServiceRotationApp", "Location")),
+        ("ER301", properties("OwnerRotationApp", "Location")),
+        ("ER301", properties("ServiceRotationApp", "Location")),
     }
     assert all("'aurora-postgresql' (from parameter DbEngine)" in m.message for m in matches)
 
 
 def test_rotation_app_username_too_long_for_its_clone(linter, app):
     app["Parameters"]["ServiceUser"].update(Default="serviceuser", MaxLength=16)
-    assert linter.findings(render(app, "yaml")) == {("E9103", "Parameters/ServiceUser/Default")}
+    assert linter.findings(render(app, "yaml")) == {("ER103", "Parameters/ServiceUser/Default")}
 
 
 def test_rotation_app_secret_without_masterarn(linter, app):
     generate = app["Resources"]["ServiceSecret"]["Properties"]["GenerateSecretString"]
     generate["SecretStringTemplate"] = {"Fn::Sub": '{"username": "${ServiceUser}"}'}
     assert linter.findings(render(app, "yaml")) == {
-        ("E9101", properties("ServiceSecret", "GenerateSecretString", "SecretStringTemplate"))
+        ("ER101", properties("ServiceSecret", "GenerateSecretString", "SecretStringTemplate"))
     }
 
 
 def test_rotation_app_subnets_without_a_way_to_secrets_manager(linter, app):
     del app["Resources"]["SecretsEndpoint"]
     assert linter.findings(render(app, "yaml")) == {
-        ("E9701", f"{OWNER_PARAMETERS}/vpcSubnetIds"),
-        ("E9701", f"{SERVICE_PARAMETERS}/vpcSubnetIds"),
+        ("ER701", f"{OWNER_PARAMETERS}/vpcSubnetIds"),
+        ("ER701", f"{SERVICE_PARAMETERS}/vpcSubnetIds"),
     }
 
 
 def test_rotation_app_excluding_every_digit(linter, app):
     parameters(app, "OwnerRotationApp")["excludeCharacters"] = "0123456789"
     assert linter.findings(render(app, "yaml")) == {
-        ("E9201", f"{OWNER_PARAMETERS}/excludeCharacters")
+        ("ER201", f"{OWNER_PARAMETERS}/excludeCharacters")
     }
 
 
@@ -107,7 +107,7 @@ def test_rotation_app_windows_judged_like_hosted_ones(linter, app):
     rules = app["Resources"]["OwnerRotation"]["Properties"]["RotationRules"]
     rules["ScheduleExpression"] = "cron(0 6 ? * SAT *)"
     assert linter.findings(render(app, "yaml")) == {
-        ("W9804", properties("ServiceRotation", "RotationRules"))
+        ("WR804", properties("ServiceRotation", "RotationRules"))
     }
 
 
@@ -123,7 +123,7 @@ def test_rotation_app_after_the_sam_transform_is_judged_by_its_tag(linter, app):
     ]
     del parameters(app, "ServiceRotationApp")["vpcSubnetIds"]
     found = linter.findings(render(app, "yaml"))
-    assert ("E9702", SERVICE_PARAMETERS) in found
+    assert ("ER702", SERVICE_PARAMETERS) in found
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_an_unknown_application_is_not_judged(linter, app):
     assert linter.findings(render(app, "yaml")) == set()
 
 
-# -- E9702 with HostedRotationLambda and with a Lambda function of the template --------------
+# -- ER702 with HostedRotationLambda and with a Lambda function of the template --------------
 
 WRITER = {
     "Type": "AWS::RDS::DBInstance",
@@ -174,12 +174,12 @@ def _with_writer(template: dict, **settings) -> None:
         ({"DBSubnetGroupName": {"Ref": "SubnetGroup"}}, "without an internet gateway"),
     ],
 )
-def test_e9702_hosted_rotation_without_subnets(linter, multi_user, settings, said):
+def test_er702_hosted_rotation_without_subnets(linter, multi_user, settings, said):
     _with_writer(multi_user, **settings)
     del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
     matches = linter.matches(render(multi_user, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {
-        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+        ("ER702", hosted("AppRotation", "VpcSubnetIds"))
     }
     assert said in matches[0].message
     assert "HostedRotationLambda has no VpcSubnetIds" in matches[0].message
@@ -192,13 +192,13 @@ def test_e9702_hosted_rotation_without_subnets(linter, multi_user, settings, sai
         pytest.param({"PubliclyAccessible": {"Ref": "AWS::NoValue"}}, id="default-no-group"),
     ],
 )
-def test_e9702_silent_when_the_database_may_be_public(linter, multi_user, settings):
+def test_er702_silent_when_the_database_may_be_public(linter, multi_user, settings):
     _with_writer(multi_user, **settings)
     del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
-def test_e9702_silent_with_an_internet_gateway_and_rds_default(linter, multi_user):
+def test_er702_silent_with_an_internet_gateway_and_rds_default(linter, multi_user):
     _with_writer(multi_user, DBSubnetGroupName={"Ref": "SubnetGroup"})
     multi_user["Resources"]["Gateway"] = {"Type": "AWS::EC2::InternetGateway"}
     multi_user["Resources"]["GatewayAttachment"] = {
@@ -230,18 +230,18 @@ def _custom_function(template: dict, **settings) -> None:
     _with_writer(template, PubliclyAccessible=False)
 
 
-def test_e9702_custom_rotation_function_without_vpc_config(linter, multi_user):
+def test_er702_custom_rotation_function_without_vpc_config(linter, multi_user):
     _custom_function(multi_user)
     matches = linter.matches(render(multi_user, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {
-        ("E9702", properties("RotateFunction"))
+        ("ER702", properties("RotateFunction"))
     }
     assert "add VpcConfig (SubnetIds, SecurityGroupIds) to function RotateFunction" in (
         matches[0].message
     )
 
 
-def test_e9702_custom_rotation_function_in_the_vpc(linter, multi_user):
+def test_er702_custom_rotation_function_in_the_vpc(linter, multi_user):
     _custom_function(
         multi_user,
         VpcConfig={
@@ -252,20 +252,20 @@ def test_e9702_custom_rotation_function_in_the_vpc(linter, multi_user):
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
-# -- E9303 ----------------------------------------------------------------------------------
+# -- ER303 ----------------------------------------------------------------------------------
 
 OWNER_JSON = properties("OwnerSecret", "GenerateSecretString", "SecretStringTemplate")
 
 
-def test_e9303_master_username_other_than_the_secrets(linter, app):
+def test_er303_master_username_other_than_the_secrets(linter, app):
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
     matches = linter.matches(render(app, "yaml"))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("E9303", OWNER_JSON)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER303", OWNER_JSON)}
     assert "username 'owner'" in matches[0].message
     assert "MasterUsername 'admin'" in matches[0].message
 
 
-def test_e9303_sub_escape_writes_the_reference_literally(linter, app):
+def test_er303_sub_escape_writes_the_reference_literally(linter, app):
     app["Parameters"]["OwnerName"] = {
         "Type": "String",
         "Default": "owner",
@@ -275,7 +275,7 @@ def test_e9303_sub_escape_writes_the_reference_literally(linter, app):
     generate["SecretStringTemplate"] = {"Fn::Sub": '{"username": "${!Ref OwnerName}"}'}
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = {"Ref": "OwnerName"}
     matches = linter.matches(render(app, "yaml"))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("E9303", OWNER_JSON)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER303", OWNER_JSON)}
     assert "username '${Ref OwnerName}'" in matches[0].message
     assert "escape" in matches[0].message
 
@@ -290,12 +290,12 @@ def test_e9303_sub_escape_writes_the_reference_literally(linter, app):
         ),
     ],
 )
-def test_e9303_silent_when_the_usernames_agree(linter, app, master_username):
+def test_er303_silent_when_the_usernames_agree(linter, app, master_username):
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = master_username
     assert linter.findings(render(app, "yaml")) == set()
 
 
-def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
+def test_er303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
     del app["Resources"]["OwnerRotation"]
     del parameters(app, "ServiceRotationApp")["masterSecretArn"]
@@ -303,7 +303,7 @@ def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
     generate["SecretStringTemplate"] = {
         "Fn::Sub": '{"username": "${ServiceUser}", "masterarn": "arn:aws:secretsmanager:x"}'
     }
-    assert "E9303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
+    assert "ER303" not in {rule for rule, _ in linter.findings(render(app, "yaml"))}
 
 
 @pytest.mark.parametrize(
@@ -314,23 +314,23 @@ def test_e9303_silent_for_a_secret_no_rotation_logs_in_with(linter, app):
         pytest.param({"Engine": "aurora-mysql"}, id="no-master-username"),
     ],
 )
-def test_e9303_database_after_one_it_does_not_judge(linter, app, earlier):
+def test_er303_database_after_one_it_does_not_judge(linter, app, earlier):
     put_first(app, "Earlier", {"Type": "AWS::RDS::DBCluster", "Properties": earlier})
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
     found = linter.findings(render(app, "yaml"))
-    assert ("E9303", OWNER_JSON) in found
+    assert ("ER303", OWNER_JSON) in found
 
 
-def test_e9303_when_the_master_secret_is_not_the_first_secret(linter, app):
+def test_er303_when_the_master_secret_is_not_the_first_secret(linter, app):
     put_first(app, "ServiceSecret")
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = "admin"
-    assert ("E9303", OWNER_JSON) in linter.findings(render(app, "yaml"))
+    assert ("ER303", OWNER_JSON) in linter.findings(render(app, "yaml"))
 
 
 @pytest.mark.parametrize(
     "agreeing", ['{"username": "owner"}', '{"username": "${Unknown}"}'], ids=["same", "unknown"]
 )
-def test_e9303_judges_each_condition_value_of_the_secret(linter, app, agreeing):
+def test_er303_judges_each_condition_value_of_the_secret(linter, app, agreeing):
     """With the condition one way the secret agrees with the database (or cannot be read); the
     other way it names another user: that way is reported whichever the scenarios' order."""
     app["Parameters"]["Unknown"] = {"Type": "String", "Description": "chosen at deploy time"}
@@ -341,11 +341,11 @@ def test_e9303_judges_each_condition_value_of_the_secret(linter, app, agreeing):
             "Fn::If": ["East", {"Fn::Sub": first}, {"Fn::Sub": second}]
         }
         matches = linter.matches(render(app, "yaml"))
-        assert [m.rule.id for m in matches if m.rule.id == "E9303"] == ["E9303"]
-        assert "username 'admin'" in next(m for m in matches if m.rule.id == "E9303").message
+        assert [m.rule.id for m in matches if m.rule.id == "ER303"] == ["ER303"]
+        assert "username 'admin'" in next(m for m in matches if m.rule.id == "ER303").message
 
 
-def test_e9303_names_the_first_value_each_side_can_take(linter, app):
+def test_er303_names_the_first_value_each_side_can_take(linter, app):
     app["Parameters"]["OwnerName"] = {
         "Type": "String",
         "AllowedValues": ["owner_a", "owner_b"],
@@ -359,12 +359,12 @@ def test_e9303_names_the_first_value_each_side_can_take(linter, app):
     generate = app["Resources"]["OwnerSecret"]["Properties"]["GenerateSecretString"]
     generate["SecretStringTemplate"] = {"Fn::Sub": '{"username": "${OwnerName}"}'}
     app["Resources"]["Database"]["Properties"]["MasterUsername"] = {"Ref": "MasterName"}
-    (match,) = [m for m in linter.matches(render(app, "yaml")) if m.rule.id == "E9303"]
+    (match,) = [m for m in linter.matches(render(app, "yaml")) if m.rule.id == "ER303"]
     assert "username 'owner_a'" in match.message
     assert "MasterUsername 'admin'" in match.message
 
 
-def test_e9702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_user):
+def test_er702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_user):
     """AdminRotation, first, rotates a secret attached to no database: nothing to reach."""
     _with_writer(multi_user, PubliclyAccessible=False)
     resources = multi_user["Resources"]
@@ -372,12 +372,12 @@ def test_e9702_after_a_schedule_whose_secret_has_no_attachment(linter, multi_use
     resources["AdminRotation"]["DependsOn"] = "Cluster"
     del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
     found = linter.findings(render(multi_user, "yaml"))
-    assert {f for f in found if f[0] == "E9702"} == {
-        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+    assert {f for f in found if f[0] == "ER702"} == {
+        ("ER702", hosted("AppRotation", "VpcSubnetIds"))
     }
 
 
-def test_e9702_once_per_schedule_for_a_secret_attached_twice(linter, multi_user):
+def test_er702_once_per_schedule_for_a_secret_attached_twice(linter, multi_user):
     """AppSecret is attached to two private clusters: one finding says what to fix."""
     _with_writer(multi_user, PubliclyAccessible=False)
     resources = multi_user["Resources"]
@@ -388,7 +388,7 @@ def test_e9702_once_per_schedule_for_a_secret_attached_twice(linter, multi_user)
     resources["AppAttachment2"]["Properties"]["TargetId"] = {"Ref": "Cluster2"}
     del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
     matches = linter.matches(render(multi_user, "yaml"))
-    assert [m.path_string for m in matches if m.rule.id == "E9702"] == [
+    assert [m.path_string for m in matches if m.rule.id == "ER702"] == [
         hosted("AppRotation", "VpcSubnetIds")
     ]
 
@@ -400,7 +400,7 @@ def _private_by_default(template: dict) -> None:
     del template["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
 
 
-def test_e9702_a_vpn_gateway_does_not_make_the_database_public(linter, multi_user):
+def test_er702_a_vpn_gateway_does_not_make_the_database_public(linter, multi_user):
     _private_by_default(multi_user)
     resources = multi_user["Resources"]
     resources["VpnGateway"] = {"Type": "AWS::EC2::VPNGateway", "Properties": {"Type": "ipsec.1"}}
@@ -409,20 +409,20 @@ def test_e9702_a_vpn_gateway_does_not_make_the_database_public(linter, multi_use
         "Properties": {"VpcId": {"Ref": "Vpc"}, "VpnGatewayId": {"Ref": "VpnGateway"}},
     }
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+        ("ER702", hosted("AppRotation", "VpcSubnetIds"))
     }
 
 
-def test_e9702_after_a_resource_without_properties(linter, multi_user):
+def test_er702_after_a_resource_without_properties(linter, multi_user):
     _private_by_default(multi_user)
     handle = {"Type": "AWS::CloudFormation::WaitConditionHandle"}
     multi_user["Resources"] = {"Handle": handle, **multi_user["Resources"]}
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("E9702", hosted("AppRotation", "VpcSubnetIds"))
+        ("ER702", hosted("AppRotation", "VpcSubnetIds"))
     }
 
 
-def test_e9702_second_database_of_a_secret_is_private(linter, multi_user):
+def test_er702_second_database_of_a_secret_is_private(linter, multi_user):
     """AppSecret is attached to Cluster (its instances made elsewhere: unknown) and to the
     private Cluster2."""
     resources = multi_user["Resources"]
@@ -433,6 +433,6 @@ def test_e9702_second_database_of_a_secret_is_private(linter, multi_user):
     resources["Writer"]["Properties"]["DBClusterIdentifier"] = {"Ref": "Cluster2"}
     resources["AppRotation"]["DependsOn"] = ["AppAttachment", "AppAttachment2", "AdminRotation"]
     del resources["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
-    matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9702"]
+    matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "ER702"]
     assert [m.path_string for m in matches] == [hosted("AppRotation", "VpcSubnetIds")]
     assert "database Cluster2" in matches[0].message

@@ -205,12 +205,12 @@ Resources:
 # Real mistakes in the templates above, reported rather than crashing: schedules Secrets Manager
 # refuses, and two schedules for one secret whose conditions cannot be read apart.
 REPORTED = {
-    ("E9802", "Resources/R1/Properties/RotationRules/ScheduleExpression"),
-    ("E9802", "Resources/R2/Properties/RotationRules/ScheduleExpression"),
-    ("E9802", "Resources/R2/Properties/RotationRules/AutomaticallyAfterDays"),
-    ("E9801", "Resources/R2/Properties/RotationRules"),
-    ("E9005", "Resources/R2"),
-    ("E9005", "Resources/R3"),
+    ("ER802", "Resources/R1/Properties/RotationRules/ScheduleExpression"),
+    ("ER802", "Resources/R2/Properties/RotationRules/ScheduleExpression"),
+    ("ER802", "Resources/R2/Properties/RotationRules/AutomaticallyAfterDays"),
+    ("ER801", "Resources/R2/Properties/RotationRules"),
+    ("ER005", "Resources/R2"),
+    ("ER005", "Resources/R3"),
 }
 
 
@@ -218,6 +218,6 @@ REPORTED = {
 def test_no_rule_crashes_and_nothing_is_guessed(linter, source):
     crashes = [m.message for m in linter.matches(source) if m.rule.id == "E0002"]
     assert crashes == []
-    # E9001: a HostedRotationLambda with no Secrets Manager transform; E9803: `Duration: 7`.
+    # ER001: a HostedRotationLambda with no Secrets Manager transform; ER803: `Duration: 7`.
     found = linter.findings(source) - REPORTED
-    assert {rule for rule, _ in found} <= {"E9001", "E9803"}
+    assert {rule for rule, _ in found} <= {"ER001", "ER803"}

@@ -1,4 +1,4 @@
-"""E9301-E9302: the secret JSON the hosted rotation functions read."""
+"""ER301-ER302: the secret JSON the hosted rotation functions read."""
 
 from __future__ import annotations
 
@@ -18,58 +18,58 @@ def detach_admin(template: dict, secret_json: str) -> None:
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_e9301_postgres_engine_under_mysql_single_user(linter, multi_user, form):
+def test_er301_postgres_engine_under_mysql_single_user(linter, multi_user, form):
     detach_admin(multi_user, '{"engine": "postgres", "username": "${AdminUsername}", "host": "h"}')
     matches = linter.matches(render(multi_user, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("E9301", ADMIN_JSON)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER301", ADMIN_JSON)}
     assert "use RotationType PostgreSQLSingleUser" in matches[0].message
 
 
 @pytest.mark.parametrize(("engine", "found"), [("mariadb", True), ("aurora-mysql", False)])
-def test_e9301_mysql_function_engine_names(linter, multi_user, engine, found):
+def test_er301_mysql_function_engine_names(linter, multi_user, engine, found):
     detach_admin(multi_user, f'{{"engine": "{engine}", "username": "u", "host": "h"}}')
-    expected = {("E9301", ADMIN_JSON)} if found else set()
+    expected = {("ER301", ADMIN_JSON)} if found else set()
     assert linter.findings(render(multi_user, "yaml")) == expected
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_e9301_attached_database_of_another_engine(linter, multi_user, form):
+def test_er301_attached_database_of_another_engine(linter, multi_user, form):
     multi_user["Resources"]["Cluster"]["Properties"]["Engine"] = "aurora-postgresql"
     assert linter.findings(render(multi_user, form)) == {
-        ("E9301", hosted("AdminRotation", "RotationType")),
-        ("E9301", hosted("AppRotation", "RotationType")),
+        ("ER301", hosted("AdminRotation", "RotationType")),
+        ("ER301", hosted("AppRotation", "RotationType")),
     }
 
 
-def test_e9301_engine_from_a_parameter_default(linter, multi_user):
+def test_er301_engine_from_a_parameter_default(linter, multi_user):
     multi_user["Parameters"]["Engine"] = {"Type": "String", "Default": "mariadb"}
     detach_admin(multi_user, '{"engine": "${Engine}", "username": "u", "host": "h"}')
-    assert linter.findings(render(multi_user, "json")) == {("E9301", ADMIN_JSON)}
+    assert linter.findings(render(multi_user, "json")) == {("ER301", ADMIN_JSON)}
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_e9302_no_engine_and_no_host_without_attachment(linter, multi_user, form):
+def test_er302_no_engine_and_no_host_without_attachment(linter, multi_user, form):
     detach_admin(multi_user, '{"username": "${AdminUsername}"}')
     matches = linter.matches(render(multi_user, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("E9302", ADMIN_JSON)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER302", ADMIN_JSON)}
     assert "`engine`, `host`" in matches[0].message
 
 
-def test_e9302_no_username_even_with_attachment(linter, multi_user):
+def test_er302_no_username_even_with_attachment(linter, multi_user):
     generate = multi_user["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"]
     generate["SecretStringTemplate"] = '{"engine": "mysql"}'
-    assert linter.findings(render(multi_user, "yaml")) == {("E9302", ADMIN_JSON)}
+    assert linter.findings(render(multi_user, "yaml")) == {("ER302", ADMIN_JSON)}
 
 
-def test_e9302_bare_generated_password(linter, multi_user):
+def test_er302_bare_generated_password(linter, multi_user):
     generate = multi_user["Resources"]["AdminSecret"]["Properties"]["GenerateSecretString"]
     del generate["SecretStringTemplate"], generate["GenerateStringKey"]
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("E9302", properties("AdminSecret", "GenerateSecretString"))
+        ("ER302", properties("AdminSecret", "GenerateSecretString"))
     }
 
 
-def test_e9302_secret_string_that_is_no_json(linter):
+def test_er302_secret_string_that_is_no_json(linter):
     source = """
 Transform: AWS::SecretsManager-2024-09-16
 Resources:
@@ -84,10 +84,10 @@ Resources:
       HostedRotationLambda:
         RotationType: PostgreSQLSingleUser
 """
-    assert linter.findings(source) == {("E9302", properties("Secret", "SecretString"))}
+    assert linter.findings(source) == {("ER302", properties("Secret", "SecretString"))}
 
 
-def test_e9302_silent_when_the_value_comes_from_a_parameter(linter):
+def test_er302_silent_when_the_value_comes_from_a_parameter(linter):
     source = """
 Transform: AWS::SecretsManager-2024-09-16
 Parameters:
@@ -123,19 +123,19 @@ def _detach_app(template: dict, engine: str) -> None:
     sub[1]["Engine"] = engine
 
 
-def test_e9301_detached_secret_after_an_attached_one(linter, multi_user):
+def test_er301_detached_secret_after_an_attached_one(linter, multi_user):
     """AdminSecret, read first, takes its engine from its attachment; AppSecret's is wrong."""
     _detach_app(multi_user, "postgres")
-    assert ("E9301", APP_JSON) in linter.findings(render(multi_user, "yaml"))
+    assert ("ER301", APP_JSON) in linter.findings(render(multi_user, "yaml"))
 
 
-def test_e9301_after_a_secret_whose_json_names_no_engine(linter, multi_user):
+def test_er301_after_a_secret_whose_json_names_no_engine(linter, multi_user):
     detach_admin(multi_user, '{"username": "${AdminUsername}", "host": "h"}')
     _detach_app(multi_user, "postgres")
-    assert ("E9301", APP_JSON) in linter.findings(render(multi_user, "yaml"))
+    assert ("ER301", APP_JSON) in linter.findings(render(multi_user, "yaml"))
 
 
-def test_e9301_engine_parameter_allowing_another_family(linter, multi_user):
+def test_er301_engine_parameter_allowing_another_family(linter, multi_user):
     """mysql, the first allowed value, is fine; postgres, the second, is not."""
     multi_user["Parameters"]["Engine"] = {
         "Type": "String",
@@ -144,7 +144,7 @@ def test_e9301_engine_parameter_allowing_another_family(linter, multi_user):
         "Description": "Engine",
     }
     detach_admin(multi_user, '{"engine": "${Engine}", "username": "u", "host": "h"}')
-    assert linter.findings(render(multi_user, "yaml")) == {("E9301", ADMIN_JSON)}
+    assert linter.findings(render(multi_user, "yaml")) == {("ER301", ADMIN_JSON)}
 
 
 @pytest.mark.parametrize(
@@ -156,23 +156,23 @@ def test_e9301_engine_parameter_allowing_another_family(linter, multi_user):
         ('{"engine": "mysql", "host": "h"}', "KeyError: 'username key is missing", False),
     ],
 )
-def test_e9302_names_the_first_key_error_and_the_attachment_fix(
+def test_er302_names_the_first_key_error_and_the_attachment_fix(
     linter, multi_user, secret_json, first_error, attach
 ):
     """Either of engine and host missing calls for the attachment that writes both."""
     detach_admin(multi_user, secret_json)
     (match,) = linter.matches(render(multi_user, "yaml"))
-    assert match.rule.id == "E9302"
+    assert match.rule.id == "ER302"
     assert first_error in match.message
     assert ("add a SecretTargetAttachment for the database" in match.message) is attach
 
 
-def test_e9302_after_a_rotation_of_a_custom_function(linter, multi_user):
+def test_er302_after_a_rotation_of_a_custom_function(linter, multi_user):
     """A schedule with a Lambda function of its own (no hosted type to read) comes first; the
     hosted rotation after it is still checked."""
     put_first(multi_user, "CustomRotation", custom_function_schedule({"Ref": "AppSecret"}))
     detach_admin(multi_user, '{"username": "${AdminUsername}"}')
-    assert ("E9302", ADMIN_JSON) in linter.findings(render(multi_user, "yaml"))
+    assert ("ER302", ADMIN_JSON) in linter.findings(render(multi_user, "yaml"))
 
 
 @pytest.mark.parametrize(
@@ -182,14 +182,14 @@ def test_e9302_after_a_rotation_of_a_custom_function(linter, multi_user):
         pytest.param(["not", "a", "map"], False, id="settings-not-readable"),
     ],
 )
-def test_e9302_a_secret_with_no_value_at_all(linter, multi_user, generate, found):
+def test_er302_a_secret_with_no_value_at_all(linter, multi_user, generate, found):
     """Neither SecretString nor GenerateSecretString: nothing to read. A GenerateSecretString
     the rules cannot read is unknown, not empty."""
     properties_ = multi_user["Resources"]["AdminSecret"]["Properties"]
     del properties_["GenerateSecretString"]
     if generate is not None:
         properties_["GenerateSecretString"] = generate
-    matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "E9302"]
+    matches = [m for m in linter.matches(render(multi_user, "yaml")) if m.rule.id == "ER302"]
     expected = ["Resources/AdminSecret/Properties"] if found else []
     assert [m.path_string for m in matches] == expected
     if found:

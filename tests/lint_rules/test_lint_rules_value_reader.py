@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from lint_rules._rotation_lint._values import (
+from cfn_lint_rotation._rotation_lint._values import (
     Hole,
     Reader,
     as_bool,

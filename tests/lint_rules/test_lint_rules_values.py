@@ -66,7 +66,7 @@ def test_ssm_parameter_defaults_are_names_not_values(linter):
 def test_the_same_defaults_as_plain_strings_are_judged(linter):
     """Guard: the SSM template is not silent for a reason of its own."""
     found = {rule for rule, _ in linter.findings(SSM_VALUES.replace(f'"{SSM}"', "String"))}
-    assert {"E9004", "E9103", "E9201", "E9301", "E9401", "E9802"} <= found
+    assert {"ER004", "ER103", "ER201", "ER301", "ER401", "ER802"} <= found
 
 
 DYNAMIC_REFERENCES = """
@@ -115,7 +115,7 @@ def test_a_dynamic_reference_inside_a_longer_value_still_leaves_the_rest_judged(
     )
     assert source != DYNAMIC_REFERENCES
     assert linter.findings(source) == {
-        ("E9101", properties("App", "GenerateSecretString", "SecretStringTemplate"))
+        ("ER101", properties("App", "GenerateSecretString", "SecretStringTemplate"))
     }
 
 
@@ -147,14 +147,14 @@ def test_secret_named_through_its_attachment_without_masterarn(linter, multi_use
     template = attached(multi_user)
     gen = template["Resources"]["AppSecret"]["Properties"]["GenerateSecretString"]
     gen["SecretStringTemplate"]["Fn::Sub"][0] = '{"engine": "${Engine}", "username": "${User}"}'
-    assert linter.findings(render(template, form)) == {("E9101", APP_JSON)}
+    assert linter.findings(render(template, form)) == {("ER101", APP_JSON)}
 
 
 def test_secret_named_through_its_attachment_with_a_long_username(linter, multi_user):
     template = attached(multi_user)
     template["Parameters"]["AppUsername"].update(Default="websiteuser", MaxLength=16)
     assert linter.findings(render(template, "json")) == {
-        ("E9103", "Parameters/AppUsername/Default")
+        ("ER103", "Parameters/AppUsername/Default")
     }
 
 
@@ -163,7 +163,7 @@ def test_admin_secret_named_through_its_attachment_without_its_key(linter, multi
     del template["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
         "MasterSecretKmsKeyArn"
     ]
-    assert linter.findings(render(template, "yaml")) == {("E9401", hosted("AppRotation"))}
+    assert linter.findings(render(template, "yaml")) == {("ER401", hosted("AppRotation"))}
 
 
 def test_second_schedule_through_the_attachment_is_the_same_secret(linter, multi_user):
@@ -177,7 +177,7 @@ def test_second_schedule_through_the_attachment_is_the_same_secret(linter, multi
         },
     }
     assert linter.findings(render(multi_user, "yaml")) == {
-        ("E9005", "Resources/AdminRotationAgain")
+        ("ER005", "Resources/AdminRotationAgain")
     }
 
 
@@ -235,7 +235,7 @@ def test_every_value_a_mapping_can_give_is_judged(linter, key):
     source = mapped(key, user="websiteuser", engine="postgres", exclude="0123456789")
     app_json = properties("App", "GenerateSecretString", "SecretStringTemplate")
     assert linter.findings(source) == {
-        ("E9103", app_json),
-        ("E9301", app_json),
-        ("E9201", hosted("AppRotation", "ExcludeCharacters")),
+        ("ER103", app_json),
+        ("ER301", app_json),
+        ("ER201", hosted("AppRotation", "ExcludeCharacters")),
     }

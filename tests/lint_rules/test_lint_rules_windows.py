@@ -1,4 +1,4 @@
-"""W9804 and `rotation_windows_overlap`: rotation windows judged by what the schedules mean."""
+"""WR804 and `rotation_windows_overlap`: rotation windows judged by what the schedules mean."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from lint_rules_kit import properties, render
 
-from lint_rules._rotation_lint._windows import rotation_windows_overlap
+from cfn_lint_rotation import rotation_windows_overlap
 
 FRIDAY = dt.date(2026, 11, 27)
 APP_RULES = properties("AppRotation", "RotationRules")
@@ -98,7 +98,7 @@ def _schedules(template, admin, app):
     resources["AppRotation"]["Properties"]["RotationRules"] = app
 
 
-def test_w9804_sunday_admin_window_inside_the_daily_app_window(linter, multi_user):
+def test_wr804_sunday_admin_window_inside_the_daily_app_window(linter, multi_user):
     """The issue's example: different text, the same hour every Sunday."""
     _schedules(
         multi_user,
@@ -106,16 +106,16 @@ def test_w9804_sunday_admin_window_inside_the_daily_app_window(linter, multi_use
         {"ScheduleExpression": "cron(0 1 * * ? *)"},
     )
     matches = linter.matches(render(multi_user, "yaml"))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("W9804", APP_RULES)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("WR804", APP_RULES)}
     assert "Sunday" in matches[0].message
     assert "admin secret AdminSecret" in matches[0].message
 
 
-def test_w9804_silent_for_the_good_templates_windows(linter, multi_user):
+def test_wr804_silent_for_the_good_templates_windows(linter, multi_user):
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
-def test_w9804_judges_parameter_defaults_and_each_branch(linter, multi_user):
+def test_wr804_judges_parameter_defaults_and_each_branch(linter, multi_user):
     multi_user["Parameters"]["AdminSchedule"] = {
         "Type": "String",
         "AllowedValues": ["cron(0 1 ? * SUN *)", "cron(0 5 ? * SAT *)"],
@@ -132,19 +132,19 @@ def test_w9804_judges_parameter_defaults_and_each_branch(linter, multi_user):
     )
     # 04:00-05:00 (or 06:00) every day meets 05:00-07:00 on Saturdays only with the 2h branch.
     matches = linter.matches(render(multi_user, "yaml"))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("W9804", APP_RULES)}
+    assert {(m.rule.id, m.path_string) for m in matches} == {("WR804", APP_RULES)}
     assert "Saturday" in matches[0].message
     assert "from parameter AdminSchedule" in matches[0].message
 
 
-def test_w9804_automatically_after_days_is_a_rate_in_days(linter, multi_user):
+def test_wr804_automatically_after_days_is_a_rate_in_days(linter, multi_user):
     _schedules(
         multi_user, {"AutomaticallyAfterDays": 30}, {"ScheduleExpression": "cron(0 4 * * ? *)"}
     )
-    assert ("W9804", APP_RULES) in linter.findings(render(multi_user, "yaml"))
+    assert ("WR804", APP_RULES) in linter.findings(render(multi_user, "yaml"))
 
 
-def test_w9804_only_between_a_rotation_and_its_admin_secret(linter, multi_user):
+def test_wr804_only_between_a_rotation_and_its_admin_secret(linter, multi_user):
     """The admin rotation is single-user: it logs in with its own secret, and nothing else."""
     _schedules(
         multi_user, {"ScheduleExpression": "rate(1 day)"}, {"ScheduleExpression": "rate(1 day)"}
@@ -155,10 +155,10 @@ def test_w9804_only_between_a_rotation_and_its_admin_secret(linter, multi_user):
     del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
         "MasterSecretArn"
     ]
-    assert "W9804" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+    assert "WR804" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
 
 
-def test_w9804_admin_secret_named_only_by_masterarn(linter, multi_user):
+def test_wr804_admin_secret_named_only_by_masterarn(linter, multi_user):
     """No MasterSecretArn (AdminPolicy grants the read): `masterarn` names the admin secret."""
     _schedules(
         multi_user,
@@ -168,10 +168,10 @@ def test_w9804_admin_secret_named_only_by_masterarn(linter, multi_user):
     del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"][
         "MasterSecretArn"
     ]
-    assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
+    assert linter.findings(render(multi_user, "yaml")) == {("WR804", APP_RULES)}
 
 
-def test_w9804_second_admin_schedule_of_exclusive_conditions(linter, multi_user):
+def test_wr804_second_admin_schedule_of_exclusive_conditions(linter, multi_user):
     """AdminRotation (Weekly) stays apart from the daily 04:00 window; AdminRotation2 (its
     alternative) opens at 04:00 on Sundays."""
     multi_user["Conditions"]["Weekly"] = {"Condition": "UseShortWindow"}
@@ -183,10 +183,10 @@ def test_w9804_second_admin_schedule_of_exclusive_conditions(linter, multi_user)
     second["Properties"]["RotationRules"]["ScheduleExpression"] = "cron(0 4 ? * SUN *)"
     resources["AppRotation"]["DependsOn"] = ["AppAttachment"]
     found = linter.findings(render(multi_user, "yaml"))
-    assert ("W9804", APP_RULES) in found
+    assert ("WR804", APP_RULES) in found
 
 
-def test_w9804_compares_windows_of_the_same_condition_value(linter, multi_user):
+def test_wr804_compares_windows_of_the_same_condition_value(linter, multi_user):
     """With UseShortWindow false the admin window (01:00-05:00 Sunday) meets the app's
     (04:00-06:00); with it true neither does (01:00-03:00, 06:00-08:00). Windows of opposite
     values never exist together."""
@@ -197,10 +197,10 @@ def test_w9804_compares_windows_of_the_same_condition_value(linter, multi_user):
         {"ScheduleExpression": "cron(0 1 ? * SUN *)", "Duration": short},
         {"ScheduleExpression": app_schedule, "Duration": "2h"},
     )
-    assert linter.findings(render(multi_user, "yaml")) == {("W9804", APP_RULES)}
+    assert linter.findings(render(multi_user, "yaml")) == {("WR804", APP_RULES)}
 
 
-def test_w9804_names_both_secrets(linter, multi_user):
+def test_wr804_names_both_secrets(linter, multi_user):
     _schedules(
         multi_user,
         {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
@@ -213,11 +213,11 @@ def test_w9804_names_both_secrets(linter, multi_user):
     )
 
 
-def test_w9804_left_to_e9801_when_days_and_schedule_are_both_set(linter, multi_user):
+def test_wr804_left_to_er801_when_days_and_schedule_are_both_set(linter, multi_user):
     """Secrets Manager refuses such rules whole: there is no window to compare."""
     _schedules(
         multi_user,
         {"ScheduleExpression": "cron(0 1 ? * SUN *)"},
         {"ScheduleExpression": "cron(0 1 * * ? *)", "AutomaticallyAfterDays": 1},
     )
-    assert linter.findings(render(multi_user, "yaml")) == {("E9801", APP_RULES)}
+    assert linter.findings(render(multi_user, "yaml")) == {("ER801", APP_RULES)}

@@ -1,5 +1,5 @@
 """Both templates lint clean the way users and pre-commit lint them: cfn-lint with this repository's
-.cfnlintrc (informational checks included, the project's rules from lint_rules/ appended)."""
+.cfnlintrc (informational checks included, the rule pack cfn_lint_rotation appended)."""
 
 import subprocess
 import sys
@@ -27,4 +27,4 @@ def test_repository_config_adds_informational_checks_and_project_rules():
     # The test above means something only while the configuration it relies on is in place.
     config = (REPO / ".cfnlintrc").read_text()
     assert "include_checks:\n  - I" in config
-    assert "append_rules:\n  - lint_rules" in config
+    assert "append_rules:\n  - cfn_lint_rotation" in config

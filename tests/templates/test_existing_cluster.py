@@ -128,7 +128,7 @@ def test_lints_clean_with_informational_checks_and_the_project_rules():
             "--include-checks",
             "I",
             "--append-rules",
-            "lint_rules",
+            "cfn_lint_rotation",
             "--",
             str(EXISTING_CLUSTER.relative_to(REPO)),
         ],

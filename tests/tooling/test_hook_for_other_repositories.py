@@ -3,9 +3,10 @@
 The README's section "Using the lint rules in another repository" is read and its recipes are run
 as written in a scratch repository: pip install into a fresh virtualenv and `cfn-lint -a
 cfn_lint_rotation`, a `.cfnlintrc` with `templates:` and `append_rules:`, and the pre-commit
-config pinned to the release tag. The only change is the address: the repository URL becomes a
-scratch git repository made from this working tree and tagged `v<version>`, as the lead tags the
-release. pip and pre-commit install cfn-lint's dependencies from the package index as for a user.
+config that `pre-commit autoupdate` pins. The only change is the address: the repository URL
+becomes a scratch git repository made from this working tree on a branch `main`, as the repository
+holds it; no tag is made. pip and pre-commit install cfn-lint's dependencies from the package
+index as for a user; the user's pre-commit is the one this project pins.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from lint_rules._rotation_lint._release import DOCS_URL, REPOSITORY_URL, VERSION
+from cfn_lint_rotation._rotation_lint._release import DOCS_URL, REPOSITORY_URL, RULE_ID, VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 PRE_COMMIT = str(Path(sys.executable).parent / "pre-commit")
@@ -51,17 +52,22 @@ def recipes() -> list[tuple[str, str]]:
 
 
 def scratch_env(home: Path) -> dict[str, str]:
-    """The user's environment: the Python the project runs on first on PATH, no project venv."""
+    """The user's environment: the Python the project runs on and pre-commit first on PATH, no
+    project venv."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    tools = home / "user-bin"
+    tools.mkdir(exist_ok=True)
+    if not (tools / "pre-commit").exists():
+        (tools / "pre-commit").symlink_to(PRE_COMMIT)
     python_dir = str(Path(sys._base_executable).parent)
-    env["PATH"] = os.pathsep.join([python_dir, env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(tools), python_dir, env.get("PATH", "")])
     env["PRE_COMMIT_HOME"] = str(home / "pre-commit-home")
     return env
 
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
-    """This working tree as a git repository tagged v<version>, standing in for the URL."""
+    """This working tree as a git repository on its branch main, standing in for the URL."""
     path = tmp_path_factory.mktemp("toolkit")
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -75,11 +81,16 @@ def release(tmp_path_factory) -> Path:
         if source.is_file() and not source.is_symlink():
             (path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, path / name)
-    git(path, "init", "-q")
+    git(path, "init", "-q", "--initial-branch=main")
     git(path, "add", ".")
-    git(path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "release")
-    git(path, "tag", f"v{VERSION}")
+    git(path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "main")
     return path
+
+
+def head(repository: Path) -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repository, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +106,7 @@ def other_repository(tmp_path_factory) -> Path:
 
 def localised(text: str, release: Path) -> str:
     """A recipe with the repository's URL replaced by the scratch release repository."""
-    assert (
-        REPOSITORY_URL in text
-        or "cfn_lint_rotation" in text
-        or text.strip() == ".venv/bin/cfn-lint"
-    )
+    assert REPOSITORY_URL in text or "cfn_lint_rotation" in text or ".venv/bin/cfn-lint" in text
     return text.replace(f"git+{REPOSITORY_URL}", f"git+file://{release}").replace(
         REPOSITORY_URL, str(release)
     )
@@ -123,15 +130,18 @@ def run_lines(script: str, cwd: Path, env: dict) -> list[subprocess.CompletedPro
 
 
 def rule_lines(output: str) -> list[str]:
-    return re.findall(r"^[EW]9\d{3} .*$", output, flags=re.MULTILINE)
+    return re.findall(rf"^{RULE_ID.pattern} .*$", output, flags=re.MULTILINE)
 
 
-def test_readme_recipes_pin_the_current_release():
+def test_readme_recipes_take_main_and_no_tag():
+    # The repository holds no release tag: a recipe that pins one fails for every reader.
     blocks = recipes()
-    assert [language for language, _ in blocks] == ["sh", "yaml", "sh", "yaml"]
+    assert [language for language, _ in blocks] == ["sh", "yaml", "sh", "yaml", "sh"]
     text = "".join(body for _, body in blocks)
-    assert f"@v{VERSION}" in text
-    assert f"rev: v{VERSION}" in text
+    assert f"{REPOSITORY_URL}@main" in text
+    assert "rev: main" in blocks[3][1]
+    assert f"pre-commit autoupdate --repo {REPOSITORY_URL}" in blocks[4][1]
+    assert not re.search(r"@v\d|rev: v\d", text)
     assert "templates:" in blocks[1][1]
     assert "- cfn_lint_rotation" in blocks[1][1]
 
@@ -139,17 +149,21 @@ def test_readme_recipes_pin_the_current_release():
 @pytest.mark.slow
 @pytest.mark.installs
 def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_repository, tmp_path):
-    (install_and_run, _), (cfnlintrc, _), (bare_run, _), _ = (
+    (install_and_run, _), (cfnlintrc, _), (bare_run, _), *_ = (
         (body, language) for language, body in recipes()
     )
     env = scratch_env(tmp_path)
-    *setup, linted = run_lines(localised(install_and_run, release), other_repository, env)
-    for step in setup:
+    *setup, version, linted = run_lines(localised(install_and_run, release), other_repository, env)
+    for step in [*setup, version]:
         assert step.returncode == 0, step.args[-1] + step.stdout + step.stderr
+    # pip wrote down the commit it installed: the pin the README promises.
+    pinned = (other_repository / "requirements-lint.txt").read_text()
+    assert pinned == f"aurora-mysql-secret-rotation @ git+file://{release}@{head(release)}\n"
+    assert version.stdout.startswith(f"cfn-lint-rotation {VERSION} (cfn-lint ")
     assert linted.returncode & 2, linted.stdout + linted.stderr  # cfn-lint's error bit
     found = rule_lines(linted.stdout)
     assert found, linted.stdout
-    assert all(line.startswith("E9001") for line in found), linted.stdout
+    assert all(line.startswith("ER001") for line in found), linted.stdout
     assert "templates/rotation.yaml" in linted.stdout
     assert "templates/good.yaml" not in linted.stdout
 
@@ -157,32 +171,32 @@ def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_reposit
     (bare,) = run_lines(bare_run, other_repository, env)
     assert rule_lines(bare.stdout) == found, bare.stdout + bare.stderr
 
-    # Each finding links to its rule's documentation at the release's tag.
+    # Each finding links to its rule's documentation at the tag of the pack's version.
     as_json = run_lines(
         ".venv/bin/cfn-lint -a cfn_lint_rotation -f json -- templates/rotation.yaml",
         other_repository,
         env,
     )[0]
-    sources = {m["Rule"]["Source"] for m in json.loads(as_json.stdout) if m["Rule"]["Id"][1] == "9"}
-    assert sources == {f"{DOCS_URL}#e9001"}
+    sources = {
+        m["Rule"]["Source"]
+        for m in json.loads(as_json.stdout)
+        if RULE_ID.fullmatch(m["Rule"]["Id"])
+    }
+    assert sources == {f"{DOCS_URL}#er001"}
 
 
 @pytest.mark.slow
 @pytest.mark.installs
 def test_pre_commit_config_from_the_readme(release, other_repository, tmp_path):
-    config = next(body for language, body in recipes() if "repos:" in body)
+    *_, (config, _), (pin_and_run, _) = ((body, language) for language, body in recipes())
     (other_repository / ".pre-commit-config.yaml").write_text(localised(config, release))
     env = scratch_env(tmp_path.parent)
-    result = subprocess.run(
-        [PRE_COMMIT, "run", "--all-files"],
-        cwd=other_repository,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=540,
-    )
+    autoupdate, result = run_lines(localised(pin_and_run, release), other_repository, env)
+    assert autoupdate.returncode == 0, autoupdate.stdout + autoupdate.stderr
+    pinned = (other_repository / ".pre-commit-config.yaml").read_text()
+    assert f"rev: {head(release)}" in pinned  # no tag yet: the commit at the tip of main
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "E9001" in result.stdout
+    assert "mutable reference" not in result.stdout + result.stderr
+    assert "ER001" in result.stdout
     assert "templates/rotation.yaml" in result.stdout
     assert "templates/good.yaml" not in result.stdout  # a correct template passes the hook

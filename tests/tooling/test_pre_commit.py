@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,46 @@ def test_the_hooks_the_project_promises_are_there():
             "trailing-whitespace"} <= set(configured)  # fmt: skip
     assert "--unsafe" in configured["check-yaml"]["entry"]  # so !Ref and !Sub parse
     assert re.search(configured["cfn-lint"]["files"], "templates/mysql-multi-user.yaml")
+
+
+NO_TRANSFORM = """\
+Resources:
+  Rotation:
+    Type: AWS::SecretsManager::RotationSchedule
+    Properties:
+      SecretId: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf
+      HostedRotationLambda:
+        RotationType: MySQLSingleUser
+      RotationRules:
+        ScheduleExpression: rate(30 days)
+"""
+
+
+def test_the_cfn_lint_hook_lints_the_templates_with_the_rule_pack(tmp_path):
+    """The hook as `make hooks` installs it, in a scratch repository holding this one's hook and
+    cfn-lint configuration and .venv: a template that breaks a rotation rule fails the commit."""
+    root = tmp_path / "repo"
+    (root / "templates").mkdir(parents=True)
+    for name in (".pre-commit-config.yaml", ".cfnlintrc"):
+        shutil.copy(REPO / name, root / name)
+    (root / ".venv").symlink_to(REPO / ".venv")
+    (root / "templates" / "rotation.yaml").write_text(NO_TRANSFORM)
+    (root / "templates" / "good.yaml").write_text(
+        "Transform: AWS::SecretsManager-2024-09-16\n" + NO_TRANSFORM
+    )
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "."], cwd=root, check=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "pre-commit"), "run", "cfn-lint", "--all-files"],
+        cwd=root,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"^ER001 .*\ntemplates/rotation\.yaml:", result.stdout, re.MULTILINE), (
+        result.stdout
+    )
+    assert "templates/good.yaml" not in result.stdout

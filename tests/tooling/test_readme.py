@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cfnlint.rules import Rules
+
+from cfn_lint_rotation._rotation_lint._release import RULE_ID
+
 REPO = Path(__file__).resolve().parents[2]
 README = (REPO / "README.md").read_text()
 
@@ -30,10 +34,8 @@ def test_quick_start_is_exactly_two_commands_and_ci_runs_the_test_one():
 
 
 def test_every_lint_rule_has_a_troubleshooting_row():
-    rule_ids = set()
-    for path in (REPO / "lint_rules").rglob("*.py"):
-        rule_ids |= set(re.findall(r'^\s+id = "([EW]9\d{3})"', path.read_text(), re.MULTILINE))
-    documented = set(re.findall(r"^\| ([EW]9\d{3}) \|", README, re.MULTILINE))
+    rule_ids = set(Rules.create_from_module("cfn_lint_rotation"))
+    documented = set(re.findall(rf"^\| ({RULE_ID.pattern}) \|", README, re.MULTILINE))
     assert rule_ids, "no lint rules found"
     assert documented == rule_ids
 

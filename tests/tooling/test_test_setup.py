@@ -136,15 +136,14 @@ def test_ensure_mariadb_finds_a_server_in_the_given_directories(tmp_path):
 
 
 def venv_sh(
-    tmp_path: Path, venv: Path, python: str, explicit: str = ""
+    tmp_path: Path, venv: Path, python: str, explicit: str = "", project: Path | None = None
 ) -> subprocess.CompletedProcess:
     requirements = tmp_path / "requirements.txt"
     if not requirements.exists():
         requirements.write_text("# nothing to install\n")
     env = clean_env(PYTHON=python, PYTHON_EXPLICIT=explicit)
-    return run(
-        [str(VENV_SH), str(venv), str(requirements), "test tools", "a moment"], tmp_path, env
-    )
+    command = [str(VENV_SH), str(venv), str(requirements), "test tools", "a moment"]
+    return run([*command, *([str(project)] if project else [])], tmp_path, env)
 
 
 def test_an_old_python_is_refused_before_anything_is_installed(tmp_path):
@@ -222,6 +221,32 @@ def test_an_up_to_date_venv_is_kept_without_starting_pip(tmp_path):
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
 
 
+def pip_recording_python(directory: Path, log: Path) -> Path:
+    """This Python, except that `-m pip ...` only writes its arguments to LOG."""
+    return executable(
+        directory / "python",
+        f'if [ "$1 $2" = "-m pip" ]; then echo "$@" >> {log}; exit 0; fi\n'
+        f'exec {sys.executable} "$@"',
+    )
+
+
+def test_the_project_is_installed_in_editable_mode_again_when_pyproject_changes(tmp_path):
+    # .venv holds the rule pack as the package cfn_lint_rotation: a fresh clone's `make` installs
+    # it, and a changed pyproject.toml (a new subpackage, a new command) installs it again.
+    venv, log, project = tmp_path / ".venv", tmp_path / "pip.log", tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[project]\nname = 'a'\n")
+    pip_recording_python(venv / "bin", log)
+    assert venv_sh(tmp_path, venv, sys.executable, project=project).returncode == 0
+    editable = f"--no-deps --editable {project}"
+    assert log.read_text().count(editable) == 1
+    assert venv_sh(tmp_path, venv, sys.executable, project=project).stdout == ""
+    (project / "pyproject.toml").write_text("[project]\nname = 'b'\n")
+    again = venv_sh(tmp_path, venv, sys.executable, project=project)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert log.read_text().count(editable) == 2
+
+
 def test_a_failed_install_leaves_no_stamp(tmp_path):
     venv = tmp_path / ".venv"
     python = str(quick_python(tmp_path / "bin"))
@@ -251,6 +276,7 @@ def makefile_sandbox(tmp_path: Path, pytest_exit: int) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     shutil.copy(REPO / "Makefile", root / "Makefile")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(REPO / "requirements", root / "requirements")
     executable(root / "scripts" / "venv.sh", "exit 0")
     executable(root / "scripts" / "ensure_mariadb.sh", "exit 0")

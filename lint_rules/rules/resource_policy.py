@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint._json_text import JsonObject  # noqa: E402
-from _rotation_lint._model import SECRET  # noqa: E402
-from _rotation_lint._policies import (  # noqa: E402
+from .._rotation_lint._json_text import JsonObject
+from .._rotation_lint._model import SECRET
+from .._rotation_lint._policies import (
     all_statements,
     document,
     policies,
@@ -21,8 +14,8 @@ from _rotation_lint._policies import (  # noqa: E402
     text_of,
     values_of,
 )
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import as_bool, literal, literal_parts, render  # noqa: E402
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._values import as_bool, literal, literal_parts, render
 
 TAGS = ["secretsmanager", "rotation", "resource-policy"]
 LOOKUP = (
@@ -79,7 +72,7 @@ def _is_pattern(text) -> bool:
 
 
 class WildcardPrincipalNotPinned(ModelRule, CloudFormationLintRule):
-    id = "W9601"
+    id = "WR601"
     shortdesc = "Secret resource policy allows any principal without pinning role ARNs"
     description = (
         'A statement with Principal "*" and no aws:PrincipalArn condition lets every '
@@ -103,7 +96,7 @@ class WildcardPrincipalNotPinned(ModelRule, CloudFormationLintRule):
 
 
 class WildcardRolePattern(ModelRule, CloudFormationLintRule):
-    id = "W9602"
+    id = "WR602"
     shortdesc = "Secret resource policy matches role ARNs with a wildcard pattern"
     description = (
         "An aws:PrincipalArn condition with * or ? under StringLike or ArnLike admits every "
@@ -131,7 +124,7 @@ class WildcardRolePattern(ModelRule, CloudFormationLintRule):
 
 
 class PublicPolicyNotBlocked(ModelRule, CloudFormationLintRule):
-    id = "W9603"
+    id = "WR603"
     shortdesc = "Secret resource policy without BlockPublicPolicy: true"
     description = (
         "Without BlockPublicPolicy: true Secrets Manager accepts a policy that grants broad "

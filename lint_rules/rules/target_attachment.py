@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import networkx
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from .._rotation_lint._report import ModelRule, doc_url, finding
 
 TAGS = ["secretsmanager", "rotation", "dependencies"]
 
 
 class ScheduleBeforeAttachment(ModelRule, CloudFormationLintRule):
-    id = "W9501"
+    id = "WR501"
     shortdesc = "RotationSchedule does not wait for the secret's SecretTargetAttachment"
     description = (
         "The SecretTargetAttachment writes engine, host and port into the secret. A "

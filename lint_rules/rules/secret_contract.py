@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint import _facts  # noqa: E402
-from _rotation_lint._model import SECRET, engine_family  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import holes, literal_parts  # noqa: E402
+from .._rotation_lint import _facts
+from .._rotation_lint._model import SECRET, engine_family
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._values import holes, literal_parts
 
 TAGS = ["secretsmanager", "rotation", "secret-json"]
 
@@ -41,7 +34,7 @@ def _family_of_engine(engine: str) -> str | None:
 
 
 class EngineMismatch(ModelRule, CloudFormationLintRule):
-    id = "E9301"
+    id = "ER301"
     shortdesc = "Secret engine does not match the RotationType"
     description = (
         "Each hosted rotation function checks the secret's `engine` (MySQL: mysql or "
@@ -110,7 +103,7 @@ class EngineMismatch(ModelRule, CloudFormationLintRule):
 
 
 class SecretJsonIncomplete(ModelRule, CloudFormationLintRule):
-    id = "E9302"
+    id = "ER302"
     shortdesc = "Secret JSON lacks keys the rotation function needs"
     description = (
         "Hosted rotation functions read a JSON secret with `username`, `password`, `engine` and "
@@ -205,7 +198,7 @@ def _logged_in_with(model) -> set[str]:
 
 
 class UsernameNotMasterUsername(ModelRule, CloudFormationLintRule):
-    id = "E9303"
+    id = "ER303"
     shortdesc = "Database master secret whose username is not the master username"
     description = (
         "A secret that gives a database its master password (MasterUserPassword resolves it) "

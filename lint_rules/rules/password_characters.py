@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint import _facts  # noqa: E402
-from _rotation_lint._model import SECRET  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import as_bool, holes  # noqa: E402
+from .._rotation_lint import _facts
+from .._rotation_lint._model import SECRET
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._values import as_bool, holes
 
 TAGS = ["secretsmanager", "rotation", "password"]
 SAFE_EXAMPLE = {
@@ -32,7 +25,7 @@ def _emptied(excluded: str, classes) -> list[str]:
 
 
 class ExcludedCharacterClass(ModelRule, CloudFormationLintRule):
-    id = "E9201"
+    id = "ER201"
     shortdesc = "ExcludeCharacters removes a whole character class the password needs"
     description = (
         "GetRandomPassword fails with " + ERROR + " when ExcludeCharacters removes every "
@@ -119,7 +112,7 @@ _RDS_REFUSED = {
 
 
 class MasterPasswordCharacters(ModelRule, CloudFormationLintRule):
-    id = "E9202"
+    id = "ER202"
     shortdesc = "Generated master password may hold characters the database refuses"
     description = (
         "RDS and DocumentDB refuse a master password with '/', '@', '\"' or a space. A "

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
-from pathlib import Path
 
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint import _facts  # noqa: E402
-from _rotation_lint._model import SECRET  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._windows import cron_hours, rotation_windows_overlap  # noqa: E402
+from .._rotation_lint import _facts
+from .._rotation_lint._model import SECRET
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._windows import cron_hours, rotation_windows_overlap
 
 TAGS = ["secretsmanager", "rotation", "schedule"]
 RATE = re.compile(r"^rate\((\d+) (hours?|days?)\)$")
@@ -44,7 +38,7 @@ def _values(model, rules: dict, key: str):
 
 
 class DaysAndScheduleTogether(ModelRule, CloudFormationLintRule):
-    id = "E9801"
+    id = "ER801"
     shortdesc = "RotationRules with both AutomaticallyAfterDays and ScheduleExpression"
     description = (
         "RotateSecret takes AutomaticallyAfterDays or ScheduleExpression, not both; the deploy "
@@ -120,7 +114,7 @@ def _day_problem(day: str, month: str, weekday: str) -> str | None:
 
 
 class ScheduleExpressionInvalid(ModelRule, CloudFormationLintRule):
-    id = "E9802"
+    id = "ER802"
     shortdesc = "Schedule Secrets Manager refuses"
     description = (
         "ScheduleExpression must be rate(<n> hours|days) with at least 4 hours and at most 999 "
@@ -175,7 +169,7 @@ def window_problem(duration: str, expression: str | None) -> str | None:
 
 
 class RotationWindowInvalid(ModelRule, CloudFormationLintRule):
-    id = "E9803"
+    id = "ER803"
     shortdesc = "Rotation window (Duration) Secrets Manager refuses"
     description = (
         "Duration is the window length in hours, 1h to 24h; the window must end before the "
@@ -206,10 +200,10 @@ def _schedules(model, rotation) -> list[tuple[str, str]]:
     if not isinstance(rules, dict) or {"AutomaticallyAfterDays", "ScheduleExpression"} <= set(
         rules
     ):
-        return []  # refused whole (E9801)
+        return []  # refused whole (ER801)
     found = [(e.strip(), o) for e, o in _values(model, rules, "ScheduleExpression")]
     found += [(f"rate({d} days)", o) for d, o in _values(model, rules, "AutomaticallyAfterDays")]
-    return [(e, o) for e, o in found if not schedule_problem(e)]  # else E9802 reports it
+    return [(e, o) for e, o in found if not schedule_problem(e)]  # else ER802 reports it
 
 
 def _durations(model, rotation, expression: str) -> list[tuple[str | None, str]]:
@@ -217,7 +211,7 @@ def _durations(model, rotation, expression: str) -> list[tuple[str | None, str]]
     if "Duration" not in rules:
         return [(None, "")]
     found = [(d.strip(), o) for d, o in _values(model, rules, "Duration")]
-    return [(d, o) for d, o in found if not window_problem(d, expression)]  # else E9803
+    return [(d, o) for d, o in found if not window_problem(d, expression)]  # else ER803
 
 
 def _windows(model, rotation):
@@ -242,7 +236,7 @@ def _admin_rotations(model, rotation):
 
 
 class RotationWindowsOverlap(ModelRule, CloudFormationLintRule):
-    id = "W9804"
+    id = "WR804"
     shortdesc = "Alternating-users rotation window can overlap the admin secret's"
     description = (
         "The alternating-users function logs in with the admin secret's current password; "

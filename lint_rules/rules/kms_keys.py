@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint import _facts  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import holes  # noqa: E402
+from .._rotation_lint import _facts
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._values import holes
 
 TAGS = ["secretsmanager", "rotation", "kms"]
 KMS_DENIED = "AccessDeniedException: Access to KMS is not allowed"
@@ -36,7 +29,7 @@ def customer_managed(model, secret) -> bool:
 
 
 class RotationCannotDecrypt(ModelRule, CloudFormationLintRule):
-    id = "E9401"
+    id = "ER401"
     shortdesc = "Secret under a customer managed key without the rotation's KMS key ARN"
     description = (
         "The role of a hosted rotation function gets kms:Decrypt only for the keys named in "

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import sys
-from pathlib import Path
 
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint import _facts  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
+from .._rotation_lint import _facts
+from .._rotation_lint._report import ModelRule, doc_url, finding
 
 TAGS = ["secretsmanager", "rotation", "transform"]
 
@@ -23,7 +17,7 @@ def _transforms(cfn) -> list:
 
 
 class HostedRotationWithoutTransform(ModelRule, CloudFormationLintRule):
-    id = "E9001"
+    id = "ER001"
     shortdesc = "HostedRotationLambda without the Secrets Manager transform"
     description = (
         "A RotationSchedule with HostedRotationLambda only deploys when the template declares "
@@ -48,7 +42,7 @@ class HostedRotationWithoutTransform(ModelRule, CloudFormationLintRule):
 
 
 class UnknownSecretsManagerTransform(ModelRule, CloudFormationLintRule):
-    id = "E9002"
+    id = "ER002"
     shortdesc = "Unknown AWS::SecretsManager transform version"
     description = (
         "The Secrets Manager transform exists in the versions "
@@ -75,7 +69,7 @@ class UnknownSecretsManagerTransform(ModelRule, CloudFormationLintRule):
 
 
 class ExclusiveRotationProperties(ModelRule, CloudFormationLintRule):
-    id = "E9003"
+    id = "ER003"
     shortdesc = "Mutually exclusive rotation properties set together"
     description = (
         "A RotationSchedule takes HostedRotationLambda or RotationLambdaARN, not both; "
@@ -114,7 +108,7 @@ class ExclusiveRotationProperties(ModelRule, CloudFormationLintRule):
 
 
 class UnknownRotationType(ModelRule, CloudFormationLintRule):
-    id = "E9004"
+    id = "ER004"
     shortdesc = "Unknown HostedRotationLambda RotationType"
     description = (
         "RotationType names the rotation function template: one of "
@@ -143,7 +137,7 @@ class UnknownRotationType(ModelRule, CloudFormationLintRule):
 
 
 class SecondScheduleForSecret(ModelRule, CloudFormationLintRule):
-    id = "E9005"
+    id = "ER005"
     shortdesc = "Two RotationSchedules for one secret"
     description = (
         "A secret has one rotation configuration; a second RotationSchedule for the same secret "

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint._model import attached_target  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import Hole, as_bool, literal, literal_parts  # noqa: E402
+from .._rotation_lint._model import attached_target
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._values import Hole, as_bool, literal, literal_parts
 
 TAGS = ["secretsmanager", "rotation", "network"]
 SUBNET, VPC = "AWS::EC2::Subnet", "AWS::EC2::VPC"
@@ -156,7 +149,7 @@ class Network:
 
 
 class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
-    id = "E9701"
+    id = "ER701"
     shortdesc = "Rotation function in a VPC without a way to Secrets Manager"
     description = (
         "A hosted rotation function placed in subnets (VpcSubnetIds) must reach the Secrets "
@@ -282,7 +275,7 @@ def _outside_vpc(model, rotation) -> tuple[str, list, str] | None:
 
 
 class RotationOutsideDatabaseVpc(ModelRule, CloudFormationLintRule):
-    id = "E9702"
+    id = "ER702"
     shortdesc = "Rotation function outside any VPC for a private database"
     description = (
         "A rotation function connects to the database it rotates. Without VpcSubnetIds "
@@ -315,6 +308,6 @@ class RotationOutsideDatabaseVpc(ModelRule, CloudFormationLintRule):
                     f"{runner}, so the function runs outside any VPC, cannot reach the "
                     "database and every rotation fails (it times out connecting)",
                     f"{fix} to subnets that reach {database} and a security group it admits "
-                    "(its VPC also needs a way to Secrets Manager, see E9701)",
+                    "(its VPC also needs a way to Secrets Manager, see ER701)",
                 )
                 break

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
-from typing import NamedTuple
+from dataclasses import dataclass
 
 try:  # the parser behind `re`: it measures how long a match can be
     import re._parser as regex_parser
@@ -14,15 +12,11 @@ except ImportError:  # Python < 3.11
 
 from cfnlint.rules import CloudFormationLintRule
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:  # cfn-lint loads rule files by path, outside any package
-    sys.path.append(_HERE)
-
-from _rotation_lint import _facts  # noqa: E402
-from _rotation_lint._model import SECRET  # noqa: E402
-from _rotation_lint._policies import may_let_a_role_read, policies  # noqa: E402
-from _rotation_lint._report import ModelRule, doc_url, finding  # noqa: E402
-from _rotation_lint._values import Hole, holes, literal_parts  # noqa: E402
+from .._rotation_lint import _facts
+from .._rotation_lint._model import SECRET
+from .._rotation_lint._policies import may_let_a_role_read, policies
+from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._values import Hole, holes, literal_parts
 
 TAGS = ["secretsmanager", "rotation", "alternating-users"]
 MASTER_KEYS = ("MasterSecretArn", "SuperuserSecretArn")
@@ -46,7 +40,7 @@ def _secret_json(model, rotation):
 
 
 class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
-    id = "E9101"
+    id = "ER101"
     shortdesc = "Alternating-users secret without masterarn"
     description = (
         "The alternating-users rotation function reads the admin secret's ARN from the "
@@ -83,7 +77,7 @@ class MasterArnMissingFromSecret(ModelRule, CloudFormationLintRule):
 
 
 class MasterSecretArnMissing(ModelRule, CloudFormationLintRule):
-    id = "E9102"
+    id = "ER102"
     shortdesc = "Alternating-users rotation without MasterSecretArn"
     description = (
         "HostedRotationLambda.MasterSecretArn (or SuperuserSecretArn) makes CloudFormation grant "
@@ -133,12 +127,9 @@ def _master_arn(rotation):
     return next((rotation.hosted[k] for k in MASTER_KEYS if k in rotation.hosted), None)
 
 
-class Username(NamedTuple):
-    """An alternating-users username the template writes, with what bounds it.
-
-    A NamedTuple, not a dataclass: cfn-lint runs this file without registering it in
-    sys.modules, which dataclasses need.
-    """
+@dataclass(frozen=True)
+class Username:
+    """An alternating-users username the template writes, with what bounds it."""
 
     rotation: object
     family: str
@@ -172,7 +163,7 @@ def _parameter_path(model, hole: Hole) -> list:
 
 
 class CloneUsernameTooLong(ModelRule, CloudFormationLintRule):
-    id = "E9103"
+    id = "ER103"
     shortdesc = "Alternating-users username too long for its _clone"
     description = (
         "The alternating-users function creates `<username>_clone` and refuses a name longer "
@@ -204,7 +195,7 @@ class CloneUsernameTooLong(ModelRule, CloudFormationLintRule):
 
 
 class CloneUsernameUnbounded(ModelRule, CloudFormationLintRule):
-    id = "W9101"
+    id = "WR101"
     shortdesc = "Alternating-users username parameter without a short enough MaxLength"
     description = (
         "A username that comes from a parameter needs MaxLength (or AllowedValues) short enough "
@@ -220,7 +211,7 @@ class CloneUsernameUnbounded(ModelRule, CloudFormationLintRule):
             params = [hole for hole in pieces if model.reader.parameter(hole)]
             longest, family, rotation = user.longest, user.family, user.rotation
             if not params or any(len(value) > longest for value in user.values(model)):
-                continue  # nothing to bound, or E9103 already reports the value
+                continue  # nothing to bound, or ER103 already reports the value
             mapped = sum(max(map(len, hole.choices)) for hole in pieces if hole.choices)
             budget = longest - len(literal_parts(user.text)) - mapped
             bounds = {hole.target: _bound(model.reader.parameter(hole)) for hole in params}

@@ -1,0 +1,60 @@
+"""The rule classes, one module per subject. cfn-lint instantiates each class exported here.
+
+A new rule: a `ModelRule, CloudFormationLintRule` subclass in the module of its subject (or a new
+module here), with the next free id of its series (docs/lint-rules.md), imported below and named
+in `__all__`. A test fails when a rule class of this folder is not exported.
+"""
+
+from .alternating_users import (
+    CloneUsernameTooLong,
+    CloneUsernameUnbounded,
+    MasterArnMissingFromSecret,
+    MasterSecretArnMissing,
+)
+from .hosted_rotation import (
+    ExclusiveRotationProperties,
+    HostedRotationWithoutTransform,
+    SecondScheduleForSecret,
+    UnknownRotationType,
+    UnknownSecretsManagerTransform,
+)
+from .kms_keys import RotationCannotDecrypt
+from .password_characters import ExcludedCharacterClass, MasterPasswordCharacters
+from .resource_policy import PublicPolicyNotBlocked, WildcardPrincipalNotPinned, WildcardRolePattern
+from .rotation_network import RotationOutsideDatabaseVpc, RotationWithoutNetworkPath
+from .rotation_rules import (
+    DaysAndScheduleTogether,
+    RotationWindowInvalid,
+    RotationWindowsOverlap,
+    ScheduleExpressionInvalid,
+)
+from .secret_contract import EngineMismatch, SecretJsonIncomplete, UsernameNotMasterUsername
+from .target_attachment import ScheduleBeforeAttachment
+
+__all__ = [
+    "CloneUsernameTooLong",
+    "CloneUsernameUnbounded",
+    "DaysAndScheduleTogether",
+    "EngineMismatch",
+    "ExcludedCharacterClass",
+    "ExclusiveRotationProperties",
+    "HostedRotationWithoutTransform",
+    "MasterArnMissingFromSecret",
+    "MasterPasswordCharacters",
+    "MasterSecretArnMissing",
+    "PublicPolicyNotBlocked",
+    "RotationCannotDecrypt",
+    "RotationOutsideDatabaseVpc",
+    "RotationWindowInvalid",
+    "RotationWindowsOverlap",
+    "RotationWithoutNetworkPath",
+    "ScheduleBeforeAttachment",
+    "ScheduleExpressionInvalid",
+    "SecondScheduleForSecret",
+    "SecretJsonIncomplete",
+    "UnknownRotationType",
+    "UnknownSecretsManagerTransform",
+    "UsernameNotMasterUsername",
+    "WildcardPrincipalNotPinned",
+    "WildcardRolePattern",
+]
