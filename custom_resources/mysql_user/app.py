@@ -122,7 +122,7 @@ def ensure_user(event, *, first_time: bool) -> str:
     clone = base + CLONE_SUFFIX
     previous = parse_physical_id(event.get("PhysicalResourceId"))
     connection = connect(
-        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines.work
+        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines
     )
     with connection:
         accounts = Accounts(connection)
@@ -172,7 +172,7 @@ def delete(event, _context):
             admin.username,
             admin.password,
             request.tls_ca_file,
-            helper.deadlines.work,
+            helper.deadlines,
         )
         with connection:
             accounts = Accounts(connection)

@@ -4,7 +4,8 @@
   response PUTs CloudFormation would read from its presigned S3 URL.
 - LambdaApiFaults: an HTTP hop in front of an AWS API (Lambda, Secrets Manager) that answers
   scripted errors (429 throttling, 403 access denied, 5xx) and forwards everything else.
-- LambdaContext: the runtime context's clock (get_remaining_time_in_millis).
+- LambdaContext: the runtime context's clock (get_remaining_time_in_millis), on a time_budget
+  clock (the tests' VirtualClock, or the monotonic clock for a function run in a subprocess).
 """
 
 import http.client
@@ -22,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import trustme
+from cfn_one_shot.time_budget import MONOTONIC
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -45,15 +47,18 @@ AWS_TEST_ENVIRONMENT = {
 class LambdaContext:
     """The Lambda runtime's context object, as far as a custom resource uses it."""
 
-    def __init__(self, seconds: float, function_name: str = "app-db-role-lookup") -> None:
-        self.deadline = time.monotonic() + seconds
+    def __init__(
+        self, seconds: float, clock=MONOTONIC, function_name: str = "app-db-role-lookup"
+    ) -> None:
+        self.clock = clock
+        self.deadline = clock.now() + seconds
         self.function_name = function_name
         self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
         self.aws_request_id = str(uuid.uuid4())
         self.memory_limit_in_mb = "128"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+        return max(0, int((self.deadline - self.clock.now()) * 1000))
 
 
 def cloudformation_event(
@@ -88,7 +93,7 @@ class ReceivedPut:
     path: str
     headers: dict
     body: bytes
-    at: float  # time.monotonic() when it arrived
+    at: float  # when it arrived, on the receiver's clock
 
     @property
     def document(self) -> dict:
@@ -123,9 +128,11 @@ class LoopbackServer:
 
 
 class ResponseReceiver(LoopbackServer):
-    """HTTPS server on loopback recording PUTs; answers queued statuses first, then 200."""
+    """HTTPS server on loopback recording PUTs; answers queued statuses first, then 200. `clock`
+    stamps each arrival (a test sets the clock its function runs on)."""
 
     def __init__(self, ca: trustme.CA) -> None:
+        self.clock = MONOTONIC
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._puts: list[ReceivedPut] = []
@@ -142,7 +149,7 @@ class ResponseReceiver(LoopbackServer):
             def do_PUT(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver._record(
-                    ReceivedPut(self.path, dict(self.headers), body, time.monotonic())
+                    ReceivedPut(self.path, dict(self.headers), body, receiver.clock.now())
                 )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -285,6 +292,7 @@ class LambdaApiFaults(LoopbackServer):
         self._lock = threading.Lock()
         self._faults: deque[_Fault] = deque()
         self._always: _Fault | None = None
+        self._arrived = threading.Condition(self._lock)
         self.requests = 0
         super().__init__(self._handler_class())
         self.url = f"http://127.0.0.1:{self.port}"
@@ -309,9 +317,15 @@ class LambdaApiFaults(LoopbackServer):
             self._always = None
             self.requests = 0
 
+    def wait_for_requests(self, count: int, timeout: float = 60.0) -> None:
+        """Until `count` requests have reached the hop (a hang guard, not a speed bound)."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: self.requests >= count, timeout)
+
     def _next_fault(self) -> _Fault | None:
-        with self._lock:
+        with self._arrived:
             self.requests += 1
+            self._arrived.notify_all()
             return self._faults.popleft() if self._faults else self._always
 
     def _handler_class(self):

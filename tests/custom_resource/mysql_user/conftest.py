@@ -133,7 +133,7 @@ class Scenario:
     def answer(self, event: dict, seconds: float = 20.0) -> dict:
         """Run the handler; the single response CloudFormation would read."""
         self.receiver.reset()
-        assert self.app.handler(event, LambdaContext(seconds)) is None
+        assert self.app.handler(event, LambdaContext(seconds, self.app.helper.clock)) is None
         puts = self.receiver.puts()
         assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
         return puts[0].document

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.database
 
 
 def failed(scenario, properties: dict, seconds: float = 20.0) -> str:
-    context = LambdaContext(seconds)
+    context = LambdaContext(seconds, scenario.app.helper.clock)
     scenario.receiver.reset()
     scenario.app.handler(scenario.event("Create", properties), context)
     (put,) = scenario.receiver.puts()
