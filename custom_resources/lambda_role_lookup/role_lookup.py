@@ -2,7 +2,7 @@
 
 import logging
 import random
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
@@ -20,8 +20,7 @@ _THROTTLING = frozenset({"TooManyRequestsException", "RequestLimitExceeded", "Sl
 _ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
-@dataclass(frozen=True)
-class FunctionRole:
+class FunctionRole(NamedTuple):
     function_arn: str
     role_arn: str
 

@@ -5,7 +5,7 @@
 - LambdaApiFaults: an HTTP hop in front of an AWS API (Lambda, Secrets Manager) that answers
   scripted errors (429 throttling, 403 access denied, 5xx) and forwards everything else.
 - LambdaContext: the runtime context's clock (get_remaining_time_in_millis), on a time_budget
-  clock (the tests' VirtualClock, or the monotonic clock for a function run in a subprocess).
+  clock (the tests' VirtualClock; without one, time.monotonic, as in Lambda).
 """
 
 import http.client
@@ -23,7 +23,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import trustme
-from cfn_one_shot.time_budget import MONOTONIC
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -48,17 +47,18 @@ class LambdaContext:
     """The Lambda runtime's context object, as far as a custom resource uses it."""
 
     def __init__(
-        self, seconds: float, clock=MONOTONIC, function_name: str = "app-db-role-lookup"
+        self, seconds: float, clock=None, function_name: str = "app-db-role-lookup"
     ) -> None:
         self.clock = clock
-        self.deadline = clock.now() + seconds
+        self._now = clock.now if clock is not None else time.monotonic
+        self.deadline = self._now() + seconds
         self.function_name = function_name
         self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
         self.aws_request_id = str(uuid.uuid4())
         self.memory_limit_in_mb = "128"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - self.clock.now()) * 1000))
+        return max(0, int((self.deadline - self._now()) * 1000))
 
 
 def cloudformation_event(
@@ -132,7 +132,7 @@ class ResponseReceiver(LoopbackServer):
     stamps each arrival (a test sets the clock its function runs on)."""
 
     def __init__(self, ca: trustme.CA) -> None:
-        self.clock = MONOTONIC
+        self.clock = None  # a test sets its VirtualClock; time.monotonic without one
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._puts: list[ReceivedPut] = []
@@ -149,7 +149,7 @@ class ResponseReceiver(LoopbackServer):
             def do_PUT(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver._record(
-                    ReceivedPut(self.path, dict(self.headers), body, receiver.clock.now())
+                    ReceivedPut(self.path, dict(self.headers), body, receiver.now())
                 )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -163,6 +163,9 @@ class ResponseReceiver(LoopbackServer):
             self.first_put.set()
             self._arrived.notify_all()
             return self._statuses.popleft() if self._statuses else 200
+
+    def now(self) -> float:
+        return self.clock.now() if self.clock is not None else time.monotonic()
 
     def url(self, token: str = "") -> str:
         token = token or uuid.uuid4().hex
