@@ -278,13 +278,16 @@ def create_rotation_function(iam, lambda_client, name: str, role_path="/service-
     return function["FunctionArn"], role_arn
 
 
+# How long a stalled request waits for its release before the hop gives up (a hang guard).
+STALL_LIMIT_S = 60.0
+
+
 @dataclass
 class _Fault:
-    status: int  # 0: forward upstream (after the delay)
+    status: int  # 0: forward upstream (once `until` is set, if any)
     error_type: str = ""
     message: str = ""
-    delay: float = 0.0
-    until: threading.Event | None = None  # with delay: forward once this is set, or at the delay
+    until: threading.Event | None = None
 
 
 class LambdaApiFaults(LoopbackServer):
@@ -304,11 +307,10 @@ class LambdaApiFaults(LoopbackServer):
         with self._lock:
             self._faults.extend(_Fault(status, error_type, message) for _ in range(count))
 
-    def delay_next(self, count: int, seconds: float, until: threading.Event | None = None):
-        """Forward the next `count` requests only after `seconds`, or as soon as `until` is set
-        (a slow or stalled API)."""
+    def stall_next(self, count: int, until: threading.Event) -> None:
+        """Forward the next `count` requests only once `until` is set (a stalled API)."""
         with self._lock:
-            self._faults.extend(_Fault(0, delay=seconds, until=until) for _ in range(count))
+            self._faults.extend(_Fault(0, until=until) for _ in range(count))
 
     def fail_always(self, status: int, error_type: str, message: str) -> None:
         with self._lock:
@@ -341,9 +343,7 @@ class LambdaApiFaults(LoopbackServer):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault = hop._next_fault()
                 if fault is not None and fault.until is not None:
-                    fault.until.wait(fault.delay)
-                elif fault is not None:
-                    time.sleep(fault.delay)
+                    fault.until.wait(STALL_LIMIT_S)
                 if fault is not None and fault.status:
                     # x-amzn-ErrorType is read by REST JSON APIs (Lambda), __type by JSON ones
                     # (Secrets Manager): one fault serves both.

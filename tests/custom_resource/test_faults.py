@@ -213,7 +213,7 @@ def test_stalled_lambda_api_gets_the_timer_answer_and_no_second_one(
     # The API call hangs past the deadline: the timer must answer FAILED in time, and the
     # handler's own answer, ready only after the deadline, must be dropped.
     released = threading.Event()
-    lambda_api.delay_next(1, HANG_S, until=released)
+    lambda_api.stall_next(1, until=released)
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
     clock = app.helper.clock
     context = LambdaContext(1.5, clock)
@@ -237,7 +237,7 @@ def test_answer_ready_just_after_the_timer_fired_is_dropped(
     # The API replies right after the timer has answered FAILED, early enough that the handler
     # could still deliver a second answer before the deadline: only the claim on the request's
     # single response slot stops it.
-    lambda_api.delay_next(1, HANG_S, until=receiver.first_put)
+    lambda_api.stall_next(1, until=receiver.first_put)
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
     clock = app.helper.clock
     context = LambdaContext(2.5, clock)

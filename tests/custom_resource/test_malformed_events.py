@@ -216,3 +216,22 @@ def test_a_response_url_that_is_not_text_is_logged_as_nowhere_to_answer(
 
     assert "Request ignored, nowhere to answer: ResponseURL must be an https URL." in caplog.text
     assert "Response delivery failed" not in caplog.text
+
+
+@pytest.mark.parametrize("function", ["lambda_role_lookup", "mysql_user"])
+def test_a_malformed_request_is_answered_at_its_own_url_not_the_previous_one(
+    receiver_server, function
+):
+    # crhelper keeps the previous request's ResponseURL; a request it never sees (malformed)
+    # must still be answered at its own.
+    app = load_app(function)
+    receiver_server.reset()
+    good = cloudformation_event("Delete", receiver_server.url("first"), {}, physical_id="the-id")
+    malformed = cloudformation_event("Update", receiver_server.url("second"), {})  # no id
+    for event in (good, malformed):
+        app.handler(event, LambdaContext(5, app.helper.clock))
+
+    assert len(receiver_server.puts("first")) == 1
+    (answer,) = receiver_server.puts("second")
+    assert answer.document["Status"] == "FAILED"
+    assert answer.document["RequestId"] == malformed["RequestId"]

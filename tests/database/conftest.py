@@ -34,7 +34,7 @@ PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/b
 SERVER_NAMES = ("mariadbd", "mysqld")
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
 CLIENT_NAMES = ("mariadb", "mysql")
-START_TIMEOUT = 30
+START_TIMEOUT = 120  # a hang guard: the wait ends as soon as the server answers
 REGION = "us-east-1"
 
 # What Aurora MySQL 3 grants its master user (Amazon Aurora User Guide, "Master user account

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
-MOTO_START_TIMEOUT = 15
+MOTO_START_TIMEOUT = 120  # a hang guard: the wait ends as soon as the server answers
 # How the database tests' skip reason starts; tests/conftest.py counts those skips in its summary.
 NO_MARIADB = "No MariaDB server"
 
