@@ -48,8 +48,8 @@ TIMED_OUT_REASON = (
 def startup_objects_frozen():
     """No garbage collection while crhelper builds its SDK clients, then everything made so far
     (the SDK's modules and service models, which live as long as the process) leaves the
-    collector's view for good (gc.freeze). Otherwise a full collection during the first request
-    walks all of them: about 25 ms of a cold start."""
+    collector's view for good (gc.freeze). Otherwise the collections of the first request walk
+    them all: a tenth of a cold start (docs/testing.md, "Cold start")."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -28,7 +28,7 @@ import pymysql
 import pytest
 import trustme
 
-from tests.helpers.local_servers import NO_MARIADB, free_port
+from tests.helpers.local_servers import NO_MARIADB, free_port, stop
 
 PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 SERVER_NAMES = ("mariadbd", "mysqld")
@@ -261,12 +261,7 @@ def running_mariadb(base: Path, certificate: ServerCertificate | None) -> Iterat
                 cursor.execute("DROP USER %s@%s", (user_name, host))
         yield instance
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 @pytest.fixture(scope="session")
