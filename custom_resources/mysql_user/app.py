@@ -149,7 +149,7 @@ def ensure_user(event, *, first_time: bool) -> str:
     previous = parse_physical_id(event.get("PhysicalResourceId"))
     creating = event["RequestType"] == "Create"
     connection = connect(
-        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines.work
+        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines
     )
     with connection:
         accounts = Accounts(connection)
@@ -229,7 +229,7 @@ def drop_created_user(event) -> None:
         admin.username,
         admin.password,
         request.tls_ca_file,
-        helper.deadlines.work,
+        helper.deadlines,
     )
     with connection:
         accounts = Accounts(connection)
