@@ -132,7 +132,8 @@ def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
     assert created.returncode == 0, created.stderr
     refused = make("delete", "STACK=to-delete", env=aws_env)
     assert refused.returncode != 0
-    assert "make delete STACK=to-delete YES=1" in refused.stderr
+    # The hint names the Region the run acted on, so pasting it acts on the same stack.
+    assert "run 'make delete STACK=to-delete REGION=eu-west-1 YES=1'" in refused.stderr
     cf = moto("cloudformation")
     assert (
         cf.describe_stacks(StackName="to-delete")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
