@@ -95,8 +95,11 @@ class Aws:
         }
         if self.region in known:
             return ""
-        close = difflib.get_close_matches(self.region, sorted(known), n=1)
-        guess = f"did you mean REGION={close[0]}? " if close else ""
+        family = self.region.rsplit("-", 1)[0] + "-"
+        close = sorted(r for r in known if r.startswith(family)) or difflib.get_close_matches(
+            self.region, sorted(known), n=3
+        )
+        guess = f"did you mean {' or '.join(f'REGION={r}' for r in close)}? " if close else ""
         return (
             f"{self.region} (from {self.region_source}) is not an AWS Region this AWS SDK knows; "
             f"{guess}Regions: aws ec2 describe-regions --query 'Regions[].RegionName'"
