@@ -18,6 +18,7 @@ from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, TemplateFacts, r
 
 # A value that itself holds ",Name=" is almost always two pairs joined by a comma.
 SECOND_PAIR = re.compile(r",\s*([A-Za-z][A-Za-z0-9]*)=")
+LINE_CONTINUATION = re.compile(r"\\\r?\n")
 SET_BY_THE_SCRIPT = {
     CODE_BUCKET_PARAM: "BUCKET=",
     **dict.fromkeys(CODE_KEY_PARAMS, "BUCKET= (the key is the zip's content hash)"),
@@ -42,8 +43,11 @@ def split_pairs(
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """'A=1 B="two words"' -> [('A', '1'), ('B', 'two words')] and the problems; shell quoting."""
     example = example or quoting_example(None)
+    # A backslash at the end of a line inside PARAMS='...' reaches here as written: read it as
+    # the line continuation it was meant to be, not as a word of its own.
+    text = LINE_CONTINUATION.sub(" ", text or "")
     try:
-        items = shlex.split(text or "")
+        items = shlex.split(text)
     except ValueError as error:  # "No closing quotation", "No escaped character"
         return [], [
             f"{variable}: cannot be read ({str(error).lower()}): close every quote. "
