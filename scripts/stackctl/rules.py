@@ -86,22 +86,18 @@ def _condition(argument: Any, values: Values, read: set[str]) -> list[Any] | Non
     return results if all(isinstance(r, bool) or r is UNKNOWN for r in results) else None
 
 
-def _and(argument, values, read):
-    results = _condition(argument, values, read)
-    if results is None:
-        return UNKNOWN
-    if False in results:
-        return False
-    return UNKNOWN if UNKNOWN in results else True
+def _junction(decisive: bool) -> Callable[[Any, Values, set[str]], Any]:
+    """Fn::And (one False decides) or Fn::Or (one True decides), in three-valued logic."""
 
+    def junction(argument, values, read):
+        results = _condition(argument, values, read)
+        if results is None:
+            return UNKNOWN
+        if decisive in results:
+            return decisive
+        return UNKNOWN if UNKNOWN in results else not decisive
 
-def _or(argument, values, read):
-    results = _condition(argument, values, read)
-    if results is None:
-        return UNKNOWN
-    if True in results:
-        return True
-    return UNKNOWN if UNKNOWN in results else False
+    return junction
 
 
 def _not(argument, values, read):
@@ -138,8 +134,8 @@ def _each_member_in(argument, values, read):
 
 
 FUNCTIONS: dict[str, Callable[[Any, Values, set[str]], Any]] = {
-    "Fn::And": _and,
-    "Fn::Or": _or,
+    "Fn::And": _junction(decisive=False),
+    "Fn::Or": _junction(decisive=True),
     "Fn::Not": _not,
     "Fn::Equals": _equals,
     "Fn::Contains": _contains,

@@ -60,21 +60,23 @@ def test_a_missing_bucket_s_example_names_the_template_and_stack_given(capsys):
     )
 
 
-def unknown_region_aws() -> Aws:
+def unreachable_aws(region: str) -> Aws:
+    """Keys but no way to STS in that Region, as when the Region's endpoint has no DNS name."""
     session = boto3.session.Session(
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="example", region_name="eu-west-9"
+        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="example", region_name=region
     )
-    return Aws("eu-west-9", "REGION", session)
-
-
-def test_an_unknown_region_is_named_with_the_regions_it_may_have_meant(capsys):
-    aws = unknown_region_aws()
-    url = "https://sts.eu-west-9.amazonaws.com/"
+    aws = Aws(region, "REGION", session)
+    url = f"https://sts.{region}.amazonaws.com/"
 
     def unreachable(**_):
         raise botocore.exceptions.EndpointConnectionError(endpoint_url=url)
 
     aws.client("sts").meta.events.register("before-call.sts.GetCallerIdentity", unreachable)
+    return aws
+
+
+def test_an_unknown_region_is_named_with_the_regions_it_may_have_meant(capsys):
+    aws = unreachable_aws("eu-west-9")
     assert cli.main(["verify", "--stack", "demo"], Runtime(connect=lambda region: aws)) == 2
     assert capsys.readouterr().err == (
         "error: No AWS endpoint answers: eu-west-9 (from REGION) is not an AWS Region this AWS "
@@ -84,16 +86,8 @@ def test_an_unknown_region_is_named_with_the_regions_it_may_have_meant(capsys):
 
 
 def test_a_known_region_out_of_reach_names_what_to_check(capsys):
-    session = boto3.session.Session(
-        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="example", region_name="eu-west-1"
-    )
-    aws = Aws("eu-west-1", "REGION", session)
+    aws = unreachable_aws("eu-west-1")
     url = "https://sts.eu-west-1.amazonaws.com/"
-
-    def unreachable(**_):
-        raise botocore.exceptions.EndpointConnectionError(endpoint_url=url)
-
-    aws.client("sts").meta.events.register("before-call.sts.GetCallerIdentity", unreachable)
     assert cli.main(["verify", "--stack", "demo"], Runtime(connect=lambda region: aws)) == 1
     assert capsys.readouterr().err == (
         f'failed: Could not connect to the endpoint URL: "{url}": check the network, a proxy '

@@ -86,6 +86,15 @@ def run_as_written(block: str, endpoint: str, tmp_path: Path) -> list[tuple[str,
     return [(c, o + errors) for c, o in zip(listed, outs, strict=True)]
 
 
+def change_set_parameters(endpoint: str, stack: str) -> dict[str, str]:
+    """The parameters of the stack's change set (moto lists every stack's change sets)."""
+    cf = clients(endpoint)("cloudformation")
+    [summary] = [s for s in cf.list_change_sets(StackName=stack)["Summaries"]
+                 if s["StackName"] == stack]  # fmt: skip
+    described = cf.describe_change_set(ChangeSetName=summary["ChangeSetId"])
+    return {p["ParameterKey"]: p.get("ParameterValue") for p in described["Parameters"]}
+
+
 def assert_reached_the_change_set(output: str) -> None:
     assert "Traceback" not in output
     assert "\nerror: " not in "\n" + output  # a refusal of the tool (exit status 2)
@@ -107,11 +116,8 @@ def test_deploying_runs_as_written(endpoint, tmp_path, lambda_zips):
     [package] = [o for c, o in by_start.items() if c.startswith("make package")]
     assert "Uploaded. To create a stack from the console or the AWS CLI, use:" in package
     # The image the first line looked up reached the change set.
-    cf = clients(endpoint)("cloudformation")
-    change_set = cf.list_change_sets(StackName="rotation-single")["Summaries"][0]
-    described = cf.describe_change_set(ChangeSetName=change_set["ChangeSetId"])
-    image = {p["ParameterKey"]: p.get("ParameterValue") for p in described["Parameters"]}
-    assert re.fullmatch(r"ami-[0-9a-f]{8,17}", image["TestInstanceImageId"])
+    image = change_set_parameters(endpoint, "rotation-single")["TestInstanceImageId"]
+    assert re.fullmatch(r"ami-[0-9a-f]{8,17}", image)
 
 
 def test_the_existing_cluster_deploy_step_runs_as_written(endpoint, tmp_path, lambda_zips):
@@ -122,10 +128,7 @@ def test_the_existing_cluster_deploy_step_runs_as_written(endpoint, tmp_path, la
     assert_reached_the_change_set(output)
     assert "Uploading dist/lambda_role_lookup.zip to s3://my-artifacts-eu-west-1/" in output
     assert "Uploading dist/mysql_user.zip to s3://my-artifacts-eu-west-1/" in output
-    cf = clients(endpoint)("cloudformation")
-    change_set = cf.list_change_sets(StackName="orders-app-rotation")["Summaries"][0]
-    described = cf.describe_change_set(ChangeSetName=change_set["ChangeSetId"])
-    values = {p["ParameterKey"]: p.get("ParameterValue") for p in described["Parameters"]}
+    values = change_set_parameters(endpoint, "orders-app-rotation")
     assert values["AdminSecretArn"].endswith(":secret:rds!cluster-0a1b2c-AbCdEf")
     assert values["SubnetIds"] == "subnet-0aaaaaaaaaaaaaaaa,subnet-0bbbbbbbbbbbbbbbb"
     assert values["MySQLUserCodeS3Key"].startswith("mysql_user/")
