@@ -93,7 +93,7 @@ class Verdict:
         if not self.if_new:
             return ""
         lines = [
-            f"If STACK={stack} is a new stack (no AWS call told yet; an update keeps the stack's "
+            f"If STACK={stack} is a new stack (AWS was not asked yet; an update keeps the stack's "
             "current values instead), also:"
         ]
         return "\n" + "\n".join(lines + [f"  {line}" for line in self.if_new])

@@ -98,7 +98,7 @@ def test_what_depends_on_the_stack_comes_with_the_credentials_error(aws_env):
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: No usable AWS credentials")
     assert lines[1] == (
-        "If STACK=orders-rotation is a new stack (no AWS call told yet; an update keeps the "
+        "If STACK=orders-rotation is a new stack (AWS was not asked yet; an update keeps the "
         "stack's current values instead), also:"
     )
     missing = [line.split(":")[1].split()[0] for line in lines if line.startswith("  PARAMS:")]
