@@ -72,7 +72,7 @@ def given_values(opts: argparse.Namespace, facts: TemplateFacts) -> tuple[dict, 
     if both:
         print(f"PARAMS overrides PARAMS_FILE for {', '.join(both)}.")
     unknown_kept = sorted(name for name in kept if name not in facts.parameters)
-    problems += [params.unknown_name(name, facts) for name in unknown_kept]
+    problems += [f"PARAMS_FILE: {params.unknown_name(name, facts)}" for name in unknown_kept]
     given = from_file | from_params
     return (
         given,
