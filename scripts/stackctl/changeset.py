@@ -101,8 +101,12 @@ def create(
     template: dict[str, str],
     parameters: list[dict[str, Any]],
     name: str,
+    options: dict[str, Any] | None = None,
 ) -> tuple[str, str] | None:
-    """(change set ARN, stack id), or None when CloudFormation says there is nothing to change."""
+    """(change set ARN, stack id), or None when CloudFormation says there is nothing to change.
+
+    `options`: Tags, RoleARN, NotificationARNs (TAGS=, ROLE_ARN=, NOTIFICATION_ARNS=).
+    """
     try:
         answer = cf.create_change_set(
             StackName=stack,
@@ -112,6 +116,7 @@ def create(
             Capabilities=CAPABILITIES,
             Description="make deploy",
             **template,
+            **(options or {}),
         )
     except botocore.exceptions.ClientError as error:
         message = error_message(error)
