@@ -21,22 +21,23 @@ all: lint package ## Lint every template and the Python code, then build the Lam
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# Three virtualenvs (scripts/venv.sh): checked on every run in ~20 ms (pip is started only for an update), built when
-# missing (after checking PYTHON is 3.11+), rebuilt when their Python is gone, broken or too old (or
-# differs from a PYTHON= given on the command line), refreshed when their requirements change.
+# Three virtualenvs, built and kept in step by scripts/venv.sh with uv (docs/testing.md, "Virtualenvs").
+# UV=path uses your own uv instead of the pinned one it installs into .uv/.
 PYTHON_EXPLICIT := $(if $(filter command line environment environment override,$(origin PYTHON)),1)
+UV ?=
+export UV
 VENV_SH = PYTHON="$(PYTHON)" PYTHON_EXPLICIT="$(PYTHON_EXPLICIT)" scripts/venv.sh
 
 $(VENV)/.installed: requirements/dev.txt FORCE
-	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI" "about 1-2 minutes, ~600 MB"
+	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI, the rule pack (editable)" "seconds with uv's cache, ~600 MB"
 
-install: $(VENV)/.installed ## Create .venv with the pinned tools (checks for Python 3.11+ first)
+install: $(VENV)/.installed ## Create .venv with the pinned tools and the rule pack, editable (checks for Python 3.11+ first)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
-	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "about 1 minute, ~300 MB"
+	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "seconds with uv's cache, ~300 MB"
 
 $(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
-	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "about 1 minute, ~250 MB"
+	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "seconds with uv's cache, ~250 MB"
 
 lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
 
@@ -128,8 +129,13 @@ docs: $(VENV)/.installed ## Regenerate the README's parameter tables from the te
 hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone (they run from .venv; make clean removes them)
 	$(BIN)/pre-commit install
 
-lock: ## Re-pin requirements/*.txt from requirements/*.in (needs the package index)
-	scripts/lock_requirements.sh
+# Pins for every platform, for the oldest Python the project supports; a pin that still fits stays.
+lock: ## Re-pin requirements/*.txt from requirements/*.in with uv (needs the index; UPGRADE=1 takes the newest releases)
+	@for input in requirements/*.in; do \
+	  UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV_SH) --uv pip compile --quiet --universal \
+	    --python-version 3.11 $(if $(UPGRADE),--upgrade) "$$input" -o "$${input%.in}.txt"; \
+	  echo "pinned $${input%.in}.txt"; \
+	done
 
 # The pre-commit hook runs .venv's Python: clean removes the hook with the venv, never leaving a
 # hook that fails every commit.
@@ -140,7 +146,7 @@ clean: ## Remove virtualenvs, build output, caches, mutation results and the pre
 	  if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type pre-commit >/dev/null; else rm -f "$(PRE_COMMIT_HOOK)"; fi; \
 	  echo "Removed the pre-commit hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
 	fi
-	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
+	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) .uv build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Mutation testing (cosmic-ray), not part of make test: PART=custom_resources|lint_rules|scripts
