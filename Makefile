@@ -149,13 +149,11 @@ clean: ## Remove virtualenvs, build output, caches, mutation results and the pre
 	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) .uv build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# Mutation testing (cosmic-ray), not part of make test: PART=custom_resources|lint_rules|scripts
-# runs one part; results are kept in .mutation/ so an interrupted run resumes; REPORT=1 only prints
-# the last results. See docs/testing.md.
+# Mutation testing with cosmic-ray (mutation/run.py, docs/testing.md), not part of make test.
 PART ?=
 MUTATE_WORKERS ?= 2
-MUTATE_GROUP_MINUTES ?=
-MUTATE_GROUPS ?=
+MUTATE_MINUTES ?=
+FRESH ?=
 
-mutate: $(VENV)/.installed ## Mutation testing of custom_resources/, lint_rules/ and scripts/ against their tests (PART= for one; slow, see docs/testing.md)
-	@MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_GROUP_MINUTES=$(MUTATE_GROUP_MINUTES) MUTATE_GROUPS=$(MUTATE_GROUPS) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)
+mutate: $(VENV)/.installed ## Mutation testing of PART=custom_resources|lint_rules|scripts (all without PART); resumes; MUTATE_MINUTES=n samples; REPORT=1 only reports
+	@MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_MINUTES=$(MUTATE_MINUTES) FRESH=$(FRESH) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)
