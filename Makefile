@@ -29,15 +29,15 @@ export UV
 VENV_SH = PYTHON="$(PYTHON)" PYTHON_EXPLICIT="$(PYTHON_EXPLICIT)" scripts/venv.sh
 
 $(VENV)/.installed: requirements/dev.txt FORCE
-	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI, the rule pack (editable)" "seconds with uv's cache, ~600 MB"
+	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI, the rule pack (editable)" "~430 MB"
 
 install: $(VENV)/.installed ## Create .venv with the pinned tools and the rule pack, editable (checks for Python 3.11+ first)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
-	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "seconds with uv's cache, ~300 MB"
+	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "~200 MB"
 
 $(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
-	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "seconds with uv's cache, ~250 MB"
+	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "~140 MB"
 
 lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
 
@@ -55,9 +55,8 @@ checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are jus
 # --dist loadfile keeps each file on one worker, so module fixtures start once; the slowest tests are
 # listed at the end. Exit code 5 (pytest found no test) fails with its own message.
 TESTS ?=
-# One worker per CPU plus one: about a quarter of the suite's time is spent waiting (deadline
-# timers, servers, subprocesses), which the extra worker fills (2 CPUs: 117 s with 2 workers, 99 s
-# with 3, 102 s with 4).
+# One worker per CPU plus one: the extra worker fills the time tests spend waiting on timers,
+# servers and subprocesses (measurements in docs/testing.md).
 CPUS = $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 TEST_WORKERS ?= $(shell expr $(CPUS) + 1)
 PYTEST_ARGS ?=
@@ -126,8 +125,8 @@ bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, p
 docs: $(VENV)/.installed ## Regenerate the README's parameter tables from the templates
 	$(BIN)/python scripts/parameter_tables.py
 
-hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone (they run from .venv; make clean removes them)
-	$(BIN)/pre-commit install
+hooks: $(VENV)/.installed ## Install the pre-commit and commit-msg hooks into this clone (they run from .venv; make clean removes them)
+	$(BIN)/pre-commit install --hook-type pre-commit --hook-type commit-msg
 
 # Pins for every platform, for the oldest Python the project supports; a pin that still fits stays.
 lock: ## Re-pin requirements/*.txt from requirements/*.in with uv (needs the index; UPGRADE=1 takes the newest releases)
@@ -137,15 +136,19 @@ lock: ## Re-pin requirements/*.txt from requirements/*.in with uv (needs the ind
 	  echo "pinned $${input%.in}.txt"; \
 	done
 
-# The pre-commit hook runs .venv's Python: clean removes the hook with the venv, never leaving a
-# hook that fails every commit.
-PRE_COMMIT_HOOK = $(shell git rev-parse --git-path hooks/pre-commit 2>/dev/null)
+# The pre-commit and commit-msg hooks run .venv's Python: clean removes them with the venv, never
+# leaving a hook that fails every commit.
+HOOK_TYPES := pre-commit commit-msg
+HOOKS_DIR = $(shell git rev-parse --git-path hooks 2>/dev/null)
 
-clean: ## Remove virtualenvs, build output, caches, mutation results and the pre-commit hook that runs from .venv
-	@if [ -n "$(PRE_COMMIT_HOOK)" ] && [ -f "$(PRE_COMMIT_HOOK)" ] && grep -qF "$(abspath $(VENV))/" "$(PRE_COMMIT_HOOK)"; then \
-	  if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type pre-commit >/dev/null; else rm -f "$(PRE_COMMIT_HOOK)"; fi; \
-	  echo "Removed the pre-commit hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
-	fi
+clean: ## Remove virtualenvs, build output, caches, mutation results and the git hooks that run from .venv
+	@for type in $(HOOK_TYPES); do \
+	  hook="$(HOOKS_DIR)/$$type"; \
+	  if [ -n "$(HOOKS_DIR)" ] && [ -f "$$hook" ] && grep -qF "$(abspath $(VENV))/" "$$hook"; then \
+	    if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type $$type >/dev/null; else rm -f "$$hook"; fi; \
+	    echo "Removed the $$type hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
+	  fi; \
+	done
 	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) .uv build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 

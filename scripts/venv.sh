@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates or refreshes one virtualenv from a pinned requirements file with uv (make's install step).
 #
-#   scripts/venv.sh VENV REQUIREMENTS "WHAT IT HOLDS" "ABOUT HOW LONG, HOW BIG"
+#   scripts/venv.sh VENV REQUIREMENTS "WHAT IT HOLDS" "HOW BIG"
 #   scripts/venv.sh --uv ARGS...     runs uv with the package sources below (make lock)
 #
 # Environment: PYTHON (interpreter for a new venv, default python3), PYTHON_EXPLICIT=1 when the
@@ -126,7 +126,7 @@ if [ "${1:-}" = --uv ]; then
   exit
 fi
 
-venv=$1 requirements=$2 what=$3 cost=$4
+venv=$1 requirements=$2 what=$3 size=$4
 stamp="$venv/.installed"
 
 checksum() {
@@ -175,7 +175,7 @@ if [ -z "$venv_version" ]; then
   found=$(command -v "$python")
   # The interpreter itself, not a shim (pyenv) or a venv's python that can move or vanish.
   interpreter=$("$found" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')
-  echo "Creating $venv with Python $(version_of "$found"): $what ($cost)..."
+  echo "Creating $venv with Python $(version_of "$found"): $what ($size)..."
   run_uv venv --quiet --python "$interpreter" "$venv"
   venv_version=$(version_of "$venv/bin/python")
 else

@@ -457,11 +457,14 @@ def test_make_clean_removes_a_hook_that_runs_from_the_venv(tmp_path):
     root = makefile_sandbox(tmp_path, 0)
     hooks = root / ".git" / "hooks"
     hook = executable(hooks / "pre-commit", f"INSTALL_PYTHON={root}/.venv/bin/python3")
+    message_hook = executable(hooks / "commit-msg", f"INSTALL_PYTHON={root}/.venv/bin/python3")
     other = executable(hooks / "pre-push", "exit 0")
     result = run(["make", "--no-print-directory", "clean"], root, clean_env())
     assert result.returncode == 0, result.stderr
     assert not hook.exists()
+    assert not message_hook.exists()
     assert "Removed the pre-commit hook" in result.stdout
+    assert "Removed the commit-msg hook" in result.stdout
     assert other.exists()
     assert not (root / ".venv").exists()
 
