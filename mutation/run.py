@@ -243,6 +243,15 @@ def report(name: str, part_dir: Path) -> str:
     return line
 
 
+def carried_over(last: dict, now: dict, *, fresh: bool) -> str:
+    """What a run keeps of the last one: "nothing" when the part's sources, its settings or the
+    operator filter changed (or FRESH=1), "results" when only tests changed (a new test can kill
+    a recorded survivor but not revive a kill; the line map is made again), else "everything"."""
+    if fresh or last.get("mutants") != now["mutants"]:
+        return "nothing"
+    return "results" if last.get("tests") != now["tests"] else "everything"
+
+
 def run_part(name: str, part: dict, workers_wanted: int) -> str:
     part_dir, names, files = ROOT / ".mutation" / name, sources(part), tree_files()
     session, config, map_file = (
@@ -254,10 +263,11 @@ def run_part(name: str, part: dict, workers_wanted: int) -> str:
         "tests": digest([f for f in files if f.startswith(("tests/", "templates/", "mutation/"))]),
     }
     last = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
-    if session.exists() and (os.environ.get("FRESH") or last.get("mutants") != stamp["mutants"]):
-        say(f"{name}: the sources (or FRESH=1) changed since the last run: it starts over.")
+    kept = carried_over(last, stamp, fresh=bool(os.environ.get("FRESH")))
+    if session.exists() and kept == "nothing":
+        say(f"{name}: starting over (FRESH=1, or its sources or settings changed since).")
         shutil.rmtree(part_dir)
-    elif session.exists() and last.get("tests") != stamp["tests"]:
+    elif session.exists() and kept == "results":
         say(f"{name}: tests changed since the last run: results kept, the line map made again.")
         map_file.unlink(missing_ok=True)
     part_dir.mkdir(parents=True, exist_ok=True)

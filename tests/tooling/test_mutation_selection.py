@@ -304,7 +304,7 @@ def make_mutate(root: Path, *args: str, **env: str) -> subprocess.CompletedProce
 
 
 @pytest.mark.slow
-def test_make_mutate_runs_cosmic_ray_resumes_and_starts_over_when_sources_change(tmp_path):
+def test_make_mutate_runs_cosmic_ray_and_resumes(tmp_path):
     root = tmp_path / "scratch"
     (root / "tests").mkdir(parents=True)
     (root / "mutation").mkdir()
@@ -334,14 +334,16 @@ def test_make_mutate_runs_cosmic_ray_resumes_and_starts_over_when_sources_change
     assert "unmutated run" not in again.stdout, "resumed: no new baseline, no mutant run again"
     assert again.stdout.strip().splitlines()[-1] == summary
 
-    report = make_mutate(root, "calc", "--report")
-    assert report.stdout.strip().splitlines()[-1] == summary
 
-    (root / "calc.py").write_text('fits = "abc".__contains__\n')  # passes, and has no mutant
-    changed = make_mutate(root, "calc")
-    assert "the sources (or FRESH=1) changed since the last run: it starts over" in changed.stdout
-    assert "unmutated run" in changed.stdout
-    assert "calc: 0 mutants of 1 files to run" in changed.stdout
+def test_a_run_starts_over_when_the_sources_change_and_keeps_results_when_only_tests_do():
+    from mutation.run import carried_over
+
+    last = {"mutants": "m1", "tests": "t1"}
+    assert carried_over(last, {"mutants": "m1", "tests": "t1"}, fresh=False) == "everything"
+    assert carried_over(last, {"mutants": "m1", "tests": "t2"}, fresh=False) == "results"
+    assert carried_over(last, {"mutants": "m2", "tests": "t1"}, fresh=False) == "nothing"
+    assert carried_over(last, {"mutants": "m1", "tests": "t1"}, fresh=True) == "nothing"
+    assert carried_over({}, {"mutants": "m1", "tests": "t1"}, fresh=False) == "nothing"
 
 
 def test_an_unknown_part_names_the_parts():
