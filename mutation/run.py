@@ -89,14 +89,14 @@ def digest(names: list[str], *extra: str) -> str:
 
 
 def copy_tree(files: list[str], target: Path) -> None:
-    """The working tree (again: a mutant an interrupted run left on disk goes), its virtualenvs
-    linked, and `cfn_lint_rotation` as the copy's lint_rules/ (put first on PYTHONPATH) so the
+    """The working tree (again: a mutant an interrupted run left on disk goes), its venvs and uv
+    linked, and `cfn_lint_rotation` as the copy's lint_rules/ (first on PYTHONPATH), so the
     editable install in .venv does not load the checkout's rules instead of the mutant."""
     shutil.rmtree(target / "tests", ignore_errors=True)
     for name in files:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target / name)
-    for venv in (".venv", ".venv-taskcat", ".venv-checkov"):
+    for venv in (".venv", ".venv-taskcat", ".venv-checkov", ".uv"):
         if (ROOT / venv).exists() and not (target / venv).is_symlink():
             (target / venv).symlink_to((ROOT / venv).resolve())
     if (target / "lint_rules").is_dir() and not (target / "cfn_lint_rotation").is_symlink():

@@ -395,36 +395,6 @@ def test_uv_gets_the_package_sources_pip_is_configured_with(tmp_path):
     assert installed_version(venv, "tinypkg") == "1.0"
 
 
-def uv_sources(tmp_path: Path, config: str, **env: str) -> list[str]:
-    (tmp_path / "pip.conf").write_text(config)
-    environment = {k: v for k, v in clean_env().items() if not k.startswith(("PIP_", "UV_"))}
-    environment.update(PIP_CONFIG_FILE=str(tmp_path / "pip.conf"), **env)
-    script = REPO / "scripts" / "uv_sources.py"
-    return run(
-        [sys.executable, str(script), sys.executable], tmp_path, environment
-    ).stdout.splitlines()
-
-
-def test_pip_sources_map_to_uv_with_pip_s_precedence(tmp_path):
-    config = (
-        "[global]\nindex-url = https://mirror.example/simple\n"
-        "extra-index-url =\n  file:///opt/a/simple\n  file:///opt/b/simple\n"
-        "find-links = /opt/wheels\n[install]\nindex-url = https://install.example/simple\n"
-    )
-    assert uv_sources(tmp_path, config, PIP_FIND_LINKS="/w1 /w2") == [
-        "UV_DEFAULT_INDEX=https://install.example/simple",  # [install] over [global]
-        "UV_INDEX=file:///opt/a/simple file:///opt/b/simple",
-        "UV_FIND_LINKS=/w1,/w2",  # PIP_* over the files
-        "UV_INDEX_STRATEGY=unsafe-best-match",  # pip's choice of the best version anywhere
-    ]
-
-
-def test_plain_pypi_gives_uv_nothing_and_the_user_s_uv_settings_win(tmp_path):
-    assert uv_sources(tmp_path, "") == []
-    config = "[global]\nextra-index-url = https://extra.example/simple\nno-index = yes\n"
-    assert uv_sources(tmp_path, config, UV_INDEX="https://mine.example/simple") == ["UV_NO_INDEX=1"]
-
-
 # The Makefile: make test's exit code, make clean and the pre-commit hook.
 
 
