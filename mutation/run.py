@@ -246,6 +246,15 @@ def report(name: str, part_dir: Path) -> str:
     return line
 
 
+def test_inputs(part: dict) -> tuple[str, ...]:
+    """What the part's test runs read: its test folders (a test file's whole folder, for its
+    helpers and conftest), the shared test helpers, the templates, pyproject.toml and mutation/."""
+    folders = {t.split("::")[0] for t in part["tests"]}
+    folders = {f if (ROOT / f).is_dir() else str(Path(f).parent) for f in folders}
+    shared = ("tests/conftest.py", "tests/helpers/", "templates/", "pyproject.toml", "mutation/")
+    return (*sorted(f"{folder}/" for folder in folders), *shared)
+
+
 def carried_over(last: dict, now: dict, *, fresh: bool) -> str:
     """What a run keeps of the last one: "nothing" when the part's sources, its settings or the
     operator filter changed (or FRESH=1), "results" when only tests changed (a new test can kill
@@ -263,7 +272,7 @@ def run_part(name: str, part: dict, workers_wanted: int) -> str:
     stamp_file = part_dir / "fingerprint.json"
     stamp = {
         "mutants": digest(names, OPERATOR_FILTER, part),
-        "tests": digest([f for f in files if f.startswith(("tests/", "templates/", "mutation/"))]),
+        "tests": digest([f for f in files if f.startswith(test_inputs(part))]),
     }
     last = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
     kept = carried_over(last, stamp, fresh=bool(os.environ.get("FRESH")))

@@ -364,3 +364,13 @@ def test_a_sample_s_interval_holds_its_rate_and_closes_when_every_mutant_ran():
     narrower = interval(90, 100, 200)
     assert low < narrower[0], "a larger share tested narrows it"
     assert narrower[1] < high
+
+
+def test_only_what_a_part_s_tests_read_decides_whether_its_results_carry_over():
+    from mutation.run import test_inputs
+
+    inputs = test_inputs({"tests": ["tests/deploy", "tests/tooling/test_readme.py::test_x"]})
+    assert "tests/deploy/" in inputs
+    assert "tests/tooling/" in inputs, "a test file's folder: its helpers and conftest"
+    assert "tests/helpers/" in inputs
+    assert not any(i.startswith("tests/lint_rules") for i in inputs), "another part's tests"
