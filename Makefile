@@ -29,15 +29,15 @@ export UV
 VENV_SH = PYTHON="$(PYTHON)" PYTHON_EXPLICIT="$(PYTHON_EXPLICIT)" scripts/venv.sh
 
 $(VENV)/.installed: requirements/dev.txt FORCE
-	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI, the rule pack (editable)" "~430 MB"
+	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI, the rule pack (editable)" "~590 MB"
 
 install: $(VENV)/.installed ## Create .venv with the pinned tools and the rule pack, editable (checks for Python 3.11+ first)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
-	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "~200 MB"
+	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "~230 MB"
 
 $(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
-	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "~140 MB"
+	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "~110 MB"
 
 lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
 

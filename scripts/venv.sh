@@ -135,7 +135,8 @@ checksum() {
   cat "${inputs[@]}" | sha256sum | cut -d' ' -f1
 }
 
-expected_stamp() { printf 'python %s\nrequirements %s\n' "$1" "$(checksum)"; }
+sync_options=(--compile-bytecode) # in the stamp: a venv synced without them is synced again
+expected_stamp() { printf 'python %s\nrequirements %s\nuv pip sync %s\n' "$1" "$(checksum)" "${sync_options[*]}"; }
 
 remove_venv() {
   if [ -L "$venv" ]; then
@@ -184,7 +185,9 @@ fi
 
 rm -f "$stamp"
 echo "Installing exactly the pins of $requirements into $venv with uv..."
-if ! run_uv pip sync --python "$venv/bin/python" "$requirements"; then
+# Compiled now, as pip does: where PYTHONDONTWRITEBYTECODE is set nothing else writes the .pyc
+# files, and every process would compile its imports (moto, boto3, cfn-lint) again.
+if ! run_uv pip sync "${sync_options[@]}" --python "$venv/bin/python" "$requirements"; then
   echo "make: uv could not install $requirements into $venv (see uv's message above);" \
     "fix the cause (network, disk space, proxy) and run make again: it picks up from there." >&2
   exit 1

@@ -236,6 +236,9 @@ def test_a_venv_left_by_an_old_python_is_rebuilt_and_stamped(tmp_path):
     assert "Python 3.9.2, older than 3.11" in result.stdout
     assert "Creating" in result.stdout
     assert installed_version(venv, "tinypkg") == "1.0"
+    # Compiled at install: with PYTHONDONTWRITEBYTECODE (set on CI machines) nothing else would
+    # write the .pyc files, and every process would compile moto, boto3, cfn-lint again.
+    assert list(venv.glob("lib/python*/site-packages/tinypkg/__pycache__/*.pyc"))
     version = ".".join(map(str, sys.version_info[:3]))
     stamp = (venv / ".installed").read_text()
     assert stamp.startswith(f"python {version}\nrequirements ")
