@@ -21,24 +21,26 @@ all: lint package ## Lint every template and the Python code, then build the Lam
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# Three virtualenvs (scripts/venv.sh): checked on every run in ~20 ms (pip is started only for an update), built when
-# missing (after checking PYTHON is 3.11+), rebuilt when their Python is gone, broken or too old (or
-# differs from a PYTHON= given on the command line), refreshed when their requirements change.
+# Three virtualenvs, built and kept in step by scripts/venv.sh with uv (docs/testing.md, "Virtualenvs").
+# UV=path uses your own uv instead of the pinned one it installs into .uv/.
 PYTHON_EXPLICIT := $(if $(filter command line environment environment override,$(origin PYTHON)),1)
+UV ?=
+export UV
 VENV_SH = PYTHON="$(PYTHON)" PYTHON_EXPLICIT="$(PYTHON_EXPLICIT)" scripts/venv.sh
 
-# .venv also holds the rule pack lint_rules/ as the package cfn_lint_rotation (editable install):
-# .cfnlintrc, make deploy's lint, the pre-commit hook and the tests load it by that name.
-$(VENV)/.installed: requirements/dev.txt pyproject.toml FORCE
-	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI" "about 1-2 minutes, ~600 MB" .
+# .venv also holds the rule pack lint_rules/ as the package cfn_lint_rotation (editable, `-e .`
+# in requirements/dev.in): .cfnlintrc, make deploy's lint, the pre-commit hook and the tests load it
+# by that name.
+$(VENV)/.installed: requirements/dev.txt FORCE
+	@$(VENV_SH) $(VENV) requirements/dev.txt "pytest, cfn-lint, ruff, moto, the AWS CLI, the rule pack (editable)" "~590 MB"
 
-install: $(VENV)/.installed ## Create .venv with the pinned tools and the rule pack (checks for Python 3.11+ first)
+install: $(VENV)/.installed ## Create .venv with the pinned tools and the rule pack, editable (checks for Python 3.11+ first)
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt FORCE
-	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "about 1 minute, ~300 MB"
+	@$(VENV_SH) $(CHECKOV_VENV) requirements/checkov.txt "checkov, for make lint and make test" "~230 MB"
 
 $(TASKCAT_VENV)/.installed: requirements/taskcat.txt FORCE
-	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "about 1 minute, ~250 MB"
+	@$(VENV_SH) $(TASKCAT_VENV) requirements/taskcat.txt "taskcat, for make taskcat and its config tests" "~110 MB"
 
 lint: lint-templates lint-python checkov ## cfn-lint (with the project's rules), ruff and checkov
 
@@ -56,9 +58,8 @@ checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are jus
 # --dist loadfile keeps each file on one worker, so module fixtures start once; the slowest tests are
 # listed at the end. Exit code 5 (pytest found no test) fails with its own message.
 TESTS ?=
-# One worker per CPU plus one: about a quarter of the suite's time is spent waiting (deadline
-# timers, servers, subprocesses), which the extra worker fills (2 CPUs: 117 s with 2 workers, 99 s
-# with 3, 102 s with 4).
+# One worker per CPU plus one: the extra worker fills the time tests spend waiting on timers,
+# servers and subprocesses (measurements in docs/testing.md).
 CPUS = $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 TEST_WORKERS ?= $(shell expr $(CPUS) + 1)
 PYTEST_ARGS ?=
@@ -142,31 +143,38 @@ bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, p
 docs: $(VENV)/.installed ## Regenerate the README's parameter tables from the templates
 	$(BIN)/python scripts/parameter_tables.py
 
-hooks: $(VENV)/.installed ## Install the pre-commit hooks into this clone (they run from .venv; make clean removes them)
-	$(BIN)/pre-commit install
+hooks: $(VENV)/.installed ## Install the pre-commit and commit-msg hooks into this clone (they run from .venv; make clean removes them)
+	$(BIN)/pre-commit install --hook-type pre-commit --hook-type commit-msg
 
-lock: ## Re-pin requirements/*.txt from requirements/*.in (needs the package index)
-	scripts/lock_requirements.sh
+# Pins for every platform, for the oldest Python the project supports; a pin that still fits stays.
+lock: ## Re-pin requirements/*.txt from requirements/*.in with uv (needs the index; UPGRADE=1 takes the newest releases)
+	@for input in requirements/*.in; do \
+	  UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV_SH) --uv pip compile --quiet --universal \
+	    --python-version 3.11 $(if $(UPGRADE),--upgrade) "$$input" -o "$${input%.in}.txt"; \
+	  echo "pinned $${input%.in}.txt"; \
+	done
 
-# The pre-commit hook runs .venv's Python: clean removes the hook with the venv, never leaving a
-# hook that fails every commit.
-PRE_COMMIT_HOOK = $(shell git rev-parse --git-path hooks/pre-commit 2>/dev/null)
+# The pre-commit and commit-msg hooks run .venv's Python: clean removes them with the venv, never
+# leaving a hook that fails every commit.
+HOOK_TYPES := pre-commit commit-msg
+HOOKS_DIR = $(shell git rev-parse --git-path hooks 2>/dev/null)
 
-clean: ## Remove virtualenvs, build output, caches, mutation results and the pre-commit hook that runs from .venv
-	@if [ -n "$(PRE_COMMIT_HOOK)" ] && [ -f "$(PRE_COMMIT_HOOK)" ] && grep -qF "$(abspath $(VENV))/" "$(PRE_COMMIT_HOOK)"; then \
-	  if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type pre-commit >/dev/null; else rm -f "$(PRE_COMMIT_HOOK)"; fi; \
-	  echo "Removed the pre-commit hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
-	fi
-	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
+clean: ## Remove virtualenvs, build output, caches, mutation results and the git hooks that run from .venv
+	@for type in $(HOOK_TYPES); do \
+	  hook="$(HOOKS_DIR)/$$type"; \
+	  if [ -n "$(HOOKS_DIR)" ] && [ -f "$$hook" ] && grep -qF "$(abspath $(VENV))/" "$$hook"; then \
+	    if [ -x $(BIN)/pre-commit ]; then $(BIN)/pre-commit uninstall --hook-type $$type >/dev/null; else rm -f "$$hook"; fi; \
+	    echo "Removed the $$type hook (it runs from $(VENV), which clean deletes); 'make hooks' installs it again."; \
+	  fi; \
+	done
+	rm -rf $(VENV) $(TASKCAT_VENV) $(CHECKOV_VENV) .uv build dist packaged .mutation .pytest_cache .ruff_cache .hypothesis taskcat_outputs
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# Mutation testing (cosmic-ray), not part of make test: PART=custom_resources|lint_rules|scripts
-# runs one part; results are kept in .mutation/ so an interrupted run resumes; REPORT=1 only prints
-# the last results. See docs/testing.md.
+# Mutation testing with cosmic-ray (mutation/run.py, docs/testing.md), not part of make test.
 PART ?=
 MUTATE_WORKERS ?= 2
-MUTATE_GROUP_MINUTES ?=
-MUTATE_GROUPS ?=
+MUTATE_MINUTES ?=
+FRESH ?=
 
-mutate: $(VENV)/.installed ## Mutation testing of custom_resources/, lint_rules/ and scripts/ against their tests (PART= for one; slow, see docs/testing.md)
-	@MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_GROUP_MINUTES=$(MUTATE_GROUP_MINUTES) MUTATE_GROUPS=$(MUTATE_GROUPS) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)
+mutate: $(VENV)/.installed ## Mutation testing of PART=custom_resources|lint_rules|scripts (all without PART); resumes; MUTATE_MINUTES=n samples; REPORT=1 only reports
+	@MUTATE_WORKERS=$(MUTATE_WORKERS) MUTATE_MINUTES=$(MUTATE_MINUTES) FRESH=$(FRESH) $(BIN)/python mutation/run.py $(PART) $(if $(REPORT),--report)

@@ -31,6 +31,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+NO_TESTS_LEFT = 5  # pytest's exit code when no test was selected
+
 
 def mutated_lines(pristine: dict[str, str]) -> dict[str, set[int]]:
     """Line numbers (1-based, in the pristine file) that differ in the working directory."""
@@ -106,7 +108,9 @@ def main(map_file: str) -> int:
         return status
     modules = sorted({test.split("::", 1)[0] for test in tests})
     already_run = [f"--deselect={test}" for test in [*tests, *pinned]]
-    return pytest(base, [*modules, *deselect, *already_run])
+    status = pytest(base, [*modules, *deselect, *already_run])
+    # 5: every test of those modules ran in step 1, none is left: that is a pass, not a kill.
+    return 0 if status == NO_TESTS_LEFT else status
 
 
 if __name__ == "__main__":

@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# Creates or refreshes one virtualenv from a pinned requirements file (the Makefile's install step).
+# Creates or refreshes one virtualenv from a pinned requirements file with uv (make's install step).
 #
-#   scripts/venv.sh VENV REQUIREMENTS "WHAT IT HOLDS" "ABOUT HOW LONG, HOW BIG" [PROJECT]
-#
-# With PROJECT (a folder holding pyproject.toml), the project is also installed in editable mode
-# (the rule pack `cfn_lint_rotation`, which cfn-lint loads by module name), again when its
-# pyproject.toml changes.
+#   scripts/venv.sh VENV REQUIREMENTS "WHAT IT HOLDS" "HOW BIG"
+#   scripts/venv.sh --uv ARGS...     runs uv with the package sources below (make lock)
 #
 # Environment: PYTHON (interpreter for a new venv, default python3), PYTHON_EXPLICIT=1 when the
-# user chose PYTHON (a venv built with another Python version is then rebuilt with it).
+# user chose PYTHON (a venv built with another Python version is then rebuilt with it), UV (a uv
+# of the user's own; by default the uv pinned in requirements/uv.txt, installed into .uv/ with
+# PYTHON's pip the first time).
 #
-# The stamp VENV/.installed records the venv's Python version and the checksums of the
-# requirements and of PROJECT's pyproject.toml, and is written only after pip succeeds. A venv is
-# rebuilt when its interpreter is gone, broken or older than MIN_PYTHON (for example a venv left by
-# an interrupted or old-Python install); it is refreshed in place (pip install -r) when only the
-# requirements or pyproject.toml changed.
+# The stamp VENV/.installed records the venv's Python version and the requirements' checksum
+# (with pyproject.toml's when they install the project itself, `-e .`), and is written only after
+# uv succeeds. A venv is rebuilt when its interpreter is gone, broken or older than MIN_PYTHON; it
+# is synced in place (`uv pip sync`: exactly the pinned packages) when the stamp is missing or
+# stale, which also completes an interrupted install. uv gets pip's package sources
+# (scripts/uv_sources.py): the same indexes and wheel folders wherever pip is configured.
 set -euo pipefail
 
 MIN_PYTHON=3.11
-venv=$1 requirements=$2 what=$3 cost=$4 project=${5:-}
 python=${PYTHON:-python3}
-stamp="$venv/.installed"
+scripts=$(cd "$(dirname "$0")" && pwd)
+uv_pin=$(grep -E '^uv==' "$scripts/../requirements/uv.txt")
+uv_home=.uv
+export UV_PYTHON_DOWNLOADS=never # a venv uses the Python named here, never one uv downloads
 
 version_of() { # the X.Y.Z of an interpreter, or nothing when it does not run
   "$1" -I -S -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true
@@ -30,15 +32,7 @@ at_least_minimum() { # is version $1 >= MIN_PYTHON?
   [ "$(printf '%s\n%s\n' "$MIN_PYTHON" "${1%.*}" | sort -V | head -n1)" = "$MIN_PYTHON" ]
 }
 
-checksum() { sha256sum "$requirements" | cut -d' ' -f1; }
-
-project_checksum() { [ -z "$project" ] || sha256sum "$project/pyproject.toml" | cut -d' ' -f1; }
-
-expected_stamp() {
-  printf 'python %s\nrequirements %s\nproject %s\n' "$1" "$(checksum)" "$(project_checksum)"
-}
-
-python_problem() { # prints why $python cannot build the venv; nothing when it can
+python_problem() { # prints why $python cannot build a venv; nothing when it can
   local found version
   if ! found=$(command -v "$python"); then
     echo "'$python' was not found."
@@ -49,8 +43,6 @@ python_problem() { # prints why $python cannot build the venv; nothing when it c
     echo "'$python' ($found) does not run."
   elif ! at_least_minimum "$version"; then
     echo "'$python' ($found) is Python $version; the tools need Python $MIN_PYTHON or newer."
-  elif ! "$found" -c 'import ensurepip, venv' 2>/dev/null; then
-    echo "'$python' ($found) is Python $version but lacks the venv module (ensurepip)."
   fi
 }
 
@@ -58,7 +50,7 @@ explain_python_and_exit() {
   cat >&2 <<MSG
 make: $1
 Install Python $MIN_PYTHON or newer, then run make again naming it, for example:
-  Debian/Ubuntu:  sudo apt-get install python3.11 python3.11-venv   then   make PYTHON=python3.11
+  Debian/Ubuntu:  sudo apt-get install python3.11                    then   make PYTHON=python3.11
   Fedora/RHEL:    sudo dnf install python3.12                        then   make PYTHON=python3.12
   macOS:          brew install python@3.12                           then   make PYTHON=python3.12
   pyenv:          pyenv install 3.12 && pyenv local 3.12             then   make
@@ -66,6 +58,85 @@ Nothing was installed.
 MSG
   exit 1
 }
+
+check_python() {
+  local problem
+  problem=$(python_problem)
+  [ -z "$problem" ] || explain_python_and_exit "$problem"
+}
+
+uv_binary() { # the uv to run: $UV, or the pinned one in .uv/ (installed with pip when missing)
+  if [ -n "${UV:-}" ]; then
+    command -v "$UV" >/dev/null || {
+      echo "make: UV=$UV was not found; name a uv binary, or leave UV unset to use the pinned one." >&2
+      exit 1
+    }
+    echo "$UV"
+    return
+  fi
+  local version=${uv_pin#uv==}
+  if [ ! -x "$uv_home/bin/uv" ] || [ ! -d "$uv_home/uv-$version.dist-info" ]; then
+    check_python
+    install_uv >&2
+  fi
+  echo "$uv_home/bin/uv"
+}
+
+install_uv() { # pip installs the uv wheel into a new folder, moved into place when complete
+  if ! "$python" -m pip --version >/dev/null 2>&1; then
+    echo "make: '$python' has no pip to install uv with. Install uv (pipx install uv, brew install uv," \
+      "or sudo apt-get install python3-pip for pip), then run make again (with UV=uv for your own uv)." >&2
+    exit 1
+  fi
+  echo "Installing $uv_pin into $uv_home with pip (once; uv builds the virtualenvs)..."
+  local scratch
+  scratch=$(mktemp -d "${uv_home}.XXXXXX")
+  if ! "$python" -m pip install --quiet --disable-pip-version-check --no-input --root-user-action=ignore --target "$scratch" "$uv_pin"; then
+    rm -rf "$scratch"
+    echo "make: pip could not install $uv_pin (see pip's message above); fix the cause (network," \
+      "proxy, PIP_INDEX_URL) and run make again, or install uv yourself and run make UV=uv." >&2
+    exit 1
+  fi
+  if ! "$scratch/bin/uv" --version >/dev/null; then
+    rm -rf "$scratch"
+    echo "make: the $uv_pin that pip installed does not run here (see above); install uv" \
+      "yourself (pipx install uv, brew install uv) and run make UV=uv." >&2
+    exit 1
+  fi
+  rm -rf "$uv_home"
+  mv "$scratch" "$uv_home"
+}
+
+sources_read=""
+run_uv() { # uv with pip's package sources (those the user set for uv stay as they are)
+  local uv name value
+  uv=$(uv_binary)
+  if [ -z "$sources_read" ]; then
+    while IFS='=' read -r name value; do
+      export "$name=$value"
+    done < <("$(command -v "$python" || echo python3)" "$scripts/uv_sources.py" "$python" 2>/dev/null || true)
+    sources_read=1
+  fi
+  "$uv" "$@"
+}
+
+if [ "${1:-}" = --uv ]; then
+  shift
+  run_uv "$@"
+  exit
+fi
+
+venv=$1 requirements=$2 what=$3 size=$4
+stamp="$venv/.installed"
+
+checksum() {
+  local inputs=("$requirements")
+  if grep -qE '^-e ' "$requirements"; then inputs+=(pyproject.toml); fi
+  cat "${inputs[@]}" | sha256sum | cut -d' ' -f1
+}
+
+sync_options=(--compile-bytecode) # in the stamp: a venv synced without them is synced again
+expected_stamp() { printf 'python %s\nrequirements %s\nuv pip sync %s\n' "$1" "$(checksum)" "${sync_options[*]}"; }
 
 remove_venv() {
   if [ -L "$venv" ]; then
@@ -97,44 +168,29 @@ fi
 
 if [ -n "$venv_version" ] && [ -f "$stamp" ] &&
   [ "$(cat "$stamp")" = "$(expected_stamp "$venv_version")" ]; then
-  exit 0 # up to date: say nothing and leave the stamp's time alone
-fi
-
-# The stamp is written only after pip succeeded, so pip is checked only here, on the way to an
-# update: starting it costs ~0.4 s, which every make command would otherwise pay.
-if [ -n "$venv_version" ] && ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
-  remove_venv "its pip does not run (an interrupted install?)"
-  venv_version=""
+  exit 0 # up to date: say nothing, start nothing, and leave the stamp's time alone
 fi
 
 if [ -z "$venv_version" ]; then
-  problem=$(python_problem)
-  [ -z "$problem" ] || explain_python_and_exit "$problem"
-  version=$(version_of "$(command -v "$python")")
-  echo "Creating $venv with Python $version: $what ($cost)..."
-  "$python" -m venv "$venv"
+  check_python
+  found=$(command -v "$python")
+  # The interpreter itself, not a shim (pyenv) or a venv's python that can move or vanish.
+  interpreter=$("$found" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')
+  echo "Creating $venv with Python $(version_of "$found"): $what ($size)..."
+  run_uv venv --quiet --python "$interpreter" "$venv"
   venv_version=$(version_of "$venv/bin/python")
 else
   echo "Updating $venv (Python $venv_version) to $requirements: $what..."
 fi
 
 rm -f "$stamp"
-echo "Installing the pinned packages of $requirements into $venv (pip prints each one)..."
-# pip prints a line per package it downloads or installs; the ones already there are left out.
-if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar on \
-  --no-input -r "$requirements" | sed -u '/^Requirement already satisfied/d'; then
-  echo "make: pip could not install $requirements into $venv (see pip's message above);" \
+echo "Installing exactly the pins of $requirements into $venv with uv..."
+# Compiled now, as pip does: where PYTHONDONTWRITEBYTECODE is set nothing else writes the .pyc
+# files, and every process would compile its imports (moto, boto3, cfn-lint) again.
+if ! run_uv pip sync "${sync_options[@]}" --python "$venv/bin/python" "$requirements"; then
+  echo "make: uv could not install $requirements into $venv (see uv's message above);" \
     "fix the cause (network, disk space, proxy) and run make again: it picks up from there." >&2
   exit 1
-fi
-if [ -n "$project" ]; then
-  echo "Installing $project into $venv in editable mode (the rule pack cfn_lint_rotation)..."
-  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
-    --no-deps --editable "$project"; then
-    echo "make: pip could not install $project into $venv in editable mode (see pip's message" \
-      "above); fix the cause and run make again: it picks up from there." >&2
-    exit 1
-  fi
 fi
 expected_stamp "$venv_version" >"$stamp"
 echo "$venv is ready ($(du -sh "$venv/" | cut -f1))."

@@ -5,18 +5,24 @@ as written in a scratch repository: pip install into a fresh virtualenv and `cfn
 cfn_lint_rotation`, a `.cfnlintrc` with `templates:` and `append_rules:`, and the pre-commit
 config that `pre-commit autoupdate` pins. The only change is the address: the repository URL
 becomes a scratch git repository made from this working tree on a branch `main`, as the repository
-holds it; no tag is made. pip and pre-commit install cfn-lint's dependencies from the package
-index as for a user; the user's pre-commit is the one this project pins.
+holds it; no tag is made. pip and pre-commit install cfn-lint and its dependencies as for a user,
+from a local folder of wheels (PIP_NO_INDEX, PIP_FIND_LINKS) instead of the package index: the
+folder is downloaded once per set of pins into the user's cache, so a run makes no registry round
+trip. The user's pre-commit is the one this project pins.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,9 +57,57 @@ def recipes() -> list[tuple[str, str]]:
     return re.findall(r"```(\w+)\n(.*?)```", section, flags=re.DOTALL)
 
 
-def scratch_env(home: Path) -> dict[str, str]:
+def pins_for_the_wheelhouse() -> list[str]:
+    """What installing the rule pack needs, at the versions the project tests with: cfn-lint and
+    every other pin of requirements/dev.txt as constraints, and the build backend."""
+    build = re.search(r"^requires = \[(.*)\]$", (REPO / "pyproject.toml").read_text(), re.M)
+    pins = re.findall(r"^[a-z0-9_.-]+==\S+", (REPO / "requirements" / "dev.txt").read_text(), re.M)
+    return [*json.loads(f"[{build.group(1)}]"), *pins]
+
+
+@pytest.fixture(scope="module")
+def wheelhouse() -> Path:
+    """The wheels the recipes install, downloaded once per set of pins (pip's own sources)."""
+    pins = pins_for_the_wheelhouse()
+    # Binary wheels fit one Python and platform: the folder is theirs too.
+    python = f"{sys.implementation.cache_tag} {sysconfig.get_platform()}"
+    key = hashlib.sha256("\n".join([python, *pins]).encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "aurora-mysql-secret-rotation" / f"wheelhouse-{key}"
+    if folder.is_dir():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".download-"))
+    build_backend, constraints = pins[0], scratch / "constraints.txt"
+    constraints.write_text("\n".join(pins[1:]) + "\n")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--only-binary=:all:",
+            "--dest",
+            str(scratch),
+            "-c",
+            str(constraints),
+            "cfn-lint",
+            build_backend,
+            "wheel",
+        ],
+        check=True,
+    )
+    constraints.unlink()
+    with contextlib.suppress(OSError):  # another run filled it meanwhile: keep that one
+        scratch.rename(folder)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
+def scratch_env(home: Path, wheels: Path) -> dict[str, str]:
     """The user's environment: the Python the project runs on and pre-commit first on PATH, no
-    project venv."""
+    project venv, pip reading packages from the wheelhouse only."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     tools = home / "user-bin"
     tools.mkdir(exist_ok=True)
@@ -62,6 +116,7 @@ def scratch_env(home: Path) -> dict[str, str]:
     python_dir = str(Path(sys._base_executable).parent)
     env["PATH"] = os.pathsep.join([str(tools), python_dir, env.get("PATH", "")])
     env["PRE_COMMIT_HOME"] = str(home / "pre-commit-home")
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels))
     return env
 
 
@@ -148,11 +203,13 @@ def test_readme_recipes_take_main_and_no_tag():
 
 @pytest.mark.slow
 @pytest.mark.installs
-def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_repository, tmp_path):
+def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(
+    release, other_repository, wheelhouse, tmp_path
+):
     (install_and_run, _), (cfnlintrc, _), (bare_run, _), *_ = (
         (body, language) for language, body in recipes()
     )
-    env = scratch_env(tmp_path)
+    env = scratch_env(tmp_path, wheelhouse)
     *setup, version, linted = run_lines(localised(install_and_run, release), other_repository, env)
     for step in [*setup, version]:
         assert step.returncode == 0, step.args[-1] + step.stdout + step.stderr
@@ -187,10 +244,10 @@ def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(release, other_reposit
 
 @pytest.mark.slow
 @pytest.mark.installs
-def test_pre_commit_config_from_the_readme(release, other_repository, tmp_path):
+def test_pre_commit_config_from_the_readme(release, other_repository, wheelhouse, tmp_path):
     *_, (config, _), (pin_and_run, _) = ((body, language) for language, body in recipes())
     (other_repository / ".pre-commit-config.yaml").write_text(localised(config, release))
-    env = scratch_env(tmp_path.parent)
+    env = scratch_env(tmp_path.parent, wheelhouse)
     autoupdate, result = run_lines(localised(pin_and_run, release), other_repository, env)
     assert autoupdate.returncode == 0, autoupdate.stdout + autoupdate.stderr
     pinned = (other_repository / ".pre-commit-config.yaml").read_text()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -277,88 +276,101 @@ def test_a_file_no_test_runs_gets_the_whole_group(project, tmp_path):
     assert [len(run) for run in runs] == [7]
 
 
-# The score of a partial run: cosmic-ray runs a group's mutants in random order.
-
-
-def rows(killed: int, survived: int, pending: int) -> list[dict]:
-    done = [{"result": {"worker_outcome": "normal", "test_outcome": "killed"}}] * killed
-    alive = [{"result": {"worker_outcome": "normal", "test_outcome": "survived"}}] * survived
-    return [*done, *alive, *[{"result": None}] * pending]
-
-
-def test_groups_run_to_the_end_give_their_exact_score():
-    from mutation.run import sampled_interval
-
-    low, high = sampled_interval({"a": rows(9, 1, 0), "b": rows(27, 3, 0)})
-    assert low == pytest.approx(90.0)
-    assert high == pytest.approx(90.0)
-
-
-def test_a_sampled_group_widens_the_interval_around_the_weighted_rate():
-    from mutation.run import sampled_interval
-
-    # Group a (10 mutants) is known: 50%. Group b (90 mutants) ran 30: all killed so far.
-    low, high = sampled_interval({"a": rows(5, 5, 0), "b": rows(30, 0, 60)})
-    assert low < 95.0 < high  # 0.1 * 50% + 0.9 * 100%
-    assert high == 100.0
-    more_low, _ = sampled_interval({"a": rows(5, 5, 0), "b": rows(60, 0, 30)})
-    assert low < more_low < 95.0, "a larger sample narrows the interval"
-
-
-def test_a_survivor_waiting_to_run_again_still_counts_as_survived():
-    """After the tests change, survivors run again in random order with the untested mutants; a
-    run stopped before they ran must not report the kills alone."""
-    from mutation.run import sampled_interval, scored
-
-    waiting = {"result": None, "reopened": True}
-    assert scored(waiting) == "survived"
-    assert scored({"result": None, "reopened": False}) == "pending"
-    group = [*rows(8, 0, 0), waiting, waiting]
-    low, high = sampled_interval({"a": group})
-    assert (low, high) == (pytest.approx(80.0), pytest.approx(80.0))
-
-
-def test_survivors_sent_back_after_a_test_change_run_before_untested_mutants(tmp_path):
-    """A real cosmic-ray session: after the tests change, exec sees only the survivors first;
-    the other pending mutants come back afterwards, and the survivors count as survived until
-    they have run again."""
-    from mutation import run as mutation_run
-
-    (tmp_path / "thing.py").write_text("def f(a, b):\n    return a + b == 2 and a < b\n")
-    config = tmp_path / "thing.toml"
-    config.write_text(
-        '[cosmic-ray]\nmodule-path = "thing.py"\ntimeout = 10.0\nexcluded-modules = []\n'
-        'test-command = "true"\n\n[cosmic-ray.distributor]\nname = "local"\n'
+def test_a_mutant_that_every_test_of_its_modules_already_passed_survives(project, tmp_path):
+    # Step 2 then has no test left to run (pytest exit code 5): that is a survivor, not a kill.
+    status, runs = mutate(
+        project, "return GREETING", "return GREETING or 'x'", tmp_path, source=("late.py", LATE)
     )
-    session = tmp_path / "thing.sqlite"
-    cosmic_ray = str(Path(sys.executable).parent / "cosmic-ray")
-    subprocess.run([cosmic_ray, "init", str(config), str(session)], cwd=tmp_path, check=True)
-    ids = [row["item"]["job_id"] for row in mutation_run.results(session)]
-    assert len(ids) > 4
-    survived, killed = ids[:2], ids[2:3]
-    with sqlite3.connect(session) as db:
-        db.executemany(
-            "INSERT INTO work_results (worker_outcome, output, test_outcome, diff, job_id)"
-            " VALUES ('NORMAL', '', ?, '', ?)",
-            [("SURVIVED", i) for i in survived] + [("KILLED", i) for i in killed],
-        )
-    db.close()
-    assert mutation_run.reopen_survivors(tmp_path) == 2
+    assert status == 0, "survived"
+    assert runs == [
+        ["tests/test_late_a.py::test_greets", "tests/test_late_b.py::test_greets_with_hi"],
+        [],
+    ]
 
-    rows = mutation_run.results(session)
-    assert [mutation_run.scored(r) for r in rows].count("survived") == 2
-    assert [mutation_run.outcome(r) for r in rows].count("pending") == len(ids) - 1
 
-    def pending() -> set[str]:
-        with sqlite3.connect(session) as db:
-            found = db.execute(
-                "SELECT job_id FROM mutation_specs WHERE job_id NOT IN"
-                " (SELECT job_id FROM work_results)"
-            ).fetchall()
-        db.close()
-        return {job_id for (job_id,) in found}
+# make mutate itself (mutation/run.py): cosmic-ray's own commands on a scratch project.
 
-    with mutation_run.held_back(session, rows) as waiting:
-        assert waiting == 2
-        assert pending() == set(survived)  # what cosmic-ray exec would run now
-    assert pending() == set(ids) - set(killed)
+
+def make_mutate(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "mutation/run.py", *args],
+        cwd=root,
+        env={**os.environ, **NO_PLUGIN_AUTOLOAD, "MUTATE_WORKERS": "1", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_make_mutate_runs_cosmic_ray_and_resumes(tmp_path):
+    root = tmp_path / "scratch"
+    (root / "tests").mkdir(parents=True)
+    (root / "mutation").mkdir()
+    (root / "calc.py").write_text(SOURCE)
+    (root / "tests" / "test_fits.py").write_text(TESTS["tests/test_fits.py"])
+    for module in ("run.py", "select_tests.py", "coverage_map.py"):
+        (root / "mutation" / module).symlink_to(REPO / "mutation" / module)
+    (root / "mutation" / "parts.toml").write_text(
+        '[calc]\nsources = ["calc.py"]\ntests = ["tests"]\n'
+    )
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+    first = make_mutate(root, "calc")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "unmutated run of tests with coverage" in first.stdout
+    # Kept after the operator filter: LIMIT 10 -> 11 (killed by the 11-character test), LIMIT
+    # 10 -> 9 and `<=` -> `<` (no test at the limit: survived), never_called's 1 -> 0 and 1 -> 2
+    # (no test calls it: survived). `<=` -> `>`, `==` ... are filtered.
+    summary = first.stdout.strip().splitlines()[-1]
+    assert "killed    1  survived    4  score  20.0%  (filtered 6, errors 0" in summary
+    assert "not run 0" in summary
+    survivors = (root / ".mutation" / "calc" / "survivors.txt").read_text()
+    assert "-    return len(text) <= LIMIT\n+    return len(text) < LIMIT" in survivors
+
+    again = make_mutate(root, "calc")
+    assert "calc: 0 mutants of 1 files to run" in again.stdout, again.stdout
+    assert "unmutated run" not in again.stdout, "resumed: no new baseline, no mutant run again"
+    assert again.stdout.strip().splitlines()[-1] == summary
+
+
+def test_a_run_starts_over_when_the_sources_change_and_keeps_results_when_only_tests_do():
+    from mutation.run import carried_over
+
+    last = {"mutants": "m1", "tests": "t1"}
+    assert carried_over(last, {"mutants": "m1", "tests": "t1"}, fresh=False) == "everything"
+    assert carried_over(last, {"mutants": "m1", "tests": "t2"}, fresh=False) == "results"
+    assert carried_over(last, {"mutants": "m2", "tests": "t1"}, fresh=False) == "nothing"
+    assert carried_over(last, {"mutants": "m1", "tests": "t1"}, fresh=True) == "nothing"
+    assert carried_over({}, {"mutants": "m1", "tests": "t1"}, fresh=False) == "nothing"
+
+
+def test_an_unknown_part_names_the_parts():
+    result = make_mutate(REPO, "no_such_part")
+    assert result.returncode == 2
+    assert "unknown PART no_such_part; choose from custom_resources, lint_rules, scripts" in (
+        result.stderr
+    )
+
+
+def test_a_sample_s_interval_holds_its_rate_and_closes_when_every_mutant_ran():
+    from mutation.run import interval
+
+    assert interval(90, 100, 100) == pytest.approx((90.0, 90.0))
+    low, high = interval(90, 100, 1000)
+    assert 82 < low < 90 < high < 95
+    assert interval(20, 20, 1000)[0] < 100.0, "no survivor yet still leaves room for some"
+    narrower = interval(90, 100, 200)
+    assert low < narrower[0], "a larger share tested narrows it"
+    assert narrower[1] < high
+
+
+def test_only_what_a_part_s_tests_read_decides_whether_its_results_carry_over():
+    from mutation.run import test_inputs
+
+    inputs = test_inputs({"tests": ["tests/deploy", "tests/tooling/test_readme.py::test_x"]})
+    assert "tests/deploy/" in inputs
+    assert "tests/tooling/" in inputs, "a test file's folder: its helpers and conftest"
+    assert "tests/helpers/" in inputs
+    assert not any(i.startswith("tests/lint_rules") for i in inputs), "another part's tests"

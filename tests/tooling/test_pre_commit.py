@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,3 +94,31 @@ def test_the_cfn_lint_hook_lints_the_templates_with_the_rule_pack(tmp_path):
         result.stdout
     )
     assert "templates/good.yaml" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("message", "accepted"),
+    [
+        ("x" * 72 + "\n\nThe body's lines may be longer than the subject's limit of 72.\n", True),
+        ("x" * 73 + "\n", False),
+        ("Subject\n\n" + "y" * 100 + "\n", True),
+    ],
+)
+def test_the_commit_msg_hook_limits_the_subject_to_72_characters(tmp_path, message, accepted):
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".pre-commit-config.yaml").write_text(CONFIG.read_text())
+    subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
+    (tmp_path / "message").write_text(message)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "pre-commit"), "run", "--hook-stage", "commit-msg",
+         "--commit-msg-filename", "message", "commit-subject-length"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+        env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert (result.returncode == 0) == accepted, result.stdout + result.stderr
+
+
+def test_make_hooks_installs_the_commit_msg_hook_too():
+    config = yaml.safe_load(CONFIG.read_text())
+    assert set(config["default_install_hook_types"]) == {"pre-commit", "commit-msg"}
+    assert "commit-msg" not in config["default_stages"], "the file hooks skip the message"
