@@ -28,6 +28,7 @@ from tests.database.conftest import ServerCertificate, running_mariadb
 from tests.helpers.bootstrap_files import (
     apply_app_user,
     aurora_attachment,
+    cluster_values,
     generated_secret,
     install_cfn_init_files,
 )
@@ -112,7 +113,7 @@ def deploy(
         logical_id: secretsmanager.create_secret(Name=f"{logical_id}-{uuid.uuid4().hex[:8]}")["ARN"]
         for logical_id in logical_ids
     }
-    context = Context(template, **arns, **parameters)
+    context = Context(template, **arns, **cluster_values("127.0.0.1", mariadb.port), **parameters)
     attachment = aurora_attachment("127.0.0.1", mariadb.port)
     secrets = {}
     for logical_id in logical_ids:
