@@ -222,11 +222,13 @@ def test_bootstrap_can_run_again_without_changing_anything(mariadb, multi_user):
     assert snapshot() == before
 
 
-def clone_like_the_rotation(admin: pymysql.Connection, username: str, password: str) -> str:
-    """The steps the hosted MySQLMultiUser function takes on its first rotation (setSecret):
-    create <name>_clone, copy every grant SHOW GRANTS lists for <name>, require no TLS, set the
-    password (PASSWORD() unless the server reports version 8)."""
-    clone = f"{username}_clone"
+def clone_like_the_rotation(
+    admin: pymysql.Connection, username: str, password: str, clone: str | None = None
+) -> str:
+    """The steps the hosted MySQLMultiUser function takes in setSecret: create the other user of
+    the pair (<name>_clone unless `clone` names it), copy every grant SHOW GRANTS lists for
+    <name>, require no TLS, set the password (PASSWORD() unless the server reports version 8)."""
+    clone = clone or f"{username}_clone"
     assert len(clone) <= 16, "the hosted function refuses longer names"
     with admin.cursor() as cursor:
         cursor.execute("SELECT User FROM mysql.user WHERE User = %s", (clone,))
