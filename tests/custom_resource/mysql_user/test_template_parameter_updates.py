@@ -297,7 +297,8 @@ def test_a_rename_without_retention_drops_the_old_pair_only(
     created = deployed_and_rotated(stack)
 
     updated, old, _ = update(stack, created, AppUsername=renamed)
-    assert updated is not None and updated["Status"] == "SUCCESS", updated
+    assert updated is not None
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
     cleanup(stack, created, updated, old)
 
     assert not {s.user, s.user + CLONE} & s.db.users()
@@ -323,7 +324,8 @@ def test_database_name_moves_the_grants_and_sets_the_new_password(shipped_scenar
     assert current["dbname"] == new_database
     for user in (s.user, s.user + CLONE):  # SHOW GRANTS writes `shop\_...` for a database
         grants = {line.replace("\\_", "_") for line in s.db.grants(user)}
-        assert grants and all(f"`{new_database}`" in line for line in grants), grants
+        assert grants
+        assert all(f"`{new_database}`" in line for line in grants), grants
     assert_current_opens_the_database_and_rotates(stack)
 
 
@@ -416,7 +418,8 @@ def test_a_refused_rename_rolls_back_to_a_password_that_works(shipped_scenario, 
 
     failed, old, new = update(stack, created, AppUsername=renamed)
 
-    assert failed is not None and failed["Status"] == "FAILED"
+    assert failed is not None
+    assert failed["Status"] == "FAILED"
     assert "already exists and this resource did not create it" in failed["Reason"]
     stack.change(AppUsername=s.user)  # the rollback: the previous template and values
     stack.generate_app_secret()
