@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pymysql
 import pytest
+from ownership import MARK_HOST, Resource  # the parent conftest put the function on sys.path
 
 from tests.database.test_bootstrap import clone_like_the_rotation
 from tests.helpers.bootstrap_files import aurora_attachment, cluster_values, generated_secret
@@ -40,12 +41,22 @@ from tests.helpers.cfn_templates import (
 from tests.templates.test_existing_cluster import REQUIRED, RESOURCE_VALUES
 from tests.templates.test_secret_json import hosted_function_refusal
 
+from ..local_endpoints import STACK_ID
 from .conftest import ADMIN_USER, Scenario
 
 pytestmark = pytest.mark.database
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotation-demo-MySQLUserFunction-1"
 CLONE = "_clone"
+
+
+def marked(s: Scenario) -> set[str]:
+    """The users of this test that carry AppUser's ownership mark (issue 18)."""
+    marks = {
+        mark for (mark,) in s.db.query("SELECT User FROM mysql.user WHERE Host = %s", (MARK_HOST,))
+    }
+    resource = Resource(STACK_ID, "AppUser")
+    return {user for user in s.db.users() if resource.mark_name(user) in marks}
 
 
 def alternate(username: str) -> str:
@@ -280,8 +291,10 @@ def test_app_username_creates_the_renamed_user_with_the_new_password(
         line.replace(f"`{s.user}`", f"`{renamed}`") for line in s.db.grants(s.user)
     }
     cleanup(stack, created, updated, old)
-    # Both templates keep the old pair by default (DeletionProtection, RetainAppUserOnDelete).
+    # Both templates keep the old pair by default (DeletionProtection, RetainAppUserOnDelete),
+    # no longer as the stack's: only the renamed user carries the resource's ownership mark.
     assert {s.user, s.user + CLONE} <= s.db.users()
+    assert marked(s) == {renamed}
     assert_current_opens_the_database_and_rotates(stack)
 
 
