@@ -12,6 +12,7 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_LEVEL = "INFO"
 # botocore at DEBUG prints signed request headers (session token included): never lower.
 BOTO_LEVEL = "WARNING"
+SDK_LOGGERS = ("boto", "boto3", "botocore", "urllib3")  # the ones crhelper's boto_level sets
 GUARDED_LOGGERS = (
     "crhelper",
     "crhelper.resource_helper",
@@ -48,7 +49,10 @@ _FILTER = RedactRequestSecrets()
 
 def guard_loggers(function_loggers: tuple[str, ...] = ()) -> None:
     """Attach the filter to every logger that can see a request (idempotent): crhelper's, this
-    package's and the function's own (a filter on a logger does not apply to its children)."""
+    package's and the function's own (a filter on a logger does not apply to its children).
+    The SDK's loggers go to BOTO_LEVEL at once, before crhelper builds its clients."""
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(BOTO_LEVEL)
     for name in (*GUARDED_LOGGERS, *function_loggers):
         guarded = logging.getLogger(name)
         if _FILTER not in guarded.filters:

@@ -1,46 +1,74 @@
-"""crhelper's CfnResource, configured and bounded so each request gets exactly one timely answer.
+"""crhelper's CfnResource, set up through its constructor, so each request gets one timely answer.
 
-What crhelper 2.0.12 does by default, and what this subclass does instead:
-  - log_level DEBUG logs the whole event: level comes from LOG_LEVEL (default INFO) and
-    log_redaction filters crhelper's loggers, so events and URLs never reach the logs;
-  - sleep_on_delete=120 delays every Delete: 0 here, Delete answers at once;
-  - a timer answers FAILED 0.5 s before the timeout while the handler goes on, so a second answer
-    can follow: the timer is kept as a last resort (answering SUCCESS to a Delete, which must
-    never block a stack's deletion), but every answer must first claim the request's single
-    ResponseSlot, so whichever comes second is dropped;
-  - _send_response retries forever with unbounded sockets: response_delivery replaces it with
-    attempts bounded by the request's deadlines;
-  - a malformed event raises inside crhelper or is answered at the previous request's URL:
-    request_envelope checks it first.
+crhelper 2.0.12 is used by its public API: the constructor's options, the decorators, `__call__`,
+`init_failure` and `generate_physical_id`. Where its defaults do not fit here:
+  - log_level DEBUG logs the whole event, ResponseURL included: the level comes from LOG_LEVEL
+    (INFO by default) and log_redaction filters crhelper's loggers;
+  - sleep_on_delete=120 delays every Delete: 0 here;
+  - polling stays off (no poll_* function is registered), though crhelper still builds its clients;
+  - a malformed event raises inside crhelper, which then answers at the previous request's URL:
+    __call__ checks the envelope first and answers a malformed request itself;
+  - init_failure makes crhelper answer FAILED to every later request, Delete included: here
+    Create and Update fail with its reason and Delete still runs.
+Two private methods are overridden, where crhelper's behaviour is unsafe here (each pinned by
+tests/custom_resource/test_crhelper_pins.py, which fails when crhelper moves them):
+  - _send: crhelper's sender retries forever without socket timeouts and logs the presigned URL,
+    and the timer and the handler can each call it for one request;
+  - _set_timeout: crhelper's timer answers with an empty PhysicalResourceId on a Create (shown by
+    CloudFormation as "Invalid PhysicalResourceId", not the reason), on the wall clock, and
+    answers FAILED to a Delete, which must never block a stack's deletion: ours answers SUCCESS.
 """
 
+import contextlib
 import functools
+import gc
 import logging
 import os
+import random
+import string
 import threading
-import time
 
-from crhelper import FAILED, SUCCESS, CfnResource, log_helper
+from crhelper import FAILED, SUCCESS, CfnResource
 
 from cfn_one_shot import log_redaction
 from cfn_one_shot.reasons import RequestRejected, clip
 from cfn_one_shot.request_envelope import read_envelope
 from cfn_one_shot.response_delivery import encode_body, put_response
-from cfn_one_shot.time_budget import Deadlines
+from cfn_one_shot.time_budget import MONOTONIC, Deadlines
 
 logger = logging.getLogger(__name__)
 
+_ID_CHARACTERS = string.ascii_uppercase + string.digits  # as crhelper's generated ids
 TIMED_OUT_REASON = (
     "The {work} did not finish before this function's timeout. Retry the stack operation; if it "
     "persists, raise the custom resource function's Timeout."
 )
 
 
-class ResponseSlot:
-    """One per request: the first answer to claim it is sent, any later one is dropped."""
+@contextlib.contextmanager
+def startup_objects_frozen():
+    """No garbage collection while crhelper builds its SDK clients, then everything made so far
+    (the SDK's modules and service models, which live as long as the process) leaves the
+    collector's view for good (gc.freeze). Otherwise the collections of the first request walk
+    them all: a tenth of a cold start (docs/testing.md, "Cold start")."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
-    def __init__(self, deadlines: Deadlines) -> None:
+
+class ResponseSlot:
+    """One per request: where and by when to answer; the first answer to claim it is sent."""
+
+    def __init__(self, event: dict, response_url: str, deadlines: Deadlines) -> None:
+        self.event = event  # the checked copy crhelper is given
+        self.response_url = response_url
         self.deadlines = deadlines
+        self.timer = None  # the timeout timer, once crhelper has asked for it
         self._lock = threading.Lock()
         self._claimed = False
 
@@ -54,41 +82,22 @@ class ResponseSlot:
 
 class OneShotResource(CfnResource):
     """`work` names what the function does in the timeout reason ("lookup"); `loggers` are the
-    function's own module loggers, which get the same redaction as crhelper's."""
+    function's own module loggers, which get the same redaction as crhelper's. `clock` (a
+    time_budget clock) times every request: the monotonic clock unless a test sets another."""
 
-    def __init__(self, work: str = "request", loggers: tuple[str, ...] = ()) -> None:
+    def __init__(self, work: str = "request", loggers: tuple[str, ...] = (), clock=MONOTONIC):
         log_redaction.guard_loggers(loggers)
-        self._set_up_crhelper_state(self._log_level_now())
+        self.clock = clock
         self._slot: ResponseSlot | None = None
+        self._init_error: Exception | None = None
         self._timed_out_reason = TIMED_OUT_REASON.format(work=work)
-
-    def _set_up_crhelper_state(self, log_level: str) -> None:
-        """The state CfnResource.__init__ (2.0.12) sets, with this resource's settings.
-
-        CfnResource.__init__ is not called because it also builds Lambda, Events and Logs clients
-        for a polling mode this resource never uses: about a fifth of a cold start, and a failure
-        to build them would fail every request, Delete included. A test checks that this sets
-        exactly the attributes crhelper's own __init__ does.
-        """
-        self._create_func = self._update_func = self._delete_func = None
-        self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
-        self._lambda_client = self._events_client = self._logs_client = None  # polling only
-        self._timer = self._init_failed = self._context = None
-        self._json_logging, self._send_response, self.NoEcho = False, False, False
-        self._log_level, self._boto_level = log_level, log_redaction.BOTO_LEVEL
-        self._sleep_on_delete = 0  # no 120 s wait before answering a Delete
-        self._polling_interval = 2
-        self.Status = self.Reason = self.PhysicalResourceId = ""
-        self.StackId = self.RequestId = self.LogicalResourceId = self._response_url = ""
-        self.Data, self._event = {}, {}
-        self._sam_local = os.getenv("AWS_SAM_LOCAL")
-        self._region = os.getenv("AWS_REGION")
-        self._ssl_verify = None
-        log_helper.setup(log_level, formatter_cls=None, boto_level=self._boto_level)
-
-    @staticmethod
-    def _log_level_now() -> str:
-        return log_redaction.level_from_environment(os.environ.get("LOG_LEVEL"))
+        with startup_objects_frozen():
+            super().__init__(
+                json_logging=False,  # crhelper's JSON logging reads the event before it's checked
+                log_level=log_redaction.level_from_environment(os.environ.get("LOG_LEVEL")),
+                boto_level=log_redaction.BOTO_LEVEL,
+                sleep_on_delete=0,
+            )
 
     @property
     def deadlines(self) -> Deadlines:
@@ -97,77 +106,102 @@ class OneShotResource(CfnResource):
             raise RuntimeError("no request is being handled")
         return self._slot.deadlines
 
-    # --- crhelper hooks -------------------------------------------------------------------------
-
-    def _log_setup(self, event, context) -> None:
-        log_helper.setup(
-            self._log_level_now(), formatter_cls=None, boto_level=log_redaction.BOTO_LEVEL
-        )
-
-    def _crhelper_init(self, event, context) -> bool:
-        if self._timer:
-            self._timer.cancel()
-        self._response_url = ""  # never answer at the previous request's URL
-        self._slot = ResponseSlot(Deadlines.for_context(context))
+    def __call__(self, event, context) -> None:
         envelope = read_envelope(event)
         if envelope.response_url is None:
             logger.error("Request ignored, nowhere to answer: %s", " ".join(envelope.problems))
-            return False
-        if envelope.problems and envelope.request_type != "Delete":
-            self._answer_malformed(envelope, context)
-            return False
-        logger.info(
-            "%s %s (%s)",
-            envelope.request_type,
-            clip(envelope.event["LogicalResourceId"], 80),
-            clip(envelope.event.get("PhysicalResourceId", "new resource"), 200),
-        )
-        return super()._crhelper_init(envelope.event, context)
+            return
+        deadlines = Deadlines.for_context(context, self.clock)
+        slot = ResponseSlot(envelope.event, envelope.response_url, deadlines)
+        self._slot = slot
+        try:
+            refusal = self._refusal(envelope)
+            if refusal:
+                self._answer_without_handler(envelope.event, refusal)
+                return
+            logger.info(
+                "%s %s (%s)",
+                envelope.request_type,
+                clip(envelope.event["LogicalResourceId"], 80),
+                clip(envelope.event.get("PhysicalResourceId", "new resource"), 200),
+            )
+            super().__call__(envelope.event, context)
+        finally:
+            if slot.timer is not None:
+                slot.timer.cancel()
 
-    def _answer_malformed(self, envelope, context) -> None:
-        event = envelope.event
-        self._event, self._context, self._response_url = event, context, envelope.response_url
+    def _refusal(self, envelope) -> str:
+        """Why a Create or Update cannot run ("" if it can); a Delete always runs."""
+        if envelope.request_type == "Delete":
+            return ""
+        if envelope.problems:
+            return "Malformed CloudFormation request: " + " ".join(envelope.problems)
+        if self._init_error is not None:
+            return f"The function failed to initialise: {self._init_error}"
+        return ""
+
+    def _answer_without_handler(self, event: dict, reason: str) -> None:
+        logger.error(reason)
         self.StackId, self.RequestId = event["StackId"], event["RequestId"]
         self.LogicalResourceId = event["LogicalResourceId"]
         self.PhysicalResourceId = event.get("PhysicalResourceId") or self.generate_physical_id(
             event
         )
-        self.Data, self.Status = {}, FAILED
-        self.Reason = clip("Malformed CloudFormation request: " + " ".join(envelope.problems))
-        logger.error(self.Reason)
-        self._send()
+        self.Data, self.Reason = {}, ""
+        self._send(FAILED, clip(reason))
 
-    def _wrap_function(self, func) -> None:
-        # crhelper logs every failure with a traceback; a RequestRejected is the user's error and
-        # its message is the whole story, so it is logged as one line.
-        try:
-            self.PhysicalResourceId = func(self._event, self._context) if func else ""
-        except RequestRejected as rejected:
-            logger.error("Request rejected: %s", rejected)
-            self.Reason, self.Status = str(rejected), FAILED
-        except Exception as error:  # a bug: keep crhelper's traceback for the operator
-            logger.error(str(error), exc_info=True)
-            self.Reason, self.Status = str(error), FAILED
+    def init_failure(self, error) -> None:
+        """crhelper's hook for a failed initialisation: Create and Update then fail with it."""
+        logger.error("Initialisation failed: %s", error)
+        self._init_error = error
 
-    def _cfn_response(self, event) -> None:
-        # crhelper passes the raw event here; answer from the checked copy instead.
-        super()._cfn_response(self._event)
+    # The decorators register each function wrapped, so that a RequestRejected (the user's
+    # error, whose message is the whole story) is logged as one line instead of a traceback.
+    def create(self, func):
+        super().create(self._rejections_in_one_line(func))
+        return func
 
+    def update(self, func):
+        super().update(self._rejections_in_one_line(func))
+        return func
+
+    def delete(self, func):
+        super().delete(self._rejections_in_one_line(func))
+        return func
+
+    def _rejections_in_one_line(self, func):
+        @functools.wraps(func)
+        def run(event, context):
+            try:
+                return func(event, context)
+            except RequestRejected as rejected:
+                logger.error("Request rejected: %s", rejected)
+                self.Status, self.Reason = FAILED, str(rejected)
+                return self.PhysicalResourceId  # what crhelper keeps when a function raises
+
+        return run
+
+    # crhelper's sender retries forever, unbounded and logging the URL: send once, bounded.
+    def _send(self, status=None, reason="", send_response=None) -> None:
+        slot = self._slot
+        if slot is None or not slot.claim():
+            logger.warning("Dropped a second answer (%s) to one request", status or self.Status)
+            return
+        super()._send(status, reason, send_response=functools.partial(_deliver, slot))
+
+    # crhelper's timer answers with an empty PhysicalResourceId: this one names the resource.
     def _set_timeout(self) -> None:
         slot = self._slot
-        delay = max(slot.deadlines.timer - time.monotonic(), 0.0)
-        self._timer = threading.Timer(delay, self._answer_timeout, args=(slot,))
-        self._timer.daemon = True
-        self._timer.start()
+        slot.timer = self.clock.call_at(slot.deadlines.timer, self._answer_timeout, slot)
 
     def _answer_timeout(self, slot: ResponseSlot) -> None:
-        if slot is not self._slot:
+        if slot is not self._slot:  # a timer that outlived its request
             return
         if not self.PhysicalResourceId:  # crhelper's timer would send an empty one
-            self.PhysicalResourceId = self._event.get(
+            self.PhysicalResourceId = slot.event.get(
                 "PhysicalResourceId"
-            ) or self.generate_physical_id(self._event)
-        if self._event.get("RequestType") == "Delete":  # a Delete never blocks the stack's
+            ) or self.generate_physical_id(slot.event)
+        if slot.event.get("RequestType") == "Delete":  # a Delete never blocks the stack's deletion
             logger.error(
                 "About to time out; answering SUCCESS to the Delete now: %s", self._timed_out_reason
             )
@@ -176,27 +210,22 @@ class OneShotResource(CfnResource):
         logger.error("About to time out; answering FAILED now")
         self._send(FAILED, self._timed_out_reason)
 
-    def _send(self, status=None, reason="", send_response=None) -> None:
-        slot = self._slot
-        if slot is None or not slot.claim():
-            logger.warning("Dropped a second answer (%s) to one request", status or self.Status)
-            return
-        super()._send(status, reason, send_response=functools.partial(self._deliver, slot))
-
-    @staticmethod
-    def _deliver(slot: ResponseSlot, url: str, body: dict, _ssl_verify=None) -> None:
-        logger.info("Answering %s for %s", body.get("Status"), clip(body["LogicalResourceId"], 80))
-        try:
-            put_response(url, encode_body(body), slot.deadlines.put)
-        except Exception:  # the caller would only try a second answer, which the slot refuses
-            logger.exception("Response delivery failed")
-
     def generate_physical_id(self, event) -> str:
         """crhelper's stack_LogicalId_RANDOM id (for a failed Create), robust to odd StackIds."""
         stack_parts = str(event.get("StackId", "")).split("/")
         stack_name = stack_parts[1] if len(stack_parts) > 2 and stack_parts[1] else "stack"
         logical_id = str(event.get("LogicalResourceId") or "resource")
-        return f"{stack_name[:128]}_{logical_id[:128]}_{self._rand_string(8)}"
+        suffix = "".join(random.choices(_ID_CHARACTERS, k=8))  # noqa: S311 - not a secret
+        return f"{stack_name[:128]}_{logical_id[:128]}_{suffix}"
+
+
+def _deliver(slot: ResponseSlot, _url: str, body: dict, _ssl_verify=None) -> None:
+    """crhelper's send_response signature; answers at the slot's checked URL, never a stale one."""
+    logger.info("Answering %s for %s", body.get("Status"), clip(body["LogicalResourceId"], 80))
+    try:
+        put_response(slot.response_url, encode_body(body), slot.deadlines.put, slot.deadlines.clock)
+    except Exception:  # the caller would only try a second answer, which the slot refuses
+        logger.exception("Response delivery failed")
 
 
 __all__ = ["FAILED", "SUCCESS", "OneShotResource"]

@@ -8,11 +8,11 @@ wrong URL) stops at once. The URL itself is never logged: its query string is a 
 import json
 import logging
 import ssl
-import time
 from http.client import HTTPException, HTTPSConnection
 from urllib.parse import urlsplit
 
 from cfn_one_shot.reasons import TRUNCATION_MARK
+from cfn_one_shot.time_budget import MONOTONIC
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ def _longest_fitting_prefix(body: dict, field: str) -> str:
     return text[:low] + TRUNCATION_MARK if low < len(text) else text
 
 
-def put_response(url: str, body: bytes, deadline: float) -> bool:
-    """PUT `body` to `url` until a 2xx, a 4xx or `deadline` (monotonic); True if delivered."""
+def put_response(url: str, body: bytes, deadline: float, clock=MONOTONIC) -> bool:
+    """PUT `body` to `url` until a 2xx, a 4xx or `deadline` (on `clock`); True if delivered."""
     parts = urlsplit(url)
     target = parts.path or "/"
     if parts.query:
@@ -64,11 +64,11 @@ def put_response(url: str, body: bytes, deadline: float) -> bool:
     attempt, delay = 0, FIRST_DELAY_S
     while True:
         attempt += 1
-        timeout = min(ATTEMPT_TIMEOUT_S, deadline - time.monotonic())
+        timeout = min(ATTEMPT_TIMEOUT_S, deadline - clock.now())
         if timeout <= 0:
             logger.error("Response not delivered: no time left after %d attempts", attempt - 1)
             return False
-        connection = HTTPSConnection(parts.netloc, timeout=timeout, context=tls)
+        connection = HTTPSConnection(parts.netloc, timeout=clock.io_timeout(timeout), context=tls)
         try:
             connection.request("PUT", target, body=body, headers=headers)
             status = connection.getresponse().status
@@ -86,10 +86,9 @@ def put_response(url: str, body: bytes, deadline: float) -> bool:
             outcome = f"HTTP {status}"
         finally:
             connection.close()
-        pause = min(delay, deadline - time.monotonic())
+        pause = min(delay, deadline - clock.now())
         logger.warning(
             "Response attempt %d failed (%s); retrying in %.2f s", attempt, outcome, max(pause, 0)
         )
-        if pause > 0:
-            time.sleep(pause)
+        clock.sleep(pause)
         delay = min(delay * 2, MAX_DELAY_S)

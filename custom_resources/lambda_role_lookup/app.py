@@ -34,7 +34,7 @@ def look_up_role(event, _context):
         client = boto3.client("lambda", region_name=region, config=LAMBDA_CLIENT_CONFIG)
     except BotoCoreError as error:  # no Region: only outside Lambda, which always sets one
         raise RequestRejected(f"Looking up Lambda function {ref.given!r} failed: {error}") from None
-    found = find_role(client, ref, helper.deadlines.work)
+    found = find_role(client, ref, helper.deadlines.work, helper.clock)
     helper.Data.update(
         RoleArn=found.role_arn, RoleName=found.role_name, FunctionArn=found.function_arn
     )

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cfn_one_shot.reasons import RequestRejected, quoted, unknown_properties
 
@@ -23,8 +23,7 @@ _FUNCTION_REF = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class FunctionRef:
+class FunctionRef(NamedTuple):
     """The function to look up, as the template named it."""
 
     given: str

@@ -2,12 +2,12 @@
 
 import logging
 import random
-import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointUnreachable
 from cfn_one_shot.reasons import RequestRejected, quoted
+from cfn_one_shot.time_budget import MONOTONIC
 from resource_properties import FunctionRef
 
 logger = logging.getLogger(__name__)
@@ -20,8 +20,7 @@ _THROTTLING = frozenset({"TooManyRequestsException", "RequestLimitExceeded", "Sl
 _ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 
 
-@dataclass(frozen=True)
-class FunctionRole:
+class FunctionRole(NamedTuple):
     function_arn: str
     role_arn: str
 
@@ -32,15 +31,15 @@ class FunctionRole:
         return self.role_arn.rsplit("/", 1)[-1]
 
 
-def find_role(client, ref: FunctionRef, deadline: float) -> FunctionRole:
-    """Look the function up until it answers or `deadline` (time.monotonic()) passes.
+def find_role(client, ref: FunctionRef, deadline: float, clock=MONOTONIC) -> FunctionRole:
+    """Look the function up until it answers or `deadline` (on `clock`) passes.
 
     Not-found (the function's stack may still be settling), throttling and transient service or
     network errors are retried with capped, jittered exponential backoff; anything else fails at
     once. Every failure is a RequestRejected whose message names the function and the fix.
     """
     identifier = ref.api_identifier(client.meta.partition, client.meta.region_name)
-    started = time.monotonic()
+    started = clock.now()
     attempts, delay = 0, FIRST_DELAY_S
     while True:
         attempts += 1
@@ -50,7 +49,7 @@ def find_role(client, ref: FunctionRef, deadline: float) -> FunctionRole:
             transient = _transient_kind(error)
             if transient is None:
                 raise _permanent_failure(ref, error) from error
-            now = time.monotonic()
+            now = clock.now()
             if now >= deadline:
                 raise _gave_up(ref, transient, error, attempts, now - started) from error
             pause = min(delay * random.uniform(0.5, 1.0), deadline - now)  # noqa: S311 - jitter
@@ -61,7 +60,7 @@ def find_role(client, ref: FunctionRef, deadline: float) -> FunctionRole:
                 transient,
                 pause,
             )
-            time.sleep(pause)
+            clock.sleep(pause)
             delay = min(delay * 2, MAX_DELAY_S)
             continue
         return _function_role(ref, configuration)

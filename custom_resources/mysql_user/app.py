@@ -156,7 +156,7 @@ def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
     previous = parse_physical_id(event.get("PhysicalResourceId"))
     creating = event["RequestType"] == "Create"
     connection = connect(
-        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines.work
+        endpoint, admin.username, admin.password, request.tls_ca_file, helper.deadlines
     )
     with connection:
         accounts = Accounts(connection)
@@ -236,7 +236,7 @@ def drop_created_user(event) -> None:
         admin.username,
         admin.password,
         request.tls_ca_file,
-        helper.deadlines.work,
+        helper.deadlines,
     )
     with connection:
         accounts = Accounts(connection)

@@ -8,7 +8,6 @@ RequestRejected naming the likely fix; the password never appears in it.
 import os
 import socket
 import ssl
-import time
 from dataclasses import dataclass
 
 import pymysql
@@ -64,10 +63,11 @@ def tls_context(ca_file: str) -> ssl.SSLContext:
     return context
 
 
-def connect(endpoint: Endpoint, user: str, password: str, ca_file: str, deadline: float):
-    """An autocommit pymysql connection over verified TLS, or RequestRejected."""
+def connect(endpoint: Endpoint, user: str, password: str, ca_file: str, deadlines):
+    """An autocommit pymysql connection over verified TLS, or RequestRejected; it starts only
+    before `deadlines.work` (the request's Deadlines) and each wait ends by then."""
     context = tls_context(ca_file)
-    remaining = deadline - time.monotonic()
+    remaining = deadlines.left(deadlines.work)
     if remaining < MIN_TIMEOUT_S:
         raise RequestRejected(
             f"No time left to connect to {endpoint}: raise this function's Timeout and retry."

@@ -1,18 +1,20 @@
 """Fixtures for the custom resources: their modules on sys.path, AWS test credentials, the
-trustme CA, the HTTPS response receiver and moto's server behind a fault-injecting hop."""
+trustme CA, the HTTPS response receiver, moto's server behind a fault-injecting hop, and the
+virtual clock every handler in these tests runs on."""
 
 import pytest
 import trustme
 
 from tests.helpers.local_servers import moto_server
 
-from .functions import load_app
+from .functions import FUNCTIONS, load_app
 from .local_endpoints import (
     AWS_TEST_ENVIRONMENT,
     LambdaApiFaults,
     ResponseReceiver,
     write_ca_bundle,
 )
+from .virtual_clock import VirtualClock
 
 
 @pytest.fixture(scope="package")
@@ -49,6 +51,17 @@ def receiver_server(tls_ca):
 def receiver(receiver_server):
     receiver_server.reset()
     return receiver_server
+
+
+@pytest.fixture(autouse=True)
+def clock(function_environment, receiver_server, monkeypatch) -> VirtualClock:
+    """A fresh VirtualClock per test, for both functions' helpers and the receiver's timestamps:
+    no test here depends on how fast the machine is (LambdaContext(seconds, clock) uses it too)."""
+    clock = VirtualClock()
+    for function in FUNCTIONS:
+        monkeypatch.setattr(load_app(function).helper, "clock", clock)
+    monkeypatch.setattr(receiver_server, "clock", clock)
+    return clock
 
 
 @pytest.fixture(scope="package")

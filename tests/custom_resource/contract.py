@@ -16,7 +16,7 @@ RESPONSE_FIELDS = {
 
 def answer(app, receiver, event, seconds=10.0) -> dict:
     """Invoke the handler and return the single response CloudFormation would read."""
-    assert app.handler(event, LambdaContext(seconds)) is None
+    assert app.handler(event, LambdaContext(seconds, app.helper.clock)) is None
     puts = receiver.puts()
     assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
     assert puts[0].headers.get("Content-Type") == ""  # what the presigned S3 URL is signed for

@@ -6,6 +6,7 @@ sys.path (their module names differ), and each app.py is loaded under its own mo
 """
 
 import importlib.util
+import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -22,8 +23,21 @@ def load_app(function: str) -> ModuleType:
     """custom_resources/<function>/app.py as module `<function>_app` (imported once)."""
     name = f"{function}_app"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, CUSTOM_RESOURCES / function / "app.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        sys.modules[name] = _import(function, name)
     return sys.modules[name]
+
+
+def fresh_app(function: str) -> ModuleType:
+    """A new import of custom_resources/<function>/app.py, as a new Lambda execution environment
+    makes one: it reads the environment (LOG_LEVEL) as it is now. Not kept in sys.modules."""
+    return _import(function, f"{function}_app_{next(_FRESH_IMPORTS)}")
+
+
+_FRESH_IMPORTS = itertools.count(1)
+
+
+def _import(function: str, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, CUSTOM_RESOURCES / function / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

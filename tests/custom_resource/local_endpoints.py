@@ -4,7 +4,8 @@
   response PUTs CloudFormation would read from its presigned S3 URL.
 - LambdaApiFaults: an HTTP hop in front of an AWS API (Lambda, Secrets Manager) that answers
   scripted errors (429 throttling, 403 access denied, 5xx) and forwards everything else.
-- LambdaContext: the runtime context's clock (get_remaining_time_in_millis).
+- LambdaContext: the runtime context's clock (get_remaining_time_in_millis), on a time_budget
+  clock (the tests' VirtualClock; without one, time.monotonic, as in Lambda).
 """
 
 import http.client
@@ -45,15 +46,19 @@ AWS_TEST_ENVIRONMENT = {
 class LambdaContext:
     """The Lambda runtime's context object, as far as a custom resource uses it."""
 
-    def __init__(self, seconds: float, function_name: str = "app-db-role-lookup") -> None:
-        self.deadline = time.monotonic() + seconds
+    def __init__(
+        self, seconds: float, clock=None, function_name: str = "app-db-role-lookup"
+    ) -> None:
+        self.clock = clock
+        self._now = clock.now if clock is not None else time.monotonic
+        self.deadline = self._now() + seconds
         self.function_name = function_name
         self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
         self.aws_request_id = str(uuid.uuid4())
         self.memory_limit_in_mb = "128"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+        return max(0, int((self.deadline - self._now()) * 1000))
 
 
 def cloudformation_event(
@@ -88,7 +93,7 @@ class ReceivedPut:
     path: str
     headers: dict
     body: bytes
-    at: float  # time.monotonic() when it arrived
+    at: float  # when it arrived, on the receiver's clock
 
     @property
     def document(self) -> dict:
@@ -123,9 +128,12 @@ class LoopbackServer:
 
 
 class ResponseReceiver(LoopbackServer):
-    """HTTPS server on loopback recording PUTs; answers queued statuses first, then 200."""
+    """HTTPS server on loopback recording PUTs; answers queued statuses first, then 200. `clock`
+    stamps each arrival (a test sets the clock its function runs on)."""
 
     def __init__(self, ca: trustme.CA) -> None:
+        self.clock = None  # a test sets its VirtualClock; time.monotonic without one
+        self.real_delay_s = 0.0  # how long each answer takes, in real seconds
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._puts: list[ReceivedPut] = []
@@ -142,8 +150,9 @@ class ResponseReceiver(LoopbackServer):
             def do_PUT(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 status = receiver._record(
-                    ReceivedPut(self.path, dict(self.headers), body, time.monotonic())
+                    ReceivedPut(self.path, dict(self.headers), body, receiver.now())
                 )
+                time.sleep(receiver.real_delay_s)  # a slow or busy endpoint, in real time
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -156,6 +165,9 @@ class ResponseReceiver(LoopbackServer):
             self.first_put.set()
             self._arrived.notify_all()
             return self._statuses.popleft() if self._statuses else 200
+
+    def now(self) -> float:
+        return self.clock.now() if self.clock is not None else time.monotonic()
 
     def url(self, token: str = "") -> str:
         token = token or uuid.uuid4().hex
@@ -182,6 +194,7 @@ class ResponseReceiver(LoopbackServer):
             self._puts.clear()
             self._statuses.clear()
             self.first_put.clear()
+            self.real_delay_s = 0.0
 
 
 class ConnectionCounter:
@@ -268,13 +281,16 @@ def create_rotation_function(iam, lambda_client, name: str, role_path="/service-
     return function["FunctionArn"], role_arn
 
 
+# How long a stalled request waits for its release before the hop gives up (a hang guard).
+STALL_LIMIT_S = 60.0
+
+
 @dataclass
 class _Fault:
-    status: int  # 0: forward upstream (after the delay)
+    status: int  # 0: forward upstream (once `until` is set, if any)
     error_type: str = ""
     message: str = ""
-    delay: float = 0.0
-    until: threading.Event | None = None  # with delay: forward once this is set, or at the delay
+    until: threading.Event | None = None
 
 
 class LambdaApiFaults(LoopbackServer):
@@ -285,6 +301,7 @@ class LambdaApiFaults(LoopbackServer):
         self._lock = threading.Lock()
         self._faults: deque[_Fault] = deque()
         self._always: _Fault | None = None
+        self._arrived = threading.Condition(self._lock)
         self.requests = 0
         super().__init__(self._handler_class())
         self.url = f"http://127.0.0.1:{self.port}"
@@ -293,11 +310,10 @@ class LambdaApiFaults(LoopbackServer):
         with self._lock:
             self._faults.extend(_Fault(status, error_type, message) for _ in range(count))
 
-    def delay_next(self, count: int, seconds: float, until: threading.Event | None = None):
-        """Forward the next `count` requests only after `seconds`, or as soon as `until` is set
-        (a slow or stalled API)."""
+    def stall_next(self, count: int, until: threading.Event) -> None:
+        """Forward the next `count` requests only once `until` is set (a stalled API)."""
         with self._lock:
-            self._faults.extend(_Fault(0, delay=seconds, until=until) for _ in range(count))
+            self._faults.extend(_Fault(0, until=until) for _ in range(count))
 
     def fail_always(self, status: int, error_type: str, message: str) -> None:
         with self._lock:
@@ -309,9 +325,15 @@ class LambdaApiFaults(LoopbackServer):
             self._always = None
             self.requests = 0
 
+    def wait_for_requests(self, count: int, timeout: float = 60.0) -> None:
+        """Until `count` requests have reached the hop (a hang guard, not a speed bound)."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: self.requests >= count, timeout)
+
     def _next_fault(self) -> _Fault | None:
-        with self._lock:
+        with self._arrived:
             self.requests += 1
+            self._arrived.notify_all()
             return self._faults.popleft() if self._faults else self._always
 
     def _handler_class(self):
@@ -324,9 +346,7 @@ class LambdaApiFaults(LoopbackServer):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault = hop._next_fault()
                 if fault is not None and fault.until is not None:
-                    fault.until.wait(fault.delay)
-                elif fault is not None:
-                    time.sleep(fault.delay)
+                    fault.until.wait(STALL_LIMIT_S)
                 if fault is not None and fault.status:
                     # x-amzn-ErrorType is read by REST JSON APIs (Lambda), __type by JSON ones
                     # (Secrets Manager): one fault serves both.

@@ -1,5 +1,5 @@
-"""Logs: INFO by default, LOG_LEVEL honoured, and never the presigned ResponseURL nor the event,
-even at DEBUG, where crhelper itself logs the whole event."""
+"""Logs: INFO by default, LOG_LEVEL honoured (read when the function starts), and never the
+presigned ResponseURL nor the event, even at DEBUG, where crhelper itself logs the whole event."""
 
 import logging
 import uuid
@@ -9,6 +9,7 @@ import pytest
 from cfn_one_shot.reasons import TRUNCATION_MARK
 from moto import mock_aws
 
+from .functions import fresh_app
 from .local_endpoints import (
     REGION,
     URL_SIGNATURE,
@@ -30,10 +31,18 @@ def rotation_function():
 
 
 @pytest.fixture
-def run_requests(app, receiver, rotation_function):
-    """Runs a success, a failure, a malformed request and a Delete, each carrying a marker."""
+def run_requests(receiver, rotation_function, clock, monkeypatch):
+    """Runs a success, a failure, a malformed request and a Delete, each carrying a marker, in a
+    function started (imported) with LOG_LEVEL set to `level` (None: unset), as Lambda starts
+    one with the function's environment."""
 
-    def run(marker: str) -> list[dict]:
+    def run(marker: str, level: str | None = None) -> list[dict]:
+        if level is None:
+            monkeypatch.delenv("LOG_LEVEL", raising=False)
+        else:
+            monkeypatch.setenv("LOG_LEVEL", level)
+        app = fresh_app("lambda_role_lookup")
+        app.helper.clock = clock
         return send_requests(app, receiver, rotation_function, marker)
 
     return run
@@ -49,20 +58,17 @@ def send_requests(app, receiver, function_name, marker):
         cloudformation_event("Delete", receiver.url(), {"Triggers": marker}, physical_id="x"),
     ]
     for event in events:
-        app.handler(event, LambdaContext(5))
+        app.handler(event, LambdaContext(5, app.helper.clock))
     assert len(receiver.puts()) == len(events)
     return events
 
 
 @pytest.mark.parametrize("level", ["DEBUG", "INFO"])
-def test_neither_the_response_url_nor_the_event_is_logged(
-    run_requests, monkeypatch, caplog, capfd, level
-):
-    monkeypatch.setenv("LOG_LEVEL", level)
+def test_neither_the_response_url_nor_the_event_is_logged(run_requests, caplog, capfd, level):
     caplog.set_level(logging.DEBUG)
     marker = f"event-marker-{uuid.uuid4().hex}"
 
-    events = run_requests(marker)
+    events = run_requests(marker, level)
 
     output = capfd.readouterr()
     logged = "\n".join(
@@ -80,10 +86,7 @@ def test_neither_the_response_url_nor_the_event_is_logged(
         )
 
 
-def test_info_is_the_default_and_botocore_never_logs_below_warning(
-    run_requests, monkeypatch, caplog
-):
-    monkeypatch.delenv("LOG_LEVEL", raising=False)
+def test_info_is_the_default_and_botocore_never_logs_below_warning(run_requests, caplog):
     caplog.set_level(logging.DEBUG)
 
     run_requests("m")
@@ -96,24 +99,22 @@ def test_info_is_the_default_and_botocore_never_logs_below_warning(
     ("value", "lowest"), [("WARNING", logging.WARNING), ("chatty", logging.INFO)]
 )
 def test_log_level_raises_the_threshold_and_bad_values_mean_info(
-    run_requests, monkeypatch, caplog, value, lowest
+    run_requests, caplog, value, lowest
 ):
-    monkeypatch.setenv("LOG_LEVEL", value)
     caplog.set_level(logging.DEBUG)
 
-    run_requests("m")
+    run_requests("m", value)
 
     assert caplog.records  # the failures are logged at ERROR in any case
     assert min(r.levelno for r in caplog.records) >= lowest
     assert (lowest == logging.INFO) == any(r.levelno == logging.INFO for r in caplog.records)
 
 
-def test_botocore_stays_quiet_at_debug(run_requests, monkeypatch, caplog):
+def test_botocore_stays_quiet_at_debug(run_requests, caplog):
     # botocore's DEBUG output includes signed request headers and the session token.
-    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
     caplog.set_level(logging.DEBUG)
 
-    run_requests("m")
+    run_requests("m", "DEBUG")
 
     assert not [
         r
@@ -130,12 +131,12 @@ def test_the_request_line_keeps_long_ids_to_80_and_200_characters(app, receiver,
     event = cloudformation_event("Delete", receiver.url(), {}, physical_id=physical)
     event["LogicalResourceId"] = logical
 
-    app.handler(event, LambdaContext(5))
+    app.handler(event, LambdaContext(5, app.helper.clock))
 
     cut = TRUNCATION_MARK
     expected = f"Delete {'L' * (80 - len(cut))}{cut} ({'p' * (200 - len(cut))}{cut})"
     assert expected in caplog.messages
     caplog.clear()
     event.update(LogicalResourceId="L" * 80, PhysicalResourceId="p" * 200)
-    app.handler(event, LambdaContext(5))
+    app.handler(event, LambdaContext(5, app.helper.clock))
     assert f"Delete {'L' * 80} ({'p' * 200})" in caplog.messages

@@ -139,7 +139,7 @@ def test_malformed_events_get_exactly_one_well_formed_answer(
         if event["ResponseURL"] is None:
             del event["ResponseURL"]
 
-        assert app.handler(event, LambdaContext(5)) is None
+        assert app.handler(event, LambdaContext(5, app.helper.clock)) is None
 
         puts = receiver_server.puts()
         if not answerable:
@@ -170,7 +170,7 @@ def test_plain_http_response_url_is_refused_and_logged_without_the_url(
     event = cloudformation_event("Delete", url, {}, physical_id="some-id")
     before = counter.connections
 
-    app.handler(event, LambdaContext(5))
+    app.handler(event, LambdaContext(5, app.helper.clock))
 
     assert counter.connections == before
     assert "Request ignored, nowhere to answer: ResponseURL must be an https URL." in caplog.text
@@ -190,7 +190,7 @@ def test_a_malformed_request_is_answered_with_the_resource_s_own_physical_id(
     event = cloudformation_event(request_type, receiver_server.url(), {}, physical_id="the-id")
     event["LogicalResourceId"] = 7  # malformed: not a string
 
-    app.handler(event, LambdaContext(5))
+    app.handler(event, LambdaContext(5, app.helper.clock))
 
     (put,) = receiver_server.puts()
     document = json.loads(put.body)
@@ -212,7 +212,26 @@ def test_a_response_url_that_is_not_text_is_logged_as_nowhere_to_answer(
     else:
         event["ResponseURL"] = url
 
-    app.handler(event, LambdaContext(5))
+    app.handler(event, LambdaContext(5, app.helper.clock))
 
     assert "Request ignored, nowhere to answer: ResponseURL must be an https URL." in caplog.text
     assert "Response delivery failed" not in caplog.text
+
+
+@pytest.mark.parametrize("function", ["lambda_role_lookup", "mysql_user"])
+def test_a_malformed_request_is_answered_at_its_own_url_not_the_previous_one(
+    receiver_server, function
+):
+    # crhelper keeps the previous request's ResponseURL; a request it never sees (malformed)
+    # must still be answered at its own.
+    app = load_app(function)
+    receiver_server.reset()
+    good = cloudformation_event("Delete", receiver_server.url("first"), {}, physical_id="the-id")
+    malformed = cloudformation_event("Update", receiver_server.url("second"), {})  # no id
+    for event in (good, malformed):
+        app.handler(event, LambdaContext(5, app.helper.clock))
+
+    assert len(receiver_server.puts("first")) == 1
+    (answer,) = receiver_server.puts("second")
+    assert answer.document["Status"] == "FAILED"
+    assert answer.document["RequestId"] == malformed["RequestId"]

@@ -2,15 +2,13 @@
 a refused PUT (4xx) is not retried, a failing one is retried with backoff."""
 
 import json
-import time
-from types import SimpleNamespace
 
 import pytest
-from cfn_one_shot import response_delivery
 from cfn_one_shot.reasons import REASON_LIMIT, TRUNCATION_MARK, clip
 from cfn_one_shot.response_delivery import BODY_LIMIT, encode_body, put_response
 
 from .local_endpoints import LambdaContext, cloudformation_event
+from .virtual_clock import VirtualClock
 
 
 def body(**fields):
@@ -74,28 +72,24 @@ def test_clip_keeps_short_text_and_marks_cuts():
     assert clipped.endswith(TRUNCATION_MARK)
 
 
-def test_a_refused_put_is_not_retried(receiver):
+def test_a_refused_put_is_not_retried(receiver, clock):
     receiver.answer_next(403)
 
-    delivered = put_response(receiver.url(), b"{}", time.monotonic() + 5)
+    delivered = put_response(receiver.url(), b"{}", clock.now() + 5, clock)
 
     assert delivered is False
     assert len(receiver.puts()) == 1
 
 
-def test_failed_puts_are_retried_with_doubling_pauses_capped_at_two_seconds(receiver, monkeypatch):
-    # The pauses are recorded instead of slept; the clock and the PUTs are real.
-    pauses = []
-    monkeypatch.setattr(
-        response_delivery, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append)
-    )
+def test_failed_puts_are_retried_with_doubling_pauses_capped_at_two_seconds(receiver, clock):
+    # The PUTs are real; the pauses are the ones asked of the clock.
     receiver.answer_next(500, 503, 502, 500, 408, 429)
 
-    delivered = put_response(receiver.url(), b'{"Status": "SUCCESS"}', time.monotonic() + 30)
+    delivered = put_response(receiver.url(), b'{"Status": "SUCCESS"}', clock.now() + 30, clock)
 
     assert delivered is True
     assert len(receiver.puts()) == 7
-    assert pauses == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
 
 
 @pytest.mark.parametrize(
@@ -107,45 +101,55 @@ def test_failed_puts_are_retried_with_doubling_pauses_capped_at_two_seconds(rece
     ],
     ids=["no-path", "no-query", "both"],
 )
-def test_the_put_goes_to_the_url_s_path_and_query(receiver, path_and_query, request_target):
+def test_the_put_goes_to_the_url_s_path_and_query(receiver, clock, path_and_query, request_target):
     url = f"https://127.0.0.1:{receiver.port}{path_and_query}"
 
-    assert put_response(url, b"{}", time.monotonic() + 5) is True
+    assert put_response(url, b"{}", clock.now() + 5, clock) is True
     (put,) = receiver.puts()
     assert put.path == request_target
 
 
-def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(
-    receiver, monkeypatch, caplog
-):
+def test_a_tiny_budget_on_the_virtual_clock_is_not_a_real_socket_timeout(receiver, clock):
+    # 0.05 s of budget is virtual time, in which real I/O takes none; a socket timeout of 0.05
+    # real seconds would fail a PUT the endpoint answers in 0.3 s (or a busy machine delays).
+    receiver.real_delay_s = 0.3
+
+    assert put_response(receiver.url(), b"{}", clock.now() + 0.05, clock) is True
+    assert len(receiver.puts()) == 1
+
+
+def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(receiver, caplog):
     # The clock passes the deadline by half a second while the first PUT is answered 500: no
-    # sleep (a negative one would raise), no second attempt, just "not delivered".
-    readings, pauses = iter([100.0]), []
-    fake_time = SimpleNamespace(monotonic=lambda: next(readings, 101.5), sleep=pauses.append)
-    monkeypatch.setattr(response_delivery, "time", fake_time)
+    # pause, no second attempt, just "not delivered".
+    class DeadlinePassesDuringTheAttempt(VirtualClock):
+        def now(self):
+            return 101.5 if receiver.puts() else 100.0
+
+    clock = DeadlinePassesDuringTheAttempt()
     receiver.answer_next(500)
 
-    delivered = put_response(receiver.url(), b"{}", deadline=101.0)
+    delivered = put_response(receiver.url(), b"{}", 101.0, clock)
 
     assert delivered is False
     assert len(receiver.puts()) == 1
-    assert pauses == []
+    assert [pause for pause in clock.sleeps if pause > 0] == []
     assert "Response not delivered: no time left after 1 attempts" in caplog.messages
 
 
-def test_an_unreachable_endpoint_is_given_up_at_the_deadline():
-    started = time.monotonic()
+def test_an_unreachable_endpoint_is_given_up_at_the_deadline(clock):
+    deadline = clock.now() + 1.0
 
-    delivered = put_response("https://127.0.0.1:9/closed", b"{}", started + 1.0)
+    delivered = put_response("https://127.0.0.1:9/closed", b"{}", deadline, clock)
 
     assert delivered is False
-    assert time.monotonic() - started < 1.0 + 0.5
+    assert len(clock.sleeps) > 1  # it did retry
+    assert clock.now() == pytest.approx(deadline)  # until the deadline, never past it
 
 
-def test_handler_answers_once_when_the_response_url_refuses(app, receiver, lambda_api):
+def test_handler_answers_once_when_the_response_url_refuses(app, receiver, lambda_api, clock):
     receiver.answer_next(403)
     event = cloudformation_event("Delete", receiver.url(), {}, physical_id="p")
 
-    app.handler(event, LambdaContext(5))
+    app.handler(event, LambdaContext(5, clock))
 
     assert len(receiver.puts()) == 1

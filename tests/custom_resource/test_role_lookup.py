@@ -1,7 +1,4 @@
-"""The lookup itself against moto's Lambda and IAM (mock_aws), with real deadlines."""
-
-import threading
-import time
+"""The lookup itself against moto's Lambda and IAM (mock_aws), its deadline on a VirtualClock."""
 
 import boto3
 import pytest
@@ -12,6 +9,7 @@ from resource_properties import function_ref
 from role_lookup import find_role
 
 from .local_endpoints import ACCOUNT, REGION, create_rotation_function
+from .virtual_clock import VirtualClock
 
 
 @pytest.fixture
@@ -20,11 +18,13 @@ def clients():
         yield boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION)
 
 
-def look_up(lambda_client, function_name, seconds=5.0):
+def look_up(lambda_client, function_name, seconds=5.0, clock=None):
+    clock = clock or VirtualClock()
     return find_role(
         lambda_client,
         function_ref({"FunctionName": function_name}, REGION),
-        time.monotonic() + seconds,
+        clock.now() + seconds,
+        clock,
     )
 
 
@@ -55,25 +55,32 @@ def test_finds_the_role_with_its_path(clients, function_name):
 
 def test_waits_for_a_function_that_appears_later(clients):
     iam, lambda_client = clients
-    creator = threading.Timer(1.0, create_rotation_function, args=(iam, lambda_client, "late-fn"))
-    creator.start()
-    try:
-        found = look_up(lambda_client, "late-fn", seconds=10)
-    finally:
-        creator.join()
+
+    class FunctionAppearsDuringTheSecondPause(VirtualClock):
+        def sleep(self, seconds):
+            super().sleep(seconds)
+            if len(self.sleeps) == 2:
+                create_rotation_function(iam, lambda_client, "late-fn")
+
+    clock = FunctionAppearsDuringTheSecondPause()
+
+    found = look_up(lambda_client, "late-fn", seconds=10, clock=clock)
 
     assert found.function_arn.endswith(":function:late-fn")
+    assert len(clock.sleeps) == 2  # found on the attempt right after it appeared
 
 
 def test_gives_up_at_the_deadline_naming_the_function(clients):
     _, lambda_client = clients
-    started = time.monotonic()
+    clock = VirtualClock()
+    started = clock.now()
 
     with pytest.raises(RequestRejected) as rejected:
-        look_up(lambda_client, "never-created", seconds=1.0)
+        look_up(lambda_client, "never-created", seconds=1.0, clock=clock)
 
-    elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 1.0 + 1.0  # stops at the deadline, not one backoff later
+    # It waited until the deadline, and not one backoff longer: the last pause is cut short.
+    assert clock.now() == pytest.approx(started + 1.0)
+    assert sum(clock.sleeps) == pytest.approx(1.0)
     reason = str(rejected.value)
     assert "'never-created' was not found" in reason
     assert "DependsOn" in reason

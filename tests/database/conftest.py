@@ -28,13 +28,13 @@ import pymysql
 import pytest
 import trustme
 
-from tests.helpers.local_servers import NO_MARIADB, free_port
+from tests.helpers.local_servers import NO_MARIADB, free_port, stop
 
 PROGRAM_DIRECTORIES = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 SERVER_NAMES = ("mariadbd", "mysqld")
 INSTALL_DB_NAMES = ("mariadb-install-db", "mysql_install_db")
 CLIENT_NAMES = ("mariadb", "mysql")
-START_TIMEOUT = 30
+START_TIMEOUT = 120  # a hang guard: the wait ends as soon as the server answers
 REGION = "us-east-1"
 
 # What Aurora MySQL 3 grants its master user (Amazon Aurora User Guide, "Master user account
@@ -267,12 +267,7 @@ def running_mariadb(base: Path, certificate: ServerCertificate | None) -> Iterat
                 cursor.execute("DROP USER %s@%s", (user_name, host))
         yield instance
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 @pytest.fixture(scope="session")

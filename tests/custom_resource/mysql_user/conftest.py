@@ -151,7 +151,11 @@ class Scenario:
     def answer(self, event: dict, seconds: float = 20.0) -> dict:
         """Run the handler; the single response CloudFormation would read."""
         self.receiver.reset()
-        assert self.app.handler(event, LambdaContext(seconds)) is None
+        # The handler imported here runs on the tests' virtual clock; the shipped zip runs in a
+        # process of its own (ShippedFunction), on the real one.
+        helper = getattr(self.app, "helper", None)
+        clock = helper.clock if helper is not None else None
+        assert self.app.handler(event, LambdaContext(seconds, clock)) is None
         puts = self.receiver.puts()
         assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
         return puts[0].document

@@ -5,7 +5,7 @@ import json
 import logging
 import os
 import re
-import time
+import threading
 
 import pytest
 from cfn_one_shot.reasons import RequestRejected
@@ -13,6 +13,7 @@ from cfn_one_shot.reasons import RequestRejected
 from tests.helpers.local_servers import free_port
 
 from ..local_endpoints import URL_SIGNATURE, LambdaContext
+from ..virtual_clock import HANG_S
 from .tls_mariadb import silent_listener
 
 pytestmark = pytest.mark.database
@@ -21,7 +22,7 @@ CRHELPER_ID = re.compile(r"app-db_AppUser_[A-Z0-9]{8}")
 
 
 def failed(scenario, properties: dict, seconds: float = 20.0) -> str:
-    context = LambdaContext(seconds)
+    context = LambdaContext(seconds, scenario.app.helper.clock)
     scenario.receiver.reset()
     scenario.app.handler(scenario.event("Create", properties), context)
     (put,) = scenario.receiver.puts()
@@ -478,25 +479,35 @@ def test_a_delete_still_working_when_the_function_times_out_answers_success(
     scenario, monkeypatch, caplog
 ):
     # The work overruns the budget (a hang no timeout bounds): the last-resort timer answers,
-    # and for a Delete that answer is SUCCESS, or the stack's deletion would stop here.
+    # and for a Delete that answer is SUCCESS, or the stack's deletion would stop here. The drop
+    # is held until the timer has answered, on the tests' virtual clock: no real delay.
     import user_accounts
 
     created = scenario.create(scenario.props())
     real_drop = user_accounts.Accounts.drop
+    timer_answered = threading.Event()
 
-    def slow_drop(self, *args):
-        time.sleep(2.5)
+    def stalled_drop(self, *args):
+        timer_answered.wait(HANG_S)
         return real_drop(self, *args)
 
-    monkeypatch.setattr(user_accounts.Accounts, "drop", slow_drop)
+    monkeypatch.setattr(user_accounts.Accounts, "drop", stalled_drop)
     event = scenario.event("Delete", scenario.props(), physical_id=created["PhysicalResourceId"])
-    context = LambdaContext(2.0)
+    clock = scenario.app.helper.clock
+    context = LambdaContext(2.0, clock)
     scenario.receiver.reset()
+    worker = threading.Thread(target=scenario.app.handler, args=(event, context), daemon=True)
+    worker.start()
+    while not clock.pending():  # the timer is set when the request starts
+        worker.join(0.01)
+        assert worker.is_alive(), "the handler ended without setting its timer"
 
-    scenario.app.handler(event, context)
+    clock.run_next_timer()  # the timer's moment comes while the drop hangs
+    timer_answered.set()
+    worker.join(HANG_S)
+    assert not worker.is_alive(), "the handler hung"
 
     (put,) = scenario.receiver.puts()
-    assert put.at < context.deadline
     assert put.document["Status"] == "SUCCESS"
     assert put.document["PhysicalResourceId"] == created["PhysicalResourceId"]
     assert "answering SUCCESS to the Delete" in caplog.text

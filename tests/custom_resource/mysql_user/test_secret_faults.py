@@ -10,7 +10,8 @@ pytestmark = pytest.mark.database
 
 def outcome(scenario, properties) -> dict:
     scenario.receiver.reset()
-    scenario.app.handler(scenario.event("Create", properties), LambdaContext(20))
+    context = LambdaContext(20, scenario.app.helper.clock)
+    scenario.app.handler(scenario.event("Create", properties), context)
     (put,) = scenario.receiver.puts()
     return put.document
 
