@@ -136,7 +136,7 @@ def drop_stale_pending(client, role: str, arn: str) -> None:
     except (ClientError, BotoCoreError) as error:
         code = error.response.get("Error", {}).get("Code", "") if hasattr(error, "response") else ""
         logger.warning(
-            "Could not check the %s %s for a stale AWSPENDING version (%s): allow "
+            "Could not find or remove a stale AWSPENDING label on the %s %s (%s): allow "
             "secretsmanager:DescribeSecret and secretsmanager:UpdateSecretVersionStage on it to "
             "this function's role; until then remove the label by hand (aws secretsmanager "
             "update-secret-version-stage --version-stage AWSPENDING --remove-from-version-id ...)",

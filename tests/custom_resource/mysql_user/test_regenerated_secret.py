@@ -173,7 +173,7 @@ def test_a_refused_pending_check_is_logged_and_the_password_still_set(
     assert body["Status"] == "SUCCESS", body["Reason"]
     s.db.login(s.user, new_password).close()
     text = caplog.text
-    assert "Could not check the application secret" in text
+    assert "Could not find or remove a stale AWSPENDING label on the application secret" in text
     assert "AccessDeniedException" in text
     assert "secretsmanager:UpdateSecretVersionStage" in text
     assert new_password not in text
