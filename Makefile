@@ -72,10 +72,15 @@ test: $(VENV)/.installed $(TASKCAT_VENV)/.installed $(CHECKOV_VENV)/.installed #
 	exit $$status
 
 .SECONDEXPANSION:
+# Each zip the rule rebuilds is noted in REBUILT (eval runs when make expands the recipe, just
+# before running it), so that `make build` can say when there was nothing to do.
+REBUILT :=
 dist/%.zip: $(VENV)/.installed scripts/build_lambda_zip.py $(SHARED_SOURCES) $$(shell find custom_resources/$$* -type f -not -path '*/__pycache__/*' 2>/dev/null)
-	$(BIN)/python scripts/build_lambda_zip.py --function $* --output $@
+	$(eval REBUILT += $@)
+	@$(BIN)/python scripts/build_lambda_zip.py --function $* --output $@
 
 build: $(LAMBDA_ZIPS) ## Build the custom resources' Lambda zips (crhelper, pymysql vendored; byte-reproducible)
+	@$(if $(or $(REBUILT),$(filter-out build,$(MAKECMDGOALS))),:,echo "$(LAMBDA_ZIPS): up to date (rebuilt when custom_resources/ or scripts/build_lambda_zip.py change).")
 
 # Deploy settings (README "Deploying"):
 #   make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=demo BUCKET=my-artifacts
@@ -84,8 +89,13 @@ STACK ?=
 BUCKET ?=
 PREFIX ?=
 PARAMS ?=
-# Exported and read as $$PARAMS in the recipe, so quotes inside PARAMS reach the script intact.
-export PARAMS
+PARAMS_FILE ?=
+TAGS ?=
+ROLE_ARN ?=
+NOTIFICATION_ARNS ?=
+TERMINATION_PROTECTION ?=
+# Exported and read as $$PARAMS / $$TAGS in the recipe, so quotes inside reach the script intact.
+export PARAMS TAGS
 REGION ?=
 DRY_RUN ?=
 SKIP_LINT ?=
@@ -98,27 +108,32 @@ RETAIN ?=
 ROTATE ?=
 # A make variable set to 1 (or any non-empty value but 0/false/no) becomes the flag.
 flag = $(if $(filter-out 0 false no,$(strip $($(1)))),$(2))
-STACK_PY = $(BIN)/python scripts/stack.py --region "$(REGION)"
+STACK_PY = $(BIN)/python scripts/stack.py --region="$(REGION)"
 STACK_FLAGS = $(call flag,DRY_RUN,--dry-run) $(call flag,SKIP_LINT,--skip-lint) \
 	$(call flag,CONFIRM_DANGEROUS,--confirm-dangerous) $(call flag,ALLOW_REPLACE,--allow-replace) \
 	$(call flag,DISABLE_ROLLBACK,--disable-rollback) $(call flag,YES,--yes) \
 	$(call flag,DISABLE_DELETION_PROTECTION,--disable-deletion-protection) $(call flag,ROTATE,--rotate)
+# Every command gets every setting and refuses those it does not use (make delete ALLOW_REPLACE=1
+# is a mistake, not a no-op). --name=value, so a value that starts with "-" stays a value.
+STACK_OPTS = --stack="$(STACK)" --template="$(TEMPLATE)" --bucket="$(BUCKET)" \
+	--prefix="$(PREFIX)" --params="$$PARAMS" --params-file="$(PARAMS_FILE)" --tags="$$TAGS" \
+	--role-arn="$(ROLE_ARN)" --notification-arns="$(NOTIFICATION_ARNS)" \
+	--termination-protection="$(TERMINATION_PROTECTION)" --retain="$(RETAIN)" $(STACK_FLAGS)
 
 package: build ## Build the Lambda zips; with BUCKET=name also upload them and the templates to S3
-	$(STACK_PY) package --bucket "$(BUCKET)" --prefix "$(PREFIX)"
+	@$(STACK_PY) package $(STACK_OPTS)
 
 deploy: build ## Lint, review a change set, apply it: TEMPLATE=, STACK=, BUCKET=, PARAMS='K=V ...', DRY_RUN=1
-	$(STACK_PY) deploy $(STACK_FLAGS) --template "$(TEMPLATE)" --stack "$(STACK)" \
-		--bucket "$(BUCKET)" --prefix "$(PREFIX)" --params "$$PARAMS"
+	@$(STACK_PY) deploy $(STACK_OPTS)
 
 verify: $(VENV)/.installed ## Check rotation health of STACK= (ROTATE=1 also rotates the app secret)
-	$(STACK_PY) verify $(STACK_FLAGS) --stack "$(STACK)"
+	@$(STACK_PY) verify $(STACK_OPTS)
 
 delete: $(VENV)/.installed ## Delete STACK= after asking (YES=1 skips), wait as long as it takes
-	$(STACK_PY) delete $(STACK_FLAGS) --stack "$(STACK)" --retain "$(RETAIN)"
+	@$(STACK_PY) delete $(STACK_OPTS)
 
 taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of every template (the existing-cluster one on a fixture cluster) across Regions (needs AWS credentials)
-	$(STACK_PY) credentials
+	@$(STACK_PY) credentials
 	$(TASKCAT_VENV)/bin/taskcat test run --project-root .
 
 bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time); BENCH_TESTS=1 adds make test's time

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
-import re
-
 from cfnlint.rules import CloudFormationLintRule
 
 from .._rotation_lint import _facts
 from .._rotation_lint._model import SECRET
 from .._rotation_lint._report import ModelRule, doc_url, finding
-from .._rotation_lint._windows import cron_hours, rotation_windows_overlap
+from .._rotation_lint._windows import rotation_windows_overlap, schedule_problem, window_problem
 
 TAGS = ["secretsmanager", "rotation", "schedule"]
-RATE = re.compile(r"^rate\((\d+) (hours?|days?)\)$")
-CRON = re.compile(r"^cron\((.*)\)$")
-DURATION = re.compile(r"^(\d+)h$")
-MIN_HOURS, MAX_DAYS, MAX_AFTER_DAYS = 4, 999, 1000
-MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+MAX_AFTER_DAYS = 1000
 
 
 def _rules(model):
@@ -59,60 +51,6 @@ class DaysAndScheduleTogether(ModelRule, CloudFormationLintRule):
                 )
 
 
-def schedule_problem(expression: str) -> str | None:
-    """Why Secrets Manager refuses a schedule expression, or None when it accepts it."""
-    rate = RATE.match(expression)
-    if rate:
-        return _rate_problem(int(rate.group(1)), rate.group(2))
-    cron = CRON.match(expression)
-    if not cron:
-        return "it is neither rate(<n> hours|days) nor cron(<6 fields>)"
-    return _cron_problem(cron.group(1).split())
-
-
-def _rate_problem(count: int, unit: str) -> str | None:
-    if unit.startswith("hour") and count < MIN_HOURS:
-        return f"rotation can be at most every {MIN_HOURS} hours"
-    if unit.startswith("day") and not 1 <= count <= MAX_DAYS:
-        return f"a rate in days must be 1 to {MAX_DAYS}"
-    return None
-
-
-def _cron_problem(fields: list[str]) -> str | None:
-    if len(fields) != 6:
-        return f"a cron expression has 6 fields, this one {len(fields)}"
-    minutes, hours, day, month, weekday, year = fields
-    if minutes != "0":
-        return "the minutes field must be 0 (rotation windows open on the hour)"
-    if year != "*":
-        return "the year field must be *"
-    return _hours_problem(hours) or _day_problem(day, month, weekday)
-
-
-def _hours_problem(hours: str) -> str | None:
-    starts = cron_hours(hours)
-    if starts is None:
-        return f"hours field {hours!r} is not 0-23 with , - * /"
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    if gaps and min(gaps) < MIN_HOURS:
-        return f"hours {hours!r} rotate more often than every {MIN_HOURS} hours"
-    return None
-
-
-def _day_problem(day: str, month: str, weekday: str) -> str | None:
-    if not re.fullmatch(r"[0-9,\-*/?LW]+", day):
-        return f"day-of-month field {day!r} is not 1-31 with , - * ? / L"
-    month_words = "|".join(MONTHS)
-    if not re.fullmatch(rf"([0-9]+|{month_words}|[,\-*/])+", month.upper()):
-        return f"month field {month!r} is not 1-12 or JAN-DEC with , - * /"
-    day_words = "|".join(WEEKDAYS)
-    if not re.fullmatch(rf"([0-9]+|{day_words}|[#,\-*/?L])+", weekday.upper()):
-        return f"day-of-week field {weekday!r} is not 1-7 or SUN-SAT with # , - * ? / L"
-    if day not in ("*", "?") and weekday not in ("*", "?"):
-        return "day-of-month and day-of-week are both set; one of them must be ?"
-    return None
-
-
 class ScheduleExpressionInvalid(ModelRule, CloudFormationLintRule):
     id = "ER802"
     shortdesc = "Schedule Secrets Manager refuses"
@@ -145,27 +83,6 @@ class ScheduleExpressionInvalid(ModelRule, CloudFormationLintRule):
                         f"{MAX_AFTER_DAYS}, so the deploy fails",
                         f"use a number of days from 1 to {MAX_AFTER_DAYS}",
                     )
-
-
-def window_problem(duration: str, expression: str | None) -> str | None:
-    """Why a rotation window is refused, or None."""
-    match = DURATION.match(duration)
-    if not match or not 1 <= int(match.group(1)) <= 24:
-        return "it must be 1h to 24h"
-    if expression is None or schedule_problem(expression):
-        return None
-    hours = int(match.group(1))
-    rate = RATE.match(expression)
-    if rate:
-        every = int(rate.group(1)) if rate.group(2).startswith("hour") else 24
-        return f"it is longer than the {every} hours between rotations" if hours > every else None
-    starts = cron_hours(CRON.match(expression).group(1).split()[1]) or []
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    if gaps and hours > min(gaps):
-        return f"it is longer than the {min(gaps)} hours between two windows"
-    if starts and starts[-1] + hours > 24:
-        return f"a window opening at {starts[-1]}:00 would run into the next UTC day"
-    return None
 
 
 class RotationWindowInvalid(ModelRule, CloudFormationLintRule):

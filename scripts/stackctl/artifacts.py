@@ -10,7 +10,7 @@ import botocore.exceptions
 
 from .aws import Aws, error_code
 from .errors import OperationFailed, UsageError
-from .template import CODE_KEY_PARAMS, REPO
+from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, read_template
 
 
 def lambda_zip(folder: str) -> Path:
@@ -68,9 +68,26 @@ def template_url(aws: Aws, bucket: str, prefix: str, path: Path) -> str:
     return f"{endpoint}/{bucket}/{key}"
 
 
-def package(aws: Aws, bucket: str, prefix: str) -> dict[str, str]:
-    """`make package`: every zip and every template, for the console or a pipeline."""
+def package(aws: Aws, bucket: str, prefix: str) -> list[str]:
+    """`make package`: every zip and every template, for the console or a pipeline.
+
+    Returns one line per template: its URL and the code parameters it takes.
+    """
     keys = upload_lambda_code(aws, bucket, prefix, CODE_KEY_PARAMS)
+    endpoint = aws.client("s3").meta.endpoint_url.rstrip("/")
+    lines = []
     for template in sorted(REPO.glob("templates/*.yaml")):
-        upload(aws, bucket, f"{prefix}templates/{template.name}", template)
-    return keys
+        key = f"{prefix}templates/{template.name}"
+        upload(aws, bucket, key, template)
+        facts = read_template(str(template))
+        code = (
+            {CODE_BUCKET_PARAM: bucket, **{name: keys[name] for name in facts.code_keys}}
+            if facts.needs_lambda_code
+            else {}
+        )
+        given = " ".join(f"{name}={value}" for name, value in code.items())
+        lines.append(
+            f"{template.name}: template URL {endpoint}/{bucket}/{key}"
+            + (f"; parameters {given}" if given else "; no code parameters")
+        )
+    return lines

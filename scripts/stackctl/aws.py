@@ -7,6 +7,7 @@ explicitly to every client instead of trusting the environment.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,10 +15,17 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.parsers
 from botocore.config import Config
 
-from .errors import UsageError
+from .errors import OperationFailed, UsageError
 
+# Whatever an AWS call can raise: botocore's ResponseParserError is not a BotoCoreError.
+AWS_ERRORS = (
+    botocore.exceptions.ClientError,
+    botocore.exceptions.BotoCoreError,
+    botocore.parsers.ResponseParserError,
+)
 REGION_FORMAT = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # Standard retries ride out throttling on long polls (describe-stack-events every few seconds).
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
@@ -78,6 +86,25 @@ class Aws:
             )
         return self._clients[service]
 
+    def unknown_region(self) -> str:
+        """'' for a Region botocore knows; else why REGION looks wrong and what to type."""
+        known = {
+            region
+            for partition in self.session.get_available_partitions()
+            for region in self.session.get_available_regions("sts", partition)
+        }
+        if self.region in known:
+            return ""
+        family = self.region.rsplit("-", 1)[0] + "-"
+        close = sorted(r for r in known if r.startswith(family)) or difflib.get_close_matches(
+            self.region, sorted(known), n=3
+        )
+        guess = f"did you mean {' or '.join(f'REGION={r}' for r in close)}? " if close else ""
+        return (
+            f"{self.region} (from {self.region_source}) is not an AWS Region this AWS SDK knows; "
+            f"{guess}Regions: aws ec2 describe-regions --query 'Regions[].RegionName'"
+        )
+
     def identify(self) -> None:
         """Ask STS who we are and print Region and account before anything changes."""
         try:
@@ -88,11 +115,22 @@ class Aws:
             botocore.exceptions.TokenRetrievalError,
             botocore.exceptions.SSOError,
         ) as error:
-            raise UsageError(f"No usable AWS credentials ({error}). {CREDENTIALS_FIX}") from None
+            region = self.unknown_region()
+            raise UsageError(
+                f"No usable AWS credentials ({error}). {CREDENTIALS_FIX}"
+                + (f"\nAlso: {region}" if region else "")
+            ) from None
         except botocore.exceptions.ClientError as error:
             raise UsageError(
                 f"No usable AWS credentials: sts:GetCallerIdentity failed "
                 f"({error.response['Error'].get('Code')}). {CREDENTIALS_FIX}"
+            ) from None
+        except botocore.exceptions.EndpointConnectionError as error:
+            region = self.unknown_region()
+            if region:
+                raise UsageError(f"No AWS endpoint answers: {region}") from None
+            raise OperationFailed(
+                f"{error}: check the network, a proxy (HTTPS_PROXY) and AWS_ENDPOINT_URL if set."
             ) from None
         self.account = identity["Account"]
         self.caller = identity["Arn"]

@@ -10,14 +10,15 @@ import argparse
 import sys
 
 import botocore.exceptions
+import botocore.parsers
 
 from .artifacts import lambda_zip, normalised_prefix, package
-from .aws import error_code, error_message
+from .aws import AWS_ERRORS, error_code, error_message
 from .delete import delete
 from .deploy import deploy
 from .errors import OperationFailed, UsageError
 from .runtime import Runtime
-from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, check_bucket
+from .template import CODE_KEY_PARAMS, REPO, check_bucket
 from .verify import verify
 
 STS_FALLBACK_REGION = "us-east-1"
@@ -35,6 +36,32 @@ FLAGS = {
     ),
     "--rotate": ("ROTATE", "verify: rotate the application secret and check the user alternated"),
 }
+OPTIONS = {
+    # option: make variable
+    "--stack": "STACK",
+    "--template": "TEMPLATE",
+    "--bucket": "BUCKET",
+    "--prefix": "PREFIX",
+    "--params": "PARAMS",
+    "--params-file": "PARAMS_FILE",
+    "--tags": "TAGS",
+    "--role-arn": "ROLE_ARN",
+    "--notification-arns": "NOTIFICATION_ARNS",
+    "--termination-protection": "TERMINATION_PROTECTION",
+    "--retain": "RETAIN",
+}
+DEPLOY_ONLY = (
+    "--template", "--params", "--params-file", "--tags", "--role-arn", "--notification-arns",
+    "--termination-protection", "--dry-run", "--skip-lint", "--confirm-dangerous",
+    "--allow-replace", "--disable-rollback",
+)  # fmt: skip
+USES = {
+    "package": ("--bucket", "--prefix"),
+    "deploy": ("--stack", "--bucket", "--prefix", *DEPLOY_ONLY),
+    "verify": ("--stack", "--rotate"),
+    "delete": ("--stack", "--yes", "--disable-deletion-protection", "--retain"),
+    "credentials": (),
+}
 
 
 def package_command(opts: argparse.Namespace, runtime: Runtime) -> int:
@@ -42,15 +69,17 @@ def package_command(opts: argparse.Namespace, runtime: Runtime) -> int:
         built = ", ".join(str(lambda_zip(f).relative_to(REPO)) for f in CODE_KEY_PARAMS.values())
         print(f"Built {built}. Set BUCKET=<name> to also upload them.")
         return 0
-    check_bucket(opts.bucket, "the bucket receives the Lambda zips and the templates")
+    check_bucket(
+        opts.bucket,
+        "the bucket receives the Lambda zips and the templates",
+        "make package BUCKET=my-artifacts",
+    )
     aws = runtime.connect(opts.region)
     aws.identify()
-    keys = package(aws, opts.bucket, normalised_prefix(opts.prefix))
-    values = " ".join(f"{name}={key}" for name, key in keys.items())
-    print(
-        f"\nUploaded. Stacks from these templates take {CODE_BUCKET_PARAM}={opts.bucket} "
-        f"and those of {values} that they have."
-    )
+    uploaded = package(aws, opts.bucket, normalised_prefix(opts.prefix))
+    print("\nUploaded. To create a stack from the console or the AWS CLI, use:")
+    for line in uploaded:
+        print(f"  {line}")
     return 0
 
 
@@ -78,17 +107,61 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--region", default="", help="AWS Region (default: AWS_REGION, ...)")
     commands = top.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
+        # Every command takes every option, so that one it does not use is refused with a
+        # sentence (refuse_unused) rather than argparse's usage text.
         sub = commands.add_parser(name)
-        for option in ("--stack", "--template", "--bucket", "--prefix", "--params", "--retain"):
-            sub.add_argument(option, default="")
+        for option, variable in OPTIONS.items():
+            sub.add_argument(option, default="", help=f"make: {variable}=")
         for flag, (variable, text) in FLAGS.items():
             sub.add_argument(flag, action="store_true", help=f"{text} (make: {variable}=1)")
     return top
 
 
+def refuse_unused(opts: argparse.Namespace) -> None:
+    """A setting the command does not use is a mistake (delete ALLOW_REPLACE=1), not a no-op."""
+    unused = []
+    for option, variable in OPTIONS.items():
+        value = getattr(opts, option[2:].replace("-", "_"))
+        if value and option not in USES[opts.command]:
+            unused.append(f"{variable}={value}")
+    for flag, (variable, _) in FLAGS.items():
+        if getattr(opts, flag[2:].replace("-", "_")) and flag not in USES[opts.command]:
+            unused.append(f"{variable}=1")
+    if unused:
+        users = {
+            variable: [c for c, uses in USES.items() if option in uses]
+            for option, variable in [*OPTIONS.items(), *((f, v) for f, (v, _) in FLAGS.items())]
+        }
+        lines = [
+            f"make {opts.command} does not use {setting}"
+            + (
+                f" (a setting of make {' and make '.join(users[setting.split('=')[0]])})"
+                if users[setting.split("=")[0]]
+                else ""
+            )
+            + "; run without it."
+            for setting in unused
+        ]
+        raise UsageError("\n".join(lines))
+
+
+def aws_failure(error: Exception) -> str:
+    """One line for any error botocore raises, the answer's code and message first."""
+    if isinstance(error, botocore.exceptions.ClientError):
+        return f"AWS answered {error_code(error)}: {error_message(error)}"
+    if isinstance(error, botocore.parsers.ResponseParserError):  # not a BotoCoreError
+        first = (str(error).splitlines() or [type(error).__name__])[0][:300]
+        return (
+            f"AWS's answer could not be read ({first}); something between you and AWS (a proxy, "
+            "AWS_ENDPOINT_URL) may have answered instead. Run the command again."
+        )
+    return str(error)
+
+
 def main(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     opts = parser().parse_args(argv)
     try:
+        refuse_unused(opts)
         return COMMANDS[opts.command](opts, runtime or Runtime())
     except AssertionError:  # a bug (or a test's stubbed AWS seeing a wrong call): show it all
         raise
@@ -98,11 +171,8 @@ def main(argv: list[str] | None = None, runtime: Runtime | None = None) -> int:
     except OperationFailed as error:
         print(f"failed: {error}", file=sys.stderr)
         return 1
-    except botocore.exceptions.ClientError as error:
-        print(f"failed: AWS answered {error_code(error)}: {error_message(error)}", file=sys.stderr)
-        return 1
-    except botocore.exceptions.BotoCoreError as error:
-        print(f"failed: {error}", file=sys.stderr)
+    except AWS_ERRORS as error:
+        print(f"failed: {aws_failure(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass
 class Clock:
     now: Callable[[], float] = field(default=time.monotonic)
     sleep: Callable[[float], None] = field(default=time.sleep)
+    today: Callable[[], dt.date] = field(default=utc_today)  # the UTC day windows are judged from
 
 
 def elapsed(seconds: float) -> str:

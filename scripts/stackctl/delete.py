@@ -17,6 +17,7 @@ from .runtime import Runtime
 from .template import check_stack_name
 
 CLUSTER = "AWS::RDS::DBCluster"
+REVIEW = "REVIEW_IN_PROGRESS"
 
 
 def snapshot_policy_clusters(cf: Any, stack_id: str) -> set[str]:
@@ -55,6 +56,7 @@ def protected_clusters(aws: Aws, clusters: list[dict[str, Any]]) -> list[str]:
 
 
 def lift_protection(aws: Aws, protected: list[str], opts: argparse.Namespace) -> None:
+    again = f"make delete STACK={opts.stack} REGION={aws.region}"
     for cluster in protected:
         print(
             f"Cluster {cluster} has deletion protection: CloudFormation would delete its "
@@ -66,7 +68,7 @@ def lift_protection(aws: Aws, protected: list[str], opts: argparse.Namespace) ->
         if not agreed:
             raise UsageError(
                 f"Not deleted: cluster {cluster} has deletion protection. Run again and answer "
-                f"yes, or: make delete STACK={opts.stack} YES=1 DISABLE_DELETION_PROTECTION=1"
+                f"yes, or: {again} YES=1 DISABLE_DELETION_PROTECTION=1"
             )
         aws.client("rds").modify_db_cluster(
             DBClusterIdentifier=cluster, DeletionProtection=False, ApplyImmediately=True
@@ -110,6 +112,27 @@ def explain_failure(watcher: Watcher, stack: str, region: str) -> str:
     return "\n".join(lines)
 
 
+def deletable(stack: dict[str, Any], name: str, region: str, retain: list[str]) -> None:
+    """UsageError, naming the way on, when CloudFormation would refuse to delete the stack now."""
+    status = stack["StackStatus"]
+    # REVIEW_IN_PROGRESS: a create's change set (DRY_RUN=1) that was never executed; the stack
+    # holds no resource and deleting it is what makes it go.
+    if status.endswith("_IN_PROGRESS") and status not in ("DELETE_IN_PROGRESS", REVIEW):
+        raise UsageError(
+            f"Stack {name} is busy ({status}); wait until it settles, then delete. Watch it: "
+            f"aws cloudformation describe-stack-events --stack-name {name} --region {region}"
+        )
+    if retain and status != "DELETE_FAILED":
+        raise UsageError("RETAIN= applies only to a DELETE_FAILED stack; run without it first.")
+    if stack.get("EnableTerminationProtection"):
+        raise UsageError(
+            f"Stack {name} has termination protection, so CloudFormation refuses to delete it. "
+            f"Turn it off: aws cloudformation update-termination-protection "
+            f"--no-enable-termination-protection --stack-name {name} --region {region}, then "
+            f"make delete STACK={name} REGION={region} again."
+        )
+
+
 def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
     check_stack_name(opts.stack, None, "delete")
     retain = opts.retain.split()
@@ -118,16 +141,20 @@ def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
     cf = aws.client("cloudformation")
     stack = stacks.existing(cf, opts.stack, aws.region, aws.account)
     stack_id, status = stack["StackId"], stack["StackStatus"]
-    if status.endswith("_IN_PROGRESS") and status != "DELETE_IN_PROGRESS":
-        raise UsageError(f"Stack {opts.stack} is busy ({status}); wait until it settles.")
-    if retain and status != "DELETE_FAILED":
-        raise UsageError("RETAIN= applies only to a DELETE_FAILED stack; run without it first.")
+    deletable(stack, opts.stack, aws.region, retain)
+    again = f"make delete STACK={opts.stack} REGION={aws.region}"
     resources = cf.describe_stack_resources(StackName=stack_id)["StackResources"]
     clusters = [
-        r for r in resources if r["ResourceType"] == CLUSTER and r.get("PhysicalResourceId")
+        r for r in resources if r.get("ResourceType") == CLUSTER and r.get("PhysicalResourceId")
     ]
     keeps_snapshot = snapshot_policy_clusters(cf, stack_id) if clusters else set()
-    print(f"Stack {opts.stack} ({status}, {len(resources)} resources) will be deleted.")
+    if status == REVIEW:
+        print(
+            f"Stack {opts.stack} is {REVIEW}: a change set that was never executed (DRY_RUN=1); "
+            "it holds no resources and will be deleted with its change sets."
+        )
+    else:
+        print(f"Stack {opts.stack} ({status}, {len(resources)} resources) will be deleted.")
     for resource in clusters:
         if resource["LogicalResourceId"] in keeps_snapshot:
             print(
@@ -138,7 +165,7 @@ def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
         if not interactive():
             raise UsageError(
                 "make delete asks before deleting and this run is not interactive: "
-                f"run 'make delete STACK={opts.stack} YES=1' to delete without asking."
+                f"run '{again} YES=1' to delete without asking."
             )
         if not confirm(f"Delete stack {opts.stack} in {aws.region}, account {aws.account}?"):
             raise UsageError("Not deleted.")
@@ -153,7 +180,7 @@ def delete(opts: argparse.Namespace, runtime: Runtime) -> int:
     except KeyboardInterrupt:
         raise UsageError(
             "Stopped watching; the delete goes on in CloudFormation. Watch it again with "
-            f"make delete STACK={opts.stack} YES=1"
+            f"{again} YES=1"
         ) from None
     if final != "DELETE_COMPLETE":
         raise OperationFailed(explain_failure(watcher, opts.stack, aws.region))

@@ -80,7 +80,7 @@ def run(  # noqa: PLR0917 (each argument is one thing verify found)
     instances = [
         r["PhysicalResourceId"]
         for r in resources
-        if r["ResourceType"] == INSTANCE and r.get("PhysicalResourceId")
+        if r.get("ResourceType") == INSTANCE and r.get("PhysicalResourceId")
     ]
     if not multi_user:
         report.add("demo", "app user on the test instance", SKIP, "no application secret")

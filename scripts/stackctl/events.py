@@ -59,7 +59,7 @@ class Watcher:
     nested: dict[str, str] = field(default_factory=dict)  # nested stack id -> logical id in parent
     slow: dict[str, float] = field(default_factory=dict)
     slow_noted: bool = False
-    started: float = 0.0
+    started: float | None = None  # set by the first run(); a second run() goes on counting
     since: dt.datetime | None = None
 
     def mark_existing(self) -> None:
@@ -105,7 +105,7 @@ class Watcher:
         reason = event.get("ResourceStatusReason") or ""
         status = event.get("ResourceStatus", "")
         print(
-            f"{when}  {elapsed(self.clock.now() - self.started):>9}  {status:<28} "
+            f"{when}  {elapsed(self.clock.now() - (self.started or 0.0)):>9}  {status:<28} "
             f"{self.label(stack_id, event.get('LogicalResourceId', '')):<40} {reason}".rstrip(),
             flush=True,
         )
@@ -157,7 +157,8 @@ class Watcher:
 
     def run(self) -> str:
         """Stream events until the stack settles; returns its final status."""
-        self.started = self.clock.now()
+        if self.started is None:
+            self.started = self.clock.now()
         delay = FIRST_DELAY
         while True:
             shown = self.poll_once()

@@ -16,35 +16,55 @@ from typing import Any
 from .errors import UsageError
 from .template import CODE_BUCKET_PARAM, CODE_KEY_PARAMS, REPO, TemplateFacts, read_template
 
-QUOTING = "PARAMS='AdminRotationSchedule=\"rate(30 days)\" AppUsername=webuser'"
 # A value that itself holds ",Name=" is almost always two pairs joined by a comma.
 SECOND_PAIR = re.compile(r",\s*([A-Za-z][A-Za-z0-9]*)=")
+LINE_CONTINUATION = re.compile(r"\\\r?\n")
 SET_BY_THE_SCRIPT = {
     CODE_BUCKET_PARAM: "BUCKET=",
     **dict.fromkeys(CODE_KEY_PARAMS, "BUCKET= (the key is the zip's content hash)"),
 }
 
 
-def split_pairs(text: str) -> list[tuple[str, str]]:
-    """'A=1 B="two words"' -> [('A', '1'), ('B', 'two words')]; shell quoting rules."""
+def quoting_example(facts: TemplateFacts | None) -> str:
+    """PARAMS='Schedule="rate(30 days)" Other=value' with parameters this template has."""
+    names = facts.parameters if facts else {}
+    schedule = next((n for n in names if n.endswith("RotationSchedule")), None)
+    other = next((n for n in ("AppUsername", "LogRetentionInDays") if n in names), None)
+    if schedule is None:
+        return "PARAMS='Name=\"a value with spaces\" Other=value'"
+    example = {"AppUsername": "webuser", "LogRetentionInDays": "30"}
+    return f'PARAMS=\'{schedule}="rate(30 days)"' + (
+        f" {other}={example[other]}'" if other else "'"
+    )
+
+
+def split_pairs(
+    text: str, variable: str = "PARAMS", example: str = ""
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """'A=1 B="two words"' -> [('A', '1'), ('B', 'two words')] and the problems; shell quoting."""
+    example = example or quoting_example(None)
+    # A backslash at the end of a line inside PARAMS='...' reaches here as written: read it as
+    # the line continuation it was meant to be, not as a word of its own.
+    text = LINE_CONTINUATION.sub(" ", text or "")
     try:
-        items = shlex.split(text or "")
+        items = shlex.split(text)
     except ValueError as error:  # "No closing quotation", "No escaped character"
-        raise UsageError(
-            f"PARAMS cannot be read ({str(error).lower()}): close every quote. "
-            f"Quote a value with spaces like this: {QUOTING}"
-        ) from None
-    pairs = []
+        return [], [
+            f"{variable}: cannot be read ({str(error).lower()}): close every quote. "
+            f"Quote a value with spaces like this: {example}"
+        ]
+    pairs, problems = [], []
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(
-                f"PARAMS has '{item}', which is not Key=Value"
+            problems.append(
+                f"{variable}: '{item}' is not Key=Value"
                 + (" (the key is missing)" if sep else "")
-                + f". For example: {QUOTING}"
+                + f". For example: {example}"
             )
+            continue
         pairs.append((key, value))
-    return pairs
+    return pairs, problems
 
 
 def describe_allowed(spec: dict[str, Any]) -> str:
@@ -76,12 +96,27 @@ def value_problems(name: str, value: str, spec: dict[str, Any]) -> list[str]:
     allowed = spec.get("AllowedValues")
     if allowed is not None and not is_allowed(value, allowed, kind):
         choices = ", ".join(str(a) for a in allowed)
-        hint = difflib.get_close_matches(value, [str(a) for a in allowed], n=1)
-        did_you_mean = f" Did you mean {name}={hint[0]}?" if hint else ""
-        problems.append(f"{name}={value!r} is not allowed; use one of: {choices}.{did_you_mean}")
+        problems.append(
+            f"{name}={value!r} is not allowed; use one of: {choices}."
+            + suggestion(name, value, [str(a) for a in allowed], kind)
+        )
     if kind == "String" or kind.startswith("AWS::"):
         problems += string_problems(name, value, spec)
     return problems
+
+
+def suggestion(name: str, value: str, allowed: list[str], kind: str) -> str:
+    """' Did you mean ...?': the nearest numbers for a number (a text match would turn 3 into
+    32), the closest spelling for a text."""
+    parsed = number(value) if kind == "Number" else None
+    if parsed is not None:
+        numbers = sorted((number(a), a) for a in allowed if number(a) is not None)
+        below = [text for n, text in numbers if n < parsed][-1:]
+        above = [text for n, text in numbers if n > parsed][:1]
+        nearest = " or ".join(f"{name}={text}" for text in below + above)
+        return f" The nearest: {nearest}." if nearest else ""
+    hint = difflib.get_close_matches(value, allowed, n=1)
+    return f" Did you mean {name}={hint[0]}?" if hint else ""
 
 
 def is_allowed(value: str, allowed: list[Any], kind: str) -> bool:
@@ -136,14 +171,15 @@ def unknown_name(name: str, facts: TemplateFacts) -> str:
     return f"{facts.path.name} has no parameter {name}; its parameters: {', '.join(known)}."
 
 
-def validate(text: str, facts: TemplateFacts) -> dict[str, str]:
-    """The overrides as a dict, or UsageError listing every problem, one per line."""
-    pairs = split_pairs(text)
+def read_pairs(
+    pairs: list[tuple[str, str]], facts: TemplateFacts, variable: str = "PARAMS"
+) -> tuple[dict[str, str], list[str]]:
+    """The values by name, and every problem as one line naming the fix."""
     problems: list[str] = []
     values: dict[str, str] = {}
     for name, value in pairs:
         joined = SECOND_PAIR.search(value)
-        if joined:
+        if joined and variable == "PARAMS":
             problems.append(
                 f"'{name}={value}' looks like two pairs joined by a comma; separate "
                 f"pairs with a space: PARAMS='{name}={value[: joined.start()]} "
@@ -151,7 +187,9 @@ def validate(text: str, facts: TemplateFacts) -> dict[str, str]:
             )
             continue
         if name in values:
-            problems.append(f"PARAMS gives {name} twice; keep one.")
+            problems.append(
+                f"{name} is given twice ({name}={values[name]!r} and {name}={value!r}); keep one."
+            )
             continue
         if name in SET_BY_THE_SCRIPT:
             problems.append(f"{name} is set by make deploy; set {SET_BY_THE_SCRIPT[name]} instead.")
@@ -161,26 +199,16 @@ def validate(text: str, facts: TemplateFacts) -> dict[str, str]:
             continue
         problems += value_problems(name, value, facts.parameters[name])
         values[name] = value
-    if problems:
-        raise UsageError("\n".join(f"PARAMS: {p}" for p in problems))
+    return values, [f"{variable}: {p}" for p in problems]
+
+
+def validate(text: str, facts: TemplateFacts) -> dict[str, str]:
+    """PARAMS as a dict, or UsageError listing every problem, one per line."""
+    pairs, problems = split_pairs(text, "PARAMS", quoting_example(facts))
+    values, more = read_pairs(pairs, facts)
+    if problems + more:
+        raise UsageError("\n".join(problems + more))
     return values
-
-
-def check_required(values: dict[str, str], facts: TemplateFacts) -> None:
-    """A new stack needs every parameter without a default (an update keeps the stack's values)."""
-    missing = [
-        name
-        for name, spec in facts.parameters.items()
-        if "Default" not in spec and name not in values and name not in SET_BY_THE_SCRIPT
-    ]
-    if missing:
-        raise UsageError(
-            "\n".join(
-                f"PARAMS: {name} has no default: add {name}=... to PARAMS"
-                + (f" ({described}" if (described := what_it_is(facts, name)) else ".")
-                for name in missing
-            )
-        )
 
 
 # Where a description's first sentence ends ("e.g. us-east-1b" goes on: a lower-case word).

@@ -38,13 +38,17 @@ def stack_resources(cf: Any, stack_id: str) -> list[dict[str, Any]]:
     found = cf.describe_stack_resources(StackName=stack_id)["StackResources"]
     for resource in list(found):
         physical = resource.get("PhysicalResourceId", "")
-        if resource["ResourceType"] == NESTED_STACK and physical.startswith("arn:"):
+        if resource.get("ResourceType") == NESTED_STACK and physical.startswith("arn:"):
             found += stack_resources(cf, physical)
     return found
 
 
 def find_secrets(aws: Aws, stack: dict[str, Any], resources: list[dict[str, Any]]) -> list[Secret]:
-    arns = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == SECRET]
+    arns = [
+        r["PhysicalResourceId"]
+        for r in resources
+        if r.get("ResourceType") == SECRET and r.get("PhysicalResourceId")
+    ]
     arns += [
         o["OutputValue"]
         for o in stack.get("Outputs", [])
@@ -201,7 +205,7 @@ def check_policies(
 def check_alarm_topics(aws: Aws, resources: list[dict[str, Any]], report: Report) -> None:
     """A rotation-failure alarm helps only if someone receives it."""
     for resource in resources:
-        if resource["ResourceType"] != TOPIC or not resource.get("PhysicalResourceId"):
+        if resource.get("ResourceType") != TOPIC or not resource.get("PhysicalResourceId"):
             continue
         arn = resource["PhysicalResourceId"]
         # The listing, not the topic's counters: those are updated only now and then.

@@ -12,9 +12,10 @@ anything follows such a value into the database:
   master user name would replace the cluster;
 - BREAKS: nothing follows; logins with the secret and its next rotation would fail.
 
-make deploy refuses a change of a REFUSED or BREAKS parameter before any change set
-(`check`); `make docs` writes the table of all of them into docs/templates.md, and each such
-parameter's Description says the same for `aws cloudformation deploy` users.
+make deploy refuses a change of a REFUSED or BREAKS parameter before any change set (`check`,
+one of judge.TEMPLATE_JUDGEMENTS); `make docs` writes the table of all of them into
+docs/templates.md, and each such parameter's Description says the same for `aws cloudformation
+deploy` users.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
-from .template import TemplateFacts
+from .values import Problem, Values
 
 SECRET = "AWS::SecretsManager::Secret"  # noqa: S105 (a type name)
 USER = "Custom::MySQLUser"
@@ -286,33 +286,25 @@ def _json_keys(value: Any) -> dict[str, list[str]]:
     return keys
 
 
-def previous_values(stack: Mapping[str, Any] | None) -> dict[str, str]:
-    return {
-        p["ParameterKey"]: p.get("ParameterValue", "")
-        for p in (stack or {}).get("Parameters", [])
-        if "ParameterKey" in p
-    }
-
-
-def check(facts: TemplateFacts, overrides: dict[str, str], stack: Mapping | None) -> None:
-    """On an update (`stack`: its description): UsageError naming every parameter inside a
-    generated secret that nothing would follow and whose value PARAMS changes, with what would
-    break and the way out. Needs no AWS call beyond reading the stack."""
-    if not stack:
-        return  # a new stack: the secret is generated for the first time
-    before = previous_values(stack)
-    problems = []
+def check(values: Values) -> list[Problem]:
+    """A judgement (judge.TEMPLATE_JUDGEMENTS): on an update, each parameter inside a generated
+    secret that nothing would follow and that this deploy changes, with what would break and the
+    way out. Adds nothing before the stack is known (`values.changed` is None then) nor to a new
+    stack, whose secrets are generated for the first time."""
+    facts = values.facts
     template = {"Parameters": facts.parameters, "Resources": facts.resources}
+    problems = []
     for found in parameters_in_secrets(template):
         name = found.name
-        if not found.refused or name not in overrides or name not in before:
+        if not found.refused or not values.changed(name):
             continue
-        old, new = before[name], overrides[name]
-        if old == new:
-            continue
+        old = values.previous[name]
         problems.append(
-            f"PARAMS: {name} cannot change on this stack ({old!r} now, {new!r} in PARAMS): "
-            f"{found.what_breaks()}. Keep {name}={old} (leave it out of PARAMS); {found.way_out}."
+            Problem(
+                f"{name} cannot change on this stack ({old!r} now, {values.get(name)!r} given): "
+                f"{found.what_breaks()}. Keep {name}={old} (leave it out of PARAMS); "
+                f"{found.way_out}.",
+                (name,),
+            )
         )
-    if problems:
-        raise UsageError("\n".join(problems))
+    return problems

@@ -31,27 +31,30 @@ def existing(cf: Any, stack: str, region: str, account: str) -> dict[str, Any]:
     return found
 
 
-def change_type(stack: dict[str, Any] | None, name: str) -> str:
+def change_type(stack: dict[str, Any] | None, name: str, region: str) -> str:
     """CREATE or UPDATE, or a UsageError that says what to do with a stack in this state."""
     if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS":
         return "CREATE"
     status = stack["StackStatus"]
+    delete = f"make delete STACK={name} REGION={region}"
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"):
         raise UsageError(
             f"Stack {name} is {status}: its first create failed, and such a stack cannot be "
-            f"updated. Run 'make delete STACK={name}', then deploy again."
+            f"updated. Run '{delete}', then deploy again."
         )
     if status == "UPDATE_ROLLBACK_FAILED":
         raise UsageError(
             f"Stack {name} is UPDATE_ROLLBACK_FAILED: fix the resource its events name, then "
-            f"'aws cloudformation continue-update-rollback --stack-name {name}', then deploy again."
+            f"'aws cloudformation continue-update-rollback --stack-name {name} --region "
+            f"{region}', then deploy again."
         )
     if status.endswith("_IN_PROGRESS"):
         raise UsageError(
-            f"Stack {name} is busy ({status}); wait until it settles, then deploy again."
+            f"Stack {name} is busy ({status}); wait until it settles, then deploy again. Watch "
+            f"it: aws cloudformation describe-stack-events --stack-name {name} --region {region}"
         )
     if status.startswith("DELETE_"):
-        raise UsageError(f"Stack {name} is {status}: finish the delete (make delete STACK={name}).")
+        raise UsageError(f"Stack {name} is {status}: finish the delete ({delete}).")
     return "UPDATE"
 
 

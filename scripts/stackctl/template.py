@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,7 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 LAMBDA_NAME_MAX = 64
 # CreateChangeSet takes at most this many bytes inline; larger templates go through S3.
 TEMPLATE_BODY_MAX = 51_200
-EXAMPLE = (
-    "make deploy TEMPLATE=templates/mysql-multi-user.yaml STACK=rotation-demo BUCKET=my-artifacts"
-)
+DEFAULT_TEMPLATE = "templates/mysql-multi-user.yaml"
 
 
 @dataclass(frozen=True)
@@ -36,6 +34,7 @@ class TemplateFacts:
     parameters: dict[str, dict[str, Any]]
     resources: dict[str, dict[str, Any]]
     rotation_name_suffixes: tuple[str, ...]
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def needs_lambda_code(self) -> bool:
@@ -61,9 +60,17 @@ class TemplateFacts:
         return len(self.body.encode()) > TEMPLATE_BODY_MAX
 
 
+def deploy_example(template: str = "", stack: str = "") -> str:
+    """The make deploy line to type, with what the user already gave."""
+    return (
+        f"make deploy TEMPLATE={template or DEFAULT_TEMPLATE} STACK={stack or 'rotation-demo'} "
+        "BUCKET=my-artifacts"
+    )
+
+
 def read_template(path_text: str) -> TemplateFacts:
     if not path_text:
-        raise UsageError(f"TEMPLATE is missing. For example: {EXAMPLE}")
+        raise UsageError(f"TEMPLATE is missing. For example: {deploy_example()}")
     # cfn-lint's reader understands short-form tags (!Ref, !Sub); imported here because it takes
     # a second or two, which verify and delete do not need to pay.
     from cfnlint.decode import decode  # noqa: PLC0415
@@ -73,10 +80,13 @@ def read_template(path_text: str) -> TemplateFacts:
         choices = ", ".join(sorted(str(p.relative_to(REPO)) for p in REPO.glob("templates/*.yaml")))
         raise UsageError(f"TEMPLATE={path_text} does not exist. Templates here: {choices}")
     template, matches = decode(str(path))
-    if matches or not isinstance(template, dict):
+    if matches:
+        where = "; ".join(f"line {m.linenumber}: {m.message}" for m in matches[:3])
+        raise UsageError(f"TEMPLATE={path_text} does not parse ({where}); fix the file.")
+    if not isinstance(template, dict):
         raise UsageError(
-            f"TEMPLATE={path_text} is not a readable CloudFormation template; "
-            f"run cfn-lint -- {path_text} to see why."
+            f"TEMPLATE={path_text} is not a CloudFormation template: its top level is not a "
+            "mapping of sections (Parameters, Resources, ...)."
         )
     resources = {k: v for k, v in (template.get("Resources") or {}).items() if isinstance(v, dict)}
     return TemplateFacts(
@@ -85,6 +95,7 @@ def read_template(path_text: str) -> TemplateFacts:
         parameters={k: dict(v or {}) for k, v in (template.get("Parameters") or {}).items()},
         resources=resources,
         rotation_name_suffixes=rotation_name_suffixes(resources),
+        rules={k: v for k, v in (template.get("Rules") or {}).items() if isinstance(v, dict)},
     )
 
 
@@ -109,7 +120,11 @@ def max_stack_name_length(facts: TemplateFacts | None) -> int:
 
 def check_stack_name(stack: str, facts: TemplateFacts | None, command: str = "deploy") -> None:
     if not stack:
-        example = EXAMPLE if command == "deploy" else f"make {command} STACK=rotation-demo"
+        example = (
+            deploy_example(str(facts.path) if facts else "")
+            if command == "deploy"
+            else f"make {command} STACK=rotation-demo"
+        )
         raise UsageError(f"STACK is missing. For example: {example}")
     if not STACK_NAME.match(stack):
         raise UsageError(
@@ -131,9 +146,9 @@ def check_stack_name(stack: str, facts: TemplateFacts | None, command: str = "de
         )
 
 
-def check_bucket(bucket: str, why: str) -> None:
+def check_bucket(bucket: str, why: str, example: str = "") -> None:
     if not bucket:
-        raise UsageError(f"BUCKET is missing: {why}. For example: {EXAMPLE}")
+        raise UsageError(f"BUCKET is missing: {why}. For example: {example or deploy_example()}")
     if not BUCKET_NAME.match(bucket):
         raise UsageError(
             f"BUCKET={bucket} is not a valid S3 bucket name (3-63 lowercase letters, digits, "

@@ -52,7 +52,7 @@ def verify(opts: argparse.Namespace, runtime: Runtime) -> int:
         role = check_function(aws, secret, report)
         if role:
             roles.add(role)
-    expects_policy = any(r["ResourceType"] == RESOURCE_POLICY for r in resources)
+    expects_policy = any(r.get("ResourceType") == RESOURCE_POLICY for r in resources)
     check_policies(aws, secrets, roles, report, expects_policy)
     check_alarm_topics(aws, resources, report)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

@@ -132,7 +132,8 @@ def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
     assert created.returncode == 0, created.stderr
     refused = make("delete", "STACK=to-delete", env=aws_env)
     assert refused.returncode != 0
-    assert "make delete STACK=to-delete YES=1" in refused.stderr
+    # The hint names the Region the run acted on, so pasting it acts on the same stack.
+    assert "run 'make delete STACK=to-delete REGION=eu-west-1 YES=1'" in refused.stderr
     cf = moto("cloudformation")
     assert (
         cf.describe_stacks(StackName="to-delete")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
@@ -152,7 +153,7 @@ def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
     assert "There is no stack to-delete in eu-west-1" in again.stderr
 
 
-def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto):
+def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto, moto_endpoint):
     bucket(moto, "package-test")
     result = make("package", "BUCKET=package-test", "PREFIX=v1/", env=aws_env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -165,6 +166,17 @@ def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto
         result.stdout
     )
     assert f"MySQLUserCodeS3Key={content_key(lambda_zips['mysql_user'], 'v1/')}" in result.stdout
+    # What to type next: each template's URL and the code parameters it takes.
+    lines = result.stdout.splitlines()
+    start = lines.index("Uploaded. To create a stack from the console or the AWS CLI, use:")
+    url = f"{moto_endpoint}/package-test/v1/templates"
+    assert lines[start + 3] == (
+        f"  mysql-single-user.yaml: template URL {url}/mysql-single-user.yaml; no code parameters"
+    )
+    assert lines[start + 1].startswith(
+        f"  mysql-multi-user.yaml: template URL {url}/mysql-multi-user.yaml; parameters "
+        "RoleLookupCodeS3Bucket=package-test RoleLookupCodeS3Key=v1/lambda_role_lookup/"
+    )
 
 
 def test_package_without_a_bucket_only_builds_and_says_how_to_upload(capsys):

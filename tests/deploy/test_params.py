@@ -8,9 +8,11 @@ import pytest
 
 from scripts.stackctl import cli
 from scripts.stackctl.errors import UsageError
-from scripts.stackctl.params import check_required, split_pairs, validate
+from scripts.stackctl.judge import judge
+from scripts.stackctl.params import split_pairs, validate
 from scripts.stackctl.runtime import Runtime
 from scripts.stackctl.template import read_template
+from scripts.stackctl.values import Values
 from tests.deploy.aws_stubs import StubbedAws
 from tests.deploy.conftest import make
 
@@ -18,6 +20,12 @@ FIXTURE = str(Path(__file__).parent / "fixtures" / "constrained-parameters.yaml"
 SINGLE = "templates/mysql-single-user.yaml"
 MULTI = "templates/mysql-multi-user.yaml"
 EXISTING = "templates/mysql-rotation-existing-cluster.yaml"
+
+
+def on_a_new_stack(template: str, given: dict[str, str] | None = None) -> list[str]:
+    """What make deploy refuses once it knows the stack is new (before any change set)."""
+    values = Values.of_stack(Values(read_template(template), given or {}), None)
+    return judge(values).certain
 
 
 def problems(text: str, template: str = FIXTURE) -> str:
@@ -32,7 +40,10 @@ def problems(text: str, template: str = FIXTURE) -> str:
         ("Nmae=abc", "has no parameter Nmae; did you mean Name?"),
         ("Foo=bar", "has no parameter Foo; its parameters: Capacity, Count, Mode, Name"),
         ("Mode=maybe", "Mode='maybe' is not allowed; use one of: on, off."),
-        ("Capacity=3", "Capacity='3' is not allowed; use one of: 0.5, 1, 2."),
+        (
+            "Capacity=3",
+            "Capacity='3' is not allowed; use one of: 0.5, 1, 2. The nearest: Capacity=2.",
+        ),
         ("Name=abc1", "Name='abc1' does not match the parameter's AllowedPattern [a-z]+."),
         ("Name=a", "Name needs at least 2 characters"),
         ("Name=abcdef", "Name has 6 characters, at most 5 are allowed"),
@@ -44,10 +55,10 @@ def problems(text: str, template: str = FIXTURE) -> str:
             "'Mode=on,Count=3' looks like two pairs joined by a comma; separate "
             "pairs with a space: PARAMS='Mode=on Count=3'",
         ),
-        ("Mode=on Mode=off", "PARAMS gives Mode twice"),
-        ("Mode", "PARAMS has 'Mode', which is not Key=Value."),
-        ("=on", "PARAMS has '=on', which is not Key=Value (the key is missing)."),
-        ('Name="abc', "PARAMS cannot be read (no closing quotation): close every quote."),
+        ("Mode=on Mode=off", "PARAMS: Mode is given twice (Mode='on' and Mode='off'); keep one."),
+        ("Mode", "PARAMS: 'Mode' is not Key=Value."),
+        ("=on", "PARAMS: '=on' is not Key=Value (the key is missing)."),
+        ('Name="abc', "PARAMS: cannot be read (no closing quotation): close every quote."),
         ("RoleLookupCodeS3Key=x.zip", "set BUCKET= (the key is the zip's content hash) instead"),
     ],
 )
@@ -110,15 +121,15 @@ def test_numbers_compare_as_numbers_and_values_as_cloudformation_does():
 def test_an_unquoted_schedule_with_a_space_is_explained():
     # What the shell leaves of PARAMS=AdminRotationSchedule=rate(30 days) without inner quotes.
     text = problems("AdminRotationSchedule=rate(30 days)", SINGLE)
-    assert "PARAMS has 'days)', which is not Key=Value" in text
+    assert "PARAMS: 'days)' is not Key=Value" in text
     assert 'AdminRotationSchedule="rate(30 days)"' in text
 
 
 def test_a_new_stack_needs_the_parameters_without_default():
-    facts = read_template(FIXTURE)
-    with pytest.raises(UsageError, match=r"Required has no default: add Required=\.\.\. to PARAMS"):
-        check_required({}, facts)
-    check_required({"Required": "x"}, facts)
+    assert on_a_new_stack(FIXTURE) == [
+        "PARAMS: Required has no default: add Required=... to PARAMS (No default)."
+    ]
+    assert on_a_new_stack(FIXTURE, {"Required": "x"}) == []
 
 
 @pytest.mark.parametrize(
@@ -158,7 +169,7 @@ def test_a_code_key_without_a_known_zip_is_refused_naming_the_table(tmp_path):
 
 
 def test_split_pairs_keeps_equals_signs_inside_values():
-    assert split_pairs("A=b=c") == [("A", "b=c")]
+    assert split_pairs("A=b=c") == ([("A", "b=c")], [])
 
 
 @pytest.mark.parametrize(("length", "accepted"), [(49, True), (50, False)])
@@ -205,7 +216,11 @@ def test_make_deploy_reads_quoted_params_through_make(aws_env):
     )
     assert result.returncode != 0
     assert "No usable AWS credentials" in result.stderr  # the first check after PARAMS
-    assert "PARAMS" not in result.stderr
+    assert "AdminRotation" not in result.stderr  # the quoted values passed
+    # What a new stack would also need is said now, since without credentials it cannot be known
+    # whether the stack exists.
+    assert "If STACK=quoting is a new stack" in result.stderr
+    assert "rule TestInstanceImage: TestInstanceImageId is required" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -225,9 +240,7 @@ def test_make_deploy_with_a_bad_param_fails_before_any_aws_call(aws_env):
 
 
 def test_a_missing_parameter_comes_with_its_description_saying_where_values_come_from():
-    with pytest.raises(UsageError) as missing:
-        check_required({}, read_template(EXISTING))
-    lines = str(missing.value).splitlines()
+    lines = on_a_new_stack(EXISTING)
     assert len(lines) == 6  # one line for each parameter without a default
     assert (
         "PARAMS: ClusterIdentifier has no default: add ClusterIdentifier=... to PARAMS "
@@ -246,8 +259,17 @@ def test_a_missing_parameter_comes_with_its_description_saying_where_values_come
             "TEMPLATE=templates/mysql-multi.yaml does not exist. Templates here: "
             f"{MULTI}, {EXISTING}, {SINGLE}",
         ),
-        ("broken.yaml", "Resources: [\n", "is not a readable CloudFormation template"),
-        ("list.yaml", "- Resources\n- Parameters\n", "is not a readable CloudFormation template"),
+        (
+            "broken.yaml",
+            "Resources: [\n",
+            "does not parse (line 2: did not find expected node content); fix the file.",
+        ),
+        (
+            "list.yaml",
+            "- Resources\n- Parameters\n",
+            "is not a CloudFormation template: its top level is not a mapping of sections "
+            "(Parameters, Resources, ...).",
+        ),
     ],
 )
 def test_a_template_that_is_missing_or_unreadable_is_named_before_any_aws_call(
@@ -256,7 +278,7 @@ def test_a_template_that_is_missing_or_unreadable_is_named_before_any_aws_call(
     if body is not None:
         template = str(tmp_path / template)
         Path(template).write_text(body)
-        message = f"TEMPLATE={template} {message}; run cfn-lint -- {template} to see why."
+        message = f"TEMPLATE={template} {message}"
 
     def no_aws(region: str):
         raise AssertionError("a template mistake is found before AWS is asked")

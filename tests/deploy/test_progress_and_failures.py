@@ -453,7 +453,8 @@ def test_delete_refuses_a_stack_busy_with_another_operation_naming_its_status(
     )
     assert delete(stubs, "--yes") == 2
     assert capsys.readouterr().err == (
-        f"error: Stack {STACK} is busy ({status}); wait until it settles.\n"
+        f"error: Stack {STACK} is busy ({status}); wait until it settles, then delete. Watch it: "
+        f"aws cloudformation describe-stack-events --stack-name {STACK} --region eu-west-1\n"
     )
     stubs.assert_done()  # nothing was deleted
 
@@ -533,7 +534,7 @@ def test_ctrl_c_while_watching_says_the_delete_goes_on_and_how_to_watch_again(st
     assert delete(stubs, "--yes") == 2
     assert capsys.readouterr().err == (
         "error: Stopped watching; the delete goes on in CloudFormation. Watch it again with "
-        f"make delete STACK={STACK} YES=1\n"
+        f"make delete STACK={STACK} REGION=eu-west-1 YES=1\n"
     )
     stubs.assert_done()
 

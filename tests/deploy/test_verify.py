@@ -166,6 +166,22 @@ def test_a_healthy_stack_passes(env, lambda_moto):
     assert PASSWORD not in out + result.stderr
 
 
+def test_a_policy_that_names_every_rotation_role_and_someone_else_fails(env, lambda_moto):
+    """Only the rotation roles may read the admin secret: one more principal is a failure, even
+    when none of the rotation roles is missing."""
+    stack = deployed(lambda_moto, "one-more")
+    stack.finish_rotations()
+    stranger = "arn:aws:iam::123456789012:role/someone-else"
+    stack.policy([*stack.roles.values(), stranger])
+    result = make("verify", "STACK=one-more", env=env)
+    assert result.returncode != 0
+    assert row(result.stdout, "one-more-admin", "policy names the rotation roles") == (
+        "FAIL",
+        f"extra: ['{stranger}']; missing: none",
+    )
+    assert "verify: FAILED (see the FAIL rows)" in result.stdout
+
+
 def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env, lambda_moto):
     stack = deployed(lambda_moto, "unwell")
     stack.aws("secretsmanager").update_secret_version_stage(

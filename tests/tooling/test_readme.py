@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,26 @@ def test_every_make_target_in_the_readme_exists():
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
     mentioned = set(re.findall(r"`make ([a-z][a-z-]*)", README))
     assert mentioned <= targets, mentioned - targets
+
+
+def test_every_make_test_example_selects_tests():
+    """`make test TESTS=... PYTEST_ARGS=...` in the docs, as written, runs at least one test."""
+    examples = []
+    for doc in (README, (REPO / "docs" / "testing.md").read_text()):
+        examples += re.findall(r"make test (TESTS=[^`#\n]*?)\s*(?:#|`|\n)", doc)
+    examples = sorted(set(examples))
+    assert len(examples) >= 2, examples
+    for example in examples:
+        settings = dict(item.split("=", 1) for item in shlex.split(example))
+        paths = settings["TESTS"].split()
+        assert all((REPO / path).exists() for path in paths), example
+        if "PYTEST_ARGS" not in settings:
+            continue  # a folder or file that exists runs (collecting a folder takes long)
+        argv = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist"]
+        argv += [*shlex.split(settings["PYTEST_ARGS"]), *paths]
+        collected = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
+        assert collected.returncode == 0, (example, collected.stdout[-2000:], collected.stderr)
+        assert re.search(r"^\d+(/\d+)? tests? collected", collected.stdout, re.MULTILINE), (
+            example,
+            collected.stdout[-500:],
+        )
