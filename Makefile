@@ -140,7 +140,7 @@ taskcat: $(TASKCAT_VENV)/.installed build ## taskcat test run of every template 
 bench: $(VENV)/.installed build ## Print the benchmark table (custom resource, package size, lint time); BENCH_TESTS=1 adds make test's time
 	@$(BIN)/python bench/run.py $(if $(BENCH_TESTS),--with-tests)
 
-docs: $(VENV)/.installed ## Regenerate the README's parameter tables from the templates
+docs: $(VENV)/.installed ## Regenerate the parameter tables (README, docs/templates.md) from the templates
 	$(BIN)/python scripts/parameter_tables.py
 
 hooks: $(VENV)/.installed ## Install the pre-commit and commit-msg hooks into this clone (they run from .venv; make clean removes them)

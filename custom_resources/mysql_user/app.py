@@ -18,13 +18,14 @@ from databases import create_missing_databases
 from demo_schema import create_demo_schema
 from mysql_session import Endpoint, connect
 from ownership import Ownership, Resource
-from secret_values import read_credentials
+from secret_values import drop_stale_pending, read_credentials
 from user_accounts import CLONE_SUFFIX, Accounts, base_user
 from user_request import UserRequest, user_request
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 3306
+GENERATION = "AppSecretGeneration"
 # Bounded SDK retries (throttling, 5xx, network) and short sockets; the timer is the backstop.
 SECRETS_CLIENT_CONFIG = Config(
     connect_timeout=2,
@@ -129,19 +130,25 @@ def create(event, _context):
 def update(event, _context):
     old = event.get("OldResourceProperties")
     new = event.get("ResourceProperties")
-    secret_changed = not (
-        isinstance(old, dict)
-        and isinstance(new, dict)
-        and old.get("AppSecretArn") == new.get("AppSecretArn")
-    )
-    return ensure_user(event, first_time=secret_changed)
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return ensure_user(event, first_time=True)
+    # CloudFormation generates a new password whenever the secret's GenerateSecretString
+    # changes (a parameter in its SecretStringTemplate included); this property mirrors it.
+    regenerated = old.get(GENERATION) != new.get(GENERATION)
+    if regenerated:
+        logger.info("%s changed: the application secret was generated anew", GENERATION)
+    new_secret = old.get("AppSecretArn") != new.get("AppSecretArn")
+    return ensure_user(event, first_time=new_secret or regenerated, regenerated=regenerated)
 
 
-def ensure_user(event, *, first_time: bool) -> str:
-    """Create or update the user; `first_time`: the secret is new to this resource, so its
-    current password is set even on a user that exists (see the doc's Passwords section)."""
+def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
+    """Create or update the user; `first_time`: the secret's value is new to this resource (a
+    new secret, or one CloudFormation generated anew), so its current password is set even on a
+    user that exists (see the doc's Passwords section)."""
     request = user_request(event.get("ResourceProperties"))
     client = secrets_client()
+    if regenerated:
+        drop_stale_pending(client, "application secret", request.app_secret_arn)
     admin = read_credentials(client, "admin secret", request.admin_secret_arn)
     app = read_credentials(client, "application secret", request.app_secret_arn)
     endpoint = endpoint_of(request, admin, app)

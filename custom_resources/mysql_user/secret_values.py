@@ -102,3 +102,45 @@ def _refused(role: str, name: str, error: ClientError) -> RequestRejected:
             "(aws secretsmanager restore-secret) or name another secret."
         )
     return RequestRejected(f"Reading the {role} {name} failed with {code or 'an error'}.")
+
+
+def drop_stale_pending(client, role: str, arn: str) -> None:
+    """Remove the AWSPENDING label from every version of the secret that is not AWSCURRENT.
+
+    Called right after CloudFormation generated the secret anew. A pending version then holds the
+    secret's previous values (from a rotation that failed or is under way): a rotation that took
+    it up again would set its user and password and make it current, bringing back the user name,
+    database or host the update just changed, or it would fail on every later attempt. Without
+    the label the next rotation starts from the new value. Best effort: when Secrets Manager
+    refuses, the log names the fix and the update goes on (its other work does not depend on it).
+    """
+    name = quoted(arn)
+    try:
+        stages = client.describe_secret(SecretId=arn).get("VersionIdsToStages") or {}
+        stale = [
+            version
+            for version, labels in stages.items()
+            if "AWSPENDING" in labels and "AWSCURRENT" not in labels
+        ]
+        for version in stale:
+            client.update_secret_version_stage(
+                SecretId=arn, VersionStage="AWSPENDING", RemoveFromVersionId=version
+            )
+            logger.info(
+                "Removed AWSPENDING from version %s of the %s %s: it was made from the values "
+                "before CloudFormation generated the secret anew",
+                version,
+                role,
+                name,
+            )
+    except (ClientError, BotoCoreError) as error:
+        code = error.response.get("Error", {}).get("Code", "") if hasattr(error, "response") else ""
+        logger.warning(
+            "Could not find or remove a stale AWSPENDING label on the %s %s (%s): allow "
+            "secretsmanager:DescribeSecret and secretsmanager:UpdateSecretVersionStage on it to "
+            "this function's role; until then remove the label by hand (aws secretsmanager "
+            "update-secret-version-stage --version-stage AWSPENDING --remove-from-version-id ...)",
+            role,
+            name,
+            code or type(error).__name__,
+        )

@@ -22,6 +22,7 @@ KNOWN = frozenset(
         "RetainOnDelete",
         "AdoptExistingUser",
         "TlsCaFile",
+        "AppSecretGeneration",
     }
 )
 # The Amazon RDS root CAs, shipped in the zip (scripts/update_rds_ca_bundle.py writes it): Aurora's
@@ -127,6 +128,7 @@ def user_request(properties: object) -> UserRequest:
         ("RetainOnDelete", _flag),
         ("AdoptExistingUser", _flag),
         ("TlsCaFile", _ca_file),
+        ("AppSecretGeneration", _generation),
     ):
         try:
             values[name] = read(name, properties.get(name))
@@ -186,6 +188,16 @@ def _flag(name: str, value: object) -> bool:
     if text not in (_TRUE, _FALSE):
         raise RequestRejected(f'{name} {quoted(value)} must be "true" or "false".')
     return text == _TRUE
+
+
+def _generation(name: str, value: object) -> None:
+    """Only compared, old against new, by an Update (see app.update); checked here so that a
+    mistake is named on Create already."""
+    if value is not None and not isinstance(value, Mapping):
+        raise RequestRejected(
+            f"{name} must be an object: a copy of the application secret's GenerateSecretString "
+            "(the same value the template gives the secret)."
+        )
 
 
 def _ca_file(name: str, value: object) -> str:

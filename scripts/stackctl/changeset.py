@@ -5,8 +5,9 @@ Dangerous changes are the ones that break a rotating stack in ways an update can
   cluster has no data; a new secret's value has no host/port and a password the database never
   got; subnets in use by the cluster fail mid-update);
 - any change under a secret's GenerateSecretString: CloudFormation generates a whole new value
-  without the host/port the attachment wrote and with a password the database never got, so the
-  next rotation fails days later (CloudFormation coverage roadmap issue #2210).
+  with a new password (CloudFormation coverage roadmap issue #2210), which reaches the database
+  only where a Custom::MySQLUser mirrors the block (secret_parameters.py); applications must read
+  the secret again either way.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ GUARDED_TYPES = frozenset(
 GENERATED_SECRET = "GenerateSecretString"  # noqa: S105 (a property name)
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 WHY_REGENERATION_BREAKS_ROTATION = (
-    "a change under GenerateSecretString makes CloudFormation generate a new secret value without "
-    "host/port and with a password the database never got; the next rotation fails "
-    "(CloudFormation coverage roadmap #2210)"
+    "a change under GenerateSecretString makes CloudFormation generate a new secret value and "
+    "password (CloudFormation coverage roadmap #2210); the database gets it only where a "
+    "Custom::MySQLUser mirrors the block (AppSecretGeneration), and applications must read the "
+    "secret again"
 )
 
 

@@ -9,10 +9,10 @@ every problem is certain and stops the deploy before a change set is made.
 
 A judgement is `def judgement(values: Values) -> list[Problem]`, each Problem naming the
 parameters it read. VALUE_JUDGEMENTS judge single values; TEMPLATE_JUDGEMENTS judge what the
-template makes of them and skip problems that involve a value already refused. A check of what
-an update changes (issue 19 item 1: parameters inside a GenerateSecretString) is one more
-template judgement: `values.changed(name)` is True/False on an update, None before the stack is
-known, so such a check adds nothing to the first pass.
+template makes of them and skip problems that involve a value already refused. One of them
+judges what an update changes (secret_parameters: a parameter inside a GenerateSecretString that
+nothing follows into the database): `values.changed(name)` is True/False on an update, None
+before the stack is known, so it adds nothing to the first pass.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import rules, windows
+from . import rules, secret_parameters, windows
 from .params import SET_BY_THE_SCRIPT, value_problems, what_it_is
 from .values import MISSING, PREVIOUS, Problem, Values
 
@@ -80,7 +80,7 @@ def kept_on_create(values: Values) -> list[Problem]:
 
 
 VALUE_JUDGEMENTS: tuple[Judgement, ...] = (required, kept_values, kept_on_create)
-TEMPLATE_JUDGEMENTS: tuple[Judgement, ...] = (rules.check, windows.check)
+TEMPLATE_JUDGEMENTS: tuple[Judgement, ...] = (rules.check, windows.check, secret_parameters.check)
 
 
 @dataclass

@@ -211,7 +211,13 @@ def validate(text: str, facts: TemplateFacts) -> dict[str, str]:
     return values
 
 
+# Where a description's first sentence ends ("e.g. us-east-1b" goes on: a lower-case word).
+SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+
+
 def what_it_is(facts: TemplateFacts, name: str) -> str:
-    """The parameter's description ending a sentence: it often says where a value comes from."""
+    """The first sentence of the parameter's description, which often says where a value comes
+    from (the rest may say what a later change does, which a new stack does not need)."""
     description = " ".join(str(facts.parameters[name].get("Description", "")).split())
-    return f"{description.rstrip('.')})." if description else ""
+    first = SENTENCE_END.split(description, maxsplit=1)[0]
+    return f"{first.rstrip('.')})." if first else ""

@@ -28,6 +28,7 @@ from tests.database.conftest import ServerCertificate, running_mariadb
 from tests.helpers.bootstrap_files import (
     apply_app_user,
     aurora_attachment,
+    cluster_values,
     generated_secret,
     install_cfn_init_files,
 )
@@ -112,7 +113,7 @@ def deploy(
         logical_id: secretsmanager.create_secret(Name=f"{logical_id}-{uuid.uuid4().hex[:8]}")["ARN"]
         for logical_id in logical_ids
     }
-    context = Context(template, **arns, **parameters)
+    context = Context(template, **arns, **cluster_values("127.0.0.1", mariadb.port), **parameters)
     attachment = aurora_attachment("127.0.0.1", mariadb.port)
     secrets = {}
     for logical_id in logical_ids:
@@ -221,11 +222,13 @@ def test_bootstrap_can_run_again_without_changing_anything(mariadb, multi_user):
     assert snapshot() == before
 
 
-def clone_like_the_rotation(admin: pymysql.Connection, username: str, password: str) -> str:
-    """The steps the hosted MySQLMultiUser function takes on its first rotation (setSecret):
-    create <name>_clone, copy every grant SHOW GRANTS lists for <name>, require no TLS, set the
-    password (PASSWORD() unless the server reports version 8)."""
-    clone = f"{username}_clone"
+def clone_like_the_rotation(
+    admin: pymysql.Connection, username: str, password: str, clone: str | None = None
+) -> str:
+    """The steps the hosted MySQLMultiUser function takes in setSecret: create the other user of
+    the pair (<name>_clone unless `clone` names it), copy every grant SHOW GRANTS lists for
+    <name>, require no TLS, set the password (PASSWORD() unless the server reports version 8)."""
+    clone = clone or f"{username}_clone"
     assert len(clone) <= 16, "the hosted function refuses longer names"
     with admin.cursor() as cursor:
         cursor.execute("SELECT User FROM mysql.user WHERE User = %s", (clone,))

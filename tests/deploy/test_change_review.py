@@ -168,7 +168,7 @@ def applied(stubs: StubbedAws, policy: str | None) -> None:
     )
 
 
-def deploy(stubs: StubbedAws, *flags: str, params: str = "AdminUsername=dbadmin2") -> int:
+def deploy(stubs: StubbedAws, *flags: str, params: str = "LogRetentionInDays=30") -> int:
     return cli.main(
         [
             "deploy",
@@ -384,8 +384,9 @@ def test_the_review_waits_for_every_page_of_changes_and_prints_one_aligned_table
         "2 dangerous change(s):",
         "  ! PrivateSubnet: removes AWS::EC2::Subnet",
         "  ! AdminSecret: a change under GenerateSecretString makes CloudFormation generate a new "
-        "secret value without host/port and with a password the database never got; the next "
-        "rotation fails (CloudFormation coverage roadmap #2210)",
+        "secret value and password (CloudFormation coverage roadmap #2210); the database gets it "
+        "only where a Custom::MySQLUser mirrors the block (AppSecretGeneration), and applications "
+        "must read the secret again",
     ]
     assert stubs.clock.sleeps == [1.0, 1.5, 2.25, 3.375, 5.0625, 7.59375, 10.0, 10.0]
     stubs.assert_done()

@@ -50,7 +50,7 @@ def test_dry_run_names_the_stack_policy_refusal_the_real_run_would_meet(capsys, 
     stubs = StubbedAws()
     up_to_review(stubs, [CLUSTER_REPLACEMENT])
     argv = ["deploy", "--template", "templates/mysql-single-user.yaml", "--stack", STACK,
-            "--skip-lint", "--params", "AdminUsername=dbadmin2", "--dry-run"]  # fmt: skip
+            "--skip-lint", "--params", "LogRetentionInDays=30", "--dry-run"]  # fmt: skip
     assert cli.main(argv, stubs.runtime()) == 0
     out = capsys.readouterr().out
     assert (

@@ -68,7 +68,7 @@ def still_running(stubs: StubbedAws) -> None:
 
 def deploy(stubs: StubbedAws) -> int:
     argv = ["deploy", "--template", "templates/mysql-single-user.yaml", "--stack", STACK,
-            "--skip-lint", "--params", "AdminUsername=dbadmin2", "--confirm-dangerous",
+            "--skip-lint", "--params", "LogRetentionInDays=30", "--confirm-dangerous",
             "--allow-replace"]  # fmt: skip
     return cli.main(argv, stubs.runtime())
 

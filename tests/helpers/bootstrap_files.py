@@ -83,11 +83,24 @@ def apply_app_user(template: dict, context: Context, admin, app_secret: dict) ->
     accounts.grant_exactly(app_secret["username"], request.grants)
 
 
+CLUSTER_IDENTIFIER = "rotation-demo-databasecluster-abc123"
+
+
 def aurora_attachment(host: str, port: int) -> dict[str, Any]:
     """What SecretTargetAttachment adds to a secret attached to an Aurora MySQL cluster."""
     return {
         "engine": "mysql",
         "host": host,
         "port": port,
-        "dbClusterIdentifier": "rotation-demo-databasecluster-abc123",
+        "dbClusterIdentifier": CLUSTER_IDENTIFIER,
+    }
+
+
+def cluster_values(host: str, port: int) -> dict[str, str]:
+    """The multi-user template's DatabaseCluster as Ref and Fn::GetAtt return it, for a Context:
+    the same cluster aurora_attachment describes."""
+    return {
+        "DatabaseCluster": CLUSTER_IDENTIFIER,
+        "DatabaseCluster.Endpoint.Address": host,
+        "DatabaseCluster.Endpoint.Port": str(port),
     }

@@ -4,6 +4,7 @@ those secrets. The single-user template has no application user and no Custom::M
 
 import pytest
 
+from tests.helpers.bootstrap_files import cluster_values
 from tests.helpers.cfn_templates import (
     Context,
     all_dependencies,
@@ -45,9 +46,15 @@ def test_app_user_reads_prices_only_and_the_demo_schema_is_asked_for(multi):
         AdminSecret=ADMIN_ARN,
         AppSecret=APP_ARN,
         DatabaseName="shopdb",
+        **cluster_values("demo.cluster-c0ffee.us-east-1.rds.amazonaws.com", 3306),
         **{"MySQLUserFunction.Arn": FUNCTION_ARN},
     )
-    assert evaluate(properties(multi, name), context) == {
+    given = evaluate(properties(multi, name), context)
+    # What tells an Update that CloudFormation generated the secret anew: its own block.
+    assert given.pop("AppSecretGeneration") == evaluate(
+        properties(multi, "AppSecret")["GenerateSecretString"], context
+    )
+    assert given == {
         "ServiceToken": FUNCTION_ARN,
         "ServiceTimeout": "300",
         "AdminSecretArn": ADMIN_ARN,
@@ -102,6 +109,10 @@ def test_user_function_may_read_exactly_the_two_secrets_and_write_its_own_logs(m
     by_action = {str(s["Action"]): s["Resource"] for s in statements(role)}
     assert by_action == {
         "secretsmanager:GetSecretValue": [{"Ref": "AdminSecret"}, {"Ref": "AppSecret"}],
+        # Only to drop a stale AWSPENDING after CloudFormation generated the secret anew.
+        "['secretsmanager:DescribeSecret', 'secretsmanager:UpdateSecretVersionStage']": {
+            "Ref": "AppSecret"
+        },
         "['logs:CreateLogStream', 'logs:PutLogEvents']": {
             "Fn::GetAtt": ["MySQLUserLogGroup", "Arn"]
         },

@@ -2,9 +2,11 @@
 functions read.
 
 The template defines the SecretStringTemplate, the key the password goes under and how the
-password is generated; the SecretTargetAttachment later adds only the connection details
-(host, port, cluster id). So the template's own JSON must already name the engine and the user,
-and must leave the attachment's keys alone.
+password is generated; the SecretTargetAttachment adds the connection details (host, port,
+cluster id) once. So the template's own JSON must already name the engine and the user. A secret
+that CloudFormation may generate anew (the application secret: its template holds parameters)
+carries the connection details itself, from the cluster's own attributes, since the attachment
+does not run again; the admin secret leaves them to the attachment.
 """
 
 import json
@@ -12,7 +14,10 @@ import string
 
 import pytest
 
+from tests.helpers.bootstrap_files import aurora_attachment, cluster_values
 from tests.helpers.cfn_templates import (
+    EXISTING_CLUSTER,
+    MULTI_USER,
     TEMPLATES,
     Context,
     evaluate,
@@ -23,8 +28,16 @@ from tests.helpers.cfn_templates import (
 )
 
 ADMIN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AdminSecret-x-AbCdEf"
-# Written by SecretTargetAttachment for an Aurora cluster: a template value would be stale.
+# Written by SecretTargetAttachment for an Aurora cluster.
 ATTACHMENT_KEYS = {"host", "port", "dbClusterIdentifier"}
+HOST, PORT = "demo.cluster-abc.us-east-1.rds.amazonaws.com", 3306
+CLUSTER = cluster_values(HOST, PORT)
+# The existing-cluster template's parameters without a default (its secret names the cluster).
+EXISTING_REQUIRED = {
+    "ClusterIdentifier": "orders",
+    "ClusterEndpoint": "orders.cluster-c0ffee.eu-west-1.rds.amazonaws.com",
+    "AdminSecretArn": ADMIN_ARN,
+}
 CLASSES = {
     "lowercase": string.ascii_lowercase,
     "uppercase": string.ascii_uppercase,
@@ -47,7 +60,7 @@ def hosted_function_refusal(secret: dict) -> str | None:
 
 def template_json(template: dict, logical_id: str) -> dict:
     generate = properties(template, logical_id)["GenerateSecretString"]
-    context = Context(template, AdminSecret=ADMIN_ARN)
+    context = Context(template, AdminSecret=ADMIN_ARN, **CLUSTER)
     return json.loads(evaluate(generate["SecretStringTemplate"], context))
 
 
@@ -57,7 +70,7 @@ def deployed_secret(template: dict, logical_id: str) -> dict:
     secret = template_json(template, logical_id)
     key = properties(template, logical_id)["GenerateSecretString"]["GenerateStringKey"]
     secret[key] = "Generated-Password-1"
-    secret.update(host="demo.cluster-abc.us-east-1.rds.amazonaws.com", port=3306)
+    secret.update(aurora_attachment(HOST, PORT))
     return secret
 
 
@@ -76,7 +89,7 @@ def test_the_hosted_function_accepts_every_secret_once_attached(variant, logical
 
 
 @pytest.mark.parametrize(("variant", "logical_id"), ALL_SECRETS)
-def test_the_template_itself_names_engine_and_user_and_leaves_connection_details_out(
+def test_the_template_itself_names_engine_and_user_and_no_stale_connection_details(
     variant, logical_id
 ):
     template = load(TEMPLATES[variant])
@@ -84,7 +97,14 @@ def test_the_template_itself_names_engine_and_user_and_leaves_connection_details
     assert own["engine"] == "mysql"
     parameter = "AppUsername" if logical_id == "AppSecret" else "AdminUsername"
     assert own["username"] == template["Parameters"][parameter]["Default"]
-    assert not own.keys() & ATTACHMENT_KEYS
+    if logical_id == "AppSecret":
+        # Exactly what the attachment writes, read from the cluster: never a value of its own.
+        attached = aurora_attachment(HOST, PORT)
+        assert {key: own[key] for key in ATTACHMENT_KEYS} == {
+            key: attached[key] for key in ATTACHMENT_KEYS
+        }
+    else:
+        assert not own.keys() & ATTACHMENT_KEYS
     # No "ssl" key: the cluster's require_secure_transport decides TLS, so changing that choice
     # never touches GenerateSecretString (which would generate a new, unattached secret value).
     assert "ssl" not in own
@@ -126,3 +146,17 @@ def test_exclude_list_leaves_every_class_the_generator_requires(template):
 def test_no_generated_password_can_hold_what_the_instance_writer_refuses(template):
     assert set(exclude_characters(template)) >= WRITER_UNSAFE - {"\n", "\r"}
     # Newlines are never generated: GetRandomPassword draws from printable ASCII only.
+
+
+@pytest.mark.parametrize("path", [MULTI_USER, EXISTING_CLUSTER], ids=["multi", "existing"])
+def test_an_application_secret_generated_anew_still_satisfies_the_hosted_function(path):
+    """A parameter change under GenerateSecretString makes CloudFormation write the template's
+    JSON and a new password, and nothing else: the attachment does not run again. That value
+    alone must still be a secret the alternating-users function accepts."""
+    template = load(path)
+    context = Context(template, AdminSecret=ADMIN_ARN, **CLUSTER, **EXISTING_REQUIRED)
+    generate = properties(template, "AppSecret")["GenerateSecretString"]
+    regenerated = json.loads(evaluate(generate["SecretStringTemplate"], context))
+    regenerated[generate["GenerateStringKey"]] = "Generated-Password-2"
+    assert hosted_function_refusal(regenerated) is None
+    assert regenerated["masterarn"].startswith("arn:aws:secretsmanager:")

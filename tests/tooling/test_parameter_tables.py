@@ -17,19 +17,28 @@ import yaml
 from scripts import parameter_tables
 
 SCRIPT = Path(parameter_tables.__file__)
+STACKCTL = SCRIPT.parent / "stackctl"
 BEGIN, END = parameter_tables.BEGIN, parameter_tables.END
+UPDATES_BEGIN, UPDATES_END = parameter_tables.UPDATES_BEGIN, parameter_tables.UPDATES_END
 RESOURCES = {"Topic": {"Type": "AWS::SNS::Topic"}}
 
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch) -> Path:
-    """A scratch checkout with the script, templates/ and README.md: the script run there, or
+    """A scratch checkout with the script (and the stackctl package it reads secrets with),
+    templates/, README.md and docs/templates.md with an empty block: the script run there, or
     imported with its paths pointed there, reads them instead of ours."""
     (tmp_path / "templates").mkdir()
     (tmp_path / "scripts").mkdir()
+    (tmp_path / "docs").mkdir()
     shutil.copy2(SCRIPT, tmp_path / "scripts")
+    shutil.copytree(
+        STACKCTL, tmp_path / "scripts" / "stackctl", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "docs" / "templates.md").write_text(f"# Doc\n\n{UPDATES_BEGIN}\n{UPDATES_END}\n")
     monkeypatch.setattr(parameter_tables, "REPO", tmp_path)
     monkeypatch.setattr(parameter_tables, "README", tmp_path / "README.md")
+    monkeypatch.setattr(parameter_tables, "TEMPLATES_DOC", tmp_path / "docs" / "templates.md")
     return tmp_path
 
 
@@ -184,6 +193,8 @@ def test_make_docs_rewrites_only_the_block_and_then_check_passes(repo, capsys, m
 def test_check_reports_a_stale_readme_and_leaves_it(repo, capsys, monkeypatch):
     write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
     path = readme(repo, f"{BEGIN}\nold table\n{END}")
+    doc = repo / "docs" / "templates.md"
+    doc.write_text(f"# Doc\n\n{parameter_tables.generated_secret_tables()}\n")
     before = path.read_text()
 
     assert make_docs(capsys, monkeypatch, "--check") == (
@@ -228,3 +239,136 @@ def test_a_template_without_parameters_or_outputs_says_so(repo):
     assert parameter_tables.generated() == "\n".join(
         [BEGIN, "", "### `templates/bare.yaml`", "", "No parameters.", "", "No outputs.", "", END]
     )
+
+
+# ---------------------------------------------------------------- the secret parameter tables
+GENERATE = {"GenerateStringKey": "password", "PasswordLength": 32}
+
+
+def secret_template(repo: Path, *, follower: str | None, name: str = "stack.yaml") -> None:
+    """A template whose secret names parameter User under "username"; `follower` is "user" (a
+    Custom::MySQLUser with AppSecretGeneration), "cluster" (a cluster resolving the secret),
+    or None."""
+    generate = {"SecretStringTemplate": {"Fn::Sub": '{"username":"${User}","port":${Port}}'}}
+    generate |= GENERATE
+    resources = {"Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {}}}
+    resources["Secret"]["Properties"]["GenerateSecretString"] = generate
+    if follower == "user":
+        resources["User"] = {
+            "Type": "Custom::MySQLUser",
+            "Properties": {
+                "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "AdminSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:a-AbCdEf",
+                "AppSecretArn": {"Ref": "Secret"},
+                "Grants": [],
+                "RetainOnDelete": {"Ref": "Keep"},
+                "AppSecretGeneration": generate,
+            },
+        }
+    if follower == "cluster":
+        resources["Cluster"] = {
+            "Type": "AWS::RDS::DBCluster",
+            "Properties": {
+                "Engine": "aurora-mysql",
+                "MasterUsername": {
+                    "Fn::Sub": "{{resolve:secretsmanager:${Secret}:SecretString:username}}"
+                },
+            },
+        }
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {name: {"Type": "String"} for name in ("User", "Port", "Keep")},
+        "Resources": resources,
+    }
+    (repo / "templates" / name).write_text(yaml.safe_dump(template, sort_keys=False))
+
+
+def secret_rows(repo: Path) -> list[str]:
+    return [
+        line for line in parameter_tables.generated_secret_tables().splitlines() if line[:2] == "| "
+    ][1:]
+
+
+def test_a_parameter_a_custom_mysql_user_follows_says_what_it_does_with_the_new_password(repo):
+    secret_template(repo, follower="user")
+    assert secret_rows(repo) == [
+        "| `User` | `Secret`: `username` | CloudFormation generates a new password in `Secret`; "
+        "`User` creates the user of the new name with it and exactly its grants (refused, before "
+        "any change, when someone else's account has that name); the next rotation makes its "
+        "`_clone`. The old user and its clone are dropped, or kept (no longer the stack's) while "
+        "`Keep` was `true`. |",
+        "| `Port` | `Secret`: `port` | CloudFormation generates a new password in `Secret`; `User` "
+        "finds the user on the new port and sets it there; the old port's cleanup reaches no "
+        "server once the cluster moved, and keeps the user while `Keep` is `true` if it does. "
+        "Change it after the cluster's port changed. |",
+    ]
+
+
+def test_a_parameter_in_a_secret_the_cluster_resolves_is_refused(repo):
+    secret_template(repo, follower="cluster")
+    (row, _) = secret_rows(repo)
+    assert row.startswith(
+        "| `User` | `Secret`: `username` | Refused by `make deploy`: CloudFormation would write a "
+        "new user name and password into `Secret` while `Cluster` keeps its master user"
+    )
+    assert row.endswith(
+        "Keep the stack's value; a cluster's master user name never changes: another name needs "
+        "a new stack. |"
+    )
+
+
+def test_a_parameter_nothing_follows_is_refused_as_breaking_logins(repo):
+    secret_template(repo, follower=None)
+    assert secret_rows(repo)[0] == (
+        "| `User` | `Secret`: `username` | Refused by `make deploy`: CloudFormation would write a "
+        "new password into `Secret` that nothing sets in the database, so logins with the secret "
+        "and its next rotation would fail. Keep the stack's value; to change it, the template "
+        "must first let something set the new password (a Custom::MySQLUser with "
+        "AppSecretGeneration; see docs/templates.md, Parameters inside a generated secret). |"
+    )
+
+
+def test_a_template_without_generated_secrets_says_so(repo):
+    write_template(repo, "stack.yaml", {"P": {"Type": "String"}})
+    assert parameter_tables.generated_secret_tables() == "\n".join(
+        [
+            UPDATES_BEGIN,
+            "",
+            "### `templates/stack.yaml`",
+            "",
+            "No parameter reaches a `GenerateSecretString`.",
+            "",
+            UPDATES_END,
+        ]
+    )
+
+
+def test_check_reports_a_stale_secret_table(repo, capsys, monkeypatch):
+    secret_template(repo, follower="user")
+    readme(repo, parameter_tables.generated())
+    doc = repo / "docs" / "templates.md"
+    before = doc.read_text()
+
+    assert make_docs(capsys, monkeypatch, "--check") == (
+        1,
+        "docs/templates.md secret parameter tables are stale: run 'make docs'\n",
+    )
+    assert doc.read_text() == before
+    assert make_docs(capsys, monkeypatch) == (0, "")
+    assert parameter_tables.generated_secret_tables() in doc.read_text()
+    assert make_docs(capsys, monkeypatch, "--check") == (0, "")
+
+
+def test_a_doc_without_its_block_stops_make_docs_before_any_file_is_written(
+    repo, capsys, monkeypatch
+):
+    secret_template(repo, follower="user")
+    path = readme(repo, f"{BEGIN}\nold table\n{END}")
+    (repo / "docs" / "templates.md").write_text("no block\n")
+    before = path.read_text()
+
+    assert make_docs(capsys, monkeypatch) == (
+        1,
+        f"docs/templates.md has no '{UPDATES_BEGIN}' block\n",
+    )
+    assert path.read_text() == before

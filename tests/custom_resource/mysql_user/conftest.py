@@ -183,6 +183,23 @@ def scenario(mysql_app, receiver, database, secret_store, app_user) -> Scenario:
     return Scenario(mysql_app, receiver, database, secret_store, app_user, admin_arn, app_arn)
 
 
+@pytest.fixture
+def secrets_api(lambda_api_hop, moto_endpoint, monkeypatch, scenario):
+    """Secrets in moto's server, reached by the function through the fault hop; returns the hop
+    and the scenario's properties naming those secrets."""
+    lambda_api_hop.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", lambda_api_hop.url)
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+    admin = scenario.store.value(scenario.admin_arn)
+    app = scenario.store.value(scenario.app_arn)
+    suffix = uuid.uuid4().hex[:8]
+    arns = {
+        name: client.create_secret(Name=f"{name}-{suffix}", SecretString=json.dumps(value))["ARN"]
+        for name, value in (("admin", admin), ("app", app))
+    }
+    return lambda_api_hop, scenario.props(AdminSecretArn=arns["admin"], AppSecretArn=arns["app"])
+
+
 @pytest.fixture(scope="package")
 def shipped_function(tmp_path_factory, moto_endpoint) -> Iterator[ShippedFunction]:
     """The function as `make build` packages it, run from its unpacked zip."""

@@ -1,31 +1,11 @@
 """Secrets Manager refusing or failing, through a real HTTP hop in front of moto's server: the
 reason names the permission to add; transient errors are retried."""
 
-import json
-import uuid
-
-import boto3
 import pytest
 
 from ..local_endpoints import LambdaContext
 
 pytestmark = pytest.mark.database
-
-
-@pytest.fixture
-def secrets_api(lambda_api_hop, moto_endpoint, monkeypatch, scenario):
-    """Secrets in moto's server, reached by the function through the fault hop."""
-    lambda_api_hop.reset()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", lambda_api_hop.url)
-    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
-    admin = scenario.store.value(scenario.admin_arn)
-    app = scenario.store.value(scenario.app_arn)
-    suffix = uuid.uuid4().hex[:8]
-    arns = {
-        name: client.create_secret(Name=f"{name}-{suffix}", SecretString=json.dumps(value))["ARN"]
-        for name, value in (("admin", admin), ("app", app))
-    }
-    return lambda_api_hop, scenario.props(AdminSecretArn=arns["admin"], AppSecretArn=arns["app"])
 
 
 def outcome(scenario, properties) -> dict:

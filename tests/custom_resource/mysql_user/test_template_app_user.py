@@ -12,7 +12,7 @@ import pymysql
 import pytest
 
 from tests.database.test_bootstrap import clone_like_the_rotation
-from tests.helpers.bootstrap_files import aurora_attachment, generated_secret
+from tests.helpers.bootstrap_files import aurora_attachment, cluster_values, generated_secret
 from tests.helpers.cfn_templates import (
     EXISTING_CLUSTER,
     MULTI_USER,
@@ -50,7 +50,12 @@ def multi_user_stack(s, **parameters) -> tuple[dict, dict]:
         for logical_id in ("AdminSecret", "AppSecret")
     }
     context = Context(
-        template, **names, **parameters, **arns, **{"MySQLUserFunction.Arn": FUNCTION_ARN}
+        template,
+        **names,
+        **parameters,
+        **arns,
+        **cluster_values("127.0.0.1", s.db.port),
+        **{"MySQLUserFunction.Arn": FUNCTION_ARN},
     )
     values = {
         "AdminSecret": generated_secret(
