@@ -41,6 +41,31 @@ BIN = Path(sys.executable).parent
 PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider"]
 # cosmic-ray's HTTP distributor gives up on a worker after 300 s; a test run must end before.
 MAX_TIMEOUT_S = 270.0
+# A worker tree's own editable install: every Python process of a mutant's tests (PYTHONPATH
+# names the folder, so site imports the file) finds `cfn_lint_rotation` in the tree's lint_rules/,
+# as .venv's editable finder finds it in the checkout's. Not a link named cfn_lint_rotation: at
+# the tree's top cfn-lint would take `append_rules: [cfn_lint_rotation]` for a folder's path.
+PACKAGE_FINDER = Path(".mutant-import") / "sitecustomize.py"
+PACKAGE_FINDER_CODE = """\
+import importlib.util
+import sys
+from pathlib import Path
+
+_RULES = Path(__file__).resolve().parent.parent / "lint_rules"
+
+
+class _TreeRulePack:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "cfn_lint_rotation":
+            return None
+        return importlib.util.spec_from_file_location(
+            name, _RULES / "__init__.py", submodule_search_locations=[str(_RULES)]
+        )
+
+
+sys.meta_path.insert(0, _TreeRulePack)
+"""
 # Each comparison or arithmetic site keeps the mutants of a realistic slip: its negation
 # (== / !=, is / is not, in / not in) or boundary (< / <=), the inverse operation (+ / -).
 # cosmic-ray's other replacements of the same site (== -> <, + -> ** ...) were mostly equivalent
@@ -90,7 +115,7 @@ def digest(names: list[str], *extra: str) -> str:
 
 def copy_tree(files: list[str], target: Path) -> None:
     """The working tree (again: a mutant an interrupted run left on disk goes), its venvs and uv
-    linked, and `cfn_lint_rotation` as the copy's lint_rules/ (first on PYTHONPATH), so the
+    linked, and `cfn_lint_rotation` found in the copy's lint_rules/ (PACKAGE_FINDER), so the
     editable install in .venv does not load the checkout's rules instead of the mutant."""
     shutil.rmtree(target / "tests", ignore_errors=True)
     for name in files:
@@ -99,12 +124,13 @@ def copy_tree(files: list[str], target: Path) -> None:
     for venv in (".venv", ".venv-taskcat", ".venv-checkov", ".uv"):
         if (ROOT / venv).exists() and not (target / venv).is_symlink():
             (target / venv).symlink_to((ROOT / venv).resolve())
-    if (target / "lint_rules").is_dir() and not (target / "cfn_lint_rotation").is_symlink():
-        (target / "cfn_lint_rotation").symlink_to("lint_rules")
+    (target / PACKAGE_FINDER).parent.mkdir(exist_ok=True)
+    (target / PACKAGE_FINDER).write_text(PACKAGE_FINDER_CODE)
 
 
 def worker_env(tree: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(tree), **extra}
+    path = os.pathsep.join([str(tree / PACKAGE_FINDER.parent), str(tree)])
+    return {**os.environ, "PYTHONPATH": path, **extra}
 
 
 def baseline(part: dict, names: list[str], tree: Path, map_file: Path) -> float:

@@ -374,3 +374,31 @@ def test_only_what_a_part_s_tests_read_decides_whether_its_results_carry_over():
     assert "tests/tooling/" in inputs, "a test file's folder: its helpers and conftest"
     assert "tests/helpers/" in inputs
     assert not any(i.startswith("tests/lint_rules") for i in inputs), "another part's tests"
+
+
+def test_a_worker_tree_loads_its_own_rule_pack_under_the_package_name(tmp_path):
+    # A mutant lives in the worker tree's lint_rules/: the tests there (cfn-lint's subprocesses
+    # included) must load that copy as cfn_lint_rotation, not the checkout's through .venv's
+    # editable install, and cfn-lint must still take `-a cfn_lint_rotation` for a module.
+    from mutation.run import copy_tree, worker_env
+
+    tree = tmp_path / "worker-0"
+    files = [str(p.relative_to(REPO)) for p in (REPO / "lint_rules").rglob("*.py")]
+    copy_tree(files, tree)
+    env = worker_env(tree)
+    found = subprocess.run(
+        [sys.executable, "-c", "import cfn_lint_rotation; print(cfn_lint_rotation.__file__)"],
+        cwd=tree, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert found.stdout.strip() == str(tree / "lint_rules" / "__init__.py")
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n  Rotation:\n    Type: AWS::SecretsManager::RotationSchedule\n"
+        "    Properties:\n      SecretId: s\n      HostedRotationLambda:\n"
+        "        RotationType: MySQLSingleUser\n"
+    )
+    linted = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "cfn-lint"), "-a", "cfn_lint_rotation", "--", str(template)],
+        cwd=tree, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "ER001" in linted.stdout, linted.stdout + linted.stderr
