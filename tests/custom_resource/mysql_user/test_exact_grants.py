@@ -142,6 +142,23 @@ def test_a_database_grant_on_app_db_does_not_open_appxdb(scenario, lookalike_dat
         assert denied(connection, "SELECT * FROM appXdb.notes")
 
 
+def test_a_table_grant_in_app_db_names_that_table_literally(scenario, lookalike_databases):
+    # Only a database-level grant reads `_` as a wildcard: a table grant names its database as
+    # it is (escaping it would name a database `app\_db` that does not exist).
+    s = scenario
+    props = s.props([{"Privileges": ["SELECT"], "Database": "app_db", "Table": "notes"}])
+
+    created = s.create(props)
+
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `app_db`.`notes` TO `{s.user}`@`%`"}
+    with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
+        assert not denied(connection, "SELECT * FROM app_db.notes")
+        assert denied(connection, "SELECT * FROM appXdb.notes")
+    updated = s.update(created, props, props)
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `app_db`.`notes` TO `{s.user}`@`%`"}
+
+
 def test_an_unchanged_update_changes_no_grant(scenario, lookalike_databases, caplog):
     s = scenario
     props = s.props([{"Privileges": ["SELECT"], "Database": "app_db", "Table": "*"}])

@@ -3,6 +3,7 @@
 CREATE USER, ends exactly as one delivery would: the user is this resource's and Delete drops it.
 Against the real TLS-only MariaDB, answers read from the loopback receiver."""
 
+import json
 import re
 
 import ownership
@@ -198,3 +199,78 @@ def test_retain_on_delete_keeps_the_user_but_not_the_mark(scenario):
     assert not marks(s.db)
     again = s.answer(s.event("Create", s.props()))
     assert again["Reason"] == refusal(s.user)
+
+
+@pytest.fixture
+def someone_elses_user(scenario):
+    """A production account beside the scenario's user: its name, with the password and grants
+    its owner gave it; dropped afterwards."""
+    name = f"{scenario.user}b"
+    scenario.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'production-password'", (name,))
+    scenario.db.query("GRANT UPDATE ON appdb.* TO %s@'%%'", (name,))
+    yield name
+    scenario.db.query("DROP USER IF EXISTS %s@'%%'", (name,))
+
+
+@pytest.mark.parametrize("how", ["another secret", "the secret generated anew"])
+def test_a_rename_onto_someone_else_s_user_is_refused(scenario, someone_elses_user, how):
+    # The mark is per user: this resource's mark on its first user must not pass for one on
+    # another user it is renamed onto (a new AppSecretArn, or a new username in its secret).
+    s = scenario
+    generation = {"SecretStringTemplate": json.dumps({"username": s.user})}
+    props = s.props(AppSecretGeneration=generation)
+    created = s.create(props)
+    other = someone_elses_user
+    grants_before = s.db.grants(other)
+    if how == "another secret":
+        renamed = {**props, "AppSecretArn": s.store.app(other, admin_arn=s.admin_arn)}
+    else:
+        value = {**s.store.value(s.app_arn), "username": other, "password": "new-Password-1"}
+        s.store.client.put_secret_value(SecretId=s.app_arn, SecretString=json.dumps(value))
+        renamed = {
+            **props,
+            "AppSecretGeneration": {"SecretStringTemplate": json.dumps({"username": other})},
+        }
+
+    body = s.update(created, props, renamed)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == refusal(other)
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.db.grants(other) == grants_before
+    s.db.login(other, "production-password").close()
+    assert s.db.grants(s.user) == {select_grant(s.user)}  # the resource's own user untouched
+
+
+def test_a_create_with_adopt_existing_user_delivered_twice_keeps_the_user_its_own(scenario):
+    # AdoptExistingUser allows a takeover; it must not turn the resource's own user, made by
+    # the first delivery, into an adopted one that Delete would leave behind.
+    s = scenario
+    props = s.props(AdoptExistingUser="true")
+    event = s.event("Create", props)
+    first = s.answer(event)
+    assert first["Status"] == "SUCCESS", first["Reason"]
+
+    second = s.answer(event)
+
+    assert second["Status"] == "SUCCESS", second["Reason"]
+    assert second["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.delete(second, props)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+
+
+def test_the_mark_is_a_locked_account_without_privileges_on_a_host_no_client_has(scenario):
+    s = scenario
+    s.create(s.props())
+
+    [(mark, host)] = s.db.query("SELECT User, Host FROM mysql.user WHERE User LIKE 'cfn-%%'")
+
+    assert host == "192.0.2.1"  # TEST-NET-1 (RFC 5737): no client connects from there
+    assert re.fullmatch(r"cfn-owner-[0-9a-f]{22}", mark)
+    [(create_user,)] = s.db.query("SHOW CREATE USER %s@%s", (mark, host))
+    assert create_user.endswith(" ACCOUNT LOCK"), create_user
+    grants = [line for (line,) in s.db.query("SHOW GRANTS FOR %s@%s", (mark, host))]
+    assert len(grants) == 1, grants  # USAGE only: the account exists and may do nothing
+    assert grants[0].startswith(f"GRANT USAGE ON *.* TO `{mark}`@`{host}`"), grants
+    assert "GRANT OPTION" not in grants[0]
