@@ -74,6 +74,14 @@ def literal_pattern(database: str) -> str:
     return database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
 
 
+def wildcards_in_database_grants(partial_revokes: list[tuple]) -> bool:
+    """From the rows of SHOW GLOBAL VARIABLES LIKE 'partial_revokes': wildcards on MariaDB (no
+    such variable: no row) and on MySQL 8.0 with partial_revokes OFF (the default, Aurora's too).
+    With it ON, the MySQL 8.0 manual (partial_revokes; GRANT statement) says unescaped `_` and `%`
+    in a schema name are literal: the name is then written as it is."""
+    return not partial_revokes or str(partial_revokes[0][1]).strip().upper() != "ON"
+
+
 @dataclass(frozen=True, order=True)
 class Privilege:
     """One privilege on one object. `target` is the ON clause exactly as GRANT and REVOKE take it
@@ -140,15 +148,12 @@ class Accounts:
         return True
 
     def wildcard_databases(self) -> bool:
-        """Whether `_` and `%` in a database-level grant are wildcards on this server: always on
-        MariaDB (which has no partial_revokes) and on MySQL 8.0 with partial_revokes OFF (the
-        default, Aurora's too). With partial_revokes ON, MySQL 8.0 matches the database name of
-        a grant literally, so escaping it would name a database with a backslash in it."""
+        """Whether `_` and `%` in a database-level grant are wildcards on this server."""
         if self._wildcard_databases is None:
             rows = self.run(
                 "SHOW GLOBAL VARIABLES LIKE 'partial_revokes'", doing="read partial_revokes"
             )
-            self._wildcard_databases = not rows or str(rows[0][1]).upper() != "ON"
+            self._wildcard_databases = wildcards_in_database_grants(rows)
         return self._wildcard_databases
 
     def on_clause(self, database: str, table: str) -> str:
