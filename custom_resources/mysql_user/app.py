@@ -3,6 +3,7 @@
 Lambda handler: app.handler. See docs/Custom__MySQLUser.md.
 """
 
+import contextlib
 import functools
 import logging
 import os
@@ -175,9 +176,7 @@ def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
             create_missing_databases(accounts, request.grants)
         accounts.check_grant_targets(request.grants)
         if not accounts.exists(app.username):
-            if not identity.adopted:
-                ownership.mark(base)
-            accounts.create(app.username, app.password)
+            create_user(accounts, ownership, identity, app)
         elif first_time:
             accounts.set_password(app.username, app.password)
         if creating:  # from here a failed Create's rollback must see the user (and drop it)
@@ -188,6 +187,23 @@ def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
     helper.Data.update(Username=base, Host=endpoint.host)
     logger.info("User %s ready at %s (%s)", quoted(base), endpoint, identity.physical_id)
     return identity.physical_id
+
+
+def create_user(accounts: Accounts, ownership: Ownership, identity: Identity, app) -> None:
+    """CREATE USER the secret's current user, this resource's mark first (unless the pair was
+    adopted). When CREATE USER fails (a password policy, a lost connection) and neither user of
+    the pair exists, the mark marks nothing: it goes too, so a failed request leaves nothing."""
+    if identity.adopted:
+        accounts.create(app.username, app.password)
+        return
+    ownership.mark(identity.user)
+    try:
+        accounts.create(app.username, app.password)
+    except RequestRejected:
+        with contextlib.suppress(RequestRejected):  # the reason to show is CREATE USER's
+            if not any(map(accounts.exists, (identity.user, identity.user + CLONE_SUFFIX))):
+                ownership.release(identity.user)
+        raise
 
 
 def claim(accounts: Accounts, ownership: Ownership, identity: Identity, adopt: bool) -> Identity:

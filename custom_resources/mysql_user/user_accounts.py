@@ -46,6 +46,7 @@ _ADMIN_DENIED = (
     1410,  # ER_CANT_CREATE_USER_WITH_GRANT: the admin lacks a privilege it would grant
     1698,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR: a PROXY grant the admin may not revoke
 )
+NOT_VALID_PASSWORD = 1819  # ER_NOT_VALID_PASSWORD: validate_password, simple_password_check
 ADMIN_FIX = (
     "Use the cluster's master user, or give the admin CREATE USER and the granted privileges "
     "WITH GRANT OPTION."
@@ -340,6 +341,12 @@ def statement_failure(
         return RequestRejected(
             f"Invalid grant: a database or table is missing (MySQL error {code} trying to "
             f'{action}). Create it first, or set DemoSchema "true" for the demo table.'
+        )
+    if code == NOT_VALID_PASSWORD:
+        return RequestRejected(
+            f"MySQL refused to {action}: the password fails the server's password policy (MySQL "
+            f"error {code}). Make the secret's GenerateSecretString meet it (length, kinds of "
+            "characters), or relax the policy."
         )
     if code == ER.OPTION_PREVENTS_STATEMENT:  # Aurora readers run read_only
         return RequestRejected(

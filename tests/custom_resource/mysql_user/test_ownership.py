@@ -274,3 +274,31 @@ def test_the_mark_is_a_locked_account_without_privileges_on_a_host_no_client_has
     assert len(grants) == 1, grants  # USAGE only: the account exists and may do nothing
     assert grants[0].startswith(f"GRANT USAGE ON *.* TO `{mark}`@`{host}`"), grants
     assert "GRANT OPTION" not in grants[0]
+
+
+@pytest.fixture
+def password_policy(database):
+    """MariaDB's simple_password_check (MySQL's validate_password does the same): a password
+    needs 8 characters, a digit, an upper and a lower case letter and a special character."""
+    database.query("INSTALL SONAME 'simple_password_check'")
+    yield
+    database.query("UNINSTALL SONAME 'simple_password_check'")
+
+
+def test_a_create_user_the_password_policy_refuses_leaves_no_mark_behind(scenario, password_policy):
+    # The mark is made first (its random password meets such a policy); CREATE USER with the
+    # secret's password then fails. Nothing may stay: the failed Create's Delete drops nothing.
+    s = scenario
+    weak = s.store.app(s.user, password="onlylowercase", admin_arn=s.admin_arn)
+
+    body = s.answer(s.event("Create", s.props(AppSecretArn=weak)))
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == (
+        f"MySQL refused to create user '{s.user}': the password fails the server's password "
+        "policy (MySQL error 1819). Make the secret's GenerateSecretString meet it (length, "
+        "kinds of characters), or relax the policy."
+    )
+    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
