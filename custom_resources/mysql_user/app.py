@@ -20,7 +20,7 @@ from demo_schema import create_demo_schema
 from mysql_session import Endpoint, connect
 from ownership import Ownership, Resource
 from secret_values import drop_stale_pending, read_credentials
-from user_accounts import CLONE_SUFFIX, Accounts, base_user
+from user_accounts import CLONE_SUFFIX, USER_HOST, Accounts, base_user
 from user_request import UserRequest, user_request
 
 logger = logging.getLogger(__name__)
@@ -210,11 +210,20 @@ def claim(accounts: Accounts, ownership: Ownership, identity: Identity, adopt: b
     """The identity of a user new to this resource: created (Delete drops it) unless someone else
     made it, which is refused unless AdoptExistingUser is "true"."""
     user = identity.user
-    if not (accounts.exists(user) or accounts.exists(user + CLONE_SUFFIX)):
+    found = [(name, host) for name in (user, user + CLONE_SUFFIX) for host in accounts.hosts(name)]
+    if not found:
         return identity
     if ownership.created(user):
         logger.info("User %s exists and carries this resource's mark: a retry", quoted(user))
         return identity
+    elsewhere = [f"'{name}'@'{host}'" for name, host in found if host != USER_HOST]
+    if elsewhere:  # MySQL logs a client in to the most specific account that matches its host
+        more = f" (and {len(elsewhere) - 1} more)" if len(elsewhere) > 1 else ""
+        raise RequestRejected(
+            f"User {quoted(user)} exists as {elsewhere[0]}{more}: logins from that host use it "
+            "instead of the '%' account, so the secret fails there. This resource will not take "
+            "it over: drop it if unused, or use another username."
+        )
     if adopt:
         logger.info("User %s exists; AdoptExistingUser is true: taking it over", quoted(user))
         return replace(identity, adopted=True)

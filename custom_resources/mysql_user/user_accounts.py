@@ -125,6 +125,15 @@ class Accounts:
         )
         return bool(rows)
 
+    def hosts(self, user: str) -> list[str]:
+        """The hosts of every account named `user` ('app'@'%', 'app'@'10.%', ...)."""
+        rows = self.run(
+            "SELECT Host FROM mysql.user WHERE User = %s ORDER BY Host",
+            (user,),
+            doing=f"look up the accounts of {quoted(user)}",
+        )
+        return [str(host) for (host,) in rows]
+
     def create(self, user: str, password: str) -> None:
         self.run(
             "CREATE USER %s@%s IDENTIFIED BY %s",

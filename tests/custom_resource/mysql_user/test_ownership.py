@@ -302,3 +302,33 @@ def test_a_create_user_the_password_policy_refuses_leaves_no_mark_behind(scenari
     assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
     assert s.user not in s.db.users()
     assert not marks(s.db)
+
+
+@pytest.mark.parametrize("adopt", ["false", "true"])
+@pytest.mark.parametrize("existing", ["user", "clone"])
+def test_an_account_of_that_name_for_another_host_is_refused_even_with_adopt(
+    scenario, existing, adopt
+):
+    # 'app'@'10.%' is another account: MySQL logs a client from 10.x in to it rather than to
+    # 'app'@'%', so the rotated secret would fail from there. Neither created nor adoptable.
+    s = scenario
+    name = s.user if existing == "user" else f"{s.user}_clone"
+    s.db.query("CREATE USER %s@'10.%%' IDENTIFIED BY 'production-password'", (name,))
+    try:
+        s.db.query("GRANT UPDATE ON appdb.* TO %s@'10.%%'", (name,))
+
+        body = s.answer(s.event("Create", s.props(AdoptExistingUser=adopt)))
+
+        assert body["Status"] == "FAILED"
+        assert body["Reason"] == (
+            f"User '{s.user}' exists as '{name}'@'10.%': logins from that host use it instead of "
+            "the '%' account, so the secret fails there. This resource will not take it over: "
+            "drop it if unused, or use another username."
+        )
+        assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
+        assert not {s.user, f"{s.user}_clone"} & s.db.users()  # no '%' account was made
+        assert not marks(s.db)
+        grants = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'10.%%'", (name,))}
+        assert f"GRANT UPDATE ON `appdb`.* TO `{name}`@`10.%`" in grants
+    finally:
+        s.db.query("DROP USER IF EXISTS %s@'10.%%'", (name,))
