@@ -20,6 +20,7 @@ import pymysql
 from cfn_one_shot.reasons import RequestRejected, clip, quoted
 from pymysql.constants import ER
 from user_request import Grant
+from user_roles import RoleDialect, dialect_of
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ _ADMIN_DENIED = (
     ER.CANNOT_USER,
     1410,  # ER_CANT_CREATE_USER_WITH_GRANT: the admin lacks a privilege it would grant
     1698,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR: a PROXY grant the admin may not revoke
+)
+ROLE_FIX = (
+    "Revoke it as an account holding the role WITH ADMIN OPTION (or, on MySQL, ROLE_ADMIN, which "
+    "Aurora's master user has), then retry."
 )
 NOT_VALID_PASSWORD = 1819  # ER_NOT_VALID_PASSWORD: validate_password, simple_password_check
 ADMIN_FIX = (
@@ -104,6 +109,7 @@ class Accounts:
     def __init__(self, connection: pymysql.connections.Connection) -> None:
         self._connection = connection
         self._wildcard_databases: bool | None = None
+        self._roles: RoleDialect | None = None
 
     def run(
         self, statement: str, args: Iterable = (), *, doing: str, admin_fix: str = ADMIN_FIX
@@ -165,6 +171,37 @@ class Accounts:
             )
             self._wildcard_databases = wildcards_in_database_grants(rows)
         return self._wildcard_databases
+
+    def role_dialect(self) -> RoleDialect:
+        if self._roles is None:
+            rows = self.run("SELECT VERSION()", doing="read the server version")
+            self._roles = dialect_of(str(rows[0][0]) if rows else "")
+        return self._roles
+
+    def revoke_roles(self, user: str) -> None:
+        """Revoke every role granted to `user` (their admin options with them) and reset its
+        default role: the application user holds no role (user_roles)."""
+        dialect = self.role_dialect()
+        account = (user, USER_HOST)
+        held = dialect.roles(
+            self.run(dialect.granted, account, doing=f"read the roles of {quoted(user)}")
+        )
+        for role in sorted(held):
+            self.run(
+                dialect.revoke,
+                (*role.args, *account),
+                doing=f"revoke role {role} from {quoted(user)}",
+                admin_fix=ROLE_FIX,
+            )
+            logger.info("Revoked role %s from %s", role, quoted(user))
+        default = self.run(
+            dialect.default, account, doing=f"read the default role of {quoted(user)}"
+        )
+        if dialect.has_default(default):
+            self.run(
+                dialect.reset_default, account, doing=f"reset the default role of {quoted(user)}"
+            )
+            logger.info("Reset the default role of %s", quoted(user))
 
     def on_clause(self, database: str, table: str) -> str:
         """The ON clause of a grant on `database` (table "*") or on one of its tables. Only a
@@ -277,14 +314,15 @@ class Accounts:
                 )
 
     def grant_exactly(self, user: str, grants: Iterable[Grant]) -> None:
-        """Grant what is listed and revoke everything else `user` holds, grant options included.
-        Revokes come first: a wildcard grant that also covers a listed database must not hide
-        that listed grant's absence."""
+        """Grant what is listed and revoke everything else `user` holds, grant options and roles
+        included. Revokes come first: a wildcard grant that also covers a listed database must not
+        hide that listed grant's absence."""
         wanted = {
             Privilege(self.on_clause(grant.database, grant.table), privilege)
             for grant in grants
             for privilege in grant.privileges
         }
+        self.revoke_roles(user)
         held = self.privileges(user)
         for privilege in sorted(held - wanted):
             self.revoke(user, privilege)
