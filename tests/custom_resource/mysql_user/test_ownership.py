@@ -332,3 +332,67 @@ def test_an_account_of_that_name_for_another_host_is_refused_even_with_adopt(
         assert f"GRANT UPDATE ON `appdb`.* TO `{name}`@`10.%`" in grants
     finally:
         s.db.query("DROP USER IF EXISTS %s@'10.%%'", (name,))
+
+
+def left_over_refusal(user: str) -> str:
+    return (
+        f"User '{user}' (or its clone) already exists and this resource did not create it. "
+        'AdoptExistingUser was already "true" for an earlier user and takes over only the user '
+        'named when it turns true: make it "false", then "true" with this username.'
+    )
+
+
+@pytest.mark.parametrize("first", ["created", "adopted"])
+def test_adopt_existing_user_left_true_does_not_take_over_a_renamed_user(
+    scenario, someone_elses_user, first
+):
+    # AdoptExistingUser stays "true" after the takeover it was set for (a template parameter
+    # nobody turned back): a later rename onto a production account must not take that over.
+    s = scenario
+    if first == "adopted":
+        s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-password'", (s.user,))
+    props = s.props(AdoptExistingUser="true")
+    created = s.create(props)
+    other = someone_elses_user
+    grants_before = s.db.grants(other)
+    renamed = {**props, "AppSecretArn": s.store.app(other, admin_arn=s.admin_arn)}
+
+    body = s.update(created, props, renamed)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == left_over_refusal(other)
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.db.grants(other) == grants_before
+    s.db.login(other, "production-password").close()
+
+
+def test_adopt_existing_user_turned_true_with_the_rename_takes_the_renamed_user_over(
+    scenario, someone_elses_user
+):
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    other = someone_elses_user
+    new_arn = s.store.app(other, admin_arn=s.admin_arn)
+    renamed = {**props, "AppSecretArn": new_arn, "AdoptExistingUser": "true"}
+
+    body = s.update(created, props, renamed)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["PhysicalResourceId"] == f"mysql-user-adopted:127.0.0.1:{s.db.port}:{other}"
+    assert s.db.grants(other) == {select_grant(other)}
+    s.db.login(other, s.store.value(new_arn)["password"]).close()
+
+
+def test_an_adopted_user_at_a_new_host_name_stays_adopted_while_adopt_stays_true(scenario):
+    # The same user reached through another name of the same server: the takeover it was set
+    # for, not a new one.
+    s = scenario
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-password'", (s.user,))
+    props = s.props(AdoptExistingUser="true")
+    created = s.create(props)
+
+    body = s.update(created, props, {**props, "Host": "localhost"})
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["PhysicalResourceId"] == f"mysql-user-adopted:localhost:{s.db.port}:{s.user}"
