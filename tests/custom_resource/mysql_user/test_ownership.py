@@ -38,6 +38,16 @@ def refusal(user: str) -> str:
     )
 
 
+def assert_refused_before_any_change(s, body: dict, reason: str) -> None:
+    """A FAILED Create with `reason`, crhelper's ID (its rollback drops nothing), no user of the
+    pair at '%' and no mark."""
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == reason
+    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
+    assert not {s.user, f"{s.user}_clone"} & s.db.users()
+    assert not marks(s.db)
+
+
 @pytest.mark.parametrize("existing", ["user", "clone"])
 def test_an_existing_user_is_refused_by_default_and_left_as_it_was(scenario, existing):
     s = scenario
@@ -293,15 +303,13 @@ def test_a_create_user_the_password_policy_refuses_leaves_no_mark_behind(scenari
 
     body = s.answer(s.event("Create", s.props(AppSecretArn=weak)))
 
-    assert body["Status"] == "FAILED"
-    assert body["Reason"] == (
+    assert_refused_before_any_change(
+        s,
+        body,
         f"MySQL refused to create user '{s.user}': the password fails the server's password "
         "policy (MySQL error 1819). Make the secret's GenerateSecretString meet it (length, "
-        "kinds of characters), or relax the policy."
+        "kinds of characters), or relax the policy.",
     )
-    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
-    assert s.user not in s.db.users()
-    assert not marks(s.db)
 
 
 @pytest.mark.parametrize("adopt", ["false", "true"])
@@ -319,15 +327,13 @@ def test_an_account_of_that_name_for_another_host_is_refused_even_with_adopt(
 
         body = s.answer(s.event("Create", s.props(AdoptExistingUser=adopt)))
 
-        assert body["Status"] == "FAILED"
-        assert body["Reason"] == (
+        assert_refused_before_any_change(
+            s,
+            body,
             f"User '{s.user}' exists as '{name}'@'10.%': logins from that host use it instead of "
             "the '%' account, so the secret fails there. This resource will not take it over: "
-            "drop it if unused, or use another username."
+            "drop it if unused, or use another username.",
         )
-        assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
-        assert not {s.user, f"{s.user}_clone"} & s.db.users()  # no '%' account was made
-        assert not marks(s.db)
         grants = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'10.%%'", (name,))}
         assert f"GRANT UPDATE ON `appdb`.* TO `{name}`@`10.%`" in grants
     finally:
