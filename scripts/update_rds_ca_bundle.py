@@ -7,14 +7,16 @@ bundle nobody has reviewed.
     python3 scripts/update_rds_ca_bundle.py FILE [FILE ...]  # bundles you downloaded yourself
     python3 scripts/update_rds_ca_bundle.py [FILE ...] --accept SHA256   # after your review
 
-Only certificates that are CAs, issued to "Amazon RDS ..." (not the Beta and Preview endpoints'
-CAs) and valid now are kept, sorted by subject, so the bundle the script would write has one
-SHA-256 for one set of certificates, however the source orders them. The review record
-(scripts/rds_ca_bundle_review.json) holds the SHA-256 of the reviewed bundle and where each
-certificate came from. A source whose
-certificates give another bundle is refused (exit status 2) with what it adds and removes, until
-someone has reviewed that list and runs the command again with --accept and the printed SHA-256.
-docs/rds-ca-bundle.md says how to review, and what GovCloud and China users do.
+Only the Regions' root CAs are kept: self-signed CA certificates valid now whose common name is
+"Amazon RDS <Region> Root CA <key> G<n>" (AWS's name for them; the Beta and Preview endpoints' CAs
+and the intermediates, whose subjects say "Amazon RDS" too, are left out), sorted by subject, so
+the bundle the script would write has one SHA-256 for one set of certificates, however the source
+orders them. The review record (scripts/rds_ca_bundle_review.json) holds the SHA-256 of the
+reviewed bundle and where each certificate came from: an accepted review keeps the recorded
+origin of every certificate the bundle keeps and adds the new ones with their source. A source
+whose certificates give another bundle is refused (exit status 2) with what it adds and removes,
+until someone has reviewed that list and runs the command again with --accept and the printed
+SHA-256. docs/rds-ca-bundle.md says how to review, and what users of other partitions do.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import hashlib
 import json
 import re
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -36,9 +39,16 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO / "custom_resources" / "mysql_user" / "rds-ca-bundle.pem"
 REVIEW = REPO / "scripts" / "rds_ca_bundle_review.json"
 # AWS's bundle for every commercial Region (Amazon RDS User Guide, "Certificate bundles by AWS
-# Region"); GovCloud and China publish their own (docs/rds-ca-bundle.md).
+# Region"); the other partitions have their own (docs/rds-ca-bundle.md).
 SOURCE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 DOWNLOAD_TIMEOUT_S = 60
+# AWS's name for a Region's root CA ("Amazon RDS eu-west-1 Root CA RSA2048 G1", Amazon RDS User
+# Guide, "Certificate authorities"); a Region of any partition (us-gov-west-1, eusc-de-east-1).
+ROOT_CA_NAME = re.compile(r"Amazon RDS [a-z]+(-[a-z]+)+-\d+ Root CA [A-Z0-9]+ G\d+")
+OFFLINE_FIX = (
+    "download AWS's bundle on a machine that reaches it and pass the file: python3 "
+    "scripts/update_rds_ca_bundle.py global-bundle.pem"
+)
 NEEDS_REVIEW = 2
 
 
@@ -56,13 +66,17 @@ def is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
+def is_region_root(cert: x509.Certificate) -> bool:
+    """A Region's RDS root CA, by its common name and self-signature's names: every RDS
+    certificate has OU=Amazon RDS, an intermediate too, so the subject as a whole says nothing."""
+    return bool(ROOT_CA_NAME.fullmatch(common_name(cert))) and cert.issuer == cert.subject
+
+
 def current_rds_roots(certificates: list[x509.Certificate]) -> list[x509.Certificate]:
     now = datetime.datetime.now(datetime.UTC)
     kept = {}
     for cert in certificates:
-        subject = cert.subject.rfc4514_string()
-        production = "Amazon RDS" in subject and not re.search(r"\b(Beta|Preview)\b", subject)
-        if is_ca(cert) and production and cert.not_valid_after_utc > now:
+        if is_ca(cert) and is_region_root(cert) and cert.not_valid_after_utc > now:
             kept[fingerprint(cert)] = cert
     return sorted(kept.values(), key=lambda cert: cert.subject.rfc4514_string())
 
@@ -82,10 +96,25 @@ def bundle_bytes(roots: list[x509.Certificate]) -> bytes:
 
 def read_sources(paths: list[str]) -> list[tuple[str, bytes]]:
     if paths:
-        return [(path, Path(path).read_bytes()) for path in paths]
+        return [(path, read_file(path)) for path in paths]
     print(f"Downloading {SOURCE_URL}")
-    with urllib.request.urlopen(SOURCE_URL, timeout=DOWNLOAD_TIMEOUT_S) as response:
-        return [(SOURCE_URL, response.read())]
+    try:
+        with urllib.request.urlopen(SOURCE_URL, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            return [(SOURCE_URL, response.read())]
+    except (urllib.error.URLError, OSError) as error:  # HTTPError, no network, a timeout
+        cause = getattr(error, "reason", None) or error
+        raise SystemExit(f"Cannot download {SOURCE_URL} ({cause}): {OFFLINE_FIX}.") from None
+
+
+def read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:  # missing, a directory, no permission
+        raise SystemExit(
+            f"Cannot read {path} ({error.strerror or error}): give the path of a PEM bundle you "
+            "downloaded, e.g. global-bundle.pem from "
+            f"{SOURCE_URL}."
+        ) from None
 
 
 def changes(old: list[x509.Certificate], new: list[x509.Certificate]) -> list[str]:
@@ -97,19 +126,24 @@ def changes(old: list[x509.Certificate], new: list[x509.Certificate]) -> list[st
 
 
 def record_review(sources: list[tuple[str, bytes]], roots: list[x509.Certificate], digest: str):
-    described = ", ".join(
-        f"{name} (sha256 {hashlib.sha256(data).hexdigest()})" for name, data in sources
-    )
-    review = {
-        "bundle_sha256": digest,
-        "reviewed": datetime.datetime.now(datetime.UTC).date().isoformat(),
-        "origins": [
-            {
-                "from": described,
-                "certificates": {fingerprint(cert): common_name(cert) for cert in roots},
-            }
-        ],
-    }
+    """The accepted bundle's review: each certificate it keeps keeps the origin recorded for it,
+    each new one gets the first source that holds it; origins left empty go."""
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    wanted = {fingerprint(cert): cert for cert in roots}
+    origins = []
+    for origin in json.loads(REVIEW.read_text()).get("origins", []):
+        kept = {f: name for f, name in origin.get("certificates", {}).items() if f in wanted}
+        if kept:
+            origins.append({**origin, "certificates": kept})
+    recorded = {f for origin in origins for f in origin["certificates"]}
+    for name, data in sources:
+        found = {fingerprint(cert) for cert in certificates_in(data, name)}
+        new = {f: common_name(wanted[f]) for f in sorted(found & wanted.keys() - recorded)}
+        if new:
+            described = f"{name} (sha256 {hashlib.sha256(data).hexdigest()})"
+            origins.append({"from": described, "reviewed": today, "certificates": new})
+            recorded |= new.keys()
+    review = {"bundle_sha256": digest, "reviewed": today, "origins": origins}
     REVIEW.write_text(json.dumps(review, indent=2) + "\n")
 
 

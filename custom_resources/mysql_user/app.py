@@ -3,6 +3,8 @@
 Lambda handler: app.handler. See docs/Custom__MySQLUser.md.
 """
 
+import contextlib
+import enum
 import functools
 import logging
 import os
@@ -19,8 +21,8 @@ from demo_schema import create_demo_schema
 from mysql_session import Endpoint, connect
 from ownership import Ownership, Resource
 from secret_values import drop_stale_pending, read_credentials
-from user_accounts import CLONE_SUFFIX, Accounts, base_user
-from user_request import UserRequest, user_request
+from user_accounts import CLONE_SUFFIX, USER_HOST, Accounts, base_user
+from user_request import UserRequest, is_true, user_request
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,14 @@ helper = OneShotResource(
         "databases",
     ),
 )
+
+
+class Adoption(enum.Enum):
+    """What AdoptExistingUser means for a user new to this resource (adoption())."""
+
+    REFUSED = enum.auto()  # not "true"
+    ALLOWED = enum.auto()
+    LEFT_OVER = enum.auto()  # "true" since an earlier request, made for another user
 
 
 @dataclass(frozen=True)
@@ -138,13 +148,21 @@ def update(event, _context):
     if regenerated:
         logger.info("%s changed: the application secret was generated anew", GENERATION)
     new_secret = old.get("AppSecretArn") != new.get("AppSecretArn")
-    return ensure_user(event, first_time=new_secret or regenerated, regenerated=regenerated)
+    return ensure_user(
+        event,
+        first_time=new_secret or regenerated,
+        regenerated=regenerated,
+        adopt_set_before=is_true(old.get("AdoptExistingUser")),
+    )
 
 
-def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
+def ensure_user(
+    event, *, first_time: bool, regenerated: bool = False, adopt_set_before: bool = False
+) -> str:
     """Create or update the user; `first_time`: the secret's value is new to this resource (a
     new secret, or one CloudFormation generated anew), so its current password is set even on a
-    user that exists (see the doc's Passwords section)."""
+    user that exists (see the doc's Passwords section); `adopt_set_before`: AdoptExistingUser
+    was "true" in the old properties already (see adoption())."""
     request = user_request(event.get("ResourceProperties"))
     client = secrets_client()
     if regenerated:
@@ -166,7 +184,8 @@ def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
             identity = previous
         else:
             first_time = True  # a new user for this resource: a replacement
-            identity = claim(accounts, ownership, identity, request.adopt_existing_user)
+            adopt = adoption(request.adopt_existing_user, adopt_set_before, previous, base)
+            identity = claim(accounts, ownership, identity, adopt)
         if creating and not identity.adopted and accounts.exists(base):
             helper.PhysicalResourceId = identity.physical_id  # a retry: the user is made
         if request.demo_schema:
@@ -175,9 +194,7 @@ def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
             create_missing_databases(accounts, request.grants)
         accounts.check_grant_targets(request.grants)
         if not accounts.exists(app.username):
-            if not identity.adopted:
-                ownership.mark(base)
-            accounts.create(app.username, app.password)
+            create_user(accounts, ownership, identity, app)
         elif first_time:
             accounts.set_password(app.username, app.password)
         if creating:  # from here a failed Create's rollback must see the user (and drop it)
@@ -190,18 +207,64 @@ def ensure_user(event, *, first_time: bool, regenerated: bool = False) -> str:
     return identity.physical_id
 
 
-def claim(accounts: Accounts, ownership: Ownership, identity: Identity, adopt: bool) -> Identity:
+def create_user(accounts: Accounts, ownership: Ownership, identity: Identity, app) -> None:
+    """CREATE USER the secret's current user, this resource's mark first (unless the pair was
+    adopted). When CREATE USER fails (a password policy, a lost connection) and neither user of
+    the pair exists, the mark marks nothing: it goes too, so a failed request leaves nothing."""
+    if identity.adopted:
+        accounts.create(app.username, app.password)
+        return
+    ownership.mark(identity.user)
+    try:
+        accounts.create(app.username, app.password)
+    except RequestRejected:
+        with contextlib.suppress(RequestRejected):  # the reason to show is CREATE USER's
+            if not any(map(accounts.exists, (identity.user, identity.user + CLONE_SUFFIX))):
+                ownership.release(identity.user)
+        raise
+
+
+def adoption(wanted: bool, set_before: bool, previous: Identity | None, user: str) -> Adoption:
+    """Whether a user new to this resource may be taken over. AdoptExistingUser takes over the
+    user named when it is set: on Create, on the Update that sets it, and for that same user
+    name at a new host or port while it stays "true". Left "true", it never takes over a user a
+    later rename names: that user would be someone else's account, taken over silently."""
+    if not wanted:
+        return Adoption.REFUSED
+    if set_before and not (previous is not None and previous.user == user):
+        return Adoption.LEFT_OVER
+    return Adoption.ALLOWED
+
+
+def claim(
+    accounts: Accounts, ownership: Ownership, identity: Identity, adopt: Adoption
+) -> Identity:
     """The identity of a user new to this resource: created (Delete drops it) unless someone else
-    made it, which is refused unless AdoptExistingUser is "true"."""
+    made it, which is refused unless AdoptExistingUser allows the takeover (adoption())."""
     user = identity.user
-    if not (accounts.exists(user) or accounts.exists(user + CLONE_SUFFIX)):
+    found = [(name, host) for name in (user, user + CLONE_SUFFIX) for host in accounts.hosts(name)]
+    if not found:
         return identity
     if ownership.created(user):
         logger.info("User %s exists and carries this resource's mark: a retry", quoted(user))
         return identity
-    if adopt:
+    elsewhere = [f"'{name}'@'{host}'" for name, host in found if host != USER_HOST]
+    if elsewhere:  # MySQL logs a client in to the most specific account that matches its host
+        more = f" (and {len(elsewhere) - 1} more)" if len(elsewhere) > 1 else ""
+        raise RequestRejected(
+            f"User {quoted(user)} exists as {elsewhere[0]}{more}: logins from that host use it "
+            "instead of the '%' account, so the secret fails there. This resource will not take "
+            "it over: drop it if unused, or use another username."
+        )
+    if adopt is Adoption.ALLOWED:
         logger.info("User %s exists; AdoptExistingUser is true: taking it over", quoted(user))
         return replace(identity, adopted=True)
+    if adopt is Adoption.LEFT_OVER:
+        raise RequestRejected(
+            f"User {quoted(user)} (or its clone) already exists and this resource did not create "
+            'it. AdoptExistingUser was already "true" for an earlier user and takes over only '
+            'the user named when it turns true: make it "false", then "true" with this username.'
+        )
     raise RequestRejected(
         f"User {quoted(user)} (or its clone) already exists and this resource did not create "
         "it. To take it over (password reset from the secret, other privileges revoked), set "

@@ -72,6 +72,7 @@ class Ownership:
         )
 
     def release(self, user: str) -> None:
-        """Forget that this resource created `user` (its Delete dropped or kept it)."""
+        """Forget that this resource created `user` (its Delete dropped or kept it, or CREATE USER
+        failed)."""
         if self._accounts.drop(self._resource.mark_name(user), MARK_HOST):
             logger.info("Dropped the ownership mark of %s", quoted(user))

@@ -20,6 +20,7 @@ import pymysql
 from cfn_one_shot.reasons import RequestRejected, clip, quoted
 from pymysql.constants import ER
 from user_request import Grant
+from user_roles import RoleDialect, dialect_of
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ _ADMIN_DENIED = (
     1410,  # ER_CANT_CREATE_USER_WITH_GRANT: the admin lacks a privilege it would grant
     1698,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR: a PROXY grant the admin may not revoke
 )
+ROLE_FIX = (
+    "Revoke it as an account holding the role WITH ADMIN OPTION (or, on MySQL, ROLE_ADMIN, which "
+    "Aurora's master user has), then retry."
+)
+NOT_VALID_PASSWORD = 1819  # ER_NOT_VALID_PASSWORD: validate_password, simple_password_check
 ADMIN_FIX = (
     "Use the cluster's master user, or give the admin CREATE USER and the granted privileges "
     "WITH GRANT OPTION."
@@ -74,6 +80,14 @@ def literal_pattern(database: str) -> str:
     return database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
 
 
+def wildcards_in_database_grants(partial_revokes: list[tuple]) -> bool:
+    """From the rows of SHOW GLOBAL VARIABLES LIKE 'partial_revokes': wildcards on MariaDB (no
+    such variable: no row) and on MySQL 8.0 with partial_revokes OFF (the default, Aurora's too).
+    With it ON, the MySQL 8.0 manual (partial_revokes; GRANT statement) says unescaped `_` and `%`
+    in a schema name are literal: the name is then written as it is."""
+    return not partial_revokes or str(partial_revokes[0][1]).strip().upper() != "ON"
+
+
 @dataclass(frozen=True, order=True)
 class Privilege:
     """One privilege on one object. `target` is the ON clause exactly as GRANT and REVOKE take it
@@ -95,6 +109,7 @@ class Accounts:
     def __init__(self, connection: pymysql.connections.Connection) -> None:
         self._connection = connection
         self._wildcard_databases: bool | None = None
+        self._roles: RoleDialect | None = None
 
     def run(
         self, statement: str, args: Iterable = (), *, doing: str, admin_fix: str = ADMIN_FIX
@@ -115,6 +130,15 @@ class Accounts:
             doing=f"look up user {quoted(user)}",
         )
         return bool(rows)
+
+    def hosts(self, user: str) -> list[str]:
+        """The hosts of every account named `user` ('app'@'%', 'app'@'10.%', ...)."""
+        rows = self.run(
+            "SELECT Host FROM mysql.user WHERE User = %s ORDER BY Host",
+            (user,),
+            doing=f"look up the accounts of {quoted(user)}",
+        )
+        return [str(host) for (host,) in rows]
 
     def create(self, user: str, password: str) -> None:
         self.run(
@@ -140,16 +164,44 @@ class Accounts:
         return True
 
     def wildcard_databases(self) -> bool:
-        """Whether `_` and `%` in a database-level grant are wildcards on this server: always on
-        MariaDB (which has no partial_revokes) and on MySQL 8.0 with partial_revokes OFF (the
-        default, Aurora's too). With partial_revokes ON, MySQL 8.0 matches the database name of
-        a grant literally, so escaping it would name a database with a backslash in it."""
+        """Whether `_` and `%` in a database-level grant are wildcards on this server."""
         if self._wildcard_databases is None:
             rows = self.run(
                 "SHOW GLOBAL VARIABLES LIKE 'partial_revokes'", doing="read partial_revokes"
             )
-            self._wildcard_databases = not rows or str(rows[0][1]).upper() != "ON"
+            self._wildcard_databases = wildcards_in_database_grants(rows)
         return self._wildcard_databases
+
+    def role_dialect(self) -> RoleDialect:
+        if self._roles is None:
+            rows = self.run("SELECT VERSION()", doing="read the server version")
+            self._roles = dialect_of(str(rows[0][0]) if rows else "")
+        return self._roles
+
+    def revoke_roles(self, user: str) -> None:
+        """Revoke every role granted to `user` (their admin options with them) and reset its
+        default role: the application user holds no role (user_roles)."""
+        dialect = self.role_dialect()
+        account = (user, USER_HOST)
+        held = dialect.roles(
+            self.run(dialect.granted, account, doing=f"read the roles of {quoted(user)}")
+        )
+        for role in sorted(held):
+            self.run(
+                dialect.revoke,
+                (*role.args, *account),
+                doing=f"revoke role {role} from {quoted(user)}",
+                admin_fix=ROLE_FIX,
+            )
+            logger.info("Revoked role %s from %s", role, quoted(user))
+        default = self.run(
+            dialect.default, account, doing=f"read the default role of {quoted(user)}"
+        )
+        if dialect.has_default(default):
+            self.run(
+                dialect.reset_default, account, doing=f"reset the default role of {quoted(user)}"
+            )
+            logger.info("Reset the default role of %s", quoted(user))
 
     def on_clause(self, database: str, table: str) -> str:
         """The ON clause of a grant on `database` (table "*") or on one of its tables. Only a
@@ -262,14 +314,15 @@ class Accounts:
                 )
 
     def grant_exactly(self, user: str, grants: Iterable[Grant]) -> None:
-        """Grant what is listed and revoke everything else `user` holds, grant options included.
-        Revokes come first: a wildcard grant that also covers a listed database must not hide
-        that listed grant's absence."""
+        """Grant what is listed and revoke everything else `user` holds, grant options and roles
+        included. Revokes come first: a wildcard grant that also covers a listed database must not
+        hide that listed grant's absence."""
         wanted = {
             Privilege(self.on_clause(grant.database, grant.table), privilege)
             for grant in grants
             for privilege in grant.privileges
         }
+        self.revoke_roles(user)
         held = self.privileges(user)
         for privilege in sorted(held - wanted):
             self.revoke(user, privilege)
@@ -335,6 +388,12 @@ def statement_failure(
         return RequestRejected(
             f"Invalid grant: a database or table is missing (MySQL error {code} trying to "
             f'{action}). Create it first, or set DemoSchema "true" for the demo table.'
+        )
+    if code == NOT_VALID_PASSWORD:
+        return RequestRejected(
+            f"MySQL refused to {action}: the password fails the server's password policy (MySQL "
+            f"error {code}). Make the secret's GenerateSecretString meet it (length, kinds of "
+            "characters), or relax the policy."
         )
     if code == ER.OPTION_PREVENTS_STATEMENT:  # Aurora readers run read_only
         return RequestRejected(

@@ -190,6 +190,15 @@ def _flag(name: str, value: object) -> bool:
     return text == _TRUE
 
 
+def is_true(value: object) -> bool:
+    """A flag property of other properties than the request's own (an Update's old ones), which
+    were checked when they were new: anything but "true" counts as false."""
+    try:
+        return _flag("", value)
+    except RequestRejected:
+        return False
+
+
 def _generation(name: str, value: object) -> None:
     """Only compared, old against new, by an Update (see app.update); checked here so that a
     mistake is named on Create already."""

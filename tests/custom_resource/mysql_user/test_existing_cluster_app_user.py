@@ -150,3 +150,35 @@ def test_create_database_still_refuses_a_table_that_does_not_exist(scenario):
     assert body["Reason"].startswith(f"Invalid grant: Table '{dbname}.orders' doesn't exist.")
     assert dbname not in databases(scenario.db)
     assert scenario.user not in scenario.db.users()
+
+
+def test_a_user_an_earlier_stack_kept_comes_back_only_with_adopt_existing_app_user(
+    scenario, existing_cluster
+):
+    # A failed first deploy rolls back (or a stack is deleted) and keeps the user
+    # (RetainAppUserOnDelete, the default); the next deploy is a new stack, a new StackId.
+    s = scenario
+    dbname = f"orders_{uuid.uuid4().hex[:6]}"
+    first, _ = existing_cluster(DatabaseName=dbname, CreateDatabase="true")
+    gone = s.create(first)
+    assert s.delete(gone, first)["Status"] == "SUCCESS"
+    assert s.user in s.db.users()
+
+    def deploy_again(given: dict) -> dict:
+        event = s.event("Create", given)
+        event["StackId"] = event["StackId"].replace("app-db/", "app-db-again/")
+        return s.answer(event)
+
+    again, _ = existing_cluster(DatabaseName=dbname)
+    assert again["AdoptExistingUser"] == "false"  # the template's default
+    refused = deploy_again(again)
+    assert refused["Status"] == "FAILED"
+    assert refused["Reason"].startswith(f"User '{s.user}' (or its clone) already exists")
+
+    adopting, secret = existing_cluster(DatabaseName=dbname, AdoptExistingAppUser="true")
+    adopted = deploy_again(adopting)
+
+    assert adopted["Status"] == "SUCCESS", adopted["Reason"]
+    assert adopted["PhysicalResourceId"] == f"mysql-user-adopted:127.0.0.1:{s.db.port}:{s.user}"
+    with rotation_login(s.db, s.user, secret["password"], dbname) as connection:
+        assert connection.open

@@ -3,6 +3,7 @@
 CREATE USER, ends exactly as one delivery would: the user is this resource's and Delete drops it.
 Against the real TLS-only MariaDB, answers read from the loopback receiver."""
 
+import json
 import re
 
 import ownership
@@ -35,6 +36,16 @@ def refusal(user: str) -> str:
         "take it over (password reset from the secret, other privileges revoked), set "
         'AdoptExistingUser "true"; or use another username.'
     )
+
+
+def assert_refused_before_any_change(s, body: dict, reason: str) -> None:
+    """A FAILED Create with `reason`, crhelper's ID (its rollback drops nothing), no user of the
+    pair at '%' and no mark."""
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == reason
+    assert CRHELPER_ID.fullmatch(body["PhysicalResourceId"])
+    assert not {s.user, f"{s.user}_clone"} & s.db.users()
+    assert not marks(s.db)
 
 
 @pytest.mark.parametrize("existing", ["user", "clone"])
@@ -198,3 +209,196 @@ def test_retain_on_delete_keeps_the_user_but_not_the_mark(scenario):
     assert not marks(s.db)
     again = s.answer(s.event("Create", s.props()))
     assert again["Reason"] == refusal(s.user)
+
+
+@pytest.fixture
+def someone_elses_user(scenario):
+    """A production account beside the scenario's user: its name, with the password and grants
+    its owner gave it; dropped afterwards."""
+    name = f"{scenario.user}b"
+    scenario.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'production-password'", (name,))
+    scenario.db.query("GRANT UPDATE ON appdb.* TO %s@'%%'", (name,))
+    yield name
+    scenario.db.query("DROP USER IF EXISTS %s@'%%'", (name,))
+
+
+@pytest.mark.parametrize("how", ["another secret", "the secret generated anew"])
+def test_a_rename_onto_someone_else_s_user_is_refused(scenario, someone_elses_user, how):
+    # The mark is per user: this resource's mark on its first user must not pass for one on
+    # another user it is renamed onto (a new AppSecretArn, or a new username in its secret).
+    s = scenario
+    generation = {"SecretStringTemplate": json.dumps({"username": s.user})}
+    props = s.props(AppSecretGeneration=generation)
+    created = s.create(props)
+    other = someone_elses_user
+    grants_before = s.db.grants(other)
+    if how == "another secret":
+        renamed = {**props, "AppSecretArn": s.store.app(other, admin_arn=s.admin_arn)}
+    else:
+        value = {**s.store.value(s.app_arn), "username": other, "password": "new-Password-1"}
+        s.store.client.put_secret_value(SecretId=s.app_arn, SecretString=json.dumps(value))
+        renamed = {
+            **props,
+            "AppSecretGeneration": {"SecretStringTemplate": json.dumps({"username": other})},
+        }
+
+    body = s.update(created, props, renamed)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == refusal(other)
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.db.grants(other) == grants_before
+    s.db.login(other, "production-password").close()
+    assert s.db.grants(s.user) == {select_grant(s.user)}  # the resource's own user untouched
+
+
+def test_a_create_with_adopt_existing_user_delivered_twice_keeps_the_user_its_own(scenario):
+    # AdoptExistingUser allows a takeover; it must not turn the resource's own user, made by
+    # the first delivery, into an adopted one that Delete would leave behind.
+    s = scenario
+    props = s.props(AdoptExistingUser="true")
+    event = s.event("Create", props)
+    first = s.answer(event)
+    assert first["Status"] == "SUCCESS", first["Reason"]
+
+    second = s.answer(event)
+
+    assert second["Status"] == "SUCCESS", second["Reason"]
+    assert second["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.delete(second, props)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+
+
+def test_the_mark_is_a_locked_account_without_privileges_on_a_host_no_client_has(scenario):
+    s = scenario
+    s.create(s.props())
+
+    [(mark, host)] = s.db.query("SELECT User, Host FROM mysql.user WHERE User LIKE 'cfn-%%'")
+
+    assert host == "192.0.2.1"  # TEST-NET-1 (RFC 5737): no client connects from there
+    assert re.fullmatch(r"cfn-owner-[0-9a-f]{22}", mark)
+    [(create_user,)] = s.db.query("SHOW CREATE USER %s@%s", (mark, host))
+    assert create_user.endswith(" ACCOUNT LOCK"), create_user
+    grants = [line for (line,) in s.db.query("SHOW GRANTS FOR %s@%s", (mark, host))]
+    assert len(grants) == 1, grants  # USAGE only: the account exists and may do nothing
+    assert grants[0].startswith(f"GRANT USAGE ON *.* TO `{mark}`@`{host}`"), grants
+    assert "GRANT OPTION" not in grants[0]
+
+
+@pytest.fixture
+def password_policy(database):
+    """MariaDB's simple_password_check (MySQL's validate_password does the same): a password
+    needs 8 characters, a digit, an upper and a lower case letter and a special character."""
+    database.query("INSTALL SONAME 'simple_password_check'")
+    yield
+    database.query("UNINSTALL SONAME 'simple_password_check'")
+
+
+def test_a_create_user_the_password_policy_refuses_leaves_no_mark_behind(scenario, password_policy):
+    # The mark is made first (its random password meets such a policy); CREATE USER with the
+    # secret's password then fails. Nothing may stay: the failed Create's Delete drops nothing.
+    s = scenario
+    weak = s.store.app(s.user, password="onlylowercase", admin_arn=s.admin_arn)
+
+    body = s.answer(s.event("Create", s.props(AppSecretArn=weak)))
+
+    assert_refused_before_any_change(
+        s,
+        body,
+        f"MySQL refused to create user '{s.user}': the password fails the server's password "
+        "policy (MySQL error 1819). Make the secret's GenerateSecretString meet it (length, "
+        "kinds of characters), or relax the policy.",
+    )
+
+
+@pytest.mark.parametrize("adopt", ["false", "true"])
+@pytest.mark.parametrize("existing", ["user", "clone"])
+def test_an_account_of_that_name_for_another_host_is_refused_even_with_adopt(
+    scenario, existing, adopt
+):
+    # 'app'@'10.%' is another account: MySQL logs a client from 10.x in to it rather than to
+    # 'app'@'%', so the rotated secret would fail from there. Neither created nor adoptable.
+    s = scenario
+    name = s.user if existing == "user" else f"{s.user}_clone"
+    s.db.query("CREATE USER %s@'10.%%' IDENTIFIED BY 'production-password'", (name,))
+    try:
+        s.db.query("GRANT UPDATE ON appdb.* TO %s@'10.%%'", (name,))
+
+        body = s.answer(s.event("Create", s.props(AdoptExistingUser=adopt)))
+
+        assert_refused_before_any_change(
+            s,
+            body,
+            f"User '{s.user}' exists as '{name}'@'10.%': logins from that host use it instead of "
+            "the '%' account, so the secret fails there. This resource will not take it over: "
+            "drop it if unused, or use another username.",
+        )
+        grants = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'10.%%'", (name,))}
+        assert f"GRANT UPDATE ON `appdb`.* TO `{name}`@`10.%`" in grants
+    finally:
+        s.db.query("DROP USER IF EXISTS %s@'10.%%'", (name,))
+
+
+def left_over_refusal(user: str) -> str:
+    return (
+        f"User '{user}' (or its clone) already exists and this resource did not create it. "
+        'AdoptExistingUser was already "true" for an earlier user and takes over only the user '
+        'named when it turns true: make it "false", then "true" with this username.'
+    )
+
+
+@pytest.mark.parametrize("first", ["created", "adopted"])
+def test_adopt_existing_user_left_true_does_not_take_over_a_renamed_user(
+    scenario, someone_elses_user, first
+):
+    # AdoptExistingUser stays "true" after the takeover it was set for (a template parameter
+    # nobody turned back): a later rename onto a production account must not take that over.
+    s = scenario
+    if first == "adopted":
+        s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-password'", (s.user,))
+    props = s.props(AdoptExistingUser="true")
+    created = s.create(props)
+    other = someone_elses_user
+    grants_before = s.db.grants(other)
+    renamed = {**props, "AppSecretArn": s.store.app(other, admin_arn=s.admin_arn)}
+
+    body = s.update(created, props, renamed)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == left_over_refusal(other)
+    assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.db.grants(other) == grants_before
+    s.db.login(other, "production-password").close()
+
+
+def test_adopt_existing_user_turned_true_with_the_rename_takes_the_renamed_user_over(
+    scenario, someone_elses_user
+):
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    other = someone_elses_user
+    new_arn = s.store.app(other, admin_arn=s.admin_arn)
+    renamed = {**props, "AppSecretArn": new_arn, "AdoptExistingUser": "true"}
+
+    body = s.update(created, props, renamed)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["PhysicalResourceId"] == f"mysql-user-adopted:127.0.0.1:{s.db.port}:{other}"
+    assert s.db.grants(other) == {select_grant(other)}
+    s.db.login(other, s.store.value(new_arn)["password"]).close()
+
+
+def test_an_adopted_user_at_a_new_host_name_stays_adopted_while_adopt_stays_true(scenario):
+    # The same user reached through another name of the same server: the takeover it was set
+    # for, not a new one.
+    s = scenario
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'old-password'", (s.user,))
+    props = s.props(AdoptExistingUser="true")
+    created = s.create(props)
+
+    body = s.update(created, props, {**props, "Host": "localhost"})
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["PhysicalResourceId"] == f"mysql-user-adopted:localhost:{s.db.port}:{s.user}"
