@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +121,15 @@ class Model:
     # One view per secret and settling of the conditions its own properties use, shared by all
     # the rotations (and scenarios) that meet it, so that its JSON is read once.
     views: dict[tuple, SecretView] = field(default_factory=dict)
+    # What several rules derive from the template (the network, the security groups), built
+    # by the first rule that asks.
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, key: str, build: Callable[[Model], Any]) -> Any:
+        """The value `build(model)` gives, built once per template."""
+        if key not in self.derived:
+            self.derived[key] = build(self)
+        return self.derived[key]
 
     def secrets(self) -> list[SecretView]:
         """Every secret of the template, once per condition scenario of its own properties."""

@@ -21,7 +21,12 @@ from .hosted_rotation import (
 from .kms_keys import RotationCannotDecrypt
 from .password_characters import ExcludedCharacterClass, MasterPasswordCharacters
 from .resource_policy import PublicPolicyNotBlocked, WildcardPrincipalNotPinned, WildcardRolePattern
-from .rotation_network import RotationOutsideDatabaseVpc, RotationWithoutNetworkPath
+from .rotation_network import (
+    NetworkReachUnknown,
+    RotationOutsideDatabaseVpc,
+    RotationWithoutNetworkPath,
+    SecurityGroupsBlockDatabase,
+)
 from .rotation_rules import (
     DaysAndScheduleTogether,
     RotationWindowInvalid,
@@ -42,6 +47,7 @@ __all__ = [
     "MasterArnMissingFromSecret",
     "MasterPasswordCharacters",
     "MasterSecretArnMissing",
+    "NetworkReachUnknown",
     "PublicPolicyNotBlocked",
     "RotationCannotDecrypt",
     "RotationOutsideDatabaseVpc",
@@ -52,6 +58,7 @@ __all__ = [
     "ScheduleExpressionInvalid",
     "SecondScheduleForSecret",
     "SecretJsonIncomplete",
+    "SecurityGroupsBlockDatabase",
     "UnknownRotationType",
     "UnknownSecretsManagerTransform",
     "UsernameNotMasterUsername",
