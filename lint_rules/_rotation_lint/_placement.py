@@ -235,7 +235,8 @@ def databases(model, secret) -> list[str]:
     named = reader.resource_in(host, *DATABASES) if isinstance(host, tuple) else None
     if named and host[0].function == "Fn::GetAtt":
         found.append(named)
-    return list(dict.fromkeys(_cluster_of(reader, name) for name in found))
+    clusters = dict.fromkeys(_cluster_of(reader, name) for name in found)
+    return [c for c in clusters if isinstance(reader.resources[c].get("Properties"), dict)]
 
 
 def _cluster_of(reader, database: str) -> str:

@@ -148,10 +148,14 @@ class SecurityGroups:
 
     def _peer(self, rule: Rule, direction: str, peer) -> Answer:
         body = rule.body
-        if body.get("Self"):
-            return Answer(not isinstance(peer, Public) and rule.group in peer.groups)
         key = "SourceSecurityGroupId" if direction == INGRESS else "DestinationSecurityGroupId"
-        if key in body:
+        if body.get("Self") or key in body:
+            if isinstance(peer, Public):
+                return Answer(False)  # a group rule matches only members inside the VPC
+            if not peer.groups:
+                return Answer(None, [f"{peer.label} names no security group"])
+            if body.get("Self"):
+                return Answer(rule.group in peer.groups)
             return self._group_peer(body[key], peer)
         if "CidrIp" in body:
             return self._cidr(body["CidrIp"], peer)
@@ -159,8 +163,6 @@ class SecurityGroups:
 
     def _group_peer(self, value: Any, peer) -> Answer:
         """A rule naming a security group: it matches members of that group in the VPC."""
-        if isinstance(peer, Public):
-            return Answer(False)
         group = group_of(self.reader, self.reader.text(value))
         if isinstance(group, Unknown):
             return Answer(None, [f"a rule names the security group from {group.what}"])

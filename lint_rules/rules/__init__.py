@@ -20,7 +20,17 @@ from .hosted_rotation import (
 )
 from .kms_keys import RotationCannotDecrypt
 from .password_characters import ExcludedCharacterClass, MasterPasswordCharacters
-from .resource_policy import PublicPolicyNotBlocked, WildcardPrincipalNotPinned, WildcardRolePattern
+from .resource_policy import (
+    DenyWithoutRotationException,
+    PublicPolicyNotBlocked,
+    WildcardPrincipalNotPinned,
+    WildcardRolePattern,
+)
+from .rotation_function import (
+    FunctionNameRefused,
+    InvokePermissionMissing,
+    RotationRoleCannotRead,
+)
 from .rotation_network import (
     NetworkReachUnknown,
     RotationOutsideDatabaseVpc,
@@ -40,10 +50,13 @@ __all__ = [
     "CloneUsernameTooLong",
     "CloneUsernameUnbounded",
     "DaysAndScheduleTogether",
+    "DenyWithoutRotationException",
     "EngineMismatch",
     "ExcludedCharacterClass",
     "ExclusiveRotationProperties",
+    "FunctionNameRefused",
     "HostedRotationWithoutTransform",
+    "InvokePermissionMissing",
     "MasterArnMissingFromSecret",
     "MasterPasswordCharacters",
     "MasterSecretArnMissing",
@@ -51,6 +64,7 @@ __all__ = [
     "PublicPolicyNotBlocked",
     "RotationCannotDecrypt",
     "RotationOutsideDatabaseVpc",
+    "RotationRoleCannotRead",
     "RotationWindowInvalid",
     "RotationWindowsOverlap",
     "RotationWithoutNetworkPath",
