@@ -9,6 +9,8 @@ states: True (surely that function), False (surely another one) and None (cannot
 
 from __future__ import annotations
 
+import re
+
 from ._model import FUNCTIONS
 from ._values import literal_parts
 
@@ -69,22 +71,49 @@ def _other_names(reader, function: str) -> list[tuple]:
 
 
 def same_name(reader, text: tuple, own: tuple | None, others=()) -> bool | None:
-    """Whether a function ARN or name text names the function whose FunctionName is `own`."""
+    """Whether a function ARN or name text names the function whose FunctionName is `own`
+    (None: Lambda generates the name; `others`: the names of the template's other functions)."""
     wanted = _name_text(text)
     if own is not None:
-        if wanted == own:
-            return True
-        values, own_values = reader.candidates(text), reader.candidates(own)
-        if values is not None and own_values is not None:
-            return bool({_bare_name(v) for v in values} & set(own_values))
-        return None
+        return True if wanted == own else _may_equal(reader, wanted, own)
     # A generated name is unknown, but a name another function of the template has is not it.
-    values = reader.candidates(text)
-    if values is not None and any(
-        set(map(_bare_name, values)) <= set(reader.candidates(other) or ()) for other in others
-    ):
+    values = _names(reader, wanted)
+    if values and any(set(values) <= set(_names(reader, other) or ()) for other in others):
         return False
     return None
+
+
+def _names(reader, text: tuple) -> list[str] | None:
+    values = reader.candidates(text)
+    return None if values is None else [_bare_name(v) for v in values]
+
+
+def _may_equal(reader, first: tuple, second: tuple) -> bool | None:
+    """Whether two name texts can be the same name: False when their known values or their
+    literal parts rule it out, None when only deploy time can tell."""
+    values, others = _names(reader, first), _names(reader, second)
+    if values is not None and others is not None:
+        return bool(set(values) & set(others))
+    if values is None and others is None:
+        return None if _fits(first, second) else False
+    known, pattern = (values, second) if values is not None else (others, first)
+    shape = re.compile(_pattern(pattern))
+    return None if any(shape.fullmatch(v) for v in known) else False
+
+
+def _pattern(text: tuple) -> str:
+    return "".join(re.escape(p) if isinstance(p, str) else ".*" for p in text)
+
+
+def _fits(first: tuple, second: tuple) -> bool:
+    """Whether two texts with holes agree in their fixed start and end (neither rules the
+    other out)."""
+    if not first or not second:
+        return True
+    start_a, start_b = (t[0] if isinstance(t[0], str) else "" for t in (first, second))
+    end_a, end_b = (t[-1] if isinstance(t[-1], str) else "" for t in (first, second))
+    starts = start_a.startswith(start_b) or start_b.startswith(start_a)
+    return starts and (end_a.endswith(end_b) or end_b.endswith(end_a))
 
 
 def _principal_may_be_secrets_manager(reader, value) -> bool:

@@ -44,7 +44,12 @@ def test_wr601_policy_written_as_a_json_string(linter, multi_user):
 def test_wr601_silent_for_deny_statements_and_named_principals(linter, multi_user):
     document = policy(multi_user)["ResourcePolicy"]
     document["Statement"] = [
-        {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:DeleteSecret", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "secretsmanager:DeleteSecret",
+            "Resource": "*",
+        },
         {
             "Effect": "Allow",
             "Principal": {"AWS": {"Fn::GetAtt": ["SecretKey", "Arn"]}},
