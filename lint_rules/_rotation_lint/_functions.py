@@ -161,8 +161,10 @@ def invoke_permissions(model, function: str, secret: str | None = None) -> list[
 
 
 def opened_functions(model) -> list[str]:
-    """Template functions some permission lets Secrets Manager invoke (literal principal)."""
+    """Template functions a permission surely lets Secrets Manager invoke (named by Ref,
+    Fn::GetAtt, or their name)."""
     reader = model.reader
+    functions = [n for n, b in reader.resources.items() if b.get("Type") in FUNCTIONS]
     found: list[str] = []
     for body in reader.resources.values():
         properties = body.get("Properties")
@@ -173,9 +175,8 @@ def opened_functions(model) -> list[str]:
         ]
         if not all(p.split(".", 1)[0] == SECRETS_MANAGER for p in principal):
             continue
-        target = reader.resource(properties.get("FunctionName"), *FUNCTIONS)
-        if target and target not in found:
-            found.append(target)
+        text = reader.text(properties.get("FunctionName"))
+        found.extend(f for f in functions if f not in found and names_function(model, text, f))
     return found
 
 

@@ -29,6 +29,7 @@ GRANT_NO_SECRET = (
     "AWSLambdaVPCAccessExecutionRole",
     "AWSLambdaENIManagementAccess",
     "AWSXRayDaemonWriteAccess",
+    "AWSXrayWriteOnlyAccess",
     "CloudWatchLambdaInsightsExecutionRolePolicy",
 )
 # The SAM policy templates that grant Secrets Manager actions (SAM's policy template list).
