@@ -30,6 +30,7 @@ from .rotation_function import (
     FunctionNameRefused,
     InvokePermissionMissing,
     RotationRoleCannotRead,
+    ScheduleBeforePermission,
 )
 from .rotation_network import (
     NetworkReachUnknown,
@@ -69,6 +70,7 @@ __all__ = [
     "RotationWindowsOverlap",
     "RotationWithoutNetworkPath",
     "ScheduleBeforeAttachment",
+    "ScheduleBeforePermission",
     "ScheduleExpressionInvalid",
     "SecondScheduleForSecret",
     "SecretJsonIncomplete",

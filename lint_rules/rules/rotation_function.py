@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import networkx
 from cfnlint.rules import CloudFormationLintRule
 
 from .._rotation_lint._functions import invoke_permissions, rotation_functions
@@ -126,6 +127,45 @@ class RotationRoleCannotRead(ModelRule, CloudFormationLintRule):
                 "and no resource policy of the secret grants it, so every rotation fails",
                 "allow secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue and "
                 f"UpdateSecretVersionStage on !Ref {secret}",
+            )
+
+
+class ScheduleBeforePermission(ModelRule, CloudFormationLintRule):
+    id = "WR904"
+    shortdesc = "RotationSchedule does not wait for the function's invoke permission"
+    description = (
+        "Secrets Manager checks the function's invoke permission when the schedule configures "
+        "rotation. A RotationSchedule that depends on the function but not on its "
+        "AWS::Lambda::Permission may be created first, and then Secrets Manager refuses it."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        graph = getattr(model.cfn.graph, "graph", None)
+        if graph is None:
+            return
+        for rotation in model.rotations:
+            if rotation.function is None or rotation.name not in graph:
+                continue
+            secret = rotation.secret.name if rotation.secret else None
+            permissions = [
+                p for p in invoke_permissions(model, rotation.function, secret) if p in graph
+            ]
+            if not permissions or any(
+                networkx.has_path(graph, rotation.name, p) for p in permissions
+            ):
+                continue
+            where = ["Resources", rotation.name]
+            if "DependsOn" in model.reader.resources[rotation.name]:
+                where.append("DependsOn")
+            yield finding(
+                where,
+                f"schedule {rotation.name} names function {rotation.function} but does not "
+                f"wait for {permissions[0]}, the permission that lets Secrets Manager invoke "
+                "it; CloudFormation may create the schedule first, and Secrets Manager then "
+                "refuses the rotation (AccessDeniedException) and the schedule fails",
+                f"add {permissions[0]} to the DependsOn of {rotation.name}",
             )
 
 

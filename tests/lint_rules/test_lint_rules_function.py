@@ -340,3 +340,33 @@ def test_er903_leaves_lambda_functions_to_cfn_lints_schema(linter, custom):
     """cfn-lint's own E3031/W1031 check AWS::Lambda::Function's FunctionName."""
     custom["Resources"]["RotationFunction"]["Properties"]["FunctionName"] = "pg.rotation"
     assert "ER903" not in {rule for rule, _ in linter.findings(render(custom, "yaml"))}
+
+
+# -- WR904 --------------------------------------------------------------------------------
+@pytest.mark.parametrize("form", FORMS)
+def test_wr904_schedule_does_not_wait_for_the_permission(linter, custom, form):
+    custom["Resources"]["Rotation"]["DependsOn"] = ["DatabaseAttachment"]
+    matches = linter.matches(render(custom, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {
+        ("WR904", "Resources/Rotation/DependsOn")
+    }
+    assert "Fix: add RotationInvoke to the DependsOn of Rotation" in matches[0].message
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_wr904_sam_schedule_without_depends_on(linter, sam, form):
+    del sam["Resources"]["Rotation"]["DependsOn"]
+    found = linter.findings(render(sam, form))
+    assert ("WR904", "Resources/Rotation") in found
+
+
+def test_wr904_silent_when_the_schedule_waits_through_another_resource(linter, custom):
+    """Rotation waits for DatabaseAttachment, which waits for the permission."""
+    custom["Resources"]["Rotation"]["DependsOn"] = ["DatabaseAttachment"]
+    custom["Resources"]["DatabaseAttachment"]["DependsOn"] = "RotationInvoke"
+    assert linter.findings(render(custom, "yaml")) == set()
+
+
+def test_wr904_leaves_a_missing_permission_to_er901(linter, custom):
+    _without_permission(custom)
+    assert {rule for rule, _ in linter.findings(render(custom, "yaml"))} == {"ER901"}
