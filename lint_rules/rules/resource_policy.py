@@ -313,13 +313,21 @@ class DenyWithoutRotationException(ModelRule, CloudFormationLintRule):
                     yield finding(
                         path,
                         f"resource policy {policy.name}{policy.when} denies "
-                        f"{', '.join(denied)} on {what} {name} to every principal, with no "
+                        f"{', '.join(denied)} on {what} {name} to {_whom(statement)}, with no "
                         f"exception for {role.described()} of schedule {rotation.name}; an "
                         "explicit Deny overrides every Allow, so the rotation function is "
                         "refused (AccessDeniedException) and every rotation fails",
                         "exempt the rotation role: Condition ArnNotEquals aws:PrincipalArn: "
                         f"[{_role_arn(role)}], or deny only actions the rotation does not call",
                     )
+
+
+def _whom(statement: JsonObject) -> str:
+    principal = statement.fields.get("Principal")
+    if isinstance(principal, JsonObject):
+        principal = principal.fields.get("AWS")
+    stars = [v for v in values_of(principal) if literal(text_of(v)) == "*"]
+    return "every principal" if stars else "the rotation role itself"
 
 
 def _role_arn(role: RotationRole) -> str:

@@ -451,7 +451,9 @@ class SecurityGroupsBlockDatabase(ModelRule, CloudFormationLintRule):
         outside = function.outside or link.vpc is False
         if outside:
             where = "any VPC" if function.outside else "the database's VPC"
-            source = f"{function.label}, which runs outside {where} (a public address)"
+            source = (
+                f"{function.label}, which runs outside {where} and so comes from a public address"
+            )
             fix = (
                 f"run the function in the VPC of {link.database} with a security group that "
                 "the database admits"
@@ -464,14 +466,14 @@ class SecurityGroupsBlockDatabase(ModelRule, CloudFormationLintRule):
                 f"{link.port}, SourceSecurityGroupId: !GetAtt {_template_group(function)}.GroupId"
             )
         changed = (
-            " (a default group admits only its own members, unless changed outside the template)"
+            "; a default group admits only its own members, unless changed outside the template"
             if any(isinstance(g, DefaultGroup) and g.vpc == DEFAULT_VPC for g in db.groups)
             else ""
         )
         return finding(
             db.groups_path,
             f"the security groups of database {link.database} ({_group_names(db)}) admit no "
-            f"traffic on port {link.port} from {source}{changed}, so every rotation times out "
+            f"traffic on port {link.port} from {source}{changed}; every rotation times out "
             "connecting",
             fix,
         )

@@ -12,6 +12,7 @@ from lint_rules_kit import FORMS, load, properties, render
 CUSTOM = load("good_custom_function.yaml")
 ADMIN_STATEMENT = properties("AdminPolicy", "ResourcePolicy", "Statement", 0)
 CUSTOM_STATEMENT = properties("SecretPolicy", "ResourcePolicy", "Statement", 0)
+LOOKED_UP = {"Fn::GetAtt": ["Lookup", "RoleArn"]}
 DENY_READS = {
     "Effect": "Deny",
     "Principal": "*",
@@ -101,7 +102,7 @@ def test_er604_policy_written_as_json_text(linter, multi_user):
             id="a-condition-the-rules-cannot-evaluate",
         ),
         pytest.param(
-            {"Condition": {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["Lookup", "RoleArn"]}}}},
+            {"Condition": {"ArnNotEquals": {"aws:PrincipalArn": LOOKED_UP}}},
             id="the-looked-up-rotation-role-is-exempt",
         ),
         pytest.param(

@@ -266,6 +266,8 @@ def test_er902_function_only_template(linter, custom):
     assert linter.findings(render(custom, "yaml")) == set()
     custom["Resources"]["OtherFunction"] = copy.deepcopy(OTHER_FUNCTION)
     _condition(custom, {"Fn::GetAtt": ["OtherFunction", "Arn"]})
+    # The permission names the function by its name (the FSx sample's way): still found.
+    custom["Resources"]["RotationInvoke"]["Properties"]["FunctionName"] = "pg-rotation"
     matches = linter.matches(render(custom, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {("ER902", ROTATE_STATEMENT)}
     assert "a resource policy on the secret could still grant it" in matches[0].message

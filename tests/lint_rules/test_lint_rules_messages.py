@@ -419,9 +419,9 @@ APP_SUBNETS = f"{APP_HOSTED}/VpcSubnetIds"
         "Resources/Cluster/Properties/VpcSecurityGroupIds",
         "Resources/Cluster/Properties/VpcSecurityGroupIds: the security groups of database "
         "Cluster (DatabaseSecurityGroup) admit no traffic on port 3306 from the rotation function "
-        "of AdminRotation, which runs outside any VPC (a public address), so every rotation "
-        "times out connecting. Fix: run the function in the VPC of Cluster with a security group "
-        "that the database admits",
+        "of AdminRotation, which runs outside any VPC and so comes from a public address; every "
+        "rotation times out connecting. Fix: run the function in the VPC of Cluster with a "
+        "security group that the database admits",
     ),
 )
 def er701_no_endpoint_after_a_rotation_outside_any_vpc(template):

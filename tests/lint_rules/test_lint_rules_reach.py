@@ -250,6 +250,10 @@ def _custom_function(template: dict, **settings) -> None:
     function["Properties"].update(settings)
     template["Resources"]["RotateFunction"] = function
     template["Resources"]["RotateFunctionInvoke"] = copy.deepcopy(INVOKE)
+    template["Resources"]["AdminRotation"]["DependsOn"] = [
+        "AdminAttachment",
+        "RotateFunctionInvoke",
+    ]
     schedule = template["Resources"]["AdminRotation"]["Properties"]
     del schedule["HostedRotationLambda"]
     schedule["RotationLambdaARN"] = {"Fn::GetAtt": ["RotateFunction", "Arn"]}

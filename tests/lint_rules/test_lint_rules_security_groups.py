@@ -103,7 +103,7 @@ def test_er703_function_outside_any_vpc_and_a_public_database(linter, custom):
     custom["Resources"]["Database"]["Properties"]["PubliclyAccessible"] = True
     matches = linter.matches(render(custom, "yaml"))
     assert {(m.rule.id, m.path_string) for m in matches} == {("ER703", DATABASE_GROUPS)}
-    assert "which runs outside any VPC (a public address)" in matches[0].message
+    assert "which runs outside any VPC and so comes from a public address" in matches[0].message
     _ingress(custom).update({"CidrIp": "0.0.0.0/0"})
     del _ingress(custom)["SourceSecurityGroupId"]
     assert linter.findings(render(custom, "yaml")) == set()
@@ -241,3 +241,20 @@ def test_ir704_off_by_default_and_silent_when_one_import_names_both_vpcs(linter,
     assert informed.findings(render(custom, "yaml")) == set()
     del resources["FunctionToDatabase"]
     assert linter.findings(render(custom, "yaml")) == {("ER703", FUNCTION_GROUPS)}
+
+
+# -- ER701 for a function of the template's own -----------------------------------------------
+@pytest.mark.parametrize("form", FORMS)
+def test_er701_function_of_the_template_without_a_way_to_secrets_manager(linter, custom, form):
+    del custom["Resources"]["SecretsEndpoint"]
+    matches = linter.matches(render(custom, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER701", FUNCTION_SUBNETS)}
+    messages = sorted(m.message for m in matches)
+    assert len(messages) == 2  # one per subnet, at the same place
+    assert "function RotationFunction runs in subnet SubnetA, which cannot reach" in messages[0]
+
+
+def test_er701_own_code_may_call_an_endpoint_without_private_dns(linter, custom):
+    """A function of the template's own may name the endpoint's DNS name in its settings."""
+    custom["Resources"]["SecretsEndpoint"]["Properties"]["PrivateDnsEnabled"] = False
+    assert linter.findings(render(custom, "yaml")) == set()
