@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx
+
 from . import _facts
 from ._json_text import JsonObject, parse_object
 from ._values import Hole, Reader, condition_names, literal, referenced_names, settle
@@ -142,6 +144,14 @@ class Model:
             for scenario in _scenarios(self.cfn, {_condition(body)}, conditional):
                 views.append(_secret_view(self, {"Ref": name}, scenario))
         return views
+
+    def waits_for(self, name: str, other: str) -> bool | None:
+        """Whether resource `name` is created after `other` (DependsOn, a reference, or through
+        other resources: cfn-lint's template graph); None when the graph does not hold both."""
+        graph = getattr(self.cfn.graph, "graph", None)
+        if graph is None or name not in graph or other not in graph:
+            return None
+        return networkx.has_path(graph, name, other)
 
     def settled(self, name: str) -> list[tuple[dict[str, bool], dict]]:
         """(scenario, Properties) of a resource once per different settling of its Fn::Ifs."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import networkx
 from cfnlint.rules import CloudFormationLintRule
 
 from .._rotation_lint._functions import invoke_permissions, rotation_functions
@@ -142,19 +141,13 @@ class ScheduleBeforePermission(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        graph = getattr(model.cfn.graph, "graph", None)
-        if graph is None:
-            return
         for rotation in model.rotations:
-            if rotation.function is None or rotation.name not in graph:
+            if rotation.function is None:
                 continue
             secret = rotation.secret.name if rotation.secret else None
-            permissions = [
-                p for p in invoke_permissions(model, rotation.function, secret) if p in graph
-            ]
-            if not permissions or any(
-                networkx.has_path(graph, rotation.name, p) for p in permissions
-            ):
+            permissions = invoke_permissions(model, rotation.function, secret)
+            waits = [model.waits_for(rotation.name, p) for p in permissions]
+            if not permissions or any(w is not False for w in waits):
                 continue
             where = ["Resources", rotation.name]
             if "DependsOn" in model.reader.resources[rotation.name]:

@@ -29,22 +29,21 @@ REDSHIFT = {
 
 
 @pytest.mark.parametrize("form", FORMS)
-def test_er303_rds_instance_rotated_by_a_function_of_the_template(linter, form):
-    custom = copy.deepcopy(CUSTOM)
-    custom["Resources"]["Database"]["Properties"]["MasterUsername"] = "postgres"
-    matches = linter.matches(render(custom, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("ER303", CUSTOM_JSON)}
-    assert "secret DatabaseSecret holds username 'pgadmin'" in matches[0].message
-    assert "while Database is created with MasterUsername 'postgres'" in matches[0].message
-
-
-@pytest.mark.parametrize("form", FORMS)
-def test_er303_documentdb_cluster(linter, form):
-    sam = copy.deepcopy(SAM)
-    sam["Resources"]["Cluster"]["Properties"]["MasterUsername"] = "docdb"
-    matches = linter.matches(render(sam, form))
-    assert {(m.rule.id, m.path_string) for m in matches} == {("ER303", SAM_JSON)}
-    assert "MasterUsername 'docdb'" in matches[0].message
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param((CUSTOM, "Database", CUSTOM_JSON, "pgadmin", "postgres"), id="rds-instance"),
+        pytest.param((SAM, "Cluster", SAM_JSON, "docdbadmin", "docdb"), id="documentdb-cluster"),
+    ],
+)
+def test_er303_database_rotated_by_a_function_of_the_template(linter, form, case):
+    template, database, path, secret_user, master_user = case
+    changed = copy.deepcopy(template)
+    changed["Resources"][database]["Properties"]["MasterUsername"] = master_user
+    matches = linter.matches(render(changed, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER303", path)}
+    assert f"holds username {secret_user!r}" in matches[0].message
+    assert f"while {database} is created with MasterUsername {master_user!r}" in matches[0].message
 
 
 @pytest.mark.parametrize("form", FORMS)
