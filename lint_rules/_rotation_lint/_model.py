@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import networkx
 
 from . import _facts
 from ._json_text import JsonObject, parse_object
@@ -120,6 +123,15 @@ class Model:
     # One view per secret and settling of the conditions its own properties use, shared by all
     # the rotations (and scenarios) that meet it, so that its JSON is read once.
     views: dict[tuple, SecretView] = field(default_factory=dict)
+    # What several rules derive from the template (the network, the security groups), built
+    # by the first rule that asks.
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, key: str, build: Callable[[Model], Any]) -> Any:
+        """The value `build(model)` gives, built once per template."""
+        if key not in self.derived:
+            self.derived[key] = build(self)
+        return self.derived[key]
 
     def secrets(self) -> list[SecretView]:
         """Every secret of the template, once per condition scenario of its own properties."""
@@ -132,6 +144,14 @@ class Model:
             for scenario in _scenarios(self.cfn, {_condition(body)}, conditional):
                 views.append(_secret_view(self, {"Ref": name}, scenario))
         return views
+
+    def waits_for(self, name: str, other: str) -> bool | None:
+        """Whether resource `name` is created after `other` (DependsOn, a reference, or through
+        other resources: cfn-lint's template graph); None when the graph does not hold both."""
+        graph = getattr(self.cfn.graph, "graph", None)
+        if graph is None or name not in graph or other not in graph:
+            return None
+        return networkx.has_path(graph, name, other)
 
     def settled(self, name: str) -> list[tuple[dict[str, bool], dict]]:
         """(scenario, Properties) of a resource once per different settling of its Fn::Ifs."""

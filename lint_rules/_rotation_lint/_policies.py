@@ -48,13 +48,25 @@ def policies(model) -> Iterator[Policy]:
 
 def document(model, properties: dict) -> tuple[JsonObject | None, bool]:
     """(policy document, written as a map) when the policy is readable, else (None, False)."""
-    raw = properties.get("ResourcePolicy")
+    return read_document(model, properties.get("ResourcePolicy"))
+
+
+def read_document(model, raw: Any) -> tuple[JsonObject | None, bool]:
+    """(policy document, statements written as a list) of a map or JSON text, else (None,
+    False). IAM and resource policies alike."""
     as_map = isinstance(raw, dict) and not is_intrinsic(raw)  # else JSON text (!Sub, !Join…)
     text = model.reader.json_text(raw) if as_map else model.reader.text(raw)
     parsed = parse(text)
     if not isinstance(parsed, JsonObject):
         return None, False
     return parsed, as_map and isinstance(raw.get("Statement"), list)
+
+
+def statement_paths(parsed: JsonObject, path: list, as_list: bool):
+    """(path, statement) of each statement of a read document; `path` leads to the document."""
+    for index, statement in enumerate(all_statements(parsed)):
+        if isinstance(statement, JsonObject):
+            yield ([*path, "Statement", index] if as_list else path), statement
 
 
 def all_statements(parsed: JsonObject) -> list:
@@ -67,15 +79,10 @@ def statements(model, policy: Policy, effect: str = "Allow"):
     parsed, written_as_map = document(model, policy.properties)
     if parsed is None:
         return
-    for index, statement in enumerate(all_statements(parsed)):
-        if not isinstance(statement, JsonObject):
-            continue
-        if literal(text_of(statement.fields.get("Effect"))) != effect:
-            continue
-        path = [*policy.path, "ResourcePolicy"]
-        if written_as_map:
-            path += ["Statement", index]
-        yield path, statement
+    where = [*policy.path, "ResourcePolicy"]
+    for path, statement in statement_paths(parsed, where, written_as_map):
+        if literal(text_of(statement.fields.get("Effect"))) == effect:
+            yield path, statement
 
 
 def text_of(value: Any):
@@ -99,20 +106,32 @@ def may_let_a_role_read(model, policy: Policy) -> bool:
     if parsed is None:
         return "ResourcePolicy" in policy.properties
     return any(
-        _may_include_read(statement) and _may_name_a_role(statement)
+        may_include(statement) and _may_name_a_role(statement)
         for _, statement in statements(model, policy)
     )
 
 
-def _may_include_read(statement: JsonObject) -> bool:
+def may_include(statement: JsonObject, action: str = GET_SECRET_VALUE) -> bool:
+    """Whether the statement's actions may include the action (lower case)."""
     if "NotAction" in statement.fields:
         excluded = [literal(text_of(v)) for v in values_of(statement.fields["NotAction"])]
-        return not any(x is not None and _matches(x, GET_SECRET_VALUE) for x in excluded)
+        return not any(x is not None and _matches(x, action) for x in excluded)
     for value in values_of(statement.fields.get("Action")):
-        action = literal(text_of(value))
-        if action is None or _matches(action, GET_SECRET_VALUE):
+        name = literal(text_of(value))
+        if name is None or _matches(name, action):
             return True
     return False
+
+
+def surely_includes(statement: JsonObject, action: str) -> bool:
+    """Whether the statement's actions surely include the action (lower case)."""
+    if "NotAction" in statement.fields:
+        excluded = [literal(text_of(v)) for v in values_of(statement.fields["NotAction"])]
+        return None not in excluded and not any(_matches(x, action) for x in excluded)
+    return any(
+        (name := literal(text_of(value))) is not None and _matches(name, action)
+        for value in values_of(statement.fields.get("Action"))
+    )
 
 
 def _may_name_a_role(statement: JsonObject) -> bool:

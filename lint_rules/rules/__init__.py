@@ -20,8 +20,24 @@ from .hosted_rotation import (
 )
 from .kms_keys import RotationCannotDecrypt
 from .password_characters import ExcludedCharacterClass, MasterPasswordCharacters
-from .resource_policy import PublicPolicyNotBlocked, WildcardPrincipalNotPinned, WildcardRolePattern
-from .rotation_network import RotationOutsideDatabaseVpc, RotationWithoutNetworkPath
+from .resource_policy import (
+    DenyWithoutRotationException,
+    PublicPolicyNotBlocked,
+    WildcardPrincipalNotPinned,
+    WildcardRolePattern,
+)
+from .rotation_function import (
+    FunctionNameRefused,
+    InvokePermissionMissing,
+    RotationRoleCannotRead,
+    ScheduleBeforePermission,
+)
+from .rotation_network import (
+    NetworkReachUnknown,
+    RotationOutsideDatabaseVpc,
+    RotationWithoutNetworkPath,
+    SecurityGroupsBlockDatabase,
+)
 from .rotation_rules import (
     DaysAndScheduleTogether,
     RotationWindowInvalid,
@@ -35,23 +51,30 @@ __all__ = [
     "CloneUsernameTooLong",
     "CloneUsernameUnbounded",
     "DaysAndScheduleTogether",
+    "DenyWithoutRotationException",
     "EngineMismatch",
     "ExcludedCharacterClass",
     "ExclusiveRotationProperties",
+    "FunctionNameRefused",
     "HostedRotationWithoutTransform",
+    "InvokePermissionMissing",
     "MasterArnMissingFromSecret",
     "MasterPasswordCharacters",
     "MasterSecretArnMissing",
+    "NetworkReachUnknown",
     "PublicPolicyNotBlocked",
     "RotationCannotDecrypt",
     "RotationOutsideDatabaseVpc",
+    "RotationRoleCannotRead",
     "RotationWindowInvalid",
     "RotationWindowsOverlap",
     "RotationWithoutNetworkPath",
     "ScheduleBeforeAttachment",
+    "ScheduleBeforePermission",
     "ScheduleExpressionInvalid",
     "SecondScheduleForSecret",
     "SecretJsonIncomplete",
+    "SecurityGroupsBlockDatabase",
     "UnknownRotationType",
     "UnknownSecretsManagerTransform",
     "UsernameNotMasterUsername",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cfnlint.rules import CloudFormationLintRule
 
+from .._rotation_lint._iam import ROLE
 from .._rotation_lint._json_text import JsonObject
 from .._rotation_lint._model import SECRET
 from .._rotation_lint._policies import (
@@ -11,6 +14,7 @@ from .._rotation_lint._policies import (
     document,
     policies,
     statements,
+    surely_includes,
     text_of,
     values_of,
 )
@@ -18,6 +22,7 @@ from .._rotation_lint._report import ModelRule, doc_url, finding
 from .._rotation_lint._values import as_bool, literal, literal_parts, render
 
 TAGS = ["secretsmanager", "rotation", "resource-policy"]
+SAM_FUNCTION = "AWS::Serverless::Function"
 LOOKUP = (
     "Custom::LambdaRoleLookup (docs/Custom__LambdaRoleLookup.md) returns each rotation "
     "function's RoleArn"
@@ -153,3 +158,182 @@ class PublicPolicyNotBlocked(ModelRule, CloudFormationLintRule):
                 "secret to a wide range of principals",
                 _fix(model, policy, "set BlockPublicPolicy: true"),
             )
+
+
+# -- ER604: a Deny the rotation function falls under ------------------------------------------
+# What a rotation function calls on the secret it rotates, and on an admin secret it logs in with
+# (the actions of the execution role policy in the Secrets Manager user guide).
+ROTATED_ACTIONS = (
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+)
+ADMIN_ACTIONS = ("secretsmanager:GetSecretValue",)
+_EXCEPTIONS = ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+
+
+@dataclass(frozen=True)
+class RotationRole:
+    """Who the rotation function runs as: a role of the template, a role made elsewhere (by the
+    transform, a rotation app or SAM), or a role the template does not tell."""
+
+    kind: str  # "template", "elsewhere" or "unknown"
+    name: str | None = None
+
+    @classmethod
+    def of(cls, model, rotation) -> RotationRole:
+        if rotation.hosted is not None:
+            return cls("elsewhere")
+        if rotation.function is None:
+            return cls("unknown")
+        properties = model.reader.resources[rotation.function].get("Properties") or {}
+        if "Role" not in properties:  # SAM generates one; a Lambda function needs one
+            generated = model.reader.resources[rotation.function].get("Type") == SAM_FUNCTION
+            return cls("elsewhere" if generated else "unknown")
+        role = model.reader.resource(properties["Role"], ROLE)
+        return cls("template", role) if role else cls("unknown")
+
+    def described(self) -> str:
+        return f"role {self.name}" if self.kind == "template" else "the rotation role"
+
+
+def _read_secrets(model):
+    """(rotation, secret, what it is, actions the function calls on it)."""
+    for rotation in model.rotations:
+        if rotation.secret is not None:
+            yield rotation, rotation.secret.name, "rotated secret", ROTATED_ACTIONS
+        admin = rotation.master.name if rotation.master is not None else None
+        if admin is None and rotation.hosted is not None and rotation.secret is not None:
+            document = model.document(rotation.secret)
+            if document.kind == "json":
+                admin = model.reader.resource_in(document.value.fields.get("masterarn"), SECRET)
+        if admin is not None:
+            yield rotation, admin, "admin secret", ADMIN_ACTIONS
+
+
+def _is_not_role(model, text, role: RotationRole) -> bool:
+    """Whether an aws:PrincipalArn value surely names someone other than the rotation role."""
+    if text is None or "*" in literal_parts(text) or "?" in literal_parts(text):
+        return False
+    named = model.reader.resource_in(text)
+    if named is not None:
+        kind = model.reader.resources[named].get("Type")
+        principal = kind in (ROLE, "AWS::IAM::User")
+        return principal and (
+            named != role.name if role.kind == "template" else role.kind == "elsewhere"
+        )
+    tail = text[-1] if isinstance(text[-1], str) else ""
+    if tail.endswith(":root"):
+        return True  # an account's root user is never the role
+    return _other_role_name(model, tail, role)
+
+
+def _other_role_name(model, tail: str, role: RotationRole) -> bool:
+    """Whether an ARN ending in `role/<name>` names another role than the template's role."""
+    if role.kind != "template" or "role/" not in tail:
+        return False
+    properties = model.reader.resources[role.name].get("Properties")
+    names = (
+        model.reader.scalar(properties.get("RoleName")) if isinstance(properties, dict) else None
+    )
+    return names is not None and tail.rsplit("/", 1)[-1] not in names
+
+
+def _covers_role(model, statement: JsonObject, role: RotationRole) -> bool:
+    principal = statement.fields.get("Principal")
+    if isinstance(principal, JsonObject):
+        principal = principal.fields.get("AWS")
+    for value in values_of(principal):
+        text = text_of(value)
+        if literal(text) == "*":
+            return True
+        if role.kind == "template" and model.reader.resource_in(text, ROLE) == role.name:
+            return True
+    return False
+
+
+def _applies(model, statement: JsonObject, role: RotationRole) -> bool:
+    """Whether every condition of the Deny surely holds for the rotation function's calls."""
+    conditions = statement.fields.get("Condition")
+    if conditions is None:
+        return True
+    if not isinstance(conditions, JsonObject) or conditions.open_keys:
+        return False
+    for operator, tests in conditions.fields.items():
+        base = operator.split(":")[-1].removesuffix("IfExists")
+        if not isinstance(tests, JsonObject) or tests.open_keys:
+            return False
+        for key, value in tests.fields.items():
+            texts = [text_of(v) for v in values_of(value)]
+            if not _holds(model, base, key.lower(), texts, role):
+                return False
+    return True
+
+
+def _holds(model, operator: str, key: str, texts: list, role: RotationRole) -> bool:
+    """Whether one condition test surely holds for the rotation function's calls: an
+    aws:PrincipalArn exception that names only others, or aws:SecureTransport true (the
+    function calls over TLS). Any other test cannot be evaluated here."""
+    if key == "aws:principalarn" and operator in _EXCEPTIONS:
+        return all(_is_not_role(model, t, role) for t in texts)
+    if key == "aws:securetransport" and operator == "Bool":
+        return {literal(t) for t in texts} == {"true"}
+    return False
+
+
+class DenyWithoutRotationException(ModelRule, CloudFormationLintRule):
+    id = "ER604"
+    shortdesc = "Secret resource policy denies the rotation function"
+    description = (
+        "An explicit Deny overrides every Allow. A resource policy on a rotated secret (or on "
+        "the admin secret an alternating-users rotation logs in with) that denies the actions "
+        "the rotation function calls to every principal, with no exception for the rotation "
+        "role, makes every rotation fail."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        read = list(_read_secrets(model))
+        if not read:
+            return
+        for policy in policies(model):
+            secret = model.reader.resource(policy.properties.get("SecretId"), SECRET)
+            for rotation, name, what, actions in read:
+                if name != secret:
+                    continue
+                role = RotationRole.of(model, rotation)
+                for path, statement in statements(model, policy, "Deny"):
+                    denied = [a for a in actions if surely_includes(statement, a.lower())]
+                    if not denied or not _covers_role(model, statement, role):
+                        continue
+                    if not _applies(model, statement, role):
+                        continue
+                    yield finding(
+                        path,
+                        f"resource policy {policy.name}{policy.when} denies "
+                        f"{', '.join(denied)} on {what} {name} to {_whom(statement)}, with no "
+                        f"exception for {role.described()} of schedule {rotation.name}; an "
+                        "explicit Deny overrides every Allow, so the rotation function is "
+                        "refused (AccessDeniedException) and every rotation fails",
+                        "exempt the rotation role: Condition ArnNotEquals aws:PrincipalArn: "
+                        f"[{_role_arn(role)}], or deny only actions the rotation does not call",
+                    )
+
+
+def _whom(statement: JsonObject) -> str:
+    principal = statement.fields.get("Principal")
+    if isinstance(principal, JsonObject):
+        principal = principal.fields.get("AWS")
+    stars = [v for v in values_of(principal) if literal(text_of(v)) == "*"]
+    return "every principal" if stars else "the rotation role itself"
+
+
+def _role_arn(role: RotationRole) -> str:
+    if role.kind == "template":
+        return f"!GetAtt {role.name}.Arn"
+    return (
+        "the rotation role's ARN (for a hosted rotation, !GetAtt <Lookup>.RoleArn of a "
+        "Custom::LambdaRoleLookup)"
+    )

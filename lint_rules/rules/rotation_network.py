@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from cfnlint.rules import CloudFormationLintRule
 
-from .._rotation_lint._model import attached_target
+from .._rotation_lint._placement import (
+    DEFAULT_VPC,
+    REDSHIFT,
+    SUBNET,
+    VPC,
+    DefaultGroup,
+    Side,
+    database_side,
+    databases,
+    function_side,
+    same_vpc,
+)
 from .._rotation_lint._report import ModelRule, doc_url, finding
+from .._rotation_lint._security_groups import EGRESS, INGRESS, PUBLIC, Answer, SecurityGroups
 from .._rotation_lint._values import Hole, as_bool, literal, literal_parts
 
 TAGS = ["secretsmanager", "rotation", "network"]
-SUBNET, VPC = "AWS::EC2::Subnet", "AWS::EC2::VPC"
 ROUTE_TABLE = "AWS::EC2::RouteTable"
 PSEUDO = {"AWS::Region", "AWS::URLSuffix", "AWS::Partition"}
 # Route targets that can carry traffic out of the VPC for a function without a public address.
@@ -24,28 +38,6 @@ EGRESS_TARGETS = (
     "LocalGatewayId",
 )
 OK, MAYBE = "ok", "maybe"
-
-
-def _subnets(model, value) -> list[str]:
-    """Template subnets named in a comma-separated VpcSubnetIds value."""
-    text = model.reader.text(value)
-    if text is None:
-        return []
-    items: list[list] = [[]]
-    for piece in text:
-        if isinstance(piece, Hole):
-            items[-1].append(piece)
-            continue
-        parts = piece.split(",")
-        items[-1].append(parts[0])
-        items.extend([part] for part in parts[1:])
-    found = []
-    for item in items:
-        pieces = tuple(p for p in item if not (isinstance(p, str) and not p.strip()))
-        name = model.reader.resource_in(pieces, SUBNET)
-        if name:
-            found.append(name)
-    return found
 
 
 class Network:
@@ -113,14 +105,18 @@ class Network:
             return
         self.tables.setdefault(table, []).append((name, target))
 
-    def gaps(self, subnet: str) -> list[str] | None:
-        """Why the subnet has no way to Secrets Manager, or None when it has (or may have) one."""
+    def gaps(self, subnet: str, own_code: bool = False) -> list[str] | None:
+        """Why the subnet has no way to Secrets Manager, or None when it has (or may have) one.
+
+        Code of the template's own (`own_code`) may call an endpoint without private DNS by its
+        own DNS name (an endpoint URL in its settings), so any endpoint may serve it.
+        """
         body = self.reader.resources[subnet].get("Properties")
         vpc = self.reader.resource(body.get("VpcId"), VPC) if isinstance(body, dict) else None
         if vpc is None:
             return None
         endpoints = self.endpoints.get(vpc, [])
-        if any(state in (OK, MAYBE) for _, state in endpoints):
+        if any(state in (OK, MAYBE) or own_code for _, state in endpoints):
             return None
         reasons = [
             f"endpoint {name} has PrivateDnsEnabled off, so the function's calls to the public "
@@ -152,9 +148,10 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
     id = "ER701"
     shortdesc = "Rotation function in a VPC without a way to Secrets Manager"
     description = (
-        "A hosted rotation function placed in subnets (VpcSubnetIds) must reach the Secrets "
-        "Manager API: through an interface VPC endpoint with private DNS in that VPC, or a "
-        "0.0.0.0/0 route through a NAT gateway. Otherwise every rotation times out."
+        "A rotation function placed in subnets (HostedRotationLambda VpcSubnetIds, a rotation "
+        "app's vpcSubnetIds, a Lambda function's VpcConfig) must reach the Secrets Manager "
+        "API: through an interface VPC endpoint with private DNS in that VPC, or a 0.0.0.0/0 "
+        "route through a NAT gateway. Otherwise every rotation times out."
     )
     source_url = doc_url(id)
     tags = TAGS
@@ -162,18 +159,19 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
     def check(self, model):
         network = None
         for rotation in model.rotations:
-            if rotation.hosted is None or "VpcSubnetIds" not in rotation.hosted:
+            side = function_side(model, rotation)
+            if side is None or side.outside:
                 continue
-            network = network or Network(model)
-            for subnet in _subnets(model, rotation.hosted["VpcSubnetIds"]):
-                reasons = network.gaps(subnet)
+            network = network or model.shared("network", Network)
+            own_code = rotation.function is not None
+            for subnet in dict.fromkeys(s for s in side.subnets if isinstance(s, str)):
+                reasons = network.gaps(subnet, own_code)
                 if reasons:
                     yield finding(
-                        rotation.setting_path("VpcSubnetIds"),
-                        f"the rotation function of {rotation.name} runs in subnet {subnet}, "
-                        f"which cannot reach Secrets Manager: {'; '.join(reasons)}; every "
-                        'rotation times out ("Connect timeout on endpoint URL: '
-                        'https://secretsmanager.<region>.amazonaws.com/")',
+                        side.path,
+                        f"{side.label} runs in subnet {subnet}, which cannot reach Secrets "
+                        f'Manager: {"; ".join(reasons)}; every rotation times out ("Connect '
+                        'timeout on endpoint URL: https://secretsmanager.<region>.amazonaws.com/")',
                         "add an AWS::EC2::VPCEndpoint for "
                         "com.amazonaws.${AWS::Region}.secretsmanager (VpcEndpointType: "
                         "Interface, PrivateDnsEnabled: true) in that VPC, or a NAT gateway "
@@ -183,6 +181,12 @@ class RotationWithoutNetworkPath(ModelRule, CloudFormationLintRule):
 
 INSTANCE, CLUSTER = "AWS::RDS::DBInstance", "AWS::RDS::DBCluster"
 SUBNET_GROUP = "AWS::RDS::DBSubnetGroup"
+# Resources that can join two VPCs: with one in the template, two VPCs may reach each other.
+VPC_LINKS = (
+    "AWS::EC2::VPCPeeringConnection",
+    "AWS::EC2::TransitGatewayAttachment",
+    "AWS::EC2::TransitGatewayVpcAttachment",
+)
 
 
 class _Reach:
@@ -192,8 +196,11 @@ class _Reach:
         self.reader = model.reader
         self.gateways: set[str] = set()  # VPCs with an internet gateway attached
         self.members: dict[str, list[str]] = {}  # cluster -> its instances
+        self.linked = False  # a peering or transit gateway attachment joins VPCs
         for name, body in self.reader.resources.items():
             properties = body.get("Properties")
+            if body.get("Type") in VPC_LINKS:
+                self.linked = True
             if not isinstance(properties, dict):
                 continue
             if body.get("Type") == "AWS::EC2::VPCGatewayAttachment":
@@ -213,8 +220,8 @@ class _Reach:
             return None
         if body.get("Type") == CLUSTER and "PubliclyAccessible" not in properties:
             return self._cluster(database)
-        if body.get("Type") in (CLUSTER, INSTANCE):  # a Multi-AZ DB cluster, or an instance
-            return self._instance(database, properties)
+        if body.get("Type") in (CLUSTER, INSTANCE, REDSHIFT):  # Multi-AZ cluster, instance
+            return self._instance(database, properties, body.get("Type") != REDSHIFT)
         return None
 
     def _cluster(self, cluster: str) -> str | None:
@@ -227,10 +234,12 @@ class _Reach:
             return None
         return "each of its instances is private: " + "; ".join(reasons)
 
-    def _instance(self, name: str, properties: dict) -> str | None:
+    def _instance(self, name: str, properties: dict, rds: bool = True) -> str | None:
         if "PubliclyAccessible" in properties:
             public = as_bool(self.reader.scalar(properties["PubliclyAccessible"]))
             return f"{name} sets PubliclyAccessible: false" if public == {False} else None
+        if not rds:
+            return None
         # RDS's default: public only when the subnet group's VPC has an internet gateway.
         group = self.reader.resource(properties.get("DBSubnetGroupName"), SUBNET_GROUP)
         if group is None:
@@ -253,61 +262,251 @@ class _Reach:
         )
 
 
-def _outside_vpc(model, rotation) -> tuple[str, list, str] | None:
-    """(what runs the function, where to fix, how) when the function surely runs outside a VPC."""
+@dataclass
+class Connection:
+    """A rotation function and a database of the template whose credentials it rotates."""
+
+    rotation: Any
+    database: str
+    function: Side
+    db: Side
+    private: str | None  # why the database has no public address
+    vpc: bool | None  # whether both run in one VPC
+    egress: Answer | None = None
+    ingress: Answer | None = None
+    unknown: list[str] = field(default_factory=list)
+    linked: bool = False  # the template joins VPCs (peering, transit gateway)
+
+    @property
+    def port(self) -> str:
+        return "/".join(map(str, self.db.port)) if self.db.port else "(unknown)"
+
+
+def connections(model) -> list[Connection]:
+    """Each rotation function (placed by the template) with each database it rotates for."""
+    reach, groups = _Reach(model), SecurityGroups(model)
+    found = []
+    for rotation in model.rotations:
+        if rotation.secret is None:
+            continue
+        function = function_side(model, rotation)
+        if function is None:
+            continue
+        for database in databases(model, rotation.secret):
+            db = database_side(model, database)
+            link = Connection(rotation, database, function, db, reach.private(database), None)
+            link.linked = reach.linked
+            found.append(_judge(link, groups))
+    return found
+
+
+def _judge(link: Connection, groups: SecurityGroups) -> Connection:
+    function, db = link.function, link.db
+    link.vpc = same_vpc(function, db)
+    if function.outside:
+        if not link.private:  # else ER702; a public database must admit a public address
+            link.ingress = groups.allows(INGRESS, db, PUBLIC, db.port)
+        return link
+    if link.vpc is False:
+        if link.linked:
+            link.unknown.append(
+                "the two run in different VPCs and the template joins VPCs (a peering "
+                "connection or transit gateway attachment)"
+            )
+        elif not link.private:  # else ER702: through a NAT to the public address
+            link.egress = groups.allows(EGRESS, function, PUBLIC, db.port)
+            link.ingress = groups.allows(INGRESS, db, PUBLIC, db.port)
+        return link
+    if link.vpc is None and link.private:
+        unknowns = ", ".join(dict.fromkeys([*function.unknowns, *db.unknowns])) or "unknown"
+        link.unknown.append(f"whether both run in one VPC cannot be known (from {unknowns})")
+    link.egress = groups.allows(EGRESS, function, db, db.port)
+    link.ingress = groups.allows(INGRESS, db, function, db.port)
+    return link
+
+
+def _outside_cause(rotation, side: Side) -> tuple[str, str]:
+    """(why the function runs outside any VPC, what to set) for messages."""
     if rotation.hosted is not None:
-        subnets = rotation.hosted.get("VpcSubnetIds")
-        if subnets is not None and literal(model.reader.text(subnets)) != "":
-            return None
         key = rotation.setting("VpcSubnetIds")
-        where = rotation.setting_path("VpcSubnetIds")
-        fix = f"set {key} and {rotation.setting('VpcSecurityGroupIds')}"
-        return f"{rotation.provider} has no {key}", where, fix
-    if rotation.function is None:
-        return None
-    for _, properties in model.settled(rotation.function):
-        config = properties.get("VpcConfig")
-        if isinstance(config, dict) and config.get("SubnetIds") not in (None, []):
-            return None
-    where = ["Resources", rotation.function, "Properties"]
-    fix = f"add VpcConfig (SubnetIds, SecurityGroupIds) to function {rotation.function}"
-    return f"function {rotation.function} has no VpcConfig", where, fix
+        state = (
+            f"sets {key} to an empty value"
+            if side.path[-1:] == ["VpcSubnetIds"] and ("VpcSubnetIds" in rotation.hosted)
+            else f"has no {key}"
+        )
+        return f"{rotation.provider} {state}", (
+            f"set {key} and {rotation.setting('VpcSecurityGroupIds')}"
+        )
+    function = rotation.function
+    return f"function {function} has no VpcConfig", (
+        f"add VpcConfig (SubnetIds, SecurityGroupIds) to function {function}"
+    )
 
 
 class RotationOutsideDatabaseVpc(ModelRule, CloudFormationLintRule):
     id = "ER702"
-    shortdesc = "Rotation function outside any VPC for a private database"
+    shortdesc = "Rotation function outside the VPC of a private database"
     description = (
-        "A rotation function connects to the database it rotates. Without VpcSubnetIds "
-        "(HostedRotationLambda, a rotation app's vpcSubnetIds) or VpcConfig (a Lambda function "
-        "named by RotationLambdaARN) it runs outside any VPC and cannot reach a database that "
-        "is not publicly accessible: every rotation fails."
+        "A rotation function connects to the database it rotates. Outside any VPC (no "
+        "VpcSubnetIds or an empty one, no VpcConfig) or in another VPC of the template it "
+        "cannot reach a database that is not publicly accessible: every rotation fails."
     )
     source_url = doc_url(id)
     tags = TAGS
 
     def check(self, model):
-        reach = None
-        for rotation in model.rotations:
-            if rotation.secret is None or not rotation.secret.attachments:
+        done = set()
+        for link in model.shared("connections", connections):
+            rotation, function = link.rotation, link.function
+            if not link.private or link.vpc is not False or rotation.name in done:
                 continue
-            outside = _outside_vpc(model, rotation)
-            if outside is None:
+            if not function.outside and link.linked:
                 continue
-            reach = reach or _Reach(model)
-            runner, where, fix = outside
-            for attachment in rotation.secret.attachments:
-                database = attached_target(model.reader, attachment)
-                why = reach.private(database) if database else None
-                if why is None:
-                    continue
+            done.add(rotation.name)
+            if function.outside:
+                runner, fix = _outside_cause(rotation, function)
                 yield finding(
-                    where,
+                    function.path,
                     f"schedule {rotation.name} rotates secret {rotation.secret.name} of "
-                    f"database {database}, which is not publicly accessible ({why}), but "
-                    f"{runner}, so the function runs outside any VPC, cannot reach the "
-                    "database and every rotation fails (it times out connecting)",
-                    f"{fix} to subnets that reach {database} and a security group it admits "
-                    "(its VPC also needs a way to Secrets Manager, see ER701)",
+                    f"database {link.database}, which is not publicly accessible "
+                    f"({link.private}), but {runner}, so the function runs outside any VPC, "
+                    "cannot reach the database and every rotation fails (it times out "
+                    "connecting)",
+                    f"{fix} to subnets that reach {link.database} and a security group it "
+                    "admits (its VPC also needs a way to Secrets Manager, see ER701)",
                 )
-                break
+                continue
+            yield finding(
+                function.path,
+                f"{function.label} runs in {_vpcs(function)} but database {link.database} "
+                f"runs in {_vpcs(link.db)} and is not publicly accessible ({link.private}), "
+                "so the function cannot reach it and every rotation fails (it times out "
+                "connecting)",
+                f"put the function in subnets of {_vpcs(link.db)} with a security group "
+                f"{link.database} admits",
+            )
+
+
+def _vpcs(side: Side) -> str:
+    (key,) = side.vpcs or {"?"}
+    if key == DEFAULT_VPC:
+        return "the account's default VPC (it names no subnet group)"
+    return f"VPC {key.split(':', 1)[1]}" if key.startswith("vpc:") else "a VPC passed in"
+
+
+def _group_names(side: Side) -> str:
+    names = []
+    for group in side.groups:
+        if isinstance(group, DefaultGroup):
+            names.append(f"the default security group of {_vpc_name(group.vpc)}")
+        elif isinstance(group, str):
+            names.append(group)
+    return ", ".join(names) or "none"
+
+
+def _vpc_name(key: str) -> str:
+    if key == DEFAULT_VPC:
+        return "the account's default VPC"
+    return f"VPC {key.split(':', 1)[1]}" if key.startswith("vpc:") else "its VPC"
+
+
+def _template_group(side: Side) -> str:
+    return next((g for g in side.groups if isinstance(g, str)), "<the group>")
+
+
+class SecurityGroupsBlockDatabase(ModelRule, CloudFormationLintRule):
+    id = "ER703"
+    shortdesc = "Security groups that keep the rotation function from the database port"
+    description = (
+        "A rotation function reaches its database only when one of the function's security "
+        "groups allows outbound traffic to the database's port and one of the database's "
+        "groups admits it (from the function's group or an address range holding the "
+        "function's subnets). A VPC's default group admits only its own members."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for link in model.shared("connections", connections):
+            function, db = link.function, link.db
+            where = f"database {link.database} on port {link.port}"
+            if link.egress is not None and link.egress.allowed is False:
+                target = "its public address" if link.vpc is False else where
+                yield finding(
+                    function.groups_path or function.path,
+                    f"the security groups of {function.label} ({_group_names(function)}) "
+                    f"allow no outbound traffic to {target}, so every rotation times out "
+                    f"connecting to {link.database}",
+                    "add an egress rule: AWS::EC2::SecurityGroupEgress with GroupId: !GetAtt "
+                    f"{_template_group(function)}.GroupId, IpProtocol: tcp, FromPort and ToPort "
+                    f"{link.port}, DestinationSecurityGroupId: !GetAtt {_template_group(db)}"
+                    ".GroupId",
+                )
+            if link.ingress is not None and link.ingress.allowed is False:
+                yield self._ingress(link)
+
+    @staticmethod
+    def _ingress(link):
+        function, db = link.function, link.db
+        outside = function.outside or link.vpc is False
+        if outside:
+            where = "any VPC" if function.outside else "the database's VPC"
+            source = (
+                f"{function.label}, which runs outside {where} and so comes from a public address"
+            )
+            fix = (
+                f"run the function in the VPC of {link.database} with a security group that "
+                "the database admits"
+            )
+        else:
+            source = f"{function.label} (security groups {_group_names(function)})"
+            fix = (
+                "add an ingress rule: AWS::EC2::SecurityGroupIngress with GroupId: !GetAtt "
+                f"{_template_group(db)}.GroupId, IpProtocol: tcp, FromPort and ToPort "
+                f"{link.port}, SourceSecurityGroupId: !GetAtt {_template_group(function)}.GroupId"
+            )
+        changed = (
+            "; a default group admits only its own members, unless changed outside the template"
+            if any(isinstance(g, DefaultGroup) and g.vpc == DEFAULT_VPC for g in db.groups)
+            else ""
+        )
+        return finding(
+            db.groups_path,
+            f"the security groups of database {link.database} ({_group_names(db)}) admit no "
+            f"traffic on port {link.port} from {source}{changed}; every rotation times out "
+            "connecting",
+            fix,
+        )
+
+
+class NetworkReachUnknown(ModelRule, CloudFormationLintRule):
+    id = "IR704"
+    shortdesc = "Network between rotation function and database not judged"
+    description = (
+        "Where subnets, security groups, address ranges or the port come from parameters or "
+        "imports, whether the rotation function reaches its database cannot be told from the "
+        "template; this informational finding says which values decide it."
+    )
+    source_url = doc_url(id)
+    tags = TAGS
+
+    def check(self, model):
+        for link in model.shared("connections", connections):
+            answers = [a for a in (link.egress, link.ingress) if a is not None]
+            if any(a.allowed is False for a in answers):
+                continue  # ER703 reports it
+            reasons = list(link.unknown)
+            for answer in answers:
+                if answer.allowed is None:
+                    reasons.extend(answer.reasons)
+            if not reasons:
+                continue
+            yield finding(
+                link.function.path,
+                f"whether {link.function.label} reaches database {link.database} on port "
+                f"{link.port} cannot be told from the template: "
+                f"{'; '.join(dict.fromkeys(reasons))}",
+                "check that the values passed in put the function in the database's VPC with "
+                "a security group the database admits (defined in the template, ER702 and "
+                "ER703 check them)",
+            )

@@ -180,7 +180,12 @@ def _fix(missing: list[str], family: str) -> str:
     return "; ".join(fixes)
 
 
-_MASTER_DATABASES = ("AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::DocDB::DBCluster")
+_MASTER_DATABASES = (
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::DocDB::DBCluster",
+    "AWS::Redshift::Cluster",
+)
 _RESOLVE = "{{resolve:secretsmanager:"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import networkx
 from cfnlint.rules import CloudFormationLintRule
 
 from .._rotation_lint._report import ModelRule, doc_url, finding
@@ -22,17 +21,12 @@ class ScheduleBeforeAttachment(ModelRule, CloudFormationLintRule):
     tags = TAGS
 
     def check(self, model):
-        graph = getattr(model.cfn.graph, "graph", None)
-        if graph is None:
-            return
         for rotation in model.rotations:
             if rotation.secret is None:
                 continue
             body = model.reader.resources[rotation.name]
             for attachment in rotation.secret.attachments:
-                if rotation.name not in graph or attachment not in graph:
-                    continue
-                if networkx.has_path(graph, rotation.name, attachment):
+                if model.waits_for(rotation.name, attachment) is not False:
                     continue
                 where = ["Resources", rotation.name]
                 if "DependsOn" in body:

@@ -14,6 +14,12 @@ def linter() -> Linter:
 
 
 @pytest.fixture(scope="session")
+def informed() -> Linter:
+    """The linter with informational rules on (IR704), as the repository's .cfnlintrc runs it."""
+    return Linter("--include-checks", "I")
+
+
+@pytest.fixture(scope="session")
 def _multi_user_data() -> dict:
     return load("good_multi_user_short.yaml")
 

@@ -42,15 +42,10 @@ def is_reported(rule_id: str) -> bool:
 class Linter:
     """cfn-lint with the pack appended as a module, as the CLI builds it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *arguments: str) -> None:
         # An explicit, empty config file keeps the repository's .cfnlintrc out of the tests.
         config = ConfigMixIn(
-            [
-                "--append-rules",
-                PACKAGE,
-                "--config-file",
-                str(HERE / "cfnlintrc"),
-            ]
+            ["--append-rules", PACKAGE, "--config-file", str(HERE / "cfnlintrc"), *arguments]
         )
         self.runner = Runner(config)
         kept = {

@@ -30,11 +30,14 @@ BAD = TEMPLATES / "bad_every_pitfall.yaml"
 EVERY_PITFALL = {
     "ER002", "ER003", "ER004", "ER005",
     "ER101", "ER102", "ER103", "ER201", "ER202", "ER301", "ER302", "ER401",
-    "ER701", "ER801", "ER802", "ER803",
+    "ER701", "ER703", "ER801", "ER802", "ER803",
     "WR501", "WR601", "WR602", "WR603",
 }  # fmt: skip
 # Rules tested with templates of their own (test_lint_rules_windows.py, …_reach.py).
-NOT_IN_THE_PITFALL_TEMPLATE = {"ER001", "WR101", "WR804", "ER303", "ER702"}
+NOT_IN_THE_PITFALL_TEMPLATE = {
+    "ER001", "WR101", "WR804", "ER303", "ER604", "ER702", "IR704", "ER901", "ER902", "ER903",
+    "WR904",
+}  # fmt: skip
 DOCS = REPO / "docs" / "lint-rules.md"
 # Id prefixes that other rule sets own: cfn-lint's (a severity letter and a digit, E9/W9/I9 left to
 # users' own rules and packs such as cfn-lint-cfn-handler, cfn-lint-ax, qs-cfn-lint-rules) and

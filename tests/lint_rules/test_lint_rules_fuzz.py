@@ -25,7 +25,15 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from lint_rules_kit import LINT_RULES, is_ours, load
 
-BASES = {name: load(name) for name in ("good_multi_user_short.yaml", "good_rotation_app.yaml")}
+BASES = {
+    name: load(name)
+    for name in (
+        "good_multi_user_short.yaml",
+        "good_rotation_app.yaml",
+        "good_custom_function.yaml",
+        "good_sam_docdb.yaml",
+    )
+}
 EXAMPLES = 40  # per base template
 READ_TYPES = (
     "AWS::SecretsManager::",
@@ -35,6 +43,11 @@ READ_TYPES = (
     "AWS::RDS::",
     "AWS::KMS::Key",
     "AWS::Serverless::Application",
+    "AWS::Serverless::Function",
+    "AWS::Lambda::",
+    "AWS::IAM::",
+    "AWS::EC2::SecurityGroup",
+    "AWS::DocDB::",
 )
 
 

@@ -23,8 +23,14 @@ def test_good_template_rendered_long_form_has_no_finding(linter, name, form):
 
 
 @pytest.mark.parametrize("path", PROJECT_TEMPLATES, ids=lambda p: Path(p).name)
-def test_project_template_has_no_finding(linter, path):
-    assert linter.findings(path.read_text()) == set()
+def test_project_template_has_no_finding(informed, path):
+    assert informed.findings(path.read_text()) == set()
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_good_template_has_no_informational_finding_either(informed, name):
+    """IR704: the good templates define every subnet and group the reach depends on."""
+    assert informed.findings((TEMPLATES / name).read_text()) == set()
 
 
 def test_the_rules_read_the_good_templates(linter):

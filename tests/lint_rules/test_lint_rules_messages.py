@@ -413,11 +413,21 @@ APP_SUBNETS = f"{APP_HOSTED}/VpcSubnetIds"
             "subnet's route table",
         )
         for subnet in ("SubnetA", "SubnetB")
-    )
+    ),
+    (
+        "ER703",
+        "Resources/Cluster/Properties/VpcSecurityGroupIds",
+        "Resources/Cluster/Properties/VpcSecurityGroupIds: the security groups of database "
+        "Cluster (DatabaseSecurityGroup) admit no traffic on port 3306 from the rotation function "
+        "of AdminRotation, which runs outside any VPC and so comes from a public address; every "
+        "rotation times out connecting. Fix: run the function in the VPC of Cluster with a "
+        "security group that the database admits",
+    ),
 )
 def er701_no_endpoint_after_a_rotation_outside_any_vpc(template):
     """AdminRotation, first, runs outside any VPC (its cluster may be public): only
-    AppRotation's subnets need a way to Secrets Manager."""
+    AppRotation's subnets need a way to Secrets Manager, and the cluster admits only the
+    rotation functions' group, which a function outside the VPC is not in (ER703)."""
     del template["Resources"]["SecretsManagerEndpoint"]
     hosted = template["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
     del hosted["VpcSubnetIds"]

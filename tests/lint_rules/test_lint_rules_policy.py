@@ -44,7 +44,12 @@ def test_wr601_policy_written_as_a_json_string(linter, multi_user):
 def test_wr601_silent_for_deny_statements_and_named_principals(linter, multi_user):
     document = policy(multi_user)["ResourcePolicy"]
     document["Statement"] = [
-        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "secretsmanager:DeleteSecret",
+            "Resource": "*",
+        },
         {
             "Effect": "Allow",
             "Principal": {"AWS": {"Fn::GetAtt": ["SecretKey", "Arn"]}},
@@ -155,7 +160,8 @@ def test_wr603_still_warns_when_a_statement_may_allow(linter, multi_user, effect
     multi_user["Parameters"]["Effect"] = {"Type": "String", "Description": "effect"}
     policy(multi_user).pop("BlockPublicPolicy")
     statements = policy(multi_user)["ResourcePolicy"]["Statement"]
-    statements.insert(0, {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"})
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "secretsmanager:DeleteSecret"}
+    statements.insert(0, {**deny, "Resource": "*"})
     statements[1]["Effect"] = effect
     assert linter.findings(render(multi_user, "yaml")) == {("WR603", properties("AdminPolicy"))}
 

@@ -193,8 +193,11 @@ def test_er702_hosted_rotation_without_subnets(linter, multi_user, settings, sai
     ],
 )
 def test_er702_silent_when_the_database_may_be_public(linter, multi_user, settings):
+    """A public database is ER703's: its security group must admit a public address."""
     _with_writer(multi_user, **settings)
     del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    assert linter.findings(render(multi_user, "yaml")) == {("ER703", CLUSTER_GROUPS)}
+    _open_to_everyone(multi_user)
     assert linter.findings(render(multi_user, "yaml")) == set()
 
 
@@ -206,7 +209,19 @@ def test_er702_silent_with_an_internet_gateway_and_rds_default(linter, multi_use
         "Properties": {"VpcId": {"Ref": "Vpc"}, "InternetGatewayId": {"Ref": "Gateway"}},
     }
     del multi_user["Resources"]["AppRotation"]["Properties"]["HostedRotationLambda"]["VpcSubnetIds"]
+    _open_to_everyone(multi_user)
     assert linter.findings(render(multi_user, "yaml")) == set()
+
+
+CLUSTER_GROUPS = properties("Cluster", "VpcSecurityGroupIds")
+
+
+def _open_to_everyone(template: dict) -> None:
+    """The database's group admits its port from any address, as a public database may."""
+    group = template["Resources"]["DatabaseSecurityGroup"]["Properties"]
+    group["SecurityGroupIngress"] = [
+        {"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306, "CidrIp": "0.0.0.0/0"}
+    ]
 
 
 FUNCTION = {
@@ -220,10 +235,25 @@ FUNCTION = {
 }
 
 
+INVOKE = {
+    "Type": "AWS::Lambda::Permission",
+    "Properties": {
+        "FunctionName": {"Fn::GetAtt": ["RotateFunction", "Arn"]},
+        "Action": "lambda:InvokeFunction",
+        "Principal": "secretsmanager.amazonaws.com",
+    },
+}
+
+
 def _custom_function(template: dict, **settings) -> None:
     function = copy.deepcopy(FUNCTION)
     function["Properties"].update(settings)
     template["Resources"]["RotateFunction"] = function
+    template["Resources"]["RotateFunctionInvoke"] = copy.deepcopy(INVOKE)
+    template["Resources"]["AdminRotation"]["DependsOn"] = [
+        "AdminAttachment",
+        "RotateFunctionInvoke",
+    ]
     schedule = template["Resources"]["AdminRotation"]["Properties"]
     del schedule["HostedRotationLambda"]
     schedule["RotationLambdaARN"] = {"Fn::GetAtt": ["RotateFunction", "Arn"]}
