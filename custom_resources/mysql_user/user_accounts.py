@@ -228,6 +228,9 @@ class Accounts:
         alike). It is held here as GRANT OPTION and revoked as such: REVOKE USAGE does nothing.
         """
         grantee = f"'{user}'@'{USER_HOST}'"  # information_schema's GRANTEE form; compared only
+        # GRANTEE's collation is case-insensitive (utf8mb3_general_ci on both servers), so a plain
+        # `=` would read 'APP'@'%' as 'app'@'%'. User names are case-sensitive: compare bytes.
+        # (The mysql.* grant tables read below compare User in a binary collation already.)
         levels = (
             ("global", "'*', '*'", "USER_PRIVILEGES"),
             # TABLE_SCHEMA is the pattern the grant stored: `app\_db` for a literal name.
@@ -238,7 +241,7 @@ class Accounts:
         for level, columns, view in levels:
             rows = self.run(
                 f"SELECT {columns}, PRIVILEGE_TYPE, IS_GRANTABLE "  # noqa: S608 - constants only
-                f"FROM information_schema.{view} WHERE GRANTEE = %s",
+                f"FROM information_schema.{view} WHERE GRANTEE = %s COLLATE utf8mb4_bin",
                 (grantee,),
                 doing=f"read the {level} privileges of {quoted(user)}",
             )

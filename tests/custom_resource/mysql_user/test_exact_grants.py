@@ -293,3 +293,56 @@ def test_a_role_the_admin_may_not_revoke_fails_the_update_naming_it(scenario, re
         "which Aurora's master user has), then retry."
     )
     assert roles_of(s.db, s.user) == ({"reporting"}, "")
+
+
+@pytest.fixture
+def case_twin(scenario, reporting_role):
+    """An account whose name differs from the application user's only in case ('APP1' beside
+    'app1': two accounts to MySQL), holding a privilege the user is to get, others it must not,
+    at every level the function reads: global, database, table, routine, role, PROXY."""
+    s = scenario
+    twin = s.user.upper()
+    s.db.query("CREATE DATABASE IF NOT EXISTS other")
+    s.db.query("CREATE PROCEDURE IF NOT EXISTS other.totals() SELECT 1")
+    s.db.query("CREATE DATABASE IF NOT EXISTS appdb")
+    s.db.query(  # the demo table, as DemoSchema makes it
+        "CREATE TABLE IF NOT EXISTS appdb.prices "
+        "(id INT NOT NULL PRIMARY KEY, item VARCHAR(64) NOT NULL, price_cents INT NOT NULL)"
+    )
+    s.db.query("CREATE USER IF NOT EXISTS 'victim'@'%%' IDENTIFIED BY 'victim-pw'")
+    s.db.query("CREATE USER %s@'%%' IDENTIFIED BY 'twin-pw'", (twin,))
+    for statement in (
+        "GRANT SELECT ON appdb.prices TO %s@'%%'",
+        "GRANT SELECT ON other.* TO %s@'%%' WITH GRANT OPTION",
+        "GRANT PROCESS ON *.* TO %s@'%%'",
+        "GRANT EXECUTE ON PROCEDURE other.totals TO %s@'%%' WITH GRANT OPTION",
+        "GRANT reporting TO %s@'%%'",
+        "SET DEFAULT ROLE reporting FOR %s@'%%'",
+        "GRANT PROXY ON 'victim'@'%%' TO %s@'%%'",
+    ):
+        s.db.query(statement, (twin,))
+    before = s.db.grants(twin)
+    yield twin
+    assert s.db.grants(twin) == before  # the twin is someone else's account: untouched
+    s.db.query("DROP USER %s@'%%'", (twin,))
+    s.db.query("DROP USER 'victim'@'%%'")
+    s.db.query("DROP DATABASE other")
+
+
+def test_an_account_differing_only_in_case_is_another_account(scenario, case_twin):
+    # information_schema compares GRANTEE case-insensitively: read that way, the twin's SELECT
+    # counted as the user's (which then got none) and the twin's grants were "revoked" from the
+    # user, which fails.
+    s = scenario
+    props = s.props()
+
+    created = s.answer(s.event("Create", props))
+
+    assert created["Status"] == "SUCCESS", created["Reason"]
+    expected = {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+    assert s.db.grants(s.user) == expected
+    with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
+        assert not denied(connection, "SELECT * FROM appdb.prices")
+    updated = s.update(created, props, props)
+    assert updated["Status"] == "SUCCESS", updated["Reason"]
+    assert s.db.grants(s.user) == expected
