@@ -92,7 +92,8 @@ def wildcards_in_database_grants(partial_revokes: list[tuple]) -> bool:
 class Privilege:
     """One privilege on one object. `target` is the ON clause exactly as GRANT and REVOKE take it
     (and as the grant tables store it), so what is held and what is wanted compare as text;
-    `target_args` are its bound values (the proxied account of a PROXY grant)."""
+    `target_args` are its bound values (the proxied account of a PROXY grant, whose `target` is
+    their placeholders)."""
 
     target: str
     name: str
@@ -332,7 +333,7 @@ class Accounts:
         for target, privileges in sorted(_by_target(wanted - held).items()):
             names = ", ".join(sorted(privileges))
             self.run(
-                f"GRANT {names} ON {target} TO %s@%s",
+                f"GRANT {names} ON {without_placeholders(target)} TO %s@%s",
                 (user, USER_HOST),
                 doing=f"grant {names} on {target} to {quoted(user)}",
             )
@@ -351,12 +352,22 @@ class Accounts:
         if privilege.name == "PROXY":  # only its grantor (or a holder of PROXY ON it) may revoke
             shown = "@".join(map(repr, privilege.target_args))
             fix = f"Revoke it as the account that granted it (REVOKE PROXY ON {shown} FROM ...)."
+        target = privilege.target
+        if not privilege.target_args:  # a PROXY target's placeholders stay
+            target = without_placeholders(target)
         self.run(
-            f"REVOKE {privilege.name} ON {privilege.target} FROM %s@%s",
+            f"REVOKE {privilege.name} ON {target} FROM %s@%s",
             (*privilege.target_args, user, USER_HOST),
             doing=f"revoke {privilege.name} on {shown} from {quoted(user)}",
             admin_fix=fix,
         )
+
+
+def without_placeholders(sql_text: str) -> str:
+    """Server-derived SQL text (an ON clause read from the grant tables: `app%`.*) made safe to
+    put into a statement that also takes bound values: PyMySQL fills those in with Python's
+    %-formatting over the whole statement, so a `%` of the text must be written `%%`."""
+    return sql_text.replace("%", "%%")
 
 
 def _target(level: str, database: str, table: str) -> str:
