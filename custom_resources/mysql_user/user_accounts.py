@@ -52,6 +52,7 @@ ROLE_FIX = (
     "Aurora's master user has), then retry."
 )
 NOT_VALID_PASSWORD = 1819  # ER_NOT_VALID_PASSWORD: validate_password, simple_password_check
+NONEXISTING_PROC_GRANT = 1403  # ER_NONEXISTING_PROC_GRANT
 ADMIN_FIX = (
     "Use the cluster's master user, or give the admin CREATE USER and the granted privileges "
     "WITH GRANT OPTION."
@@ -257,11 +258,17 @@ class Accounts:
     def _routine_privileges(self, user: str) -> set[Privilege]:
         """EXECUTE / ALTER ROUTINE on single routines, and their grant options: no
         information_schema table lists them on either server; mysql.procs_priv has the same
-        columns on both (Proc_priv a SET of Execute, Alter Routine, Grant)."""
+        columns on both (Proc_priv a SET of Execute, Alter Routine, Grant).
+
+        Both servers write Db and Routine_name into it as if their UTF-8 bytes were latin1 (the
+        GRANT code stores them "from" latin1 into the utf8mb3 column), so `ünï` is stored as
+        `Ã¼nÃ¯`; converting back to latin1 gives the original bytes, read as utf8mb4. ASCII names
+        are the same either way."""
         held: set[Privilege] = set()
         for database, routine, routine_type, granted in self.run(
-            "SELECT Db, Routine_name, Routine_type, Proc_priv FROM mysql.procs_priv "
-            "WHERE User = %s AND Host = %s",
+            "SELECT CONVERT(CAST(CONVERT(Db USING latin1) AS BINARY) USING utf8mb4), "
+            "CONVERT(CAST(CONVERT(Routine_name USING latin1) AS BINARY) USING utf8mb4), "
+            "Routine_type, Proc_priv FROM mysql.procs_priv WHERE User = %s AND Host = %s",
             (user, USER_HOST),
             doing=f"read the routine privileges of {quoted(user)}",
         ):
@@ -391,7 +398,7 @@ def _by_target(privileges: set[Privilege]) -> dict[str, set[str]]:
     return grouped
 
 
-def statement_failure(
+def statement_failure(  # noqa: PLR0911 - a reason per cause
     error: pymysql.err.MySQLError, doing: str, admin_fix: str = ADMIN_FIX
 ) -> RequestRejected:
     """The reason for a refused statement: what was being done and the error number, never the
@@ -413,6 +420,12 @@ def statement_failure(
         return RequestRejected(
             f"MySQL refused to {action}: a server option forbids it (MySQL error {code}), most "
             "often read_only on a reader: use the cluster's writer endpoint as Host."
+        )
+    if code == NONEXISTING_PROC_GRANT:  # procs_priv's latin1 names, read back after a reload
+        return RequestRejected(
+            f"MySQL could not {action} (error {code}): a grant reload lost this grant's "
+            "non-ASCII name. Delete the row from mysql.procs_priv, run FLUSH PRIVILEGES, then "
+            "retry."
         )
     if code in _ADMIN_DENIED:
         return RequestRejected(f"The admin user may not {action} (MySQL error {code}). {admin_fix}")

@@ -376,3 +376,48 @@ def test_held_grants_on_names_with_percent_are_revoked(scenario, percent_databas
 
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert s.db.grants(s.user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+
+
+@pytest.fixture
+def non_ascii_routine(database):
+    """A procedure with a non-ASCII name in a database with one."""
+    database.query("CREATE DATABASE IF NOT EXISTS `ünï`")
+    database.query("CREATE PROCEDURE IF NOT EXISTS `ünï`.`prïce`() SELECT 1")
+    yield "`ünï`.`prïce`"
+    database.query("DROP DATABASE `ünï`")
+
+
+def test_a_routine_grant_on_non_ascii_names_is_revoked(scenario, non_ascii_routine):
+    # mysql.procs_priv holds `ünï` as `Ã¼nÃ¯` (UTF-8 stored as latin1): read as it is, the
+    # REVOKE named a routine that does not exist (error 1403) and every update failed.
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    statement = f"GRANT EXECUTE ON PROCEDURE {non_ascii_routine} TO %s@'%%' WITH GRANT OPTION"
+    s.db.query(statement, (s.user,))
+
+    body = s.update(created, props, props)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+
+
+def test_a_routine_grant_the_server_cannot_revoke_any_more_is_named_with_the_fix(
+    scenario, non_ascii_routine
+):
+    # Once the server reloads its grant tables it reads that row back as `Ã¼nÃ¯` and no REVOKE
+    # reaches it (MariaDB 10.11, REVOKE ALL included): only the row's removal or DROP USER does.
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    s.db.query(f"GRANT EXECUTE ON PROCEDURE {non_ascii_routine} TO %s@'%%'", (s.user,))
+    s.db.query("FLUSH PRIVILEGES")
+
+    body = s.update(created, props, props)
+
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == (
+        f"MySQL could not revoke EXECUTE on PROCEDURE {non_ascii_routine} from '{s.user}' "
+        "(error 1403): a grant reload lost this grant's non-ASCII name. Delete the row from "
+        "mysql.procs_priv, run FLUSH PRIVILEGES, then retry."
+    )
