@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 from cfn_one_shot.reasons import RequestRejected, quoted
+from user_request import port_number
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,15 @@ def read_credentials(client, role: str, arn: str) -> Credentials:
             "JSON (the keys of the AWS rotation contract)."
         )
     port = document.get("port")
-    if port is not None and not str(port).isdigit():
-        raise RequestRejected(f"The {role} {name} has a port that is not a number: fix its JSON.")
+    if port is not None and port_number(port) is None:
+        raise RequestRejected(
+            f"The {role} {name} has a port that is not a port number (1-65535): fix its JSON."
+        )
     return Credentials(
         username=document["username"],
         password=document["password"],
         host=document.get("host") if _text(document.get("host")) else None,
-        port=int(port) if port is not None else None,
+        port=port_number(port),
     )
 
 

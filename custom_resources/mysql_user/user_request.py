@@ -83,6 +83,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z0-9_$]{1,64}")
 _SECRET_ARN = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]{1,512}"
 )
+_PORT = re.compile(r"[0-9]{1,5}")  # ASCII: str.isdigit() takes "²" and fullwidth digits too
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _TRUE, _FALSE = "true", "false"
 GRANT_KEYS = frozenset({"Privileges", "Database", "Table"})
@@ -175,9 +176,17 @@ def _host(name: str, value: object) -> str | None:
 def _port(name: str, value: object) -> int | None:
     if value is None or value == "":
         return None
-    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    port = port_number(value)
+    if port is None:
         raise RequestRejected(f"{name} {quoted(value)} is not a port number (1-65535).")
+    return port
+
+
+def port_number(value: object) -> int | None:
+    """A JSON number or a string of ASCII digits as a TCP port (1-65535); None for anything else."""
+    text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if not _PORT.fullmatch(text) or not 1 <= int(text) <= 65535:
+        return None
     return int(text)
 
 

@@ -233,11 +233,26 @@ def test_invalid_grants_are_refused_before_any_change(scenario, grants, expected
     assert scenario.user not in scenario.db.users()
 
 
-@pytest.mark.parametrize("port", ["0", 65536, "3306a", "-1", True], ids=str)
+# "²" passes str.isdigit() and then breaks int(); fullwidth and Arabic-Indic digits pass both.
+NOT_ASCII_DIGITS = ["\N{SUPERSCRIPT TWO}", "\uff13\uff13\uff10\uff16", "\u0663\u0663\u0660\u0666"]
+
+
+@pytest.mark.parametrize("port", ["0", 65536, "3306a", "-1", True, *NOT_ASCII_DIGITS], ids=str)
 def test_a_port_outside_1_to_65535_is_refused(scenario, port):
     reason = failed(scenario, scenario.props(Host="127.0.0.1", Port=port))
 
     assert reason == f"Port {port!r} is not a port number (1-65535)."
+
+
+@pytest.mark.parametrize("port", ["0", 65536, "3306a", *NOT_ASCII_DIGITS], ids=str)
+def test_a_secret_s_port_outside_1_to_65535_is_refused(scenario, port):
+    admin = scenario.store.admin(port=port)
+
+    reason = failed(scenario, scenario.props(AdminSecretArn=admin))
+
+    assert reason == (
+        f"The admin secret '{admin}' has a port that is not a port number (1-65535): fix its JSON."
+    )
 
 
 @pytest.mark.parametrize("grants", [[], "SELECT", {"Privileges": ["SELECT"]}], ids=str)
