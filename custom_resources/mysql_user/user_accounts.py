@@ -99,6 +99,7 @@ class Privilege:
     target: str
     name: str
     target_args: tuple[str, ...] = ()
+    column: str = ""  # a column privilege's column, backquoted: never wanted, always revoked
 
 
 def describe(action: str) -> str:
@@ -214,8 +215,8 @@ class Accounts:
         return f"{quote_identifier(pattern)}.*"
 
     def privileges(self, user: str) -> set[Privilege]:
-        """What `user`@'%' holds: global, database, table and routine privileges, grant options
-        at each of those levels, and PROXY grants (column grants aside)."""
+        """What `user`@'%' holds: global, database, table, column and routine privileges, grant
+        options at each of those levels, and PROXY grants."""
         return (
             self._listed_privileges(user)
             | self._routine_privileges(user)
@@ -223,7 +224,7 @@ class Accounts:
         )
 
     def _listed_privileges(self, user: str) -> set[Privilege]:
-        """Global, database and table privileges, as information_schema lists them.
+        """Global, database, table and column privileges, as information_schema lists them.
 
         A grant option whose privileges were revoked stays behind as "USAGE ... WITH GRANT
         OPTION": these tables list it as USAGE with IS_GRANTABLE YES (MySQL 8.0 and MariaDB
@@ -234,10 +235,13 @@ class Accounts:
         # `=` would read 'APP'@'%' as 'app'@'%'. User names are case-sensitive: compare bytes.
         # (The mysql.* grant tables read below compare User in a binary collation already.)
         levels = (
-            ("global", "'*', '*'", "USER_PRIVILEGES"),
+            ("global", "'*', '*', ''", "USER_PRIVILEGES"),
             # TABLE_SCHEMA is the pattern the grant stored: `app\_db` for a literal name.
-            ("database", "TABLE_SCHEMA, '*'", "SCHEMA_PRIVILEGES"),
-            ("table", "TABLE_SCHEMA, TABLE_NAME", "TABLE_PRIVILEGES"),
+            ("database", "TABLE_SCHEMA, '*', ''", "SCHEMA_PRIVILEGES"),
+            ("table", "TABLE_SCHEMA, TABLE_NAME, ''", "TABLE_PRIVILEGES"),
+            # A column grant's grant option is the table's, yet TABLE_PRIVILEGES omits it when
+            # the table has no other privilege: IS_GRANTABLE here shows it (MariaDB 10.11).
+            ("column", "TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME", "COLUMN_PRIVILEGES"),
         )
         held: set[Privilege] = set()
         for level, columns, view in levels:
@@ -247,10 +251,12 @@ class Accounts:
                 (grantee,),
                 doing=f"read the {level} privileges of {quoted(user)}",
             )
-            for database, table, privilege, grantable in rows:
+            for database, table, column, privilege, grantable in rows:
                 target = _target(level, database, table)
                 if privilege != "USAGE":
-                    held.add(Privilege(target, privilege))
+                    held.add(
+                        Privilege(target, privilege, column=column and quote_identifier(column))
+                    )
                 if grantable == "YES":
                     held.add(Privilege(target, GRANT_OPTION))
         return held
@@ -359,13 +365,14 @@ class Accounts:
         if privilege.name == "PROXY":  # only its grantor (or a holder of PROXY ON it) may revoke
             shown = "@".join(map(repr, privilege.target_args))
             fix = f"Revoke it as the account that granted it (REVOKE PROXY ON {shown} FROM ...)."
-        target = privilege.target
-        if not privilege.target_args:  # a PROXY target's placeholders stay
-            target = without_placeholders(target)
+        name = f"{privilege.name} ({privilege.column})" if privilege.column else privilege.name
+        clause = f"{name} ON {privilege.target}"
+        if not privilege.target_args:  # a PROXY clause's placeholders stay
+            clause = without_placeholders(clause)
         self.run(
-            f"REVOKE {privilege.name} ON {target} FROM %s@%s",
+            f"REVOKE {clause} FROM %s@%s",
             (*privilege.target_args, user, USER_HOST),
-            doing=f"revoke {privilege.name} on {shown} from {quoted(user)}",
+            doing=f"revoke {name} on {shown} from {quoted(user)}",
             admin_fix=fix,
         )
 

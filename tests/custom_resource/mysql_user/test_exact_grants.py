@@ -421,3 +421,28 @@ def test_a_routine_grant_the_server_cannot_revoke_any_more_is_named_with_the_fix
         "(error 1403): a grant reload lost this grant's non-ASCII name. Delete the row from "
         "mysql.procs_priv, run FLUSH PRIVILEGES, then retry."
     )
+
+
+def test_column_grants_and_their_grant_option_are_revoked(scenario):
+    s = scenario
+    props = s.props()  # SELECT on appdb.prices: the whole table, not a column of it
+    created = s.create(props)
+    s.db.query("CREATE USER IF NOT EXISTS 'victim'@'%%' IDENTIFIED BY 'victim-pw'")
+    for statement in (
+        "GRANT SELECT (item) ON appdb.prices TO %s@'%%'",
+        "GRANT UPDATE (item, price_cents) ON appdb.prices TO %s@'%%' WITH GRANT OPTION",
+        # Column grants alone on a table: TABLE_PRIVILEGES does not show their grant option.
+        "GRANT SELECT (`Db`) ON mysql.db TO %s@'%%' WITH GRANT OPTION",
+    ):
+        s.db.query(statement, (s.user,))
+
+    body = s.update(created, props, props)
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    lines = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'%%'", (s.user,))}
+    assert not [line for line in lines if "GRANT OPTION" in line], lines
+    assert s.db.grants(s.user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+    with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
+        assert denied(connection, "UPDATE appdb.prices SET item = 'Free' WHERE id = 1")
+        assert denied(connection, "GRANT SELECT (item) ON appdb.prices TO 'victim'@'%'")
+    s.db.query("DROP USER 'victim'@'%%'")
