@@ -7,6 +7,7 @@ import os
 import re
 import threading
 
+import pymysql
 import pytest
 from cfn_one_shot.reasons import RequestRejected
 
@@ -100,6 +101,20 @@ def test_the_admin_secret_s_host_serves_when_the_app_secret_has_none(scenario):
     assert body["Data"]["Host"] == "127.0.0.1"
 
 
+def test_the_admin_secret_s_host_and_port_come_before_the_app_secret_s(scenario):
+    # As the doc says: Host/Port properties, then the admin secret's, then the application
+    # secret's. Here the application secret names a port where nothing listens.
+    s = scenario
+    admin = s.store.admin(host="localhost")
+    app = s.store.app(s.user, admin_arn=admin, host="127.0.0.1", port=free_port())
+
+    body = s.answer(s.event("Create", s.props(AdminSecretArn=admin, AppSecretArn=app)))
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    assert body["PhysicalResourceId"] == f"mysql-user:localhost:{s.db.port}:{s.user}"
+    assert body["Data"]["Host"] == "localhost"
+
+
 def test_rds_managed_admin_secret_needs_host_and_port(scenario):
     managed = scenario.store.put(
         "rds!cluster-abc", {"username": "admin", "password": scenario.db.admin_password}
@@ -179,6 +194,28 @@ def test_wrong_admin_password_is_a_refused_login(scenario):
     assert reason.startswith("Login refused for admin user 'admin'")
 
 
+def test_an_unusual_login_error_gets_its_number_never_the_server_s_text(scenario):
+    # A login refused for a reason no other cause covers (here a locked account, MariaDB's
+    # error 4151) falls back to the number: the server's text is never passed on.
+    s = scenario
+    s.db.query("CREATE USER 'lockedadm'@'%%' IDENTIFIED BY 'locked-pw-1' ACCOUNT LOCK")
+    try:
+        admin = s.store.admin(username="lockedadm", password="locked-pw-1")
+        with pytest.raises(pymysql.err.OperationalError) as login:
+            s.db.login("lockedadm", "locked-pw-1")
+        code, server_text = login.value.args
+
+        reason = failed(s, s.props(AdminSecretArn=admin))
+    finally:
+        s.db.query("DROP USER 'lockedadm'@'%%'")
+
+    assert (
+        reason == f"Connecting to 127.0.0.1:{s.db.port} as 'lockedadm' failed: MySQL error {code}."
+    )
+    assert code not in (0, 1045, 1044, 2003)  # not a cause with a reason of its own
+    assert server_text not in reason
+
+
 @pytest.mark.parametrize(
     ("grants", "expected"),
     [
@@ -204,6 +241,19 @@ def test_wrong_admin_password_is_a_refused_login(scenario):
             "is not a plain MySQL identifier",
         ),
         ([{"Privileges": ["SELECT; DROP USER admin"], "Database": "a", "Table": "*"}], "not a"),
+        # "Letters and digits" are ASCII ones: Python's \w would take these too.
+        (
+            [{"Privileges": ["SELECT"], "Database": "\u00fcn\u00ef", "Table": "*"}],
+            "is not a plain MySQL identifier (1-64 letters, digits, '_' or '$')",
+        ),
+        (
+            [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "pr\u00efces"}],
+            "is not a plain MySQL identifier (1-64 letters, digits, '_' or '$')",
+        ),
+        (
+            [{"Privileges": ["SELECT"], "Database": "db\u0663", "Table": "*"}],
+            "is not a plain MySQL identifier (1-64 letters, digits, '_' or '$')",
+        ),
         (
             [{"Privileges": [], "Database": "appdb", "Table": "*"}],
             ".Privileges must be a non-empty list such as [SELECT].",
@@ -221,6 +271,9 @@ def test_wrong_admin_password_is_a_refused_login(scenario):
         "backquote",
         "global",
         "injection",
+        "unicode-letters",
+        "unicode-table",
+        "unicode-digit",
         "no-privileges",
         "privileges-not-a-list",
     ],
