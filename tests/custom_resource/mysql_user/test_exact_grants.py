@@ -3,6 +3,9 @@
 databases and tables. Checked with SHOW GRANTS and with the user's own logins on the real
 TLS-only MariaDB."""
 
+import contextlib
+from collections.abc import Iterator
+
 import pymysql
 import pytest
 
@@ -26,6 +29,20 @@ def denied(connection: pymysql.Connection, statement: str) -> bool:
             return False
     assert code in ACCESS_DENIED, code
     return True
+
+
+def updated_after_grants_by_hand(s, *statements: str) -> dict:
+    """Create the user with the default grant (SELECT on appdb.prices), give it `statements` by
+    hand (each takes the user as its one value), then run an unchanged Update: its answer."""
+    props = s.props()
+    created = s.create(props)
+    for statement in statements:
+        s.db.query(statement, (s.user,))
+    return s.update(created, props, props)
+
+
+def only_the_default_grant(user: str) -> set[str]:
+    return {f"GRANT SELECT ON `appdb`.`prices` TO `{user}`@`%`"}
 
 
 def test_grant_options_at_every_level_are_revoked_from_the_user_and_its_clone(scenario):
@@ -339,7 +356,7 @@ def test_an_account_differing_only_in_case_is_another_account(scenario, case_twi
     created = s.answer(s.event("Create", props))
 
     assert created["Status"] == "SUCCESS", created["Reason"]
-    expected = {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+    expected = only_the_default_grant(s.user)
     assert s.db.grants(s.user) == expected
     with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
         assert not denied(connection, "SELECT * FROM appdb.prices")
@@ -348,58 +365,45 @@ def test_an_account_differing_only_in_case_is_another_account(scenario, case_twi
     assert s.db.grants(s.user) == expected
 
 
-@pytest.fixture
-def percent_database(database):
-    """A database whose name holds `%`, with a table and a procedure."""
-    database.query("CREATE DATABASE IF NOT EXISTS `pct%%db`")
-    database.query("CREATE TABLE IF NOT EXISTS `pct%%db`.`notes` (id INT)")
-    database.query("CREATE PROCEDURE IF NOT EXISTS `pct%%db`.`totals`() SELECT 1")
-    yield "pct%db"
-    database.query("DROP DATABASE `pct%%db`")
+@contextlib.contextmanager
+def database_with_routine(server, name: str, routine: str) -> Iterator[tuple[str, str]]:
+    """Database `name` with the table `notes` and the procedure `routine`, dropped afterwards.
+    Yields the database's and the routine's ON clause text as the root session's statements,
+    which are %-formatted, take it (the names are the test's own: no backquote in them)."""
+    database = f"`{name}`".replace("%", "%%")
+    server.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+    server.query(f"CREATE TABLE IF NOT EXISTS {database}.`notes` (id INT)")
+    server.query(f"CREATE PROCEDURE IF NOT EXISTS {database}.`{routine}`() SELECT 1")
+    try:
+        yield database, f"{database}.`{routine}`"
+    finally:
+        server.query(f"DROP DATABASE {database}")
 
 
-def test_held_grants_on_names_with_percent_are_revoked(scenario, percent_database):
-    # The ON clause read from the server goes into a statement with bound values, which PyMySQL
-    # %-formats: an unescaped `%` there crashed the revoke halfway ("Unexpected error").
+@pytest.mark.parametrize(("name", "routine"), [("pct%db", "totals"), ("ünï", "prïce")])
+def test_held_grants_on_awkward_names_are_revoked(scenario, name, routine):
+    # `%`: the ON clause read from the server went into a statement with bound values, which
+    # PyMySQL %-formats, and the revoke crashed halfway ("Unexpected error").
+    # Non-ASCII: mysql.procs_priv holds `ünï` as `Ã¼nÃ¯` (UTF-8 stored as latin1); read as it
+    # is, the REVOKE named a routine that does not exist (error 1403) and every update failed.
     s = scenario
-    props = s.props()
-    created = s.create(props)
-    for statement in (
-        "GRANT SELECT ON `app%%`.* TO %s@'%%'",  # a wildcard grant someone made by hand
-        "GRANT SELECT ON `pct%%db`.* TO %s@'%%' WITH GRANT OPTION",
-        "GRANT INSERT ON `pct%%db`.`notes` TO %s@'%%'",
-        "GRANT EXECUTE ON PROCEDURE `pct%%db`.`totals` TO %s@'%%' WITH GRANT OPTION",
-    ):
-        s.db.query(statement, (s.user,))
+    with database_with_routine(s.db, name, routine) as (database, on_routine):
+        body = updated_after_grants_by_hand(
+            s,
+            "GRANT SELECT ON `app%%`.* TO %s@'%%'",  # a wildcard grant someone made by hand
+            f"GRANT SELECT ON {database}.* TO %s@'%%' WITH GRANT OPTION",
+            f"GRANT INSERT ON {database}.`notes` TO %s@'%%'",
+            f"GRANT EXECUTE ON PROCEDURE {on_routine} TO %s@'%%' WITH GRANT OPTION",
+        )
 
-    body = s.update(created, props, props)
-
-    assert body["Status"] == "SUCCESS", body["Reason"]
-    assert s.db.grants(s.user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+        assert body["Status"] == "SUCCESS", body["Reason"]
+        assert s.db.grants(s.user) == only_the_default_grant(s.user)
 
 
 @pytest.fixture
 def non_ascii_routine(database):
-    """A procedure with a non-ASCII name in a database with one."""
-    database.query("CREATE DATABASE IF NOT EXISTS `ünï`")
-    database.query("CREATE PROCEDURE IF NOT EXISTS `ünï`.`prïce`() SELECT 1")
-    yield "`ünï`.`prïce`"
-    database.query("DROP DATABASE `ünï`")
-
-
-def test_a_routine_grant_on_non_ascii_names_is_revoked(scenario, non_ascii_routine):
-    # mysql.procs_priv holds `ünï` as `Ã¼nÃ¯` (UTF-8 stored as latin1): read as it is, the
-    # REVOKE named a routine that does not exist (error 1403) and every update failed.
-    s = scenario
-    props = s.props()
-    created = s.create(props)
-    statement = f"GRANT EXECUTE ON PROCEDURE {non_ascii_routine} TO %s@'%%' WITH GRANT OPTION"
-    s.db.query(statement, (s.user,))
-
-    body = s.update(created, props, props)
-
-    assert body["Status"] == "SUCCESS", body["Reason"]
-    assert s.db.grants(s.user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+    with database_with_routine(database, "ünï", "prïce") as (_, routine):
+        yield routine
 
 
 def test_a_routine_grant_the_server_cannot_revoke_any_more_is_named_with_the_fix(
@@ -424,24 +428,21 @@ def test_a_routine_grant_the_server_cannot_revoke_any_more_is_named_with_the_fix
 
 
 def test_column_grants_and_their_grant_option_are_revoked(scenario):
+    # The default grant is SELECT on the whole table appdb.prices, not on a column of it.
     s = scenario
-    props = s.props()  # SELECT on appdb.prices: the whole table, not a column of it
-    created = s.create(props)
     s.db.query("CREATE USER IF NOT EXISTS 'victim'@'%%' IDENTIFIED BY 'victim-pw'")
-    for statement in (
+    body = updated_after_grants_by_hand(
+        s,
         "GRANT SELECT (item) ON appdb.prices TO %s@'%%'",
         "GRANT UPDATE (item, price_cents) ON appdb.prices TO %s@'%%' WITH GRANT OPTION",
         # Column grants alone on a table: TABLE_PRIVILEGES does not show their grant option.
         "GRANT SELECT (`Db`) ON mysql.db TO %s@'%%' WITH GRANT OPTION",
-    ):
-        s.db.query(statement, (s.user,))
-
-    body = s.update(created, props, props)
+    )
 
     assert body["Status"] == "SUCCESS", body["Reason"]
     lines = {line for (line,) in s.db.query("SHOW GRANTS FOR %s@'%%'", (s.user,))}
     assert not [line for line in lines if "GRANT OPTION" in line], lines
-    assert s.db.grants(s.user) == {f"GRANT SELECT ON `appdb`.`prices` TO `{s.user}`@`%`"}
+    assert s.db.grants(s.user) == only_the_default_grant(s.user)
     with s.db.login(s.user, s.store.value(s.app_arn)["password"]) as connection:
         assert denied(connection, "UPDATE appdb.prices SET item = 'Free' WHERE id = 1")
         assert denied(connection, "GRANT SELECT (item) ON appdb.prices TO 'victim'@'%'")
