@@ -285,6 +285,22 @@ class StallingResource:
         finish(worker)
 
 
+def test_delete_whose_function_overruns_gets_success_from_the_timer(receiver, clock):
+    # The shared base's promise to every function: a Delete never blocks a stack's deletion.
+    resource = StallingResource(clock)
+    event = cloudformation_event("Delete", receiver.url(), {}, physical_id="the-resource")
+    context = LambdaContext(5, clock)
+    worker = resource.start(event, context)
+
+    clock.run_next_timer()  # the timer's moment comes while the function still runs
+    resource.release(worker)  # its own answer, now a second one, must be dropped
+
+    body = only_response(receiver, context)
+    assert (body["Status"], body["Reason"]) == ("SUCCESS", "")
+    assert body["PhysicalResourceId"] == "the-resource"
+    assert body["RequestId"] == event["RequestId"]
+
+
 class HeldAtTimeoutLog(logging.Handler):
     """Holds the thread that logs the timer's "About to time out" line until resumed: where
     Lambda froze the process (with the timer's thread mid-answer) after the request ended."""
