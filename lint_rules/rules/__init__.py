@@ -2,7 +2,8 @@
 
 A new rule: a `ModelRule, CloudFormationLintRule` subclass in the module of its subject (or a new
 module here, named `_<subject>.py`: see by_path_guard.py), with the next free id of its series
-(docs/lint-rules.md), imported below and named in `__all__`. A test fails when a rule class of this folder is not exported.
+(docs/lint-rules.md), imported below and named in `__all__`. A test fails when a rule class of
+this folder is not exported.
 """
 
 from ._alternating_users import (
