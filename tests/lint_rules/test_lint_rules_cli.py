@@ -93,6 +93,26 @@ def test_cfn_lint_rotation_appends_the_rules_and_passes_every_argument(tmp_path,
     assert {i for i in found if RULE_ID.fullmatch(i)} == EVERY_PITFALL, result.stderr
 
 
+@pytest.mark.parametrize(
+    "appended",
+    [
+        ("-a", PACKAGE),
+        ("--append-rules", f"{PACKAGE}.rules"),
+        (f"--append-rules={PACKAGE}",),
+        ("-a", f"{PACKAGE}.rules"),
+        (f"-a{PACKAGE}",),
+    ],
+    ids=" ".join,
+)
+def test_cfn_lint_rotation_given_the_pack_appends_it_once(tmp_path, appended):
+    result = run(
+        BIN / "cfn-lint-rotation", *appended, "--config-file", EMPTY_CONFIG, "--", BAD, cwd=tmp_path
+    )
+    assert "Traceback" not in result.stderr, result.stderr  # DuplicateRuleError, loaded twice
+    assert result.returncode & 2, result.stderr
+    assert ours(result.stdout) == EVERY_PITFALL
+
+
 def test_cfn_lint_rotation_version_names_the_pack_and_cfn_lint(tmp_path):
     result = run(BIN / "cfn-lint-rotation", "--version", cwd=tmp_path)
     cfn_lint_version = run(CFN_LINT, "--version", cwd=tmp_path).stdout.split()[-1]
