@@ -13,10 +13,12 @@ crhelper 2.0.12 is used by its public API: the constructor's options, the decora
 Two private methods are overridden, where crhelper's behaviour is unsafe here (each pinned by
 tests/custom_resource/test_crhelper_pins.py, which fails when crhelper moves them):
   - _send: crhelper's sender retries forever without socket timeouts and logs the presigned URL,
-    and the timer and the handler can each call it for one request;
+    and the handler's answer must be dropped once the timer has answered;
   - _set_timeout: crhelper's timer answers with an empty PhysicalResourceId on a Create (shown by
-    CloudFormation as "Invalid PhysicalResourceId", not the reason), on the wall clock, and
-    answers FAILED to a Delete, which must never block a stack's deletion: ours answers SUCCESS.
+    CloudFormation as "Invalid PhysicalResourceId", not the reason), on the wall clock, answers
+    FAILED to a Delete, which must never block a stack's deletion (ours answers SUCCESS), and
+    builds its answer from the instance, which a timer thawed in a later invocation would find
+    holding that later request: ours answers from its own request's slot.
 """
 
 import contextlib
@@ -89,6 +91,7 @@ class OneShotResource(CfnResource):
         log_redaction.guard_loggers(loggers)
         self.clock = clock
         self._slot: ResponseSlot | None = None
+        self._switching = threading.Lock()  # held to change requests; see _answer_timeout
         self._init_error: Exception | None = None
         self._timed_out_reason = TIMED_OUT_REASON.format(work=work)
         with startup_objects_frozen():
@@ -113,11 +116,13 @@ class OneShotResource(CfnResource):
             return
         deadlines = Deadlines.for_context(context, self.clock)
         slot = ResponseSlot(envelope.event, envelope.response_url, deadlines)
-        self._slot = slot
+        with self._switching:
+            self._slot = slot
         try:
             refusal = self._refusal(envelope)
             if refusal:
-                self._answer_without_handler(envelope.event, refusal)
+                logger.error(refusal)
+                _answer(slot, FAILED, clip(refusal), self._physical_id_for(slot, ""))
                 return
             logger.info(
                 "%s %s (%s)",
@@ -140,15 +145,16 @@ class OneShotResource(CfnResource):
             return f"The function failed to initialise: {self._init_error}"
         return ""
 
-    def _answer_without_handler(self, event: dict, reason: str) -> None:
-        logger.error(reason)
-        self.StackId, self.RequestId = event["StackId"], event["RequestId"]
-        self.LogicalResourceId = event["LogicalResourceId"]
-        self.PhysicalResourceId = event.get("PhysicalResourceId") or self.generate_physical_id(
-            event
+    def _physical_id_for(self, slot: ResponseSlot, set_by_function: str) -> str:
+        """The id to answer a request with when its function has not answered: the one the
+        function set so far (a failed Create's rollback must find what it made), the request's
+        own, or crhelper's form for a Create (never empty: CloudFormation would show "Invalid
+        PhysicalResourceId" instead of the reason)."""
+        return (
+            set_by_function
+            or slot.event.get("PhysicalResourceId")
+            or self.generate_physical_id(slot.event)
         )
-        self.Data, self.Reason = {}, ""
-        self._send(FAILED, clip(reason))
 
     def init_failure(self, error) -> None:
         """crhelper's hook for a failed initialisation: Create and Update then fail with it."""
@@ -184,8 +190,7 @@ class OneShotResource(CfnResource):
     # crhelper's sender retries forever, unbounded and logging the URL: send once, bounded.
     def _send(self, status=None, reason="", send_response=None) -> None:
         slot = self._slot
-        if slot is None or not slot.claim():
-            logger.warning("Dropped a second answer (%s) to one request", status or self.Status)
+        if slot is None or not _first_answer(slot, status or self.Status):
             return
         super()._send(status, reason, send_response=functools.partial(_deliver, slot))
 
@@ -195,20 +200,21 @@ class OneShotResource(CfnResource):
         slot.timer = self.clock.call_at(slot.deadlines.timer, self._answer_timeout, slot)
 
     def _answer_timeout(self, slot: ResponseSlot) -> None:
-        if slot is not self._slot:  # a timer that outlived its request
-            return
-        if not self.PhysicalResourceId:  # crhelper's timer would send an empty one
-            self.PhysicalResourceId = slot.event.get(
-                "PhysicalResourceId"
-            ) or self.generate_physical_id(slot.event)
+        # Lambda freezes this thread with the process and may thaw it during a later request:
+        # the check and the reading of the id the function set hold the lock that __call__ takes
+        # to switch requests, and the answer goes to this request's slot, never the current one.
+        with self._switching:
+            if slot is not self._slot:  # a timer that outlived its request
+                return
+            physical_id = self._physical_id_for(slot, self.PhysicalResourceId)
         if slot.event.get("RequestType") == "Delete":  # a Delete never blocks the stack's deletion
             logger.error(
                 "About to time out; answering SUCCESS to the Delete now: %s", self._timed_out_reason
             )
-            self._send(SUCCESS, "")
+            _answer(slot, SUCCESS, "", physical_id)
             return
         logger.error("About to time out; answering FAILED now")
-        self._send(FAILED, self._timed_out_reason)
+        _answer(slot, FAILED, self._timed_out_reason, physical_id)
 
     def generate_physical_id(self, event) -> str:
         """crhelper's stack_LogicalId_RANDOM id (for a failed Create), robust to odd StackIds."""
@@ -217,6 +223,33 @@ class OneShotResource(CfnResource):
         logical_id = str(event.get("LogicalResourceId") or "resource")
         suffix = "".join(random.choices(_ID_CHARACTERS, k=8))  # noqa: S311 - not a secret
         return f"{stack_name[:128]}_{logical_id[:128]}_{suffix}"
+
+
+def _first_answer(slot: ResponseSlot, status: str) -> bool:
+    """Claims the request's one answer; False (logged) when it was given already."""
+    if slot.claim():
+        return True
+    logger.warning("Dropped a second answer (%s) to one request", status)
+    return False
+
+
+def _answer(slot: ResponseSlot, status: str, reason: str, physical_id: str) -> None:
+    """An answer made from the request's own slot alone (no instance state, which may already
+    belong to a later request), sent if it is the first to claim the slot."""
+    if not _first_answer(slot, status):
+        return
+    event = slot.event
+    body = {
+        "Status": status,
+        "Reason": reason,
+        "PhysicalResourceId": physical_id,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Data": {},
+        "NoEcho": False,
+    }
+    _deliver(slot, slot.response_url, body)
 
 
 def _deliver(slot: ResponseSlot, _url: str, body: dict, _ssl_verify=None) -> None:

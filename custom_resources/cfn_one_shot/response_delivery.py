@@ -1,12 +1,16 @@
 """Delivery of the one response body to CloudFormation's presigned URL, bounded by a deadline.
 
 Replaces crhelper's utils._send_response, whose sockets have no timeout and whose retry loop never
-ends: here each attempt has a timeout, retries stop at the deadline, and a 4xx (an expired or
+ends: here every blocking step of an attempt (connect, TLS handshake, send, each read of the reply)
+waits at most for the time left before the deadline, so an endpoint that trickles its reply a byte
+at a time cannot hold an attempt past it; retries stop at the deadline, and a 4xx (an expired or
 wrong URL) stops at once. The URL itself is never logged: its query string is a credential.
 """
 
+import io
 import json
 import logging
+import socket
 import ssl
 from http.client import HTTPException, HTTPSConnection
 from urllib.parse import urlsplit
@@ -64,11 +68,10 @@ def put_response(url: str, body: bytes, deadline: float, clock=MONOTONIC) -> boo
     attempt, delay = 0, FIRST_DELAY_S
     while True:
         attempt += 1
-        timeout = min(ATTEMPT_TIMEOUT_S, deadline - clock.now())
-        if timeout <= 0:
+        if deadline - clock.now() <= 0:
             logger.error("Response not delivered: no time left after %d attempts", attempt - 1)
             return False
-        connection = HTTPSConnection(parts.netloc, timeout=clock.io_timeout(timeout), context=tls)
+        connection = _BoundedConnection(parts.netloc, tls, deadline, clock)
         try:
             connection.request("PUT", target, body=body, headers=headers)
             status = connection.getresponse().status
@@ -92,3 +95,56 @@ def put_response(url: str, body: bytes, deadline: float, clock=MONOTONIC) -> boo
         )
         clock.sleep(pause)
         delay = min(delay * 2, MAX_DELAY_S)
+
+
+class _BoundedConnection(HTTPSConnection):
+    """An HTTPS connection whose every blocking step waits at most ATTEMPT_TIMEOUT_S and never
+    past `deadline` (a socket timeout alone bounds each step, not their sum)."""
+
+    def __init__(self, netloc: str, tls: ssl.SSLContext, deadline: float, clock) -> None:
+        super().__init__(netloc)
+        self._tls, self._deadline, self._clock = tls, deadline, clock
+
+    def time_left(self) -> float:
+        left = min(ATTEMPT_TIMEOUT_S, self._deadline - self._clock.now())
+        if left <= 0:
+            raise TimeoutError("the response deadline passed during the attempt")
+        return self._clock.io_timeout(left)
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.host, self.port), self.time_left())
+        try:
+            raw.settimeout(self.time_left())  # the TLS handshake: one bound for all of it
+            self.sock = _BoundedSocket(
+                self._tls.wrap_socket(raw, server_hostname=self.host), self.time_left
+            )
+        except BaseException:
+            raw.close()
+            raise
+
+
+class _BoundedSocket(io.RawIOBase):
+    """The TLS socket as http.client uses it (sendall, makefile, close), each call's timeout set
+    from the time left. It is also the raw stream the reply is read from: one reply per socket."""
+
+    def __init__(self, tls_socket: ssl.SSLSocket, time_left) -> None:
+        super().__init__()
+        self._socket, self._time_left = tls_socket, time_left
+
+    def sendall(self, data: bytes) -> None:
+        self._socket.settimeout(self._time_left())
+        self._socket.sendall(data)
+
+    def makefile(self, _mode: str = "rb") -> io.BufferedReader:
+        return io.BufferedReader(self)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._socket.settimeout(self._time_left())
+        return self._socket.recv_into(buffer)
+
+    def close(self) -> None:
+        super().close()
+        self._socket.close()

@@ -1,51 +1,52 @@
 """The rule classes, one module per subject. cfn-lint instantiates each class exported here.
 
 A new rule: a `ModelRule, CloudFormationLintRule` subclass in the module of its subject (or a new
-module here), with the next free id of its series (docs/lint-rules.md), imported below and named
-in `__all__`. A test fails when a rule class of this folder is not exported.
+module here, named `_<subject>.py`: see by_path_guard.py), with the next free id of its series
+(docs/lint-rules.md), imported below and named in `__all__`. A test fails when a rule class of
+this folder is not exported.
 """
 
-from .alternating_users import (
+from ._alternating_users import (
     CloneUsernameTooLong,
     CloneUsernameUnbounded,
     MasterArnMissingFromSecret,
     MasterSecretArnMissing,
 )
-from .hosted_rotation import (
+from ._hosted_rotation import (
     ExclusiveRotationProperties,
     HostedRotationWithoutTransform,
     SecondScheduleForSecret,
     UnknownRotationType,
     UnknownSecretsManagerTransform,
 )
-from .kms_keys import RotationCannotDecrypt
-from .password_characters import ExcludedCharacterClass, MasterPasswordCharacters
-from .resource_policy import (
+from ._kms_keys import RotationCannotDecrypt
+from ._password_characters import ExcludedCharacterClass, MasterPasswordCharacters
+from ._resource_policy import (
     DenyWithoutRotationException,
     PublicPolicyNotBlocked,
     WildcardPrincipalNotPinned,
     WildcardRolePattern,
 )
-from .rotation_function import (
+from ._rotation_function import (
     FunctionNameRefused,
     InvokePermissionMissing,
     RotationRoleCannotRead,
     ScheduleBeforePermission,
 )
-from .rotation_network import (
+from ._rotation_network import (
     NetworkReachUnknown,
     RotationOutsideDatabaseVpc,
     RotationWithoutNetworkPath,
     SecurityGroupsBlockDatabase,
 )
-from .rotation_rules import (
+from ._rotation_rules import (
     DaysAndScheduleTogether,
     RotationWindowInvalid,
     RotationWindowsOverlap,
     ScheduleExpressionInvalid,
 )
-from .secret_contract import EngineMismatch, SecretJsonIncomplete, UsernameNotMasterUsername
-from .target_attachment import ScheduleBeforeAttachment
+from ._secret_contract import EngineMismatch, SecretJsonIncomplete, UsernameNotMasterUsername
+from ._target_attachment import ScheduleBeforeAttachment
 
 __all__ = [
     "CloneUsernameTooLong",

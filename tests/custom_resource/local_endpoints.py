@@ -134,6 +134,9 @@ class ResponseReceiver(LoopbackServer):
     def __init__(self, ca: trustme.CA) -> None:
         self.clock = None  # a test sets its VirtualClock; time.monotonic without one
         self.real_delay_s = 0.0  # how long each answer takes, in real seconds
+        self.trickle_s = (
+            0.0  # if set, the answer goes a byte at a time, the clock moved before each
+        )
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._puts: list[ReceivedPut] = []
@@ -153,6 +156,9 @@ class ResponseReceiver(LoopbackServer):
                     ReceivedPut(self.path, dict(self.headers), body, receiver.now())
                 )
                 time.sleep(receiver.real_delay_s)  # a slow or busy endpoint, in real time
+                if receiver.trickle_s:
+                    receiver.trickle(self.wfile, status)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -168,6 +174,17 @@ class ResponseReceiver(LoopbackServer):
 
     def now(self) -> float:
         return self.clock.now() if self.clock is not None else time.monotonic()
+
+    def trickle(self, stream, status: int) -> None:
+        """An endpoint that sends each byte of its answer alone, trickle_s apart on the clock,
+        until the client hangs up."""
+        for byte in f"HTTP/1.1 {status} OK\r\nContent-Length: 0\r\n\r\n".encode():
+            self.clock.advance(self.trickle_s)
+            try:
+                stream.write(bytes([byte]))
+                stream.flush()
+            except OSError:  # the client gave up
+                return
 
     def url(self, token: str = "") -> str:
         token = token or uuid.uuid4().hex
@@ -194,7 +211,7 @@ class ResponseReceiver(LoopbackServer):
             self._puts.clear()
             self._statuses.clear()
             self.first_put.clear()
-            self.real_delay_s = 0.0
+            self.real_delay_s = self.trickle_s = 0.0
 
 
 class ConnectionCounter:

@@ -6,12 +6,15 @@ The handler runs on the test's VirtualClock: its retries' pauses move the clock,
 not, and the timeout timer fires when a test moves the clock to it, so none of this depends on
 the machine's speed."""
 
+import logging
 import re
 import threading
 import uuid
 
 import boto3
 import pytest
+from cfn_one_shot import one_shot_resource
+from cfn_one_shot.one_shot_resource import OneShotResource
 
 from .local_endpoints import LambdaContext, cloudformation_event, create_rotation_function
 from .virtual_clock import HANG_S
@@ -196,8 +199,8 @@ def test_little_time_left_still_gets_one_timely_answer(app, receiver, lambda_api
     assert "'rot-absent' was not found" in body["Reason"]
 
 
-def start_handler(app, event, context) -> threading.Thread:
-    worker = threading.Thread(target=app.handler, args=(event, context), daemon=True)
+def start_handler(handler, event, context) -> threading.Thread:
+    worker = threading.Thread(target=handler, args=(event, context), daemon=True)
     worker.start()
     return worker
 
@@ -217,7 +220,7 @@ def test_stalled_lambda_api_gets_the_timer_answer_and_no_second_one(
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
     clock = app.helper.clock
     context = LambdaContext(1.5, clock)
-    worker = start_handler(app, event, context)
+    worker = start_handler(app.handler, event, context)
     lambda_api.wait_for_requests(1)
 
     clock.run_next_timer()  # the timer's moment comes while the call hangs
@@ -241,7 +244,7 @@ def test_answer_ready_just_after_the_timer_fired_is_dropped(
     event = cloudformation_event("Create", receiver.url(), {"FunctionName": function_name})
     clock = app.helper.clock
     context = LambdaContext(2.5, clock)
-    worker = start_handler(app, event, context)
+    worker = start_handler(app.handler, event, context)
     lambda_api.wait_for_requests(1)
 
     clock.run_next_timer()
@@ -252,3 +255,126 @@ def test_answer_ready_just_after_the_timer_fired_is_dropped(
     assert "did not finish before this function's timeout" in body["Reason"]
     assert body["PhysicalResourceId"]
     assert "Dropped a second answer (SUCCESS)" in caplog.text
+
+
+class StallingResource:
+    """The shared base with Create and Delete functions that each wait, once running, until the
+    test releases them; a Create returns the id `id-<Name property>`."""
+
+    def __init__(self, clock) -> None:
+        self.helper = OneShotResource(clock=clock)
+        self.running = threading.Semaphore(0)
+        self.released = threading.Event()
+        self.helper.create(self._stall)
+        self.helper.delete(self._stall)
+
+    def _stall(self, event, _context):
+        self.running.release()
+        assert self.released.wait(HANG_S)
+        return "id-" + event["ResourceProperties"].get("Name", "")
+
+    def start(self, event, context) -> threading.Thread:
+        """The handler in a thread of its own, returned once the request's function runs."""
+        self.released.clear()
+        worker = start_handler(self.helper, event, context)
+        assert self.running.acquire(timeout=HANG_S), "the function did not start"
+        return worker
+
+    def release(self, worker: threading.Thread) -> None:
+        self.released.set()
+        finish(worker)
+
+
+def test_delete_whose_function_overruns_gets_success_from_the_timer(receiver, clock):
+    # The shared base's promise to every function: a Delete never blocks a stack's deletion.
+    resource = StallingResource(clock)
+    event = cloudformation_event("Delete", receiver.url(), {}, physical_id="the-resource")
+    context = LambdaContext(5, clock)
+    worker = resource.start(event, context)
+
+    clock.run_next_timer()  # the timer's moment comes while the function still runs
+    resource.release(worker)  # its own answer, now a second one, must be dropped
+
+    body = only_response(receiver, context)
+    assert (body["Status"], body["Reason"]) == ("SUCCESS", "")
+    assert body["PhysicalResourceId"] == "the-resource"
+    assert body["RequestId"] == event["RequestId"]
+
+
+class HeldAtTimeoutLog(logging.Handler):
+    """Holds the thread that logs the timer's "About to time out" line until resumed: where
+    Lambda froze the process (with the timer's thread mid-answer) after the request ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held, self.resume = threading.Event(), threading.Event()
+
+    def handle(self, record) -> bool:  # not emit, which holds a lock every other log line needs
+        if record.getMessage().startswith("About to time out"):
+            self.held.set()
+            assert self.resume.wait(HANG_S)
+        return True
+
+    def emit(self, record) -> None:
+        pass
+
+
+@pytest.fixture
+def timeout_log_hold():
+    hold = HeldAtTimeoutLog()
+    logger = logging.getLogger(one_shot_resource.__name__)
+    logger.addHandler(hold)
+    yield hold
+    hold.resume.set()
+    logger.removeHandler(hold)
+
+
+def test_timer_thawed_mid_answer_in_a_later_request_leaves_that_request_alone(
+    receiver, clock, timeout_log_hold
+):
+    # Request A's timer fires while A's function runs and is frozen mid-answer; A's function
+    # then answers and the invocation ends; request B thaws the process and the timer goes on.
+    resource = StallingResource(clock)
+    event_a = cloudformation_event("Create", receiver.url("a"), {"Name": "A"})
+    worker = resource.start(event_a, LambdaContext(5, clock))
+    clock.advance(clock.pending()[0] - clock.now())
+    assert timeout_log_hold.held.wait(HANG_S)
+    resource.release(worker)
+    event_b = cloudformation_event("Create", receiver.url("b"), {"Name": "B"})
+    worker = resource.start(event_b, LambdaContext(5, clock))
+
+    timeout_log_hold.resume.set()
+    clock.join_fired()
+    resource.release(worker)
+
+    (answer_b,) = (put.document for put in receiver.puts("b"))
+    assert (answer_b["Status"], answer_b["RequestId"]) == ("SUCCESS", event_b["RequestId"])
+    assert answer_b["PhysicalResourceId"] == "id-B"
+    (answer_a,) = (put.document for put in receiver.puts("a"))
+    assert answer_a["RequestId"] == event_a["RequestId"]
+    assert len(receiver.puts()) == 2  # and nothing else came
+
+
+def test_timer_thawed_whole_in_a_later_request_sends_nothing(receiver, clock, monkeypatch):
+    # Request A's timer had fired but not yet run when Lambda froze the process at A's end;
+    # it runs while request B is being handled.
+    timers = []
+    call_at = clock.call_at
+    monkeypatch.setattr(
+        clock,
+        "call_at",
+        lambda when, run, *args: timers.append((run, args)) or call_at(when, run, *args),
+    )
+    resource = StallingResource(clock)
+    event_a = cloudformation_event("Create", receiver.url("a"), {"Name": "A"})
+    resource.release(resource.start(event_a, LambdaContext(5, clock)))
+    event_b = cloudformation_event("Create", receiver.url("b"), {"Name": "B"})
+    worker = resource.start(event_b, LambdaContext(5, clock))
+
+    (late_timer, late_args), _b_timer = timers
+    late_timer(*late_args)
+    resource.release(worker)
+
+    (answer_b,) = (put.document for put in receiver.puts("b"))
+    assert (answer_b["Status"], answer_b["RequestId"]) == ("SUCCESS", event_b["RequestId"])
+    assert [put.document["Status"] for put in receiver.puts("a")] == ["SUCCESS"]

@@ -118,6 +118,19 @@ def test_a_tiny_budget_on_the_virtual_clock_is_not_a_real_socket_timeout(receive
     assert len(receiver.puts()) == 1
 
 
+def test_an_endpoint_that_trickles_its_answer_is_given_up_at_the_deadline(receiver, clock, caplog):
+    # Each byte of the 200 comes within any per-read socket timeout, a second apart on the
+    # clock: the attempt must end when the deadline passes, not when the answer is complete.
+    receiver.trickle_s = 1.0
+    deadline = clock.now() + 5
+
+    delivered = put_response(receiver.url(), b"{}", deadline, clock)
+
+    assert delivered is False
+    assert len(receiver.puts()) == 1
+    assert "Response not delivered: no time left after 1 attempts" in caplog.messages
+
+
 def test_a_deadline_that_passes_during_an_attempt_ends_without_a_pause(receiver, caplog):
     # The clock passes the deadline by half a second while the first PUT is answered 500: no
     # pause, no second attempt, just "not delivered".

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,26 @@ def test_cfn_lint_rotation_appends_the_rules_and_passes_every_argument(tmp_path,
     assert {i for i in found if RULE_ID.fullmatch(i)} == EVERY_PITFALL, result.stderr
 
 
+@pytest.mark.parametrize(
+    "appended",
+    [
+        ("-a", PACKAGE),
+        ("--append-rules", f"{PACKAGE}.rules"),
+        (f"--append-rules={PACKAGE}",),
+        ("-a", f"{PACKAGE}.rules"),
+        (f"-a{PACKAGE}",),
+    ],
+    ids=" ".join,
+)
+def test_cfn_lint_rotation_given_the_pack_appends_it_once(tmp_path, appended):
+    result = run(
+        BIN / "cfn-lint-rotation", *appended, "--config-file", EMPTY_CONFIG, "--", BAD, cwd=tmp_path
+    )
+    assert "Traceback" not in result.stderr, result.stderr  # DuplicateRuleError, loaded twice
+    assert result.returncode & 2, result.stderr
+    assert ours(result.stdout) == EVERY_PITFALL
+
+
 def test_cfn_lint_rotation_version_names_the_pack_and_cfn_lint(tmp_path):
     result = run(BIN / "cfn-lint-rotation", "--version", cwd=tmp_path)
     cfn_lint_version = run(CFN_LINT, "--version", cwd=tmp_path).stdout.split()[-1]
@@ -104,23 +125,33 @@ def test_bare_cfn_lint_in_the_repository_reads_cfnlintrc():
     assert "ER101" in ours(result.stdout), result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("folder", ["lint_rules", "lint_rules/rules"])
 @pytest.mark.parametrize("where", ["repository", "elsewhere"])
-def test_a_folder_path_is_refused_with_the_module_to_name_instead(tmp_path, where):
+def test_a_folder_path_is_refused_with_the_module_to_name_instead(tmp_path, where, folder):
     # 0.2.0's recipe; the rules now import their shared code relatively and load as a package.
-    folder, cwd = ("lint_rules", REPO) if where == "repository" else (LINT_RULES, tmp_path)
+    given = REPO / folder
     (tmp_path / "template.yaml").write_text(BAD.read_text())
     result = run(
-        CFN_LINT, "--config-file", EMPTY_CONFIG, "-a", folder, "--", tmp_path / "template.yaml",
-        cwd=cwd,
+        CFN_LINT, "--config-file", EMPTY_CONFIG, "-a", folder if where == "repository" else given,
+        "--", tmp_path / "template.yaml", cwd=REPO if where == "repository" else tmp_path,
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
-    assert f"cfn-lint --append-rules {LINT_RULES}: this folder is the rotation rule pack" in (
-        result.stderr
-    )
+    assert f"cfn-lint --append-rules {given}: this folder is " in result.stderr
+    assert "the rotation rule pack, a Python package since 0.3.0" in result.stderr
     assert f"`pip install -e {REPO}`" in result.stderr
     assert "`cfn-lint -a cfn_lint_rotation`" in result.stderr
+
+
+def test_given_the_rules_folder_cfn_lint_loads_only_its_guard():
+    # cfn-lint loads the files of a folder whose names match this pattern (cfnlint.helpers
+    # .load_plugins), in the file system's order: a rule module among them could load before the
+    # guard and fail on its relative imports with a traceback.
+    loaded_by_path = [
+        p.name for p in (LINT_RULES / "rules").glob("*.py") if fnmatch(p.name, "[A-Za-z1-9]*.py")
+    ]
+    assert loaded_by_path == ["by_path_guard.py"]
 
 
 def test_the_pack_has_one_name():
@@ -163,7 +194,7 @@ def test_every_rule_module_and_folder_is_packaged():
 def test_every_rule_class_is_exported_and_no_helper_is_taken_for_a_rule(loaded):
     defined = {
         cls
-        for path in (LINT_RULES / "rules").glob("[a-z]*.py")
+        for path in (LINT_RULES / "rules").glob("_[a-z]*.py")
         for _, cls in inspect.getmembers(
             importlib.import_module(f"{PACKAGE}.rules.{path.stem}"), inspect.isclass
         )

@@ -28,22 +28,11 @@ from pathlib import Path
 import pytest
 
 from cfn_lint_rotation._rotation_lint._release import DOCS_URL, REPOSITORY_URL, RULE_ID, VERSION
+from tests.helpers.hook_templates import write_hook_templates
 
 REPO = Path(__file__).resolve().parents[2]
 PRE_COMMIT = str(Path(sys.executable).parent / "pre-commit")
 SECTION = "## Using the lint rules in another repository"
-NO_TRANSFORM = """\
-Resources:
-  Rotation:
-    Type: AWS::SecretsManager::RotationSchedule
-    Properties:
-      SecretId: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf
-      HostedRotationLambda:
-        RotationType: MySQLSingleUser
-      RotationRules:
-        ScheduleExpression: rate(30 days)
-"""
-GOOD = "Transform: AWS::SecretsManager-2024-09-16\n" + NO_TRANSFORM
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -152,9 +141,7 @@ def head(repository: Path) -> str:
 def other_repository(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("other-repository")
     git(path, "init", "-q")
-    (path / "templates").mkdir()
-    (path / "templates" / "rotation.yaml").write_text(NO_TRANSFORM)
-    (path / "templates" / "good.yaml").write_text(GOOD)
+    write_hook_templates(path)
     git(path, "add", ".")
     return path
 

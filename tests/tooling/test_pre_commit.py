@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.hook_templates import write_hook_templates
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / ".pre-commit-config.yaml"
 
@@ -53,31 +55,14 @@ def test_the_hooks_the_project_promises_are_there():
     assert re.search(configured["cfn-lint"]["files"], "templates/mysql-multi-user.yaml")
 
 
-NO_TRANSFORM = """\
-Resources:
-  Rotation:
-    Type: AWS::SecretsManager::RotationSchedule
-    Properties:
-      SecretId: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf
-      HostedRotationLambda:
-        RotationType: MySQLSingleUser
-      RotationRules:
-        ScheduleExpression: rate(30 days)
-"""
-
-
 def test_the_cfn_lint_hook_lints_the_templates_with_the_rule_pack(tmp_path):
     """The hook as `make hooks` installs it, in a scratch repository holding this one's hook and
     cfn-lint configuration and .venv: a template that breaks a rotation rule fails the commit."""
     root = tmp_path / "repo"
-    (root / "templates").mkdir(parents=True)
+    write_hook_templates(root)
     for name in (".pre-commit-config.yaml", ".cfnlintrc"):
         shutil.copy(REPO / name, root / name)
     (root / ".venv").symlink_to(REPO / ".venv")
-    (root / "templates" / "rotation.yaml").write_text(NO_TRANSFORM)
-    (root / "templates" / "good.yaml").write_text(
-        "Transform: AWS::SecretsManager-2024-09-16\n" + NO_TRANSFORM
-    )
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     subprocess.run(["git", "add", "."], cwd=root, check=True)
     result = subprocess.run(

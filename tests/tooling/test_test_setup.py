@@ -351,9 +351,9 @@ def uv_wheel_forwarding_to_the_real_uv(directory: Path) -> None:
     wheel(directory, "uv", version, {"uv": f'#!/bin/sh\nexec {the_uv()} "$@"\n'})
 
 
-def test_the_pinned_uv_is_installed_with_pip_when_missing(tmp_path):
-    uv_wheel_forwarding_to_the_real_uv(tmp_path / "wheelhouse")
-    result = venv_sh(
+def install_uv_with_pip_from_wheelhouse(tmp_path: Path) -> subprocess.CompletedProcess:
+    """scripts/venv.sh with no uv of the user's (UV=""), pip reading only tmp_path/wheelhouse."""
+    return venv_sh(
         tmp_path,
         tmp_path / ".venv",
         sys.executable,
@@ -361,6 +361,11 @@ def test_the_pinned_uv_is_installed_with_pip_when_missing(tmp_path):
         PIP_NO_INDEX="1",
         PIP_FIND_LINKS=str(tmp_path / "wheelhouse"),
     )
+
+
+def test_the_pinned_uv_is_installed_with_pip_when_missing(tmp_path):
+    uv_wheel_forwarding_to_the_real_uv(tmp_path / "wheelhouse")
+    result = install_uv_with_pip_from_wheelhouse(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Installing {UV_PIN} into .uv with pip" in result.stderr  # stdout names the uv
     assert (tmp_path / ".uv" / "bin" / "uv").exists()
@@ -370,14 +375,7 @@ def test_the_pinned_uv_is_installed_with_pip_when_missing(tmp_path):
 
 def test_a_uv_that_pip_cannot_install_is_explained_and_nothing_is_left(tmp_path):
     (tmp_path / "wheelhouse").mkdir()
-    result = venv_sh(
-        tmp_path,
-        tmp_path / ".venv",
-        sys.executable,
-        UV="",
-        PIP_NO_INDEX="1",
-        PIP_FIND_LINKS=str(tmp_path / "wheelhouse"),
-    )
+    result = install_uv_with_pip_from_wheelhouse(tmp_path)
     assert result.returncode == 1
     assert f"pip could not install {UV_PIN}" in result.stderr
     assert "make UV=uv" in result.stderr
