@@ -334,11 +334,13 @@ class Reader:
         named = len(text) == 1 and isinstance(text[0], Hole)
         return text[0].target if named and text[0].function in ("Ref", "Fn::GetAtt") else ""
 
-    def candidates(self, text: Text | None) -> list[str] | None:
+    def candidates(self, text: Text | None, defaults: bool = True) -> list[str] | None:
         """Every value the text can take by the template's own declarations, or None.
 
         A parameter contributes its AllowedValues, else its Default, a mapping the values it
-        lists; any other hole, or a parameter with neither, makes the value unknown.
+        lists; any other hole, or a parameter with neither, makes the value unknown. With
+        `defaults=False` only literals and AllowedValues count: a Default, or a mapping (whose
+        keys may come from one), makes the value unknown.
         """
         if text is None:
             return None
@@ -347,7 +349,10 @@ class Reader:
             if isinstance(piece, str):
                 choices.append([piece])
                 continue
-            values = list(piece.choices) or parameter_values(self.parameter(piece))
+            if defaults:
+                values = list(piece.choices) or parameter_values(self.parameter(piece))
+            else:
+                values = allowed_values(self.parameter(piece))
             if values is None:
                 return None
             choices.append(values)
@@ -359,9 +364,29 @@ class Reader:
         """Whether the template declares the values a hole can take (a parameter, a mapping)."""
         return bool(hole.choices) or self.parameter(hole) is not None
 
-    def scalar(self, value: Any) -> list[str] | None:
+    def scalar(self, value: Any, defaults: bool = True) -> list[str] | None:
         """`candidates` of a value read as text."""
-        return self.candidates(self.text(value))
+        return self.candidates(self.text(value), defaults)
+
+    def defaults_used(self, text: Text | None) -> list[tuple[str, str]]:
+        """(parameter, its Default) for each parameter whose Default alone gives the text its
+        value (no AllowedValues): a finding on such a value says so."""
+        found = []
+        for hole in holes(text or ()):
+            declaration = self.parameter(hole)
+            if declaration is not None and allowed_values(declaration) is None:
+                values = parameter_values(declaration)
+                if values is not None:
+                    found.append((hole.target, values[0]))
+        return list(dict.fromkeys(found))
+
+    def default_note(self, *texts: Text | None) -> str:
+        """' (with the default 'x' of parameter P)' when the values rest on Defaults, else ''."""
+        used = list(dict.fromkeys(u for t in texts for u in self.defaults_used(t)))
+        if not used:
+            return ""
+        listed = ", ".join(f"the default {value!r} of parameter {name}" for name, value in used)
+        return f" (with {listed})"
 
     def origin(self, value: Any) -> str:
         """' (from parameter X)' when the value comes from parameters, else ''."""
@@ -369,13 +394,21 @@ class Reader:
         return f" (from parameter {', '.join(names)})" if names else ""
 
 
+def allowed_values(declaration: dict | None) -> list[str] | None:
+    """A parameter's AllowedValues (every value a deploy can pass), else None."""
+    allowed = declaration.get("AllowedValues") if declaration is not None else None
+    if isinstance(allowed, list) and allowed and all(_is_scalar(v) for v in allowed):
+        return [_scalar_text(v) for v in allowed]
+    return None
+
+
 def parameter_values(declaration: dict | None) -> list[str] | None:
     """The values a parameter declares: its AllowedValues, else its Default, else None."""
     if declaration is None:
         return None
-    allowed = declaration.get("AllowedValues")
-    if isinstance(allowed, list) and allowed and all(_is_scalar(v) for v in allowed):
-        return [_scalar_text(v) for v in allowed]
+    allowed = allowed_values(declaration)
+    if allowed is not None:
+        return allowed
     default = declaration.get("Default")
     if _is_scalar(default):
         return [_scalar_text(default)]
