@@ -368,30 +368,24 @@ class Reader:
         """`candidates` of a value read as text."""
         return self.candidates(self.text(value), defaults)
 
-    def defaults_used(self, text: Text | None) -> list[tuple[str, str]]:
-        """(parameter, its Default) for each parameter whose Default alone gives the text its
-        value (no AllowedValues): a finding on such a value says so."""
-        found = []
-        for hole in holes(text or ()):
-            declaration = self.parameter(hole)
-            if declaration is not None and allowed_values(declaration) is None:
-                values = parameter_values(declaration)
-                if values is not None:
-                    found.append((hole.target, values[0]))
-        return list(dict.fromkeys(found))
-
-    def default_note(self, *texts: Text | None) -> str:
-        """' (with the default 'x' of parameter P)' when the values rest on Defaults, else ''."""
-        used = list(dict.fromkeys(u for t in texts for u in self.defaults_used(t)))
-        if not used:
-            return ""
-        listed = ", ".join(f"the default {value!r} of parameter {name}" for name, value in used)
-        return f" (with {listed})"
-
     def origin(self, value: Any) -> str:
-        """' (from parameter X)' when the value comes from parameters, else ''."""
-        names = [h.target for h in holes(self.text(value) or ()) if self.parameter(h)]
-        return f" (from parameter {', '.join(names)})" if names else ""
+        """`text_origin` of a value."""
+        return self.text_origin(self.text(value))
+
+    def text_origin(self, *texts: Text | None) -> str:
+        """' (from parameter X)' when the value comes from parameters, and ' (with the default
+        of parameter Y)' when only Y's Default gave it (Y has no AllowedValues): a finding on
+        a default says so, since a deploy may pass another value."""
+        found = [h for t in texts for h in holes(t or ()) if self.parameter(h)]
+        names = list(dict.fromkeys(h.target for h in found))
+        if not names:
+            return ""
+        defaulted = [n for n in names if allowed_values(self.parameters[n]) is None]
+        declared = [n for n in names if n not in defaulted]
+        said = [f"from parameter {', '.join(declared)}"] if declared else []
+        if defaulted:
+            said.append(f"with the default of parameter {', '.join(defaulted)}")
+        return f" ({'; '.join(said)})"
 
 
 def allowed_values(declaration: dict | None) -> list[str] | None:

@@ -177,7 +177,8 @@ def test_er703_fix_names_the_vpcs_default_group(linter, custom, form):
     assert len(messages) == 2
     assert all("<" not in m for m in messages)
     assert any("GroupId: !GetAtt Vpc.DefaultSecurityGroup, IpProtocol" in m for m in messages)
-    assert any("DestinationSecurityGroupId: !GetAtt Vpc.DefaultSecurityGroup" in m for m in messages)
+    destination = "DestinationSecurityGroupId: !GetAtt Vpc.DefaultSecurityGroup"
+    assert any(destination in m for m in messages)
 
 
 def test_protocol_number_6_is_tcp(linter, custom):
