@@ -15,6 +15,9 @@ from ._model import FUNCTIONS
 from ._values import literal_parts
 
 PERMISSION = "AWS::Lambda::Permission"
+# A permission on an alias or a version covers only that qualified ARN, never the unqualified
+# function a schedule names (Lambda, resource-based policies: qualifiers).
+QUALIFIED = ("AWS::Lambda::Alias", "AWS::Lambda::Version")
 SECRETS_MANAGER = "secretsmanager"  # the service principal's first label
 _ARN_MARK = ":function:"
 
@@ -55,7 +58,7 @@ def names_function(model, text: tuple | None, function: str) -> bool | None:
         kind = reader.resources[named].get("Type")
         if named == function and kind in FUNCTIONS:
             return True
-        return False if kind in FUNCTIONS else None
+        return False if kind in (*FUNCTIONS, *QUALIFIED) else None
     own = function_name(reader, function)
     return same_name(reader, text, own, others=_other_names(reader, function))
 
@@ -131,6 +134,17 @@ def _action_may_invoke(reader, value) -> bool:
     return any(v.lower() in ("lambda:invokefunction", "lambda:*", "*") for v in values)
 
 
+def _qualified(reader, text: tuple | None) -> bool:
+    """Whether a FunctionName surely names a qualified function (`name:alias`, an ARN with a
+    version, `${Fn.Arn}:live`): a permission on it does not cover the unqualified function."""
+    if not text:
+        return False
+    first = reader.resource_in(text[:1], *FUNCTIONS)
+    if first is not None and len(text) > 1:
+        return isinstance(text[1], str) and text[1].startswith(":")
+    return any(isinstance(p, str) and ":" in p for p in _name_text(text))
+
+
 def invoke_permissions(model, function: str, secret: str | None = None) -> list[str] | None:
     """The permissions that may let Secrets Manager invoke the function for the secret.
 
@@ -146,8 +160,8 @@ def invoke_permissions(model, function: str, secret: str | None = None) -> list[
         if not isinstance(properties, dict):
             found.append(name)  # unreadable: it may be the one
             continue
-        named = names_function(model, reader.text(properties.get("FunctionName")), function)
-        if named is False:
+        text = reader.text(properties.get("FunctionName"))
+        if _qualified(reader, text) or names_function(model, text, function) is False:
             continue
         if not _principal_may_be_secrets_manager(reader, properties.get("Principal")):
             continue

@@ -205,6 +205,8 @@ def function_side(model, rotation) -> Side | None:
     path = ["Resources", rotation.function, "Properties"]
     label = f"function {rotation.function}"
     if not isinstance(config, dict) or config.get("SubnetIds") in (None, []):
+        if isinstance(config, dict) and "SubnetIds" in config:  # an empty list: say where
+            path = [*path, "VpcConfig", "SubnetIds"]
         return Side(label, outside=True, path=path, groups_path=path)
     side = Side(label, subnets=items(reader, config["SubnetIds"], SUBNET))
     side.groups = groups(reader, config.get("SecurityGroupIds"))
@@ -287,20 +289,22 @@ def database_side(model, database: str) -> Side:
 
 
 def _port(reader, kind: str, properties: dict) -> list[int] | None:
+    """The ports the database can listen on: literals and parameters' AllowedValues (a
+    parameter's Default is only a default, so a port from one is unknown)."""
     if "Port" in properties:
         port = properties["Port"]
         branches = port.get("Fn::If") if isinstance(port, dict) and len(port) == 1 else None
         if isinstance(branches, list) and len(branches) == 3:  # either branch's port
-            values = [v for b in branches[1:] for v in reader.scalar(b) or ["?"]]
+            values = [v for b in branches[1:] for v in reader.scalar(b, False) or ["?"]]
         else:
-            values = reader.scalar(port)
+            values = reader.scalar(port, defaults=False)
         try:
             return [int(v) for v in values] if values else None
         except ValueError:
             return None
     if kind in _TYPE_PORTS:
         return [_TYPE_PORTS[kind]]
-    engines = reader.scalar(properties.get("Engine"))
+    engines = reader.scalar(properties.get("Engine"), defaults=False)
     if not engines:
         return None
     ports = set()

@@ -12,6 +12,7 @@ known.
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class Rule:
     group: Any  # the group the rule belongs to
     body: dict
     path: list
+    unknown: str | None = None  # why the rule cannot be read (it then decides nothing)
 
 
 @dataclass
@@ -62,25 +64,38 @@ class SecurityGroups:
             if not isinstance(properties, dict):
                 continue
             kind = body.get("Type")
+            # Fn::Ifs settled the way CloudFormation will; what differs between branches is
+            # unknown, never guessed from one branch.
+            variants = [p for _, p in model.settled(name)]
             if kind == SECURITY_GROUP:
-                self._inline(name, properties)
+                self._inline(name, variants)
             elif kind in (f"AWS::EC2::{INGRESS}", f"AWS::EC2::{EGRESS}"):
                 group = group_of(self.reader, self.reader.text(properties.get("GroupId")))
                 direction = kind.rsplit("::", 1)[1]
                 path = ["Resources", name, "Properties"]
-                self.rules.setdefault((direction, group), []).append(Rule(group, properties, path))
+                rule = Rule(group, variants[0] if variants else {}, path)
+                if len(variants) > 1:
+                    rule.unknown = f"rule {name} differs between the branches of an Fn::If"
+                self.rules.setdefault((direction, group), []).append(rule)
 
-    def _inline(self, name: str, properties: dict) -> None:
+    def _inline(self, name: str, variants: list[dict]) -> None:
         for direction in (INGRESS, EGRESS):
-            listed = properties.get(direction)
-            if not isinstance(listed, list) or not listed:
+            values = {json.dumps(p.get(direction), sort_keys=True, default=str) for p in variants}
+            listed = variants[0].get(direction) if len(values) == 1 else None
+            path = ["Resources", name, "Properties", direction]
+            if len(values) > 1 or (listed is not None and not isinstance(listed, list)):
+                # Under an Fn::If that conditions do not settle alike, or no list at all.
+                how = "is no list" if len(values) == 1 else "differs between Fn::If branches"
+                self._add(direction, name, Rule(name, {}, path, f"{direction} of {name} {how}"))
                 continue
-            if direction == EGRESS:
-                self.explicit_egress.add(name)
-            for index, rule in enumerate(listed):
-                path = ["Resources", name, "Properties", direction, index]
+            for index, rule in enumerate(listed or ()):
                 body = rule if isinstance(rule, dict) else {}
-                self.rules.setdefault((direction, name), []).append(Rule(name, body, path))
+                self._add(direction, name, Rule(name, body, [*path, index]))
+
+    def _add(self, direction: str, group, rule: Rule) -> None:
+        if direction == EGRESS:
+            self.explicit_egress.add(group)  # EC2's allow-all egress goes once rules are listed
+        self.rules.setdefault((direction, group), []).append(rule)
 
     def rules_of(self, direction: str, group) -> list[Rule]:
         found = list(self.rules.get((direction, group), []))
@@ -111,6 +126,8 @@ class SecurityGroups:
         return answer
 
     def _rule(self, rule: Rule, direction: str, peer, port) -> Answer:
+        if rule.unknown:
+            return Answer(None, [f"the {rule.unknown}"])
         ports = self._ports(rule.body, port)
         if ports.allowed is False:
             return ports
@@ -125,26 +142,32 @@ class SecurityGroups:
         protocol = literal(self.reader.text(body.get("IpProtocol")))
         if protocol is None or protocol.lower() not in ("tcp", "6"):
             return _protocol(protocol)
-        low, high = self._port(body.get("FromPort")), self._port(body.get("ToPort"))
-        if -1 in (low, high) or "database" in (low, high):
+        lows, highs = self._port(body.get("FromPort")), self._port(body.get("ToPort"))
+        if {-1} in (lows, highs) or "database" in (lows, highs):
             return Answer(True)  # every port, or !GetAtt Database.Endpoint.Port
         if port is None:
             return Answer(None, ["the database's port is only known at deploy time"])
-        if low is None or high is None:
-            return Answer(None, ["a rule's port comes from a value only known at deploy time"])
-        return Answer(all(low <= p <= high for p in port))
+        if lows is None or highs is None:
+            value = body.get("FromPort") if lows is None else body.get("ToPort")
+            where = describe(self.reader, self.reader.text(value))
+            return Answer(None, [f"a rule's port comes from {where}, known at deploy time"])
+        held = {all(low <= p <= high for p in port) for low in lows for high in highs}
+        if len(held) > 1:
+            return Answer(None, ["a rule's port is a parameter whose AllowedValues differ"])
+        return Answer(held.pop())
 
     def _port(self, value: Any):
+        """'database', the port numbers a rule's port can be (a literal, or every one of a
+        parameter's AllowedValues: a Default is only a default), or None when unknown."""
         text = self.reader.text(value)
         single = text and len(text) == 1 and isinstance(text[0], Hole)
         if single and text[0].attribute in ("Endpoint.Port", "Port"):
             return "database"
-        values = self.reader.candidates(text)
+        values = self.reader.candidates(text, defaults=False)
         try:
-            numbers = {int(v) for v in values or ()}
+            return {int(v) for v in values} if values else None
         except ValueError:
             return None
-        return numbers.pop() if len(numbers) == 1 else None
 
     def _peer(self, rule: Rule, direction: str, peer) -> Answer:
         body = rule.body

@@ -334,11 +334,13 @@ class Reader:
         named = len(text) == 1 and isinstance(text[0], Hole)
         return text[0].target if named and text[0].function in ("Ref", "Fn::GetAtt") else ""
 
-    def candidates(self, text: Text | None) -> list[str] | None:
+    def candidates(self, text: Text | None, defaults: bool = True) -> list[str] | None:
         """Every value the text can take by the template's own declarations, or None.
 
         A parameter contributes its AllowedValues, else its Default, a mapping the values it
-        lists; any other hole, or a parameter with neither, makes the value unknown.
+        lists; any other hole, or a parameter with neither, makes the value unknown. With
+        `defaults=False` only literals and AllowedValues count: a Default, or a mapping (whose
+        keys may come from one), makes the value unknown.
         """
         if text is None:
             return None
@@ -347,7 +349,10 @@ class Reader:
             if isinstance(piece, str):
                 choices.append([piece])
                 continue
-            values = list(piece.choices) or parameter_values(self.parameter(piece))
+            if defaults:
+                values = list(piece.choices) or parameter_values(self.parameter(piece))
+            else:
+                values = allowed_values(self.parameter(piece))
             if values is None:
                 return None
             choices.append(values)
@@ -359,23 +364,45 @@ class Reader:
         """Whether the template declares the values a hole can take (a parameter, a mapping)."""
         return bool(hole.choices) or self.parameter(hole) is not None
 
-    def scalar(self, value: Any) -> list[str] | None:
+    def scalar(self, value: Any, defaults: bool = True) -> list[str] | None:
         """`candidates` of a value read as text."""
-        return self.candidates(self.text(value))
+        return self.candidates(self.text(value), defaults)
 
     def origin(self, value: Any) -> str:
-        """' (from parameter X)' when the value comes from parameters, else ''."""
-        names = [h.target for h in holes(self.text(value) or ()) if self.parameter(h)]
-        return f" (from parameter {', '.join(names)})" if names else ""
+        """`text_origin` of a value."""
+        return self.text_origin(self.text(value))
+
+    def text_origin(self, *texts: Text | None) -> str:
+        """' (from parameter X)' when the value comes from parameters, and ' (with the default
+        of parameter Y)' when only Y's Default gave it (Y has no AllowedValues): a finding on
+        a default says so, since a deploy may pass another value."""
+        found = [h for t in texts for h in holes(t or ()) if self.parameter(h)]
+        names = list(dict.fromkeys(h.target for h in found))
+        if not names:
+            return ""
+        defaulted = [n for n in names if allowed_values(self.parameters[n]) is None]
+        declared = [n for n in names if n not in defaulted]
+        said = [f"from parameter {', '.join(declared)}"] if declared else []
+        if defaulted:
+            said.append(f"with the default of parameter {', '.join(defaulted)}")
+        return f" ({'; '.join(said)})"
+
+
+def allowed_values(declaration: dict | None) -> list[str] | None:
+    """A parameter's AllowedValues (every value a deploy can pass), else None."""
+    allowed = declaration.get("AllowedValues") if declaration is not None else None
+    if isinstance(allowed, list) and allowed and all(_is_scalar(v) for v in allowed):
+        return [_scalar_text(v) for v in allowed]
+    return None
 
 
 def parameter_values(declaration: dict | None) -> list[str] | None:
     """The values a parameter declares: its AllowedValues, else its Default, else None."""
     if declaration is None:
         return None
-    allowed = declaration.get("AllowedValues")
-    if isinstance(allowed, list) and allowed and all(_is_scalar(v) for v in allowed):
-        return [_scalar_text(v) for v in allowed]
+    allowed = allowed_values(declaration)
+    if allowed is not None:
+        return allowed
     default = declaration.get("Default")
     if _is_scalar(default):
         return [_scalar_text(default)]

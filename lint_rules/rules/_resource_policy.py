@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cfnlint.rules import CloudFormationLintRule
@@ -19,7 +20,7 @@ from .._rotation_lint._policies import (
     values_of,
 )
 from .._rotation_lint._report import ModelRule, doc_url, finding
-from .._rotation_lint._values import as_bool, literal, literal_parts, render
+from .._rotation_lint._values import Hole, as_bool, literal, literal_parts, render
 
 TAGS = ["secretsmanager", "rotation", "resource-policy"]
 SAM_FUNCTION = "AWS::Serverless::Function"
@@ -171,6 +172,14 @@ ROTATED_ACTIONS = (
 )
 ADMIN_ACTIONS = ("secretsmanager:GetSecretValue",)
 _EXCEPTIONS = ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+# The stack's own account as a principal: `!Ref AWS::AccountId` or its root ARN. It stands for
+# every principal of the account, the rotation role (a Lambda function's role is in the
+# function's account) included. A literal account id may be another account: not judged.
+_OWN_ACCOUNT = re.compile(
+    r"\$\{AWS::AccountId\}|arn:(aws[\w-]*|\$\{AWS::Partition\}):iam::\$\{AWS::AccountId\}:root"
+)
+# Pseudo parameters a principal ARN is built with; any other hole may be any principal.
+_PSEUDO = ("AWS::Partition", "AWS::AccountId", "AWS::Region", "AWS::URLSuffix")
 
 
 @dataclass(frozen=True)
@@ -224,29 +233,63 @@ def _is_not_role(model, text, role: RotationRole) -> bool:
             named != role.name if role.kind == "template" else role.kind == "elsewhere"
         )
     tail = text[-1] if isinstance(text[-1], str) else ""
-    if tail.endswith(":root"):
-        return True  # an account's root user is never the role
+    if tail.endswith(":root") or ":user/" in tail:
+        return True  # an account's root user, or an IAM user, is never the role
     return _other_role_name(model, tail, role)
 
 
 def _other_role_name(model, tail: str, role: RotationRole) -> bool:
-    """Whether an ARN ending in `role/<name>` names another role than the template's role."""
-    if role.kind != "template" or "role/" not in tail:
+    """Whether an ARN ending in a literal `role/<name>` names another role than the template's
+    role: its RoleName differs, or it has none (CloudFormation then generates a name with a
+    random suffix, which no name written in the template equals)."""
+    name = tail.rsplit("role/", 1)[-1].rsplit("/", 1)[-1] if "role/" in tail else ""
+    if role.kind != "template" or not name:
         return False
     properties = model.reader.resources[role.name].get("Properties")
-    names = (
-        model.reader.scalar(properties.get("RoleName")) if isinstance(properties, dict) else None
-    )
-    return names is not None and tail.rsplit("/", 1)[-1] not in names
+    if not isinstance(properties, dict):
+        return False
+    if "RoleName" not in properties:
+        return True
+    names = model.reader.scalar(properties.get("RoleName"))
+    return names is not None and name not in names
+
+
+def _aws_principals(value) -> list | None:
+    """The AWS principals of a Principal or NotPrincipal value; None when a key is unknown."""
+    if isinstance(value, JsonObject):
+        if value.open_keys:
+            return None
+        value = value.fields.get("AWS")
+        if value is None:
+            return []
+    return values_of(value)
+
+
+def _may_spare_session(model, value) -> bool:
+    """Whether a NotPrincipal value may name the rotation function's role session.
+
+    With Deny, NotPrincipal spares a role's session only when it lists the session's
+    assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`); the role's ARN
+    or its account's ARN alone leave the session denied (IAM, "NotPrincipal with Deny")."""
+    text = text_of(value)
+    if text is None:
+        return True
+    named = model.reader.resource_in(text)
+    if named is not None:
+        return model.reader.resources[named].get("Type") not in (ROLE, "AWS::IAM::User")
+    if any(isinstance(p, Hole) and p.target not in _PSEUDO for p in text):
+        return True  # a parameter, an import: any principal
+    written = literal_parts(text)
+    return "*" in written or "assumed-role/" in written
 
 
 def _covers_role(model, statement: JsonObject, role: RotationRole) -> bool:
-    principal = statement.fields.get("Principal")
-    if isinstance(principal, JsonObject):
-        principal = principal.fields.get("AWS")
-    for value in values_of(principal):
+    if "NotPrincipal" in statement.fields:
+        spared = _aws_principals(statement.fields["NotPrincipal"])
+        return spared is not None and not any(_may_spare_session(model, v) for v in spared)
+    for value in _aws_principals(statement.fields.get("Principal")) or ():
         text = text_of(value)
-        if literal(text) == "*":
+        if literal(text) == "*" or (text and _OWN_ACCOUNT.fullmatch(render(text))):
             return True
         if role.kind == "template" and model.reader.resource_in(text, ROLE) == role.name:
             return True
@@ -265,7 +308,7 @@ def _applies(model, statement: JsonObject, role: RotationRole) -> bool:
         if not isinstance(tests, JsonObject) or tests.open_keys:
             return False
         for key, value in tests.fields.items():
-            texts = [text_of(v) for v in values_of(value)]
+            texts = [_condition_text(v) for v in values_of(value)]
             if not _holds(model, base, key.lower(), texts, role):
                 return False
     return True
@@ -278,8 +321,15 @@ def _holds(model, operator: str, key: str, texts: list, role: RotationRole) -> b
     if key == "aws:principalarn" and operator in _EXCEPTIONS:
         return all(_is_not_role(model, t, role) for t in texts)
     if key == "aws:securetransport" and operator == "Bool":
-        return {literal(t) for t in texts} == {"true"}
+        return {(literal(t) or "").lower() for t in texts} == {"true"}
     return False
+
+
+def _condition_text(value):
+    """A condition value as text: an unquoted YAML/JSON boolean is its text, as IAM reads it."""
+    if isinstance(value, bool):
+        return ("true" if value else "false",)
+    return text_of(value)
 
 
 class DenyWithoutRotationException(ModelRule, CloudFormationLintRule):
@@ -323,11 +373,17 @@ class DenyWithoutRotationException(ModelRule, CloudFormationLintRule):
 
 
 def _whom(statement: JsonObject) -> str:
-    principal = statement.fields.get("Principal")
-    if isinstance(principal, JsonObject):
-        principal = principal.fields.get("AWS")
-    stars = [v for v in values_of(principal) if literal(text_of(v)) == "*"]
-    return "every principal" if stars else "the rotation role itself"
+    if "NotPrincipal" in statement.fields:
+        return (
+            "every principal but those NotPrincipal names (with Deny it spares a role's session "
+            "only by its assumed-role ARN, not by the role's ARN)"
+        )
+    principals = [text_of(v) for v in _aws_principals(statement.fields.get("Principal")) or ()]
+    if any(literal(t) == "*" for t in principals):
+        return "every principal"
+    if any(t and _OWN_ACCOUNT.fullmatch(render(t)) for t in principals):
+        return "every principal of the stack's account"
+    return "the rotation role itself"
 
 
 def _role_arn(role: RotationRole) -> str:

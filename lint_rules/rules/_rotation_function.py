@@ -6,7 +6,7 @@ import re
 
 from cfnlint.rules import CloudFormationLintRule
 
-from .._rotation_lint._functions import invoke_permissions, rotation_functions
+from .._rotation_lint._functions import function_name, invoke_permissions, rotation_functions
 from .._rotation_lint._iam import GRANTS, SCOPED, grant, role_policies
 from .._rotation_lint._model import SECRET
 from .._rotation_lint._policies import GET_SECRET_VALUE, may_let_a_role_read, policies
@@ -96,9 +96,10 @@ class RotationRoleCannotRead(ModelRule, CloudFormationLintRule):
             yield finding(
                 statement.path,
                 f"{statement.origin} lets {role} read secrets only where "
-                f"secretsmanager:resource/AllowRotationLambdaArn is {render(other)!r}, another "
-                f"function than {function}, which rotates {target}; Secrets Manager compares "
-                "that key with the secret's own rotation function, so every read is denied and "
+                f"secretsmanager:resource/AllowRotationLambdaArn is {render(other)!r}"
+                f"{_origin(model, other, function)}, another function than {function}, which "
+                f"rotates {target}; Secrets Manager compares that key with the secret's own "
+                "rotation function, so every read is denied and "
                 f"every rotation fails{outside}",
                 f"name the function that rotates the secret: !GetAtt {function}.Arn",
             )
@@ -127,6 +128,14 @@ class RotationRoleCannotRead(ModelRule, CloudFormationLintRule):
                 "allow secretsmanager:DescribeSecret, GetSecretValue, PutSecretValue and "
                 f"UpdateSecretVersionStage on !Ref {secret}",
             )
+
+
+def _origin(model, other, function: str) -> str:
+    """Where the compared names come from, when a parameter (or its default) gives them; ''
+    when the value names another function of the template (no names compared)."""
+    if model.reader.resource_in(other) is not None:
+        return ""
+    return model.reader.text_origin(other, function_name(model.reader, function))
 
 
 class ScheduleBeforePermission(ModelRule, CloudFormationLintRule):
@@ -176,10 +185,10 @@ def _name_problem(model, value) -> tuple[str, str] | None:
     for name in reader.candidates(text) or ():
         problem = _problem(name, name)
         if problem:
-            return name, problem
+            return f"{name!r}{reader.text_origin(text)}", problem
     fixed = literal_parts(text)
     problem = _problem(fixed, render(text))
-    return (render(text), problem) if problem else None
+    return (repr(render(text)), problem) if problem else None
 
 
 def _problem(fixed: str, name: str) -> str | None:
@@ -236,7 +245,7 @@ def _finding(path, what: str, problem: tuple[str, str], failure: str):
     name, reason = problem
     return finding(
         path,
-        f"{what} is {name!r}, with {reason}, but Lambda accepts only letters, digits, hyphens "
+        f"{what} is {name}, with {reason}, but Lambda accepts only letters, digits, hyphens "
         f"and underscores, at most {NAME_LIMIT} characters, so {failure} (ValidationException)",
         f"a name of at most {NAME_LIMIT} such characters, for example without dots or spaces",
     )

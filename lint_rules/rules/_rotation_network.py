@@ -338,6 +338,10 @@ def _outside_cause(rotation, side: Side) -> tuple[str, str]:
             f"set {key} and {rotation.setting('VpcSecurityGroupIds')}"
         )
     function = rotation.function
+    if side.path[-1:] == ["SubnetIds"]:
+        return f"function {function} sets VpcConfig SubnetIds to an empty list", (
+            f"set VpcConfig SubnetIds (and SecurityGroupIds) of function {function}"
+        )
     return f"function {function} has no VpcConfig", (
         f"add VpcConfig (SubnetIds, SecurityGroupIds) to function {function}"
     )
@@ -410,8 +414,17 @@ def _vpc_name(key: str) -> str:
     return f"VPC {key.split(':', 1)[1]}" if key.startswith("vpc:") else "its VPC"
 
 
-def _template_group(side: Side) -> str:
-    return next((g for g in side.groups if isinstance(g, str)), "<the group>")
+def _group_id(side: Side) -> str:
+    """How a fix names a group of the side: its GroupId, or its VPC's DefaultSecurityGroup."""
+    for group in side.groups:
+        if isinstance(group, str):
+            return f"!GetAtt {group}.GroupId"
+    for group in side.groups:
+        if isinstance(group, DefaultGroup) and group.vpc.startswith("vpc:"):
+            return f"!GetAtt {group.vpc.split(':', 1)[1]}.DefaultSecurityGroup"
+    if any(isinstance(g, DefaultGroup) for g in side.groups):
+        return "the id of the default security group of the account's default VPC"
+    return "the id of its security group"
 
 
 class SecurityGroupsBlockDatabase(ModelRule, CloudFormationLintRule):
@@ -437,10 +450,9 @@ class SecurityGroupsBlockDatabase(ModelRule, CloudFormationLintRule):
                     f"the security groups of {function.label} ({_group_names(function)}) "
                     f"allow no outbound traffic to {target}, so every rotation times out "
                     f"connecting to {link.database}",
-                    "add an egress rule: AWS::EC2::SecurityGroupEgress with GroupId: !GetAtt "
-                    f"{_template_group(function)}.GroupId, IpProtocol: tcp, FromPort and ToPort "
-                    f"{link.port}, DestinationSecurityGroupId: !GetAtt {_template_group(db)}"
-                    ".GroupId",
+                    "add an egress rule: AWS::EC2::SecurityGroupEgress with GroupId: "
+                    f"{_group_id(function)}, IpProtocol: tcp, FromPort and ToPort "
+                    f"{link.port}, DestinationSecurityGroupId: {_group_id(db)}",
                 )
             if link.ingress is not None and link.ingress.allowed is False:
                 yield self._ingress(link)
@@ -461,9 +473,9 @@ class SecurityGroupsBlockDatabase(ModelRule, CloudFormationLintRule):
         else:
             source = f"{function.label} (security groups {_group_names(function)})"
             fix = (
-                "add an ingress rule: AWS::EC2::SecurityGroupIngress with GroupId: !GetAtt "
-                f"{_template_group(db)}.GroupId, IpProtocol: tcp, FromPort and ToPort "
-                f"{link.port}, SourceSecurityGroupId: !GetAtt {_template_group(function)}.GroupId"
+                "add an ingress rule: AWS::EC2::SecurityGroupIngress with GroupId: "
+                f"{_group_id(db)}, IpProtocol: tcp, FromPort and ToPort "
+                f"{link.port}, SourceSecurityGroupId: {_group_id(function)}"
             )
         changed = (
             "; a default group admits only its own members, unless changed outside the template"

@@ -142,3 +142,101 @@ def test_er604_silent_for_a_secret_no_rotation_reads(linter, multi_user):
     multi_user["Resources"]["AdminPolicy"]["Properties"]["SecretId"] = {"Ref": "Other"}
     _admin_statements(multi_user).insert(0, dict(DENY_READS))
     assert "ER604" not in {rule for rule, _ in linter.findings(render(multi_user, "yaml"))}
+
+
+# -- issue 20 review: exceptions and principals that spare no rotation role -------------------
+ADMIN_ROLE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/database-admin"}
+OWN_ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+
+
+def _only_exception(template: dict, *values) -> None:
+    _custom_deny(template)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = list(values)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_er604_literal_role_arn_never_names_a_role_without_role_name(linter, custom, form):
+    """CloudFormation names a role without RoleName <stack>-<id>-<random>: no ARN written in the
+    template equals it, so the exception for database-admin spares no rotation role."""
+    _only_exception(custom, ADMIN_ROLE_ARN)
+    matches = linter.matches(render(custom, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER604", CUSTOM_STATEMENT)}
+    custom["Resources"]["RotationRole"]["Properties"]["RoleName"] = "database-admin"
+    assert linter.findings(render(custom, form)) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize(
+    "user",
+    [
+        pytest.param(
+            {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/admin"}, id="by-arn"
+        ),
+        pytest.param({"Fn::GetAtt": ["AdminUser", "Arn"]}, id="a-template-user"),
+    ],
+)
+def test_er604_exception_for_a_user_only(linter, custom, form, user):
+    custom["Resources"]["AdminUser"] = {"Type": "AWS::IAM::User", "Properties": {}}
+    custom["Resources"]["RotationRole"]["Properties"]["RoleName"] = "pg-rotation-role"
+    _only_exception(custom, user)
+    assert linter.findings(render(custom, form)) == {("ER604", CUSTOM_STATEMENT)}
+
+
+def _not_principal(template: dict, *values) -> None:
+    deny = _custom_deny(template)
+    del deny["Principal"], deny["Condition"]
+    deny["NotPrincipal"] = {"AWS": list(values)}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_er604_not_principal_with_the_role_arn_still_denies_its_session(linter, custom, form):
+    """With Deny, NotPrincipal spares a role's session only by its assumed-role ARN."""
+    _not_principal(custom, {"Fn::GetAtt": ["RotationRole", "Arn"]}, OWN_ROOT)
+    matches = linter.matches(render(custom, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER604", CUSTOM_STATEMENT)}
+    assert "every principal but those NotPrincipal names" in matches[0].message
+
+
+@pytest.mark.parametrize(
+    "spared",
+    [
+        pytest.param(
+            {
+                "Fn::Sub": "arn:${AWS::Partition}:sts::${AWS::AccountId}:assumed-role/"
+                "${RotationRole}/${RotationFunctionName}"
+            },
+            id="the-session",
+        ),
+        pytest.param({"Ref": "SparedPrincipal"}, id="a-parameter"),
+    ],
+)
+def test_er604_not_principal_that_may_name_the_session(linter, custom, spared):
+    custom["Parameters"]["SparedPrincipal"] = {"Type": "String", "Description": "x"}
+    _not_principal(custom, {"Fn::GetAtt": ["RotationRole", "Arn"]}, spared, OWN_ROOT)
+    assert linter.findings(render(custom, "yaml")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize(
+    "account",
+    [pytest.param(OWN_ROOT, id="root-arn"), pytest.param({"Ref": "AWS::AccountId"}, id="id")],
+)
+def test_er604_the_stacks_account_as_principal_covers_the_role(linter, custom, form, account):
+    deny = _custom_deny(custom)
+    deny["Principal"] = {"AWS": account}
+    del deny["Condition"]
+    matches = linter.matches(render(custom, form))
+    assert {(m.rule.id, m.path_string) for m in matches} == {("ER604", CUSTOM_STATEMENT)}
+    assert "to every principal of the stack's account" in matches[0].message
+    deny["Principal"] = {"AWS": "arn:aws:iam::111122223333:root"}  # maybe another account
+    assert linter.findings(render(custom, form)) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize(
+    ("secure", "found"),
+    [(True, {("ER604", CUSTOM_STATEMENT)}), (False, set())],
+    ids=["true", "false"],
+)
+def test_er604_secure_transport_as_an_unquoted_boolean(linter, custom, form, secure, found):
+    _custom_deny(custom)["Condition"] = {"Bool": {"aws:SecureTransport": secure}}
+    assert linter.findings(render(custom, form)) == found

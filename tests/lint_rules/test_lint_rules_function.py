@@ -372,3 +372,98 @@ def test_wr904_silent_when_the_schedule_waits_through_another_resource(linter, c
 def test_wr904_leaves_a_missing_permission_to_er901(linter, custom):
     _without_permission(custom)
     assert {rule for rule, _ in linter.findings(render(custom, "yaml"))} == {"ER901"}
+
+
+# -- issue 20 review --------------------------------------------------------------------------
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("kind", ["AWS::Lambda::Alias", "AWS::Lambda::Version"])
+def test_er901_a_permission_on_an_alias_or_version_only(linter, custom, form, kind):
+    """The schedule names the unqualified function; a permission on an alias or a version covers
+    only that qualified ARN, so Secrets Manager still cannot invoke the function."""
+    qualifier = {"FunctionName": {"Ref": "RotationFunction"}}
+    if kind.endswith("Alias"):
+        qualifier.update({"FunctionVersion": "$LATEST", "Name": "live"})
+    custom["Resources"]["Qualified"] = {"Type": kind, "Properties": qualifier}
+    custom["Resources"]["RotationInvoke"]["Properties"]["FunctionName"] = {"Ref": "Qualified"}
+    assert linter.findings(render(custom, form)) == {("ER901", ARN)}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param({"Fn::Sub": "${RotationFunction.Arn}:live"}, id="qualified-arn"),
+        pytest.param("pg-rotation:live", id="qualified-name"),
+    ],
+)
+@pytest.mark.parametrize("named", [True, False], ids=["named", "generated-name"])
+def test_er901_a_permission_on_a_qualified_name(linter, custom, name, named):
+    if not named:  # no names to compare: only the qualifier tells
+        del custom["Resources"]["RotationFunction"]["Properties"]["FunctionName"]
+    custom["Resources"]["RotationInvoke"]["Properties"]["FunctionName"] = name
+    assert "ER901" in {rule for rule, _ in linter.findings(render(custom, "yaml"))}
+
+
+@pytest.mark.parametrize("action", ["lambda:*", "*"])
+def test_er901_silent_for_a_wildcard_action(linter, custom, action):
+    custom["Resources"]["RotationInvoke"]["Properties"]["Action"] = action
+    assert linter.findings(render(custom, "yaml")) == set()
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_er902_arn_equals_scopes_like_string_equals(linter, custom, form):
+    custom["Resources"]["OtherFunction"] = copy.deepcopy(OTHER_FUNCTION)
+    statement = custom["Resources"]["RotationRole"]["Properties"]["Policies"][0]
+    scoped = statement["PolicyDocument"]["Statement"][0]["Condition"]
+    scoped["ArnEquals"] = scoped.pop("StringEquals")
+    key = "secretsmanager:resource/AllowRotationLambdaArn"
+    assert linter.findings(render(custom, form)) == set()
+    scoped["ArnEquals"][key] = {"Fn::GetAtt": ["OtherFunction", "Arn"]}
+    assert linter.findings(render(custom, form)) == {("ER902", ROTATE_STATEMENT)}
+
+
+def test_er902_says_when_a_parameters_default_decides(linter, custom):
+    """The function's name is the default of RotationFunctionName: a deploy may pass another,
+    so the finding says it rests on the default."""
+    _condition(
+        custom,
+        {"Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:old"},
+    )
+    (match,) = linter.matches(render(custom, "yaml"))
+    assert "(with the default of parameter RotationFunctionName)" in match.message
+    custom["Parameters"]["RotationFunctionName"]["AllowedValues"] = ["pg-rotation"]
+    (match,) = linter.matches(render(custom, "yaml"))
+    assert "(from parameter RotationFunctionName)" in match.message
+
+
+@pytest.mark.parametrize(
+    ("declaration", "said"),
+    [
+        ({"Default": "admin rotation"}, "'admin rotation' (with the default of parameter Name)"),
+        ({"AllowedValues": ["admin rotation"]}, "'admin rotation' (from parameter Name)"),
+    ],
+    ids=["default", "allowed-values"],
+)
+def test_er903_says_when_a_parameters_default_decides(linter, multi_user, declaration, said):
+    multi_user["Parameters"]["Name"] = {"Type": "String", "Description": "name", **declaration}
+    settings = multi_user["Resources"]["AdminRotation"]["Properties"]["HostedRotationLambda"]
+    settings["RotationLambdaName"] = {"Ref": "Name"}
+    (match,) = linter.matches(render(multi_user, "yaml"))
+    assert match.rule.id == "ER903"
+    assert f"RotationLambdaName of AdminRotation is {said}, with the character ' '" in (
+        match.message
+    )
+
+
+def test_wr904_silent_when_the_graph_does_not_hold_the_permission(custom):
+    """cfn-lint's graph leaves out what it cannot read; then the order is unknown: no warning."""
+    from cfnlint.template import Template
+
+    from cfn_lint_rotation.rules.rotation_function import ScheduleBeforePermission
+
+    custom["Resources"]["Rotation"]["DependsOn"] = ["DatabaseAttachment"]
+    rule = ScheduleBeforePermission()
+    cfn = Template("t.yaml", custom)
+    assert len(rule.match(cfn)) == 1  # held by the graph: the schedule does not wait
+    cfn = Template("t.yaml", custom)
+    cfn.graph.graph.remove_node("RotationInvoke")
+    assert rule.match(cfn) == []

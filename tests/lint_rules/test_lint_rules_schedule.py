@@ -70,7 +70,7 @@ def test_er802_schedule_from_a_parameter_default(linter, multi_user):
     multi_user["Parameters"]["AppSchedule"]["Default"] = "rate(1 hour)"
     (match,) = linter.matches(render(multi_user, "yaml"))
     assert (match.rule.id, match.path_string) == ("ER802", f"{RULES}/ScheduleExpression")
-    assert "(from parameter AppSchedule)" in match.message
+    assert "(with the default of parameter AppSchedule)" in match.message
 
 
 @pytest.mark.parametrize(("days", "refused"), [(0, True), (1, False), (1000, False), (1001, True)])

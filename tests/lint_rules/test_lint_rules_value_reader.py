@@ -379,7 +379,9 @@ def test_known_and_origin(reader):
     assert reader.known(Hole("Fn::FindInMap", choices=("a",)))
     assert not reader.known(Hole("Ref", "FromSsm"))
     assert not reader.known(Hole("Fn::FindInMap"))
-    assert reader.origin({"Fn::Sub": "${Env}-${Port}-${Db.Arn}"}) == (" (from parameter Env, Port)")
+    assert reader.origin({"Fn::Sub": "${Env}-${Port}-${Db.Arn}"}) == (
+        " (from parameter Env; with the default of parameter Port)"
+    )
     assert reader.origin({"Ref": "AWS::Region"}) == ""
     assert reader.origin("plain") == ""
     assert reader.origin(["no", "text"]) == ""
