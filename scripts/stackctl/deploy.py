@@ -123,7 +123,10 @@ def review(cs: changeset.ChangeSet, opts: argparse.Namespace) -> None:
 
     DRY_RUN=1 stops at nothing but says which refusal the real run would meet.
     """
-    print(changeset.table(cs.changes), flush=True)
+    if cs.changes:
+        print(changeset.table(cs.changes), flush=True)
+    else:
+        print("No resource changes (outputs or stack settings); executing it.", flush=True)
     dangerous = cs.dangerous
     if not dangerous:
         return

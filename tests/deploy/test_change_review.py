@@ -300,6 +300,19 @@ def test_an_empty_change_set_says_no_changes_and_succeeds(stubs, capsys):
     stubs.assert_done()
 
 
+def test_a_change_set_of_outputs_or_stack_settings_only_is_executed(stubs, capsys):
+    """CREATE_COMPLETE with no resource changes (an Output or the tags changed): AWS executes it;
+    only a FAILED one that "didn't contain changes" is empty."""
+    up_to_review(stubs, [])
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs) == 0
+    out = capsys.readouterr().out
+    assert "No resource changes (outputs or stack settings); executing it." in out
+    assert "No changes:" not in out
+    assert f"Stack {STACK}: UPDATE_COMPLETE." in out
+    stubs.assert_done()  # execute_change_set was queued, so it was called
+
+
 def test_dry_run_shows_the_changes_and_does_not_execute(stubs, capsys):
     up_to_review(stubs, [GENERATED_SECRET_CHANGE])
     assert deploy(stubs, "--dry-run") == 0
