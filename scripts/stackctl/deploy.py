@@ -126,7 +126,7 @@ def review(cs: changeset.ChangeSet, opts: argparse.Namespace) -> None:
     if cs.changes:
         print(changeset.table(cs.changes), flush=True)
     else:
-        print("No resource changes (outputs or stack settings); executing it.", flush=True)
+        print("No resource changes (outputs or stack settings).", flush=True)
     dangerous = cs.dangerous
     if not dangerous:
         return

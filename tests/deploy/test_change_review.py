@@ -307,7 +307,7 @@ def test_a_change_set_of_outputs_or_stack_settings_only_is_executed(stubs, capsy
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs) == 0
     out = capsys.readouterr().out
-    assert "No resource changes (outputs or stack settings); executing it." in out
+    assert "No resource changes (outputs or stack settings)." in out
     assert "No changes:" not in out
     assert f"Stack {STACK}: UPDATE_COMPLETE." in out
     stubs.assert_done()  # execute_change_set was queued, so it was called
