@@ -48,14 +48,24 @@ def stages(store, arn: str) -> dict[str, list[str]]:
     return store.client.describe_secret(SecretId=arn)["VersionIdsToStages"]
 
 
-def test_a_changed_generation_sets_the_new_password_of_the_current_user(scenario):
+@pytest.mark.parametrize(
+    "changed",
+    [
+        CHANGED,
+        {**GENERATION, "PasswordLength": "40"},
+        {**GENERATION, "ExcludeCharacters": "\"@/\\"},
+    ],
+    ids=["SecretStringTemplate", "PasswordLength", "ExcludeCharacters"],
+)
+def test_a_changed_generation_sets_the_new_password_of_the_current_user(scenario, changed):
+    """Any key of GenerateSecretString makes CloudFormation generate anew, not only the template."""
     s = scenario
     first = s.props(AppSecretGeneration=GENERATION)
     created = s.create(first)
     old_password = s.store.value(s.app_arn)["password"]
     new_password = regenerate(s.store, s.app_arn)
 
-    body = s.update(created, first, {**first, "AppSecretGeneration": CHANGED})
+    body = s.update(created, first, {**first, "AppSecretGeneration": changed})
 
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
@@ -177,6 +187,31 @@ def test_a_refused_pending_check_is_logged_and_the_password_still_set(
     assert "AccessDeniedException" in text
     assert "secretsmanager:UpdateSecretVersionStage" in text
     assert new_password not in text
+
+
+def test_a_pending_check_that_gets_no_answer_is_logged_and_the_password_still_set(
+    scenario, secrets_api, moto_endpoint, caplog
+):
+    """Secrets Manager unreachable for the label check (botocore's ConnectionClosedError, a
+    BotoCoreError, on every attempt): best effort, like a refusal."""
+    hop, properties = secrets_api
+    s = scenario
+    server = Secrets(
+        boto3.client("secretsmanager", region_name=REGION, endpoint_url=moto_endpoint), s.db
+    )
+    first = {**properties, "AppSecretGeneration": GENERATION}
+    created = s.create(first)
+    new_password = regenerate(server, first["AppSecretArn"])
+    hop.hang_up_next(3)  # the function's client makes three attempts
+
+    body = s.update(created, first, {**first, "AppSecretGeneration": CHANGED})
+
+    assert body["Status"] == "SUCCESS", body["Reason"]
+    s.db.login(s.user, new_password).close()
+    assert "Could not find or remove a stale AWSPENDING label on the application secret" in (
+        caplog.text
+    )
+    assert "ConnectionClosedError" in caplog.text
 
 
 @pytest.mark.parametrize("value", ["a string", ["a", "list"], 7])
