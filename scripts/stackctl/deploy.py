@@ -281,6 +281,20 @@ def protect(cf: Any, stack: str, described: dict[str, Any] | None, wanted, regio
         print(f"Termination protection off for stack {stack}.")
 
 
+def unfinished(kind: str, opts: argparse.Namespace) -> str:
+    """What make deploy applies only once it sees the stack succeed, for a watch stopped early."""
+    missing = ["its stack policy"] if kind == "CREATE" else []  # an update's came with its create
+    if opts.termination_protection:
+        missing.append(f"TERMINATION_PROTECTION={opts.termination_protection}")
+    if not missing:
+        return ""
+    return (
+        f"\nNot applied yet: {' and '.join(missing)} (make deploy applies them when the "
+        f"{kind.lower()} ends). Once the stack is {kind}_COMPLETE, run the same make deploy "
+        "again: it finds no changes and applies them."
+    )
+
+
 def watch(watcher: Watcher, kind: str, opts: argparse.Namespace, lifted: bool, region: str) -> str:
     """Stream events to the end. With the policy lifted, a first Ctrl-C keeps watching so the
     policy goes back when the update ends; a second stops (and the policy goes back at once)."""
@@ -290,7 +304,8 @@ def watch(watcher: Watcher, kind: str, opts: argparse.Namespace, lifted: bool, r
     except KeyboardInterrupt:
         if not lifted:
             raise UsageError(
-                f"Stopped watching; the {kind.lower()} goes on in CloudFormation. Watch it: {where}"
+                f"Stopped watching; the {kind.lower()} goes on in CloudFormation. Watch it: "
+                f"{where}{unfinished(kind, opts)}"
             ) from None
     print(
         "\nCtrl-C: the stack policy is lifted for this update and goes back when the update "
@@ -304,7 +319,7 @@ def watch(watcher: Watcher, kind: str, opts: argparse.Namespace, lifted: bool, r
     except KeyboardInterrupt:
         raise UsageError(
             f"Stopped watching; the update goes on in CloudFormation with the stack policy back "
-            f"in place. Watch it: {where}"
+            f"in place. Watch it: {where}{unfinished(kind, opts)}"
         ) from None
 
 

@@ -232,3 +232,76 @@ def test_tags_on_an_update_say_which_of_the_stack_s_tags_go(capsys):
         in capsys.readouterr().out
     )
     stubs.assert_done()
+
+
+def test_ctrl_c_during_a_create_says_what_is_not_applied_and_the_rerun_applies_it(capsys):
+    """The stack policy and termination protection follow a create make deploy saw end; after
+    Ctrl-C, the same make deploy run again once the stack is CREATE_COMPLETE applies them."""
+    stubs = StubbedAws()
+    stubs.identity()
+    cf = stubs.cloudformation
+    arn = stack_arn("stopped")
+    change_set = f"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/make-deploy/{'d' * 36}"
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id stopped does not exist"
+    )
+    cf.add_response("create_change_set", {"Id": change_set, "StackId": arn})
+    cf.add_response(
+        "describe_change_set",
+        {"ChangeSetId": change_set, "StackId": arn, "Status": "CREATE_COMPLETE", "Changes": [
+            {"Type": "Resource", "ResourceChange": {
+                "Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}}
+        ]},
+    )  # fmt: skip
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
+    running = event("stopped", "stopped", "CREATE_IN_PROGRESS", "AWS::CloudFormation::Stack",
+                    physical=arn)  # fmt: skip
+    cf.add_response("describe_stack_events", events(running))
+    cf.add_response("describe_stacks", stack_description("stopped", "CREATE_IN_PROGRESS"))
+
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    stubs.clock.sleep = ctrl_c
+    argv = ["deploy", "--template", CONSTRAINED, "--stack", "stopped", "--skip-lint",
+            "--params", "Required=x", "--termination-protection", "true"]  # fmt: skip
+    assert cli.main(argv, stubs.runtime()) == 2
+    assert capsys.readouterr().err == (
+        "error: Stopped watching; the create goes on in CloudFormation. Watch it: aws "
+        "cloudformation describe-stack-events --stack-name stopped --region eu-west-1\n"
+        "Not applied yet: its stack policy and TERMINATION_PROTECTION=true (make deploy applies "
+        "them when the create ends). Once the stack is CREATE_COMPLETE, run the same make deploy "
+        "again: it finds no changes and applies them.\n"
+    )
+    stubs.assert_done()
+
+    # The same command, once the create has ended.
+    again = StubbedAws()
+    again.identity()
+    cf = again.cloudformation
+    cf.add_response(
+        "describe_stacks", stack_description("stopped", "CREATE_COMPLETE", [("Required", "x")])
+    )
+    cf.add_response("create_change_set", {"Id": change_set, "StackId": arn})
+    cf.add_response(
+        "describe_change_set",
+        {"ChangeSetId": change_set, "StackId": arn, "Status": "FAILED", "Changes": [],
+         "StatusReason": "The submitted information didn't contain changes. Submit different "
+         "information to create a change set."},
+    )  # fmt: skip
+    cf.add_response("delete_change_set", {}, {"ChangeSetName": change_set})
+    cf.add_response("get_stack_policy", {})
+    cf.add_response("set_stack_policy", {}, {"StackName": "stopped",
+                                             "StackPolicyBody": protective_body()})  # fmt: skip
+    cf.add_response(
+        "update_termination_protection",
+        {"StackId": arn},
+        {"StackName": "stopped", "EnableTerminationProtection": True},
+    )
+    assert cli.main(argv, again.runtime()) == 0
+    out = capsys.readouterr().out
+    assert "No changes: stack stopped is up to date." in out
+    assert "Stack policy set" in out
+    assert "Termination protection on: stack stopped" in out
+    again.assert_done()
