@@ -251,8 +251,8 @@ def test_a_problem_read_partly_on_a_default_waits_for_the_stack():
     from scripts.stackctl.clock import Clock
     from scripts.stackctl.deploy import check_inputs
 
-    opts = options(template=SINGLE, stack="s", params='AdminRotationSchedule="cron(0 23 ? * SUN *)"',
-                   skip_lint=True)  # fmt: skip
+    schedule = 'AdminRotationSchedule="cron(0 23 ? * SUN *)"'
+    opts = options(template=SINGLE, stack="s", params=schedule, skip_lint=True)
     verdict = check_inputs(opts, Clock()).verdict
     past_midnight = [line for line in verdict.if_new if "would run into the next UTC day" in line]
     assert past_midnight, verdict.if_new
