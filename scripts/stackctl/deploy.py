@@ -37,6 +37,7 @@ class Request:
     values: Values
     verdict: Verdict  # its if_new findings wait for the stack to be looked up
     options: StackOptions
+    allow_replace: bool = False  # judged once the stack is known: it means nothing on a create
 
 
 def problem_of(check, *args) -> list[str]:
@@ -101,7 +102,7 @@ def check_inputs(opts: argparse.Namespace, clock: Clock) -> Request:
         problems += problem_of(lint.lint, facts.path)
     if problems:
         raise UsageError("\n".join(problems) + verdict.pending(opts.stack))
-    return Request(facts, values, verdict, options)
+    return Request(facts, values, verdict, options, allow_replace=opts.allow_replace)
 
 
 def parameter_list(facts, overrides: dict[str, str], stack: dict[str, Any] | None, kind: str):
@@ -186,9 +187,14 @@ def connect(opts: argparse.Namespace, runtime: Runtime, request: Request) -> Aws
 def judge_on_the_stack(request: Request, existing: dict[str, Any] | None, kind: str) -> None:
     """The same judgements on the values CloudFormation will use; every problem is certain now."""
     values = Values.of_stack(request.values, existing if kind == "UPDATE" else None)
-    verdict = judge(values)
-    if verdict.certain:
-        raise UsageError("\n".join(verdict.certain))
+    problems = judge(values).certain
+    if kind == "CREATE" and request.allow_replace:
+        problems.append(
+            "make deploy creates this stack: ALLOW_REPLACE=1 does nothing for a new stack (it "
+            "lifts an existing stack's policy for one update); run without it."
+        )
+    if problems:
+        raise UsageError("\n".join(problems))
     dropped = request.options.dropped_tags(existing)
     if dropped:
         print(

@@ -156,7 +156,7 @@ def applied(stubs: StubbedAws, policy: str | None) -> None:
     cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
     cf.add_response("describe_stack_events", events())
     cf.add_response("get_stack_policy", {"StackPolicyBody": policy} if policy else {})
-    if policy is None:
+    if policy is None or json.loads(policy) != json.loads(POLICY_FILE.read_text()):
         cf.add_response(
             "set_stack_policy", {}, {"StackName": stack_arn(STACK), "StackPolicyBody": ANY}
         )
@@ -273,6 +273,30 @@ def test_replacing_the_cluster_is_refused_because_the_stack_policy_would_deny_it
     err = capsys.readouterr().err
     assert "stack policy denies replacing or removing DatabaseCluster" in err
     assert "ALLOW_REPLACE=1" in err
+    stubs.assert_done()
+
+
+def test_removing_a_protected_resource_is_refused_like_replacing_it(stubs, capsys):
+    remove = {"Type": "Resource", "ResourceChange": {
+        "Action": "Remove", "LogicalResourceId": "AppSecret", "PhysicalResourceId": "arn",
+        "ResourceType": "AWS::SecretsManager::Secret"}}  # fmt: skip
+    up_to_review(stubs, [remove])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs, "--confirm-dangerous") == 1
+    err = capsys.readouterr().err
+    assert "stack policy denies replacing or removing AppSecret" in err
+    assert "ALLOW_REPLACE=1" in err
+    stubs.assert_done()  # never executed
+
+
+def test_a_stack_policy_other_than_the_protective_one_is_replaced(stubs, capsys):
+    """An allow-everything policy left behind (a restore that failed, a hand edit) is not kept."""
+    from scripts.stackctl.policy import ALLOW_ALL
+
+    up_to_review(stubs, [HARMLESS])
+    applied(stubs, ALLOW_ALL)  # queues the set_stack_policy that must follow
+    assert deploy(stubs) == 0
+    assert "Stack policy set (policies/stack-policy.json)" in capsys.readouterr().out
     stubs.assert_done()
 
 
