@@ -7,9 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.parsers
+
 from . import changeset, lint, params, params_file, policy, stack_options, stacks
 from .artifacts import normalised_prefix, template_url, upload_lambda_code
-from .aws import Aws
+from .aws import Aws, unreadable
 from .clock import Clock
 from .errors import OperationFailed, UsageError
 from .events import Watcher, succeeded
@@ -266,7 +268,17 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
             )
         )
         return 0
-    return execute(cf, cs, kind, opts, runtime.clock, aws.region, request.options)
+    try:
+        return execute(cf, cs, kind, opts, runtime.clock, aws.region, request.options)
+    except botocore.parsers.ResponseParserError as error:  # AWS may have acted all the same
+        raise OperationFailed(
+            unreadable(
+                error,
+                "The change set may have run: check the stack's status first (aws cloudformation "
+                f"describe-stacks --stack-name {opts.stack} --region {aws.region}), then run the "
+                "command again.",
+            )
+        ) from None
 
 
 def protect(cf: Any, stack: str, described: dict[str, Any] | None, wanted, region: str) -> None:

@@ -185,7 +185,9 @@ def test_an_answer_botocore_cannot_read_restores_the_policy_without_a_traceback(
     assert captured.err == (
         "failed: AWS's answer could not be read (Unable to parse response (syntax error), invalid "
         "XML received:); something between you and AWS (a proxy, AWS_ENDPOINT_URL) may have "
-        "answered instead. Run the command again.\n"
+        "answered instead. The change set may have run: check the stack's status first (aws "
+        f"cloudformation describe-stacks --stack-name {STACK} --region eu-west-1), then run the "
+        "command again.\n"
     )
     stubs.assert_done()
 
