@@ -80,9 +80,32 @@ def number(value: str) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def list_problems(name: str, value: str, spec: dict[str, Any], kind: str) -> list[str]:
+    """CommaDelimitedList and List<...>: CloudFormation splits the value at commas, trims each
+    item and applies AllowedPattern and AllowedValues (and, for List<Number>, the type) to each."""
+    if not value.strip():
+        return []
+    element = kind[len("List<") : -1] if kind.startswith("List<") else "String"
+    per_item = {k: v for k, v in spec.items() if k not in ("MinLength", "MaxLength")}
+    per_item["Type"] = element
+    problems = []
+    for index, item in enumerate((part.strip() for part in value.split(",")), start=1):
+        label = f"{name} item {index}"
+        if not item and element != "String":
+            problems.append(
+                f"{label} is empty; remove the extra comma ({name}={value!r}: items are "
+                "separated by single commas)."
+            )
+            continue
+        problems += value_problems(label, item, per_item)
+    return problems
+
+
 def value_problems(name: str, value: str, spec: dict[str, Any]) -> list[str]:
     """What CloudFormation would refuse about this value, each with the fix."""
     kind = str(spec.get("Type", "String"))
+    if kind == "CommaDelimitedList" or kind.startswith("List<"):
+        return list_problems(name, value, spec, kind)
     problems: list[str] = []
     if kind == "Number":
         parsed = number(value)
