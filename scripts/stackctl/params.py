@@ -201,13 +201,9 @@ def read_pairs(
     problems: list[str] = []
     values: dict[str, str] = {}
     for name, value in pairs:
-        joined = SECOND_PAIR.search(value)
-        if joined and variable == "PARAMS":
-            problems.append(
-                f"'{name}={value}' looks like two pairs joined by a comma; separate "
-                f"pairs with a space: PARAMS='{name}={value[: joined.start()]} "
-                f"{value[joined.start() + 1 :].lstrip()}'."
-            )
+        joined = joined_pairs(name, value, variable) if variable == "PARAMS" else ""
+        if joined:
+            problems.append(joined)
             continue
         if name in values:
             problems.append(
@@ -223,6 +219,17 @@ def read_pairs(
         problems += value_problems(name, value, facts.parameters[name])
         values[name] = value
     return values, [f"{variable}: {p}" for p in problems]
+
+
+def joined_pairs(name: str, value: str, variable: str) -> str:
+    """'' unless the value holds ',Name=': then the two pairs, separated as they should be."""
+    joined = SECOND_PAIR.search(value)
+    if not joined:
+        return ""
+    return (
+        f"'{name}={value}' looks like two pairs joined by a comma; separate pairs with a space: "
+        f"{variable}='{name}={value[: joined.start()]} {value[joined.start() + 1 :].lstrip()}'."
+    )
 
 
 def validate(text: str, facts: TemplateFacts) -> dict[str, str]:

@@ -65,12 +65,14 @@ def test_without_credentials_every_mistake_is_reported_in_one_run(aws_env, tmp_p
         "error: BUCKET is missing: mysql-multi-user.yaml needs its Lambda code "
         "(lambda_role_lookup.zip, mysql_user.zip) in S3. For example: make deploy "
         "TEMPLATE=templates/mysql-multi-user.yaml STACK=rotation-multi BUCKET=my-artifacts",
-        'PARAMS_FILE: entry 1 (DatabaseName) has ParameterValue 5, not a string; write "5".',
+        "PARAMS_FILE: entry 1 (DatabaseName) has ParameterValue 5, a number, not a string; write "
+        '"5".',
         "PARAMS: AppUsername has 14 characters, at most 10 are allowed",
         "TAGS: aws:team: the prefix aws: is reserved for AWS's tags; choose another key.",
         "ROLE_ARN=cloudformation-deployer is not an IAM role ARN",
         "NOTIFICATION_ARNS: arn:aws:sns:eu-west-1:123:topic is not an SNS topic ARN",
-        "TERMINATION_PROTECTION=maybe is neither true nor false.",
+        "TERMINATION_PROTECTION=maybe is neither true nor false: write "
+        "TERMINATION_PROTECTION=true or TERMINATION_PROTECTION=false.",
         "PARAMS: rule CapacityRange: DatabaseMinCapacity must not exceed DatabaseMaxCapacity.",
         "PARAMS: AdminRotationWindow='3h' is a rotation window Secrets Manager refuses with "
         "AdminRotationSchedule='cron(0 23 ? * SUN *)': a window opening at 23:00 would run "

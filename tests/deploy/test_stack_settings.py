@@ -60,10 +60,13 @@ def test_every_setting_reaches_the_stack(aws_env, moto_endpoint, tmp_path):
     [
         ("{", "is not JSON (line 1, column 2: Expecting property name enclosed in double quotes)"),
         ('{"Required": "x"}', "holds a JSON dict, not a list of parameters"),
-        ('["Required=x"]', "entry 1 is a str, not an object"),
+        ('["Required=x"]', 'entry 1 is a string ("Required=x"), not an object'),
+        ("[7]", "entry 1 is a number (7), not an object"),
+        ('[{"ParameterKey": "Zones", "ParameterValue": ["a", "b"]}]',
+         '(Zones) has ParameterValue ["a", "b"], a list, not a string; write "a,b"'),
         ('[{"ParameterKey": "Required", "Value": "x"}]', "entry 1 has Value, which create-stack"),
         ('[{"ParameterValue": "x"}]', "entry 1 has no ParameterKey"),
-        ('[{"ParameterKey": "Count", "ParameterValue": 3}]', 'not a string; write "3"'),
+        ('[{"ParameterKey": "Count", "ParameterValue": 3}]', 'a number, not a string; write "3"'),
         (
             '[{"ParameterKey": "Mode", "ParameterValue": "on", "UsePreviousValue": true}]',
             "(Mode) has both UsePreviousValue and ParameterValue; keep one",
@@ -112,6 +115,8 @@ def test_a_missing_file_is_named():
     [
         ("--tags=team", "TAGS: 'team' is not Key=Value."),
         ("--tags=team=a team=b", "TAGS: team is given twice; keep one."),
+        ("--tags=a=b,c=d", "TAGS: 'a=b,c=d' looks like two pairs joined by a comma; separate "
+                           "pairs with a space: TAGS='a=b c=d'."),
         ("--tags=team=a;b", "TAGS: team='a;b' holds ;; tags the stack passes on"),
         (f"--tags=k={'v' * 257}", "TAGS: k: a tag value has at most 256 characters."),
         (
