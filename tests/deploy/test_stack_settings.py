@@ -62,8 +62,10 @@ def test_every_setting_reaches_the_stack(aws_env, moto_endpoint, tmp_path):
         ('{"Required": "x"}', "holds a JSON dict, not a list of parameters"),
         ('["Required=x"]', 'entry 1 is a string ("Required=x"), not an object'),
         ("[7]", "entry 1 is a number (7), not an object"),
-        ('[{"ParameterKey": "Zones", "ParameterValue": ["a", "b"]}]',
-         '(Zones) has ParameterValue ["a", "b"], a list, not a string; write "a,b"'),
+        (
+            '[{"ParameterKey": "Zones", "ParameterValue": ["a", "b"]}]',
+            '(Zones) has ParameterValue ["a", "b"], a list, not a string; write "a,b"',
+        ),
         ('[{"ParameterKey": "Required", "Value": "x"}]', "entry 1 has Value, which create-stack"),
         ('[{"ParameterValue": "x"}]', "entry 1 has no ParameterKey"),
         ('[{"ParameterKey": "Count", "ParameterValue": 3}]', 'a number, not a string; write "3"'),

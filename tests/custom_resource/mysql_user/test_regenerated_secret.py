@@ -53,7 +53,7 @@ def stages(store, arn: str) -> dict[str, list[str]]:
     [
         CHANGED,
         {**GENERATION, "PasswordLength": "40"},
-        {**GENERATION, "ExcludeCharacters": "\"@/\\"},
+        {**GENERATION, "ExcludeCharacters": '"@/\\'},
     ],
     ids=["SecretStringTemplate", "PasswordLength", "ExcludeCharacters"],
 )
