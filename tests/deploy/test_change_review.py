@@ -65,6 +65,15 @@ CLUSTER_REPLACEMENT = modify(
 HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
 
 
+# The parameters of an update of DEPLOYED that gives LogRetentionInDays=30 only.
+KEPT_BUT_LOG_RETENTION = [
+    {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
+    {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
+    {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
+    {"ParameterKey": "TestInstanceImageId", "UsePreviousValue": True},
+]
+
+
 @pytest.fixture
 def stubs(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
@@ -251,16 +260,7 @@ def test_a_harmless_change_is_applied_and_the_missing_stack_policy_set(stubs, ca
 
 def test_unspecified_parameters_keep_the_stack_values_on_update(stubs):
     """As `aws cloudformation deploy` does: an update resets nothing the user did not name."""
-    up_to_review(
-        stubs,
-        [HARMLESS],
-        parameters=[
-            {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
-            {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
-            {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
-            {"ParameterKey": "TestInstanceImageId", "UsePreviousValue": True},
-        ],
-    )
+    up_to_review(stubs, [HARMLESS], parameters=KEPT_BUT_LOG_RETENTION)
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs, params="LogRetentionInDays=30") == 0
     stubs.assert_done()

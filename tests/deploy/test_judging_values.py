@@ -302,7 +302,13 @@ def test_use_previous_value_is_not_also_reported_missing(tmp_path, capsys):
 
 def test_use_previous_value_on_an_update_keeps_the_stack_s_value(tmp_path):
     from scripts.stackctl.policy import POLICY_FILE
-    from tests.deploy.test_change_review import HARMLESS, applied, deploy, up_to_review
+    from tests.deploy.test_change_review import (
+        HARMLESS,
+        KEPT_BUT_LOG_RETENTION,
+        applied,
+        deploy,
+        up_to_review,
+    )
 
     params_file = tmp_path / "params.json"
     params_file.write_text(json.dumps([
@@ -310,16 +316,7 @@ def test_use_previous_value_on_an_update_keeps_the_stack_s_value(tmp_path):
         {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
     ]))  # fmt: skip
     stubs = StubbedAws()
-    up_to_review(
-        stubs,
-        [HARMLESS],
-        parameters=[
-            {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
-            {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
-            {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
-            {"ParameterKey": "TestInstanceImageId", "UsePreviousValue": True},
-        ],
-    )
+    up_to_review(stubs, [HARMLESS], parameters=KEPT_BUT_LOG_RETENTION)
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs, "--params-file", str(params_file)) == 0
     stubs.assert_done()

@@ -142,6 +142,19 @@ def test_stack_settings_cloudformation_would_refuse_are_found_before_aws(setting
     assert capsys.readouterr().err.startswith(f"error: {problem}")
 
 
+def topic_added(cf, change_set: str, arn: str) -> None:
+    """A create's change set that adds the fixture's topic, and its execution."""
+    cf.add_response(
+        "describe_change_set",
+        {"ChangeSetId": change_set, "StackId": arn, "Status": "CREATE_COMPLETE", "Changes": [
+            {"Type": "Resource", "ResourceChange": {
+                "Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}}
+        ]},
+    )  # fmt: skip
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
+
+
 def created_with_protection(stubs: StubbedAws, stack: str) -> None:
     """A create of the constrained fixture that ends CREATE_COMPLETE."""
     cf = stubs.cloudformation
@@ -156,15 +169,7 @@ def created_with_protection(stubs: StubbedAws, stack: str) -> None:
         {"StackName": stack, "ChangeSetName": ANY, "ChangeSetType": "CREATE", "Parameters": ANY,
          "Capabilities": ANY, "Description": ANY, "TemplateBody": ANY, "Tags": ANY},
     )  # fmt: skip
-    cf.add_response(
-        "describe_change_set",
-        {"ChangeSetId": change_set, "StackId": arn, "Status": "CREATE_COMPLETE", "Changes": [
-            {"Type": "Resource", "ResourceChange": {
-                "Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}}
-        ]},
-    )  # fmt: skip
-    cf.add_response("describe_stack_events", events())
-    cf.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
+    topic_added(cf, change_set, arn)
     done = event(stack, stack, "CREATE_COMPLETE", "AWS::CloudFormation::Stack", physical=arn)
     cf.add_response("describe_stack_events", events(done))
     cf.add_response("describe_stacks", stack_description(stack, "CREATE_COMPLETE"))
@@ -253,15 +258,7 @@ def test_ctrl_c_during_a_create_says_what_is_not_applied_and_the_rerun_applies_i
         "describe_stacks", "ValidationError", "Stack with id stopped does not exist"
     )
     cf.add_response("create_change_set", {"Id": change_set, "StackId": arn})
-    cf.add_response(
-        "describe_change_set",
-        {"ChangeSetId": change_set, "StackId": arn, "Status": "CREATE_COMPLETE", "Changes": [
-            {"Type": "Resource", "ResourceChange": {
-                "Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}}
-        ]},
-    )  # fmt: skip
-    cf.add_response("describe_stack_events", events())
-    cf.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
+    topic_added(cf, change_set, arn)
     running = event("stopped", "stopped", "CREATE_IN_PROGRESS", "AWS::CloudFormation::Stack",
                     physical=arn)  # fmt: skip
     cf.add_response("describe_stack_events", events(running))
