@@ -214,7 +214,7 @@ def create_user(accounts: Accounts, ownership: Ownership, identity: Identity, ap
     if identity.adopted:
         accounts.create(app.username, app.password)
         return
-    ownership.mark(identity.user)
+    ownership.mark(identity.user, identity.physical_id)
     try:
         accounts.create(app.username, app.password)
     except RequestRejected:
@@ -246,7 +246,10 @@ def claim(
     if not found:
         return identity
     if ownership.created(user):
+        # A retry, or a replacement reaching the same server under another endpoint name: the
+        # mark moves to this physical ID, so the old one's cleanup Delete leaves the user alone.
         logger.info("User %s exists and carries this resource's mark: a retry", quoted(user))
+        ownership.mark(user, identity.physical_id)
         return identity
     elsewhere = [f"'{name}'@'{host}'" for name, host in found if host != USER_HOST]
     if elsewhere:  # MySQL logs a client in to the most specific account that matches its host
@@ -304,6 +307,12 @@ def drop_created_user(event) -> None:
     with connection:
         accounts = Accounts(connection)
         ownership = Ownership(accounts, Resource.of(event))
+        if not ownership.owned_by(identity.user, identity.physical_id):
+            logger.info(
+                "Delete: %s now belongs to a newer physical id of this resource; left in place",
+                quoted(identity.user),
+            )
+            return
         if request.retain_on_delete:
             ownership.release(identity.user)
             logger.info("Delete: RetainOnDelete is true; %s kept", quoted(identity.user))

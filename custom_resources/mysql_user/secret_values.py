@@ -137,7 +137,12 @@ def drop_stale_pending(client, role: str, arn: str) -> None:
                 name,
             )
     except (ClientError, BotoCoreError) as error:
-        code = error.response.get("Error", {}).get("Code", "") if hasattr(error, "response") else ""
+        # BotoCoreErrors have no answer to quote (HTTPClientError's `response` is None).
+        code = (
+            error.response.get("Error", {}).get("Code", "")
+            if isinstance(error, ClientError)
+            else ""
+        )
         logger.warning(
             "Could not find or remove a stale AWSPENDING label on the %s %s (%s): allow "
             "secretsmanager:DescribeSecret and secretsmanager:UpdateSecretVersionStage on it to "

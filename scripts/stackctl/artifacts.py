@@ -40,6 +40,12 @@ def upload(aws: Aws, bucket: str, key: str, path: Path) -> None:
         aws.client("s3").put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         code = error_code(error) if isinstance(error, botocore.exceptions.ClientError) else ""
+        if code == "NoSuchBucket":
+            raise OperationFailed(
+                f"Upload to s3://{bucket}/{key} failed: bucket {bucket} does not exist in "
+                f"{aws.region}. Create it (aws s3 mb s3://{bucket} --region {aws.region}) or name "
+                "an existing one with BUCKET=, then run the command again."
+            ) from None
         raise OperationFailed(
             f"Upload to s3://{bucket}/{key} failed ({code or error}): check that BUCKET={bucket} "
             f"exists in {aws.region} and that you may write to it."

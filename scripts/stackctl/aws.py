@@ -147,3 +147,12 @@ def error_code(error: botocore.exceptions.ClientError) -> str:
 
 def error_message(error: botocore.exceptions.ClientError) -> str:
     return error.response.get("Error", {}).get("Message", str(error))
+
+
+def unreadable(error: Exception, then: str = "Run the command again.") -> str:
+    """A ResponseParserError (a proxy's page instead of AWS's answer) in one line, and `then`."""
+    first = (str(error).splitlines() or [type(error).__name__])[0][:300]
+    return (
+        f"AWS's answer could not be read ({first}); something between you and AWS (a proxy, "
+        f"AWS_ENDPOINT_URL) may have answered instead. {then}"
+    )

@@ -85,6 +85,10 @@ class Change:
 
 @dataclass
 class ChangeSet:
+    """A computed change set. `empty` only when CloudFormation refused it for holding nothing:
+    a CREATE_COMPLETE one without resource changes still changes Outputs or stack settings (tags,
+    notification ARNs, the service role) and must be executed."""
+
     arn: str
     stack_id: str
     changes: list[Change]
@@ -148,7 +152,7 @@ def wait_until_ready(cf: Any, arn: str, clock: Clock) -> ChangeSet:
         described = cf.describe_change_set(ChangeSetName=arn, NextToken=described["NextToken"])
         raw += described.get("Changes", [])
     changes = [Change.from_api(c) for c in raw if c.get("Type", "Resource") == "Resource"]
-    return ChangeSet(arn, described["StackId"], changes, empty=not changes)
+    return ChangeSet(arn, described["StackId"], changes, empty=False)
 
 
 def table(changes: list[Change]) -> str:

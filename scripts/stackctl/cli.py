@@ -13,7 +13,7 @@ import botocore.exceptions
 import botocore.parsers
 
 from .artifacts import lambda_zip, normalised_prefix, package
-from .aws import AWS_ERRORS, error_code, error_message
+from .aws import AWS_ERRORS, error_code, error_message, unreadable
 from .delete import delete
 from .deploy import deploy
 from .errors import OperationFailed, UsageError
@@ -150,11 +150,7 @@ def aws_failure(error: Exception) -> str:
     if isinstance(error, botocore.exceptions.ClientError):
         return f"AWS answered {error_code(error)}: {error_message(error)}"
     if isinstance(error, botocore.parsers.ResponseParserError):  # not a BotoCoreError
-        first = (str(error).splitlines() or [type(error).__name__])[0][:300]
-        return (
-            f"AWS's answer could not be read ({first}); something between you and AWS (a proxy, "
-            "AWS_ENDPOINT_URL) may have answered instead. Run the command again."
-        )
+        return unreadable(error)
     return str(error)
 
 

@@ -7,9 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.parsers
+
 from . import changeset, lint, params, params_file, policy, stack_options, stacks
 from .artifacts import normalised_prefix, template_url, upload_lambda_code
-from .aws import Aws
+from .aws import Aws, unreadable
 from .clock import Clock
 from .errors import OperationFailed, UsageError
 from .events import Watcher, succeeded
@@ -37,6 +39,7 @@ class Request:
     values: Values
     verdict: Verdict  # its if_new findings wait for the stack to be looked up
     options: StackOptions
+    allow_replace: bool = False  # judged once the stack is known: it means nothing on a create
 
 
 def problem_of(check, *args) -> list[str]:
@@ -101,7 +104,7 @@ def check_inputs(opts: argparse.Namespace, clock: Clock) -> Request:
         problems += problem_of(lint.lint, facts.path)
     if problems:
         raise UsageError("\n".join(problems) + verdict.pending(opts.stack))
-    return Request(facts, values, verdict, options)
+    return Request(facts, values, verdict, options, allow_replace=opts.allow_replace)
 
 
 def parameter_list(facts, overrides: dict[str, str], stack: dict[str, Any] | None, kind: str):
@@ -123,7 +126,10 @@ def review(cs: changeset.ChangeSet, opts: argparse.Namespace) -> None:
 
     DRY_RUN=1 stops at nothing but says which refusal the real run would meet.
     """
-    print(changeset.table(cs.changes), flush=True)
+    if cs.changes:
+        print(changeset.table(cs.changes), flush=True)
+    else:
+        print("No resource changes (outputs or stack settings).", flush=True)
     dangerous = cs.dangerous
     if not dangerous:
         return
@@ -183,9 +189,14 @@ def connect(opts: argparse.Namespace, runtime: Runtime, request: Request) -> Aws
 def judge_on_the_stack(request: Request, existing: dict[str, Any] | None, kind: str) -> None:
     """The same judgements on the values CloudFormation will use; every problem is certain now."""
     values = Values.of_stack(request.values, existing if kind == "UPDATE" else None)
-    verdict = judge(values)
-    if verdict.certain:
-        raise UsageError("\n".join(verdict.certain))
+    problems = judge(values).certain
+    if kind == "CREATE" and request.allow_replace:
+        problems.append(
+            "make deploy creates this stack: ALLOW_REPLACE=1 does nothing for a new stack (it "
+            "lifts an existing stack's policy for one update); run without it."
+        )
+    if problems:
+        raise UsageError("\n".join(problems))
     dropped = request.options.dropped_tags(existing)
     if dropped:
         print(
@@ -257,7 +268,17 @@ def deploy(opts: argparse.Namespace, runtime: Runtime) -> int:
             )
         )
         return 0
-    return execute(cf, cs, kind, opts, runtime.clock, aws.region, request.options)
+    try:
+        return execute(cf, cs, kind, opts, runtime.clock, aws.region, request.options)
+    except botocore.parsers.ResponseParserError as error:  # AWS may have acted all the same
+        raise OperationFailed(
+            unreadable(
+                error,
+                "The change set may have run: check the stack's status first (aws cloudformation "
+                f"describe-stacks --stack-name {opts.stack} --region {aws.region}), then run the "
+                "command again.",
+            )
+        ) from None
 
 
 def protect(cf: Any, stack: str, described: dict[str, Any] | None, wanted, region: str) -> None:
@@ -278,6 +299,20 @@ def protect(cf: Any, stack: str, described: dict[str, Any] | None, wanted, regio
         print(f"Termination protection off for stack {stack}.")
 
 
+def unfinished(kind: str, opts: argparse.Namespace) -> str:
+    """What make deploy applies only once it sees the stack succeed, for a watch stopped early."""
+    missing = ["its stack policy"] if kind == "CREATE" else []  # an update's came with its create
+    if opts.termination_protection:
+        missing.append(f"TERMINATION_PROTECTION={opts.termination_protection}")
+    if not missing:
+        return ""
+    return (
+        f"\nNot applied yet: {' and '.join(missing)} (make deploy applies them when the "
+        f"{kind.lower()} ends). Once the stack is {kind}_COMPLETE, run the same make deploy "
+        "again: it finds no changes and applies them."
+    )
+
+
 def watch(watcher: Watcher, kind: str, opts: argparse.Namespace, lifted: bool, region: str) -> str:
     """Stream events to the end. With the policy lifted, a first Ctrl-C keeps watching so the
     policy goes back when the update ends; a second stops (and the policy goes back at once)."""
@@ -287,7 +322,8 @@ def watch(watcher: Watcher, kind: str, opts: argparse.Namespace, lifted: bool, r
     except KeyboardInterrupt:
         if not lifted:
             raise UsageError(
-                f"Stopped watching; the {kind.lower()} goes on in CloudFormation. Watch it: {where}"
+                f"Stopped watching; the {kind.lower()} goes on in CloudFormation. Watch it: "
+                f"{where}{unfinished(kind, opts)}"
             ) from None
     print(
         "\nCtrl-C: the stack policy is lifted for this update and goes back when the update "
@@ -301,7 +337,7 @@ def watch(watcher: Watcher, kind: str, opts: argparse.Namespace, lifted: bool, r
     except KeyboardInterrupt:
         raise UsageError(
             f"Stopped watching; the update goes on in CloudFormation with the stack policy back "
-            f"in place. Watch it: {where}"
+            f"in place. Watch it: {where}{unfinished(kind, opts)}"
         ) from None
 
 

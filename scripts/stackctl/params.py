@@ -80,9 +80,32 @@ def number(value: str) -> float | None:
     return result if math.isfinite(result) else None
 
 
+def list_problems(name: str, value: str, spec: dict[str, Any], kind: str) -> list[str]:
+    """CommaDelimitedList and List<...>: CloudFormation splits the value at commas, trims each
+    item and applies AllowedPattern and AllowedValues (and, for List<Number>, the type) to each."""
+    if not value.strip():
+        return []
+    element = kind[len("List<") : -1] if kind.startswith("List<") else "String"
+    per_item = {k: v for k, v in spec.items() if k not in ("MinLength", "MaxLength")}
+    per_item["Type"] = element
+    problems = []
+    for index, item in enumerate((part.strip() for part in value.split(",")), start=1):
+        label = f"{name} item {index}"
+        if not item and element != "String":
+            problems.append(
+                f"{label} is empty; remove the extra comma ({name}={value!r}: items are "
+                "separated by single commas)."
+            )
+            continue
+        problems += value_problems(label, item, per_item)
+    return problems
+
+
 def value_problems(name: str, value: str, spec: dict[str, Any]) -> list[str]:
     """What CloudFormation would refuse about this value, each with the fix."""
     kind = str(spec.get("Type", "String"))
+    if kind == "CommaDelimitedList" or kind.startswith("List<"):
+        return list_problems(name, value, spec, kind)
     problems: list[str] = []
     if kind == "Number":
         parsed = number(value)
@@ -178,13 +201,9 @@ def read_pairs(
     problems: list[str] = []
     values: dict[str, str] = {}
     for name, value in pairs:
-        joined = SECOND_PAIR.search(value)
-        if joined and variable == "PARAMS":
-            problems.append(
-                f"'{name}={value}' looks like two pairs joined by a comma; separate "
-                f"pairs with a space: PARAMS='{name}={value[: joined.start()]} "
-                f"{value[joined.start() + 1 :].lstrip()}'."
-            )
+        joined = joined_pairs(name, value, variable) if variable == "PARAMS" else ""
+        if joined:
+            problems.append(joined)
             continue
         if name in values:
             problems.append(
@@ -200,6 +219,17 @@ def read_pairs(
         problems += value_problems(name, value, facts.parameters[name])
         values[name] = value
     return values, [f"{variable}: {p}" for p in problems]
+
+
+def joined_pairs(name: str, value: str, variable: str) -> str:
+    """'' unless the value holds ',Name=': then the two pairs, separated as they should be."""
+    joined = SECOND_PAIR.search(value)
+    if not joined:
+        return ""
+    return (
+        f"'{name}={value}' looks like two pairs joined by a comma; separate pairs with a space: "
+        f"{variable}='{name}={value[: joined.start()]} {value[joined.start() + 1 :].lstrip()}'."
+    )
 
 
 def validate(text: str, facts: TemplateFacts) -> dict[str, str]:

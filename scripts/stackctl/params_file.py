@@ -63,7 +63,7 @@ def read(path_text: str) -> tuple[list[tuple[str, str]], set[str], list[str]]:
 def entry_problem(entry: Any) -> str:
     """What is wrong with one entry ('' when nothing), as the end of a sentence."""
     if not isinstance(entry, dict):
-        return f"is a {type(entry).__name__}, not an object"
+        return f"is {json_kind(entry)} ({json.dumps(entry)}), not an object"
     key, value = entry.get("ParameterKey"), entry.get("ParameterValue")
     keep = entry.get("UsePreviousValue", False)
     unknown = sorted(set(entry) - set(KEYS))
@@ -75,6 +75,23 @@ def entry_problem(entry: Any) -> str:
          f"({key}) has both UsePreviousValue and ParameterValue; keep one"),
         (keep is not True and value is None, f"({key}) has no ParameterValue"),
         (keep is not True and value is not None and not isinstance(value, str),
-         f"({key}) has ParameterValue {json.dumps(value)}, not a string; write \"{value}\""),
+         f"({key}) has ParameterValue {json.dumps(value)}, {json_kind(value)}, not a string; "
+         f"write {json.dumps(as_text(value))}"),
     )  # fmt: skip
     return next((text for failed, text in checks if failed), "")
+
+
+def json_kind(value: Any) -> str:
+    """What a JSON value is, in the words of the JSON it came from."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {dict: "an object", list: "a list", str: "a string"}.get(type(value), "null")
+
+
+def as_text(value: Any) -> str:
+    """The string CloudFormation takes for it: a list's items joined by commas."""
+    if isinstance(value, list):
+        return ",".join(v if isinstance(v, str) else json.dumps(v) for v in value)
+    return json.dumps(value)

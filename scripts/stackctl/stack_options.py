@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .params import split_pairs
+from .params import joined_pairs, split_pairs
 
 TAG_LIMIT, TAG_KEY_MAX, TAG_VALUE_MAX = 50, 128, 256
 TAG_CHARACTERS = "_.:/=+-@"  # and letters, digits, spaces: what every taggable service accepts
@@ -65,7 +65,8 @@ def read(opts: argparse.Namespace) -> tuple[StackOptions, list[str]]:
     protection = opts.termination_protection.strip().lower()
     if protection and protection not in SWITCH:
         problems.append(
-            f"TERMINATION_PROTECTION={opts.termination_protection} is neither true nor false."
+            f"TERMINATION_PROTECTION={opts.termination_protection} is neither true nor false: "
+            "write TERMINATION_PROTECTION=true or TERMINATION_PROTECTION=false."
         )
     options = StackOptions(tags, role, topics, SWITCH.get(protection))
     return options, problems + topic_problems
@@ -79,6 +80,10 @@ def read_tags(text: str) -> tuple[list[dict[str, str]] | None, list[str]]:
     pairs, problems = split_pairs(text, "TAGS", TAGS_EXAMPLE)
     seen: set[str] = set()
     for key, value in pairs:
+        joined = joined_pairs(key, value, "TAGS")
+        if joined:
+            problems.append(f"TAGS: {joined}")
+            continue
         problems += [f"TAGS: {p}" for p in tag_problems(key, value, seen)]
         seen.add(key)
     if len(pairs) > TAG_LIMIT:

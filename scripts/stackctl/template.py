@@ -60,11 +60,11 @@ class TemplateFacts:
         return len(self.body.encode()) > TEMPLATE_BODY_MAX
 
 
-def deploy_example(template: str = "", stack: str = "") -> str:
-    """The make deploy line to type, with what the user already gave."""
+def deploy_example(template: str = "", stack: str = "", bucket: bool = True) -> str:
+    """The make deploy line to type, with what the user already gave (BUCKET when needed)."""
     return (
-        f"make deploy TEMPLATE={template or DEFAULT_TEMPLATE} STACK={stack or 'rotation-demo'} "
-        "BUCKET=my-artifacts"
+        f"make deploy TEMPLATE={template or DEFAULT_TEMPLATE} STACK={stack or 'rotation-demo'}"
+        + (" BUCKET=my-artifacts" if bucket else "")
     )
 
 
@@ -121,7 +121,10 @@ def max_stack_name_length(facts: TemplateFacts | None) -> int:
 def check_stack_name(stack: str, facts: TemplateFacts | None, command: str = "deploy") -> None:
     if not stack:
         example = (
-            deploy_example(str(facts.path) if facts else "")
+            deploy_example(
+                str(facts.path) if facts else "",
+                bucket=facts is None or facts.needs_lambda_code or facts.too_big_for_inline,
+            )
             if command == "deploy"
             else f"make {command} STACK=rotation-demo"
         )

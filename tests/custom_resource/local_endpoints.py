@@ -304,7 +304,7 @@ STALL_LIMIT_S = 60.0
 
 @dataclass
 class _Fault:
-    status: int  # 0: forward upstream (once `until` is set, if any)
+    status: int  # 0: forward upstream (once `until` is set, if any); -1: hang up, no answer
     error_type: str = ""
     message: str = ""
     until: threading.Event | None = None
@@ -326,6 +326,12 @@ class LambdaApiFaults(LoopbackServer):
     def fail_next(self, count: int, status: int, error_type: str, message: str) -> None:
         with self._lock:
             self._faults.extend(_Fault(status, error_type, message) for _ in range(count))
+
+    def hang_up_next(self, count: int) -> None:
+        """Close the connection without an answer on the next `count` requests (botocore: a
+        ConnectionClosedError, a BotoCoreError)."""
+        with self._lock:
+            self._faults.extend(_Fault(-1) for _ in range(count))
 
     def stall_next(self, count: int, until: threading.Event) -> None:
         """Forward the next `count` requests only once `until` is set (a stalled API)."""
@@ -364,6 +370,9 @@ class LambdaApiFaults(LoopbackServer):
                 fault = hop._next_fault()
                 if fault is not None and fault.until is not None:
                     fault.until.wait(STALL_LIMIT_S)
+                if fault is not None and fault.status < 0:
+                    self.close_connection = True
+                    return
                 if fault is not None and fault.status:
                     # x-amzn-ErrorType is read by REST JSON APIs (Lambda), __type by JSON ones
                     # (Secrets Manager): one fault serves both.

@@ -65,6 +65,15 @@ CLUSTER_REPLACEMENT = modify(
 HARMLESS = modify("FlowLogGroup", "AWS::Logs::LogGroup", "False", ("RetentionInDays", "Never"))
 
 
+# The parameters of an update of DEPLOYED that gives LogRetentionInDays=30 only.
+KEPT_BUT_LOG_RETENTION = [
+    {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
+    {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
+    {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
+    {"ParameterKey": "TestInstanceImageId", "UsePreviousValue": True},
+]
+
+
 @pytest.fixture
 def stubs(monkeypatch):
     monkeypatch.delenv("CI", raising=False)
@@ -156,7 +165,7 @@ def applied(stubs: StubbedAws, policy: str | None) -> None:
     cf.add_response("describe_stacks", stack_description(STACK, "UPDATE_COMPLETE"))
     cf.add_response("describe_stack_events", events())
     cf.add_response("get_stack_policy", {"StackPolicyBody": policy} if policy else {})
-    if policy is None:
+    if policy is None or json.loads(policy) != json.loads(POLICY_FILE.read_text()):
         cf.add_response(
             "set_stack_policy", {}, {"StackName": stack_arn(STACK), "StackPolicyBody": ANY}
         )
@@ -251,16 +260,7 @@ def test_a_harmless_change_is_applied_and_the_missing_stack_policy_set(stubs, ca
 
 def test_unspecified_parameters_keep_the_stack_values_on_update(stubs):
     """As `aws cloudformation deploy` does: an update resets nothing the user did not name."""
-    up_to_review(
-        stubs,
-        [HARMLESS],
-        parameters=[
-            {"ParameterKey": "VpcCidr", "UsePreviousValue": True},
-            {"ParameterKey": "LogRetentionInDays", "ParameterValue": "30"},
-            {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
-            {"ParameterKey": "TestInstanceImageId", "UsePreviousValue": True},
-        ],
-    )
+    up_to_review(stubs, [HARMLESS], parameters=KEPT_BUT_LOG_RETENTION)
     applied(stubs, POLICY_FILE.read_text())
     assert deploy(stubs, params="LogRetentionInDays=30") == 0
     stubs.assert_done()
@@ -273,6 +273,30 @@ def test_replacing_the_cluster_is_refused_because_the_stack_policy_would_deny_it
     err = capsys.readouterr().err
     assert "stack policy denies replacing or removing DatabaseCluster" in err
     assert "ALLOW_REPLACE=1" in err
+    stubs.assert_done()
+
+
+def test_removing_a_protected_resource_is_refused_like_replacing_it(stubs, capsys):
+    remove = {"Type": "Resource", "ResourceChange": {
+        "Action": "Remove", "LogicalResourceId": "AppSecret", "PhysicalResourceId": "arn",
+        "ResourceType": "AWS::SecretsManager::Secret"}}  # fmt: skip
+    up_to_review(stubs, [remove])
+    stubs.cloudformation.add_response("delete_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    assert deploy(stubs, "--confirm-dangerous") == 1
+    err = capsys.readouterr().err
+    assert "stack policy denies replacing or removing AppSecret" in err
+    assert "ALLOW_REPLACE=1" in err
+    stubs.assert_done()  # never executed
+
+
+def test_a_stack_policy_other_than_the_protective_one_is_replaced(stubs, capsys):
+    """An allow-everything policy left behind (a restore that failed, a hand edit) is not kept."""
+    from scripts.stackctl.policy import ALLOW_ALL
+
+    up_to_review(stubs, [HARMLESS])
+    applied(stubs, ALLOW_ALL)  # queues the set_stack_policy that must follow
+    assert deploy(stubs) == 0
+    assert "Stack policy set (policies/stack-policy.json)" in capsys.readouterr().out
     stubs.assert_done()
 
 
@@ -298,6 +322,19 @@ def test_an_empty_change_set_says_no_changes_and_succeeds(stubs, capsys):
     assert deploy(stubs, params="") == 0
     assert "No changes" in capsys.readouterr().out
     stubs.assert_done()
+
+
+def test_a_change_set_of_outputs_or_stack_settings_only_is_executed(stubs, capsys):
+    """CREATE_COMPLETE with no resource changes (an Output or the tags changed): AWS executes it;
+    only a FAILED one that "didn't contain changes" is empty."""
+    up_to_review(stubs, [])
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs) == 0
+    out = capsys.readouterr().out
+    assert "No resource changes (outputs or stack settings)." in out
+    assert "No changes:" not in out
+    assert f"Stack {STACK}: UPDATE_COMPLETE." in out
+    stubs.assert_done()  # execute_change_set was queued, so it was called
 
 
 def test_dry_run_shows_the_changes_and_does_not_execute(stubs, capsys):

@@ -65,12 +65,14 @@ def test_without_credentials_every_mistake_is_reported_in_one_run(aws_env, tmp_p
         "error: BUCKET is missing: mysql-multi-user.yaml needs its Lambda code "
         "(lambda_role_lookup.zip, mysql_user.zip) in S3. For example: make deploy "
         "TEMPLATE=templates/mysql-multi-user.yaml STACK=rotation-multi BUCKET=my-artifacts",
-        'PARAMS_FILE: entry 1 (DatabaseName) has ParameterValue 5, not a string; write "5".',
+        "PARAMS_FILE: entry 1 (DatabaseName) has ParameterValue 5, a number, not a string; write "
+        '"5".',
         "PARAMS: AppUsername has 14 characters, at most 10 are allowed",
         "TAGS: aws:team: the prefix aws: is reserved for AWS's tags; choose another key.",
         "ROLE_ARN=cloudformation-deployer is not an IAM role ARN",
         "NOTIFICATION_ARNS: arn:aws:sns:eu-west-1:123:topic is not an SNS topic ARN",
-        "TERMINATION_PROTECTION=maybe is neither true nor false.",
+        "TERMINATION_PROTECTION=maybe is neither true nor false: write "
+        "TERMINATION_PROTECTION=true or TERMINATION_PROTECTION=false.",
         "PARAMS: rule CapacityRange: DatabaseMinCapacity must not exceed DatabaseMaxCapacity.",
         "PARAMS: AdminRotationWindow='3h' is a rotation window Secrets Manager refuses with "
         "AdminRotationSchedule='cron(0 23 ? * SUN *)': a window opening at 23:00 would run "
@@ -242,4 +244,79 @@ def test_use_previous_value_on_a_new_stack_is_refused_before_any_change_set(tmp_
         "error: PARAMS_FILE: TestInstanceImageId has UsePreviousValue, which only an update can "
         "use; a new stack needs its ParameterValue.\n"
     )
+    stubs.assert_done()
+
+
+def test_a_problem_read_partly_on_a_default_waits_for_the_stack():
+    """A given schedule with the template's default window: an update keeps the stack's window,
+    so the problem holds only for a new stack and does not stop the run before AWS."""
+    from scripts.stackctl.clock import Clock
+    from scripts.stackctl.deploy import check_inputs
+
+    schedule = 'AdminRotationSchedule="cron(0 23 ? * SUN *)"'
+    opts = options(template=SINGLE, stack="s", params=schedule, skip_lint=True)
+    verdict = check_inputs(opts, Clock()).verdict
+    past_midnight = [line for line in verdict.if_new if "would run into the next UTC day" in line]
+    assert past_midnight, verdict.if_new
+    assert verdict.certain == []
+
+
+def test_the_injected_day_is_where_the_overlap_search_starts():
+    """The day comes from the run's clock (a test's, here a Sunday years away), not the machine."""
+    import datetime as dt
+
+    from scripts.stackctl.clock import Clock
+    from scripts.stackctl.deploy import check_inputs
+
+    opts = options(template=MULTI, stack="m", bucket="my-artifacts", skip_lint=True,
+                   params='AppRotationSchedule="cron(0 1 * * ? *)"')  # fmt: skip
+    verdict = check_inputs(opts, Clock(today=lambda: dt.date(2031, 3, 2))).verdict
+    [overlap] = [line for line in verdict.if_new if "can run at the same time" in line]
+    assert "Sunday 2031-03-02 from 01:00 to 03:00 UTC" in overlap
+
+
+def test_use_previous_value_is_not_also_reported_missing(tmp_path, capsys):
+    """A PARAMS_FILE UsePreviousValue on a parameter without default: before the stack is known
+    the only finding is that a new stack cannot use it, not that the value is missing."""
+    from scripts.stackctl.errors import UsageError
+    from scripts.stackctl.runtime import Runtime
+    from tests.deploy.test_stack_settings import CONSTRAINED
+
+    params_file = tmp_path / "params.json"
+    params_file.write_text(json.dumps([{"ParameterKey": "Required", "UsePreviousValue": True}]))
+
+    def no_credentials_here(region: str):
+        raise UsageError("No usable AWS credentials (test).")
+
+    argv = ["deploy", "--template", CONSTRAINED, "--stack", "kept", "--skip-lint",
+            "--params-file", str(params_file)]  # fmt: skip
+    assert cli.main(argv, Runtime(connect=no_credentials_here)) == 2
+    assert capsys.readouterr().err == (
+        "error: No usable AWS credentials (test).\n"
+        "If STACK=kept is a new stack (AWS was not asked yet; an update keeps the stack's current "
+        "values instead), also:\n"
+        "  PARAMS_FILE: Required has UsePreviousValue, which only an update can use; a new stack "
+        "needs its ParameterValue.\n"
+    )
+
+
+def test_use_previous_value_on_an_update_keeps_the_stack_s_value(tmp_path):
+    from scripts.stackctl.policy import POLICY_FILE
+    from tests.deploy.test_change_review import (
+        HARMLESS,
+        KEPT_BUT_LOG_RETENTION,
+        applied,
+        deploy,
+        up_to_review,
+    )
+
+    params_file = tmp_path / "params.json"
+    params_file.write_text(json.dumps([
+        {"ParameterKey": "TestInstanceImageId", "UsePreviousValue": True},
+        {"ParameterKey": "AdminUsername", "UsePreviousValue": True},
+    ]))  # fmt: skip
+    stubs = StubbedAws()
+    up_to_review(stubs, [HARMLESS], parameters=KEPT_BUT_LOG_RETENTION)
+    applied(stubs, POLICY_FILE.read_text())
+    assert deploy(stubs, "--params-file", str(params_file)) == 0
     stubs.assert_done()

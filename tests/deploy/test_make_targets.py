@@ -247,6 +247,7 @@ def test_an_upload_s3_refuses_names_the_bucket_and_what_to_check(lambda_zips, ca
     assert cli.main(["package", "--bucket", "missing-bucket"], stubs.runtime()) == 1
     key = content_key(lambda_zips["lambda_role_lookup"])
     assert capsys.readouterr().err == (
-        f"failed: Upload to s3://missing-bucket/{key} failed (NoSuchBucket): check that "
-        "BUCKET=missing-bucket exists in eu-west-1 and that you may write to it.\n"
+        f"failed: Upload to s3://missing-bucket/{key} failed: bucket missing-bucket does not "
+        "exist in eu-west-1. Create it (aws s3 mb s3://missing-bucket --region eu-west-1) or "
+        "name an existing one with BUCKET=, then run the command again.\n"
     )

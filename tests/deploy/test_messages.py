@@ -125,3 +125,23 @@ def test_make_does_not_echo_its_internal_command_line(aws_env):
     )  # fmt: skip
     assert "STACK is missing. For example: make delete STACK=rotation-demo" in result.stderr
     assert "scripts/stack.py" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("template", "example"),
+    [
+        (SINGLE, f"make deploy TEMPLATE={SINGLE} STACK=rotation-demo\n"),
+        (EXISTING, f"make deploy TEMPLATE={EXISTING} STACK=rotation-demo BUCKET=my-artifacts\n"),
+    ],
+)
+def test_a_missing_stack_s_example_names_bucket_only_where_the_template_needs_one(
+    capsys, template, example
+):
+    def no_aws(region: str):
+        raise AssertionError("found before AWS is asked")
+
+    argv = ["deploy", "--template", template, "--skip-lint", "--bucket", "", "--params", ""]
+    assert cli.main(argv, Runtime(connect=no_aws)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: STACK is missing. For example: ")
+    assert f"For example: {example}" in err

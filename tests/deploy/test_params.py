@@ -391,3 +391,48 @@ def test_a_template_without_rotation_functions_gives_cloudformation_s_stack_name
         f"STACK={'s' * 129} is too long for lookup-function-only.yaml (129 characters): "
         "CloudFormation's limit, so the stack name may have at most 128."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "problems"),
+    [
+        ("subnet-0123456789abcdef0,subnet-0123456789abcdef1", []),
+        ("subnet-0123456789abcdef0, subnet-0123456789abcdef1", []),  # CloudFormation trims items
+        (
+            "subnet-0123456789abcdef0,subnet-xyz",
+            ["PARAMS: SubnetIds item 2='subnet-xyz' does not match the parameter's AllowedPattern "
+             "(subnet ids, e.g. subnet-0123456789abcdef0)."],
+        ),
+        (
+            "subnet-0123456789abcdef0,,subnet-0123456789abcdef1",
+            ["PARAMS: SubnetIds item 2 is empty; remove the extra comma "
+             "(SubnetIds='subnet-0123456789abcdef0,,subnet-0123456789abcdef1': items are "
+             "separated by single commas)."],
+        ),
+    ],
+)  # fmt: skip
+def test_a_list_parameter_is_checked_item_by_item_before_aws(value, problems):
+    """List<AWS::EC2::Subnet::Id>: AllowedPattern applies to each item, as CloudFormation does."""
+    facts = read_template(EXISTING)
+    from scripts.stackctl.params import read_pairs
+
+    assert read_pairs([("SubnetIds", value)], facts)[1] == problems
+
+
+def test_comma_delimited_and_number_lists_are_checked_per_item(tmp_path):
+    from scripts.stackctl.params import read_pairs
+
+    template = tmp_path / "lists.yaml"
+    template.write_text(
+        "Parameters:\n"
+        "  Zones: {Type: CommaDelimitedList, AllowedPattern: '[a-z]+-[a-z]+-[0-9][a-z]'}\n"
+        "  Ports: {Type: 'List<Number>', AllowedValues: [3306, 3307]}\n"
+        "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n"
+    )
+    facts = read_template(str(template))
+    given = [("Zones", "eu-west-1a,eu-west-1"), ("Ports", "3306,33o6")]
+    assert read_pairs(given, facts)[1] == [
+        "PARAMS: Zones item 2='eu-west-1' does not match the parameter's AllowedPattern "
+        "[a-z]+-[a-z]+-[0-9][a-z].",
+        "PARAMS: Ports item 2='33o6' is not a number.",
+    ]

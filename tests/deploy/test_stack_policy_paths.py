@@ -185,7 +185,9 @@ def test_an_answer_botocore_cannot_read_restores_the_policy_without_a_traceback(
     assert captured.err == (
         "failed: AWS's answer could not be read (Unable to parse response (syntax error), invalid "
         "XML received:); something between you and AWS (a proxy, AWS_ENDPOINT_URL) may have "
-        "answered instead. Run the command again.\n"
+        "answered instead. The change set may have run: check the stack's status first (aws "
+        f"cloudformation describe-stacks --stack-name {STACK} --region eu-west-1), then run the "
+        "command again.\n"
     )
     stubs.assert_done()
 
@@ -227,3 +229,58 @@ def test_without_allow_replace_ctrl_c_stops_watching_and_touches_no_policy(monke
         f"cloudformation describe-stack-events --stack-name {STACK} --region eu-west-1\n"
     )
     stubs.assert_done()  # no set_stack_policy was queued, so none was called
+
+
+def test_ctrl_c_while_execute_change_set_is_asked_restores_the_policy(stubs, capsys):
+    def ctrl_c(**kwargs):
+        raise KeyboardInterrupt
+
+    stubs.aws.client("cloudformation").execute_change_set = ctrl_c  # the user's key, mid-call
+    restored(stubs)
+    assert deploy(stubs) == 130
+    assert RESTORED in capsys.readouterr().out
+    stubs.assert_done()
+
+
+def test_an_unreadable_answer_to_the_restore_still_names_the_command(stubs, capsys):
+    cf = stubs.cloudformation
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": CHANGE_SET})
+    ends(stubs, "UPDATE_COMPLETE")
+    client = stubs.aws.client("cloudformation")
+    lift = client.set_stack_policy  # the Stubber answers the lift
+
+    def html_page_on_restore(**kwargs):
+        if kwargs["StackPolicyBody"] == ALLOW_ALL:
+            return lift(**kwargs)
+        raise botocore.parsers.ResponseParserError("Unable to parse response, invalid XML")
+
+    client.set_stack_policy = html_page_on_restore
+    assert deploy(stubs) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("failed: the stack policy could not be put back (Unable to parse ")
+    assert err.endswith(
+        f"stack {STACK} is unprotected until you run: aws cloudformation set-stack-policy "
+        f"--stack-name {STACK} --stack-policy-body file://policies/stack-policy.json "
+        "--region eu-west-1\n"
+    )
+    stubs.assert_done()
+
+
+def test_allow_replace_on_a_create_is_refused_before_any_change_set(monkeypatch, capsys):
+    """A new stack has nothing to replace, and a REVIEW_IN_PROGRESS stack takes no stack policy:
+    the setting is refused like any other this run does not use."""
+    monkeypatch.delenv("CI", raising=False)
+    stubs = StubbedAws()
+    stubs.identity()
+    stubs.cloudformation.add_client_error(
+        "describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist"
+    )
+    argv = ["deploy", "--template", "templates/mysql-single-user.yaml", "--stack", STACK,
+            "--skip-lint", "--params", "TestInstanceImageId=ami-0123456789abcdef0",
+            "--allow-replace"]  # fmt: skip
+    assert cli.main(argv, stubs.runtime()) == 2
+    assert capsys.readouterr().err == (
+        "error: make deploy creates this stack: ALLOW_REPLACE=1 does nothing for a new stack (it "
+        "lifts an existing stack's policy for one update); run without it.\n"
+    )
+    stubs.assert_done()  # no change set, no stack policy call

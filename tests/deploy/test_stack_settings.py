@@ -60,10 +60,15 @@ def test_every_setting_reaches_the_stack(aws_env, moto_endpoint, tmp_path):
     [
         ("{", "is not JSON (line 1, column 2: Expecting property name enclosed in double quotes)"),
         ('{"Required": "x"}', "holds a JSON dict, not a list of parameters"),
-        ('["Required=x"]', "entry 1 is a str, not an object"),
+        ('["Required=x"]', 'entry 1 is a string ("Required=x"), not an object'),
+        ("[7]", "entry 1 is a number (7), not an object"),
+        (
+            '[{"ParameterKey": "Zones", "ParameterValue": ["a", "b"]}]',
+            '(Zones) has ParameterValue ["a", "b"], a list, not a string; write "a,b"',
+        ),
         ('[{"ParameterKey": "Required", "Value": "x"}]', "entry 1 has Value, which create-stack"),
         ('[{"ParameterValue": "x"}]', "entry 1 has no ParameterKey"),
-        ('[{"ParameterKey": "Count", "ParameterValue": 3}]', 'not a string; write "3"'),
+        ('[{"ParameterKey": "Count", "ParameterValue": 3}]', 'a number, not a string; write "3"'),
         (
             '[{"ParameterKey": "Mode", "ParameterValue": "on", "UsePreviousValue": true}]',
             "(Mode) has both UsePreviousValue and ParameterValue; keep one",
@@ -112,6 +117,8 @@ def test_a_missing_file_is_named():
     [
         ("--tags=team", "TAGS: 'team' is not Key=Value."),
         ("--tags=team=a team=b", "TAGS: team is given twice; keep one."),
+        ("--tags=a=b,c=d", "TAGS: 'a=b,c=d' looks like two pairs joined by a comma; separate "
+                           "pairs with a space: TAGS='a=b c=d'."),
         ("--tags=team=a;b", "TAGS: team='a;b' holds ;; tags the stack passes on"),
         (f"--tags=k={'v' * 257}", "TAGS: k: a tag value has at most 256 characters."),
         (
@@ -135,6 +142,19 @@ def test_stack_settings_cloudformation_would_refuse_are_found_before_aws(setting
     assert capsys.readouterr().err.startswith(f"error: {problem}")
 
 
+def topic_added(cf, change_set: str, arn: str) -> None:
+    """A create's change set that adds the fixture's topic, and its execution."""
+    cf.add_response(
+        "describe_change_set",
+        {"ChangeSetId": change_set, "StackId": arn, "Status": "CREATE_COMPLETE", "Changes": [
+            {"Type": "Resource", "ResourceChange": {
+                "Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}}
+        ]},
+    )  # fmt: skip
+    cf.add_response("describe_stack_events", events())
+    cf.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
+
+
 def created_with_protection(stubs: StubbedAws, stack: str) -> None:
     """A create of the constrained fixture that ends CREATE_COMPLETE."""
     cf = stubs.cloudformation
@@ -149,15 +169,7 @@ def created_with_protection(stubs: StubbedAws, stack: str) -> None:
         {"StackName": stack, "ChangeSetName": ANY, "ChangeSetType": "CREATE", "Parameters": ANY,
          "Capabilities": ANY, "Description": ANY, "TemplateBody": ANY, "Tags": ANY},
     )  # fmt: skip
-    cf.add_response(
-        "describe_change_set",
-        {"ChangeSetId": change_set, "StackId": arn, "Status": "CREATE_COMPLETE", "Changes": [
-            {"Type": "Resource", "ResourceChange": {
-                "Action": "Add", "LogicalResourceId": "Topic", "ResourceType": "AWS::SNS::Topic"}}
-        ]},
-    )  # fmt: skip
-    cf.add_response("describe_stack_events", events())
-    cf.add_response("execute_change_set", {}, {"ChangeSetName": change_set})
+    topic_added(cf, change_set, arn)
     done = event(stack, stack, "CREATE_COMPLETE", "AWS::CloudFormation::Stack", physical=arn)
     cf.add_response("describe_stack_events", events(done))
     cf.add_response("describe_stacks", stack_description(stack, "CREATE_COMPLETE"))
@@ -232,3 +244,68 @@ def test_tags_on_an_update_say_which_of_the_stack_s_tags_go(capsys):
         in capsys.readouterr().out
     )
     stubs.assert_done()
+
+
+def test_ctrl_c_during_a_create_says_what_is_not_applied_and_the_rerun_applies_it(capsys):
+    """The stack policy and termination protection follow a create make deploy saw end; after
+    Ctrl-C, the same make deploy run again once the stack is CREATE_COMPLETE applies them."""
+    stubs = StubbedAws()
+    stubs.identity()
+    cf = stubs.cloudformation
+    arn = stack_arn("stopped")
+    change_set = f"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/make-deploy/{'d' * 36}"
+    cf.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id stopped does not exist"
+    )
+    cf.add_response("create_change_set", {"Id": change_set, "StackId": arn})
+    topic_added(cf, change_set, arn)
+    running = event("stopped", "stopped", "CREATE_IN_PROGRESS", "AWS::CloudFormation::Stack",
+                    physical=arn)  # fmt: skip
+    cf.add_response("describe_stack_events", events(running))
+    cf.add_response("describe_stacks", stack_description("stopped", "CREATE_IN_PROGRESS"))
+
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    stubs.clock.sleep = ctrl_c
+    argv = ["deploy", "--template", CONSTRAINED, "--stack", "stopped", "--skip-lint",
+            "--params", "Required=x", "--termination-protection", "true"]  # fmt: skip
+    assert cli.main(argv, stubs.runtime()) == 2
+    assert capsys.readouterr().err == (
+        "error: Stopped watching; the create goes on in CloudFormation. Watch it: aws "
+        "cloudformation describe-stack-events --stack-name stopped --region eu-west-1\n"
+        "Not applied yet: its stack policy and TERMINATION_PROTECTION=true (make deploy applies "
+        "them when the create ends). Once the stack is CREATE_COMPLETE, run the same make deploy "
+        "again: it finds no changes and applies them.\n"
+    )
+    stubs.assert_done()
+
+    # The same command, once the create has ended.
+    again = StubbedAws()
+    again.identity()
+    cf = again.cloudformation
+    cf.add_response(
+        "describe_stacks", stack_description("stopped", "CREATE_COMPLETE", [("Required", "x")])
+    )
+    cf.add_response("create_change_set", {"Id": change_set, "StackId": arn})
+    cf.add_response(
+        "describe_change_set",
+        {"ChangeSetId": change_set, "StackId": arn, "Status": "FAILED", "Changes": [],
+         "StatusReason": "The submitted information didn't contain changes. Submit different "
+         "information to create a change set."},
+    )  # fmt: skip
+    cf.add_response("delete_change_set", {}, {"ChangeSetName": change_set})
+    cf.add_response("get_stack_policy", {})
+    cf.add_response("set_stack_policy", {}, {"StackName": "stopped",
+                                             "StackPolicyBody": protective_body()})  # fmt: skip
+    cf.add_response(
+        "update_termination_protection",
+        {"StackId": arn},
+        {"StackName": "stopped", "EnableTerminationProtection": True},
+    )
+    assert cli.main(argv, again.runtime()) == 0
+    out = capsys.readouterr().out
+    assert "No changes: stack stopped is up to date." in out
+    assert "Stack policy set" in out
+    assert "Termination protection on: stack stopped" in out
+    again.assert_done()

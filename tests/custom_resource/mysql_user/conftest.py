@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import boto3
 import pytest
 import trustme
-from ownership import MARK_HOST  # the parent conftest put the function modules on sys.path
+from ownership import MARK_PREFIX  # the parent conftest put the function modules on sys.path
 
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
@@ -67,8 +67,10 @@ def app_user(database):
     yield name
     for user in (name, f"{name}_clone"):
         database.query("DROP USER IF EXISTS %s@'%%'", (user,))
-    for (mark,) in database.query("SELECT User FROM mysql.user WHERE Host = %s", (MARK_HOST,)):
-        database.query("DROP USER %s@%s", (mark, MARK_HOST))
+    for mark, host in database.query(
+        "SELECT User, Host FROM mysql.user WHERE User LIKE %s", (f"{MARK_PREFIX}%",)
+    ):
+        database.query("DROP USER %s@%s", (mark, host))
 
 
 class Secrets:

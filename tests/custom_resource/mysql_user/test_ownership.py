@@ -276,7 +276,9 @@ def test_the_mark_is_a_locked_account_without_privileges_on_a_host_no_client_has
 
     [(mark, host)] = s.db.query("SELECT User, Host FROM mysql.user WHERE User LIKE 'cfn-%%'")
 
-    assert host == "192.0.2.1"  # TEST-NET-1 (RFC 5737): no client connects from there
+    # In 2001:db8::/32 (RFC 3849, documentation only): no client connects from there. The
+    # address is a digest of the physical ID that owns the user.
+    assert re.fullmatch(r"2001:db8(:[0-9a-f]{4}){6}", host), host
     assert re.fullmatch(r"cfn-owner-[0-9a-f]{22}", mark)
     [(create_user,)] = s.db.query("SHOW CREATE USER %s@%s", (mark, host))
     assert create_user.endswith(" ACCOUNT LOCK"), create_user
@@ -402,3 +404,65 @@ def test_an_adopted_user_at_a_new_host_name_stays_adopted_while_adopt_stays_true
 
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["PhysicalResourceId"] == f"mysql-user-adopted:localhost:{s.db.port}:{s.user}"
+
+
+def test_a_replacement_at_another_name_of_the_same_server_keeps_the_user_after_cleanup(scenario):
+    """The existing-cluster ClusterEndpoint changed to another DNS name of the same cluster: the
+    new physical ID takes the user over (with the regenerated secret's password), then
+    CloudFormation's cleanup Delete of the old physical ID must leave it alone (issue 19)."""
+    from .test_regenerated_secret import CHANGED, GENERATION, refused, regenerate
+
+    s = scenario
+    first = s.props(Host="127.0.0.1", AppSecretGeneration=GENERATION)
+    created = s.create(first)
+    old_password = s.store.value(s.app_arn)["password"]
+    new_password = regenerate(s.store, s.app_arn)
+    second = {**first, "Host": "localhost", "AppSecretGeneration": CHANGED}
+
+    replaced = s.update(created, first, second)
+
+    assert replaced["Status"] == "SUCCESS", replaced["Reason"]
+    assert replaced["PhysicalResourceId"] == f"mysql-user:localhost:{s.db.port}:{s.user}"
+    assert s.delete(created, first)["Status"] == "SUCCESS"  # the old resource's cleanup
+    assert s.user in s.db.users()
+    s.db.login(s.user, new_password).close()
+    assert refused(s.db, s.user, old_password)
+    assert s.db.grants(s.user) == {select_grant(s.user)}
+    # The new resource still owns it: its own Delete drops the user and the mark.
+    assert s.delete(replaced, second)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+
+
+def test_a_rollback_of_that_replacement_gives_the_user_back_to_the_old_physical_id(scenario):
+    """The stack update fails later and rolls back: CloudFormation updates the resource back to
+    the old endpoint, then deletes the new physical ID, which must leave the user alone."""
+    s = scenario
+    first = s.props(Host="127.0.0.1")
+    created = s.create(first)
+    second = {**first, "Host": "localhost"}
+    replaced = s.update(created, first, second)
+    assert replaced["Status"] == "SUCCESS", replaced["Reason"]
+
+    back = s.update(replaced, second, first)
+
+    assert back["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.delete(replaced, second)["Status"] == "SUCCESS"
+    assert s.user in s.db.users()
+    assert s.delete(back, first)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+
+
+def test_a_mark_made_before_owners_were_recorded_still_lets_delete_drop_the_user(scenario):
+    """A stack created by an earlier version: its mark sits at 192.0.2.1 and names no owner."""
+    s = scenario
+    props = s.props()
+    created = s.create(props)
+    [(mark, host)] = s.db.query("SELECT User, Host FROM mysql.user WHERE User LIKE 'cfn-%%'")
+    s.db.query("RENAME USER %s@%s TO %s@'192.0.2.1'", (mark, host, mark))
+
+    assert s.delete(created, props)["Status"] == "SUCCESS"
+
+    assert s.user not in s.db.users()
+    assert not marks(s.db)

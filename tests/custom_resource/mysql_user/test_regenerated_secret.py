@@ -48,14 +48,24 @@ def stages(store, arn: str) -> dict[str, list[str]]:
     return store.client.describe_secret(SecretId=arn)["VersionIdsToStages"]
 
 
-def test_a_changed_generation_sets_the_new_password_of_the_current_user(scenario):
+@pytest.mark.parametrize(
+    "changed",
+    [
+        CHANGED,
+        {**GENERATION, "PasswordLength": "40"},
+        {**GENERATION, "ExcludeCharacters": '"@/\\'},
+    ],
+    ids=["SecretStringTemplate", "PasswordLength", "ExcludeCharacters"],
+)
+def test_a_changed_generation_sets_the_new_password_of_the_current_user(scenario, changed):
+    """Any key of GenerateSecretString makes CloudFormation generate anew, not only the template."""
     s = scenario
     first = s.props(AppSecretGeneration=GENERATION)
     created = s.create(first)
     old_password = s.store.value(s.app_arn)["password"]
     new_password = regenerate(s.store, s.app_arn)
 
-    body = s.update(created, first, {**first, "AppSecretGeneration": CHANGED})
+    body = s.update(created, first, {**first, "AppSecretGeneration": changed})
 
     assert body["Status"] == "SUCCESS", body["Reason"]
     assert body["PhysicalResourceId"] == created["PhysicalResourceId"]
@@ -153,11 +163,27 @@ def test_an_update_that_did_not_regenerate_leaves_a_pending_version_alone(scenar
     assert stages(s.store, s.app_arn)[version] == ["AWSPENDING"]
 
 
-def test_a_refused_pending_check_is_logged_and_the_password_still_set(
-    scenario, secrets_api, moto_endpoint, caplog
+def refuse_describe(hop) -> None:
+    hop.fail_next(1, 400, "AccessDeniedException", "not authorized: secretsmanager:DescribeSecret")
+
+
+def never_answer(hop) -> None:
+    hop.hang_up_next(3)  # the function's client makes three attempts
+
+
+@pytest.mark.parametrize(
+    "case",
+    [(refuse_describe, "AccessDeniedException"), (never_answer, "ConnectionClosedError")],
+    ids=["refused", "no-answer"],
+)
+def test_a_failed_pending_check_is_logged_and_the_password_still_set(
+    scenario, secrets_api, moto_endpoint, caplog, case
 ):
-    """A role without DescribeSecret (a template of the user's own): the update still sets the
-    password; the log says which permissions to add and how to remove the label by hand."""
+    """A role without DescribeSecret (a template of the user's own), or Secrets Manager not
+    answering (botocore's ConnectionClosedError, a BotoCoreError): best effort either way. The
+    update still sets the password; the log says which permissions to add and how to remove the
+    label by hand."""
+    fault, named = case
     hop, properties = secrets_api
     s = scenario
     server = Secrets(
@@ -166,7 +192,7 @@ def test_a_refused_pending_check_is_logged_and_the_password_still_set(
     first = {**properties, "AppSecretGeneration": GENERATION}
     created = s.create(first)
     new_password = regenerate(server, first["AppSecretArn"])
-    hop.fail_next(1, 400, "AccessDeniedException", "not authorized: secretsmanager:DescribeSecret")
+    fault(hop)
 
     body = s.update(created, first, {**first, "AppSecretGeneration": CHANGED})
 
@@ -174,7 +200,7 @@ def test_a_refused_pending_check_is_logged_and_the_password_still_set(
     s.db.login(s.user, new_password).close()
     text = caplog.text
     assert "Could not find or remove a stale AWSPENDING label on the application secret" in text
-    assert "AccessDeniedException" in text
+    assert named in text
     assert "secretsmanager:UpdateSecretVersionStage" in text
     assert new_password not in text
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pymysql
 import pytest
-from ownership import MARK_HOST, Resource  # the parent conftest put the function on sys.path
+from ownership import MARK_PREFIX, Resource  # the parent conftest put the function on sys.path
 
 from tests.database.test_bootstrap import clone_like_the_rotation
 from tests.helpers.bootstrap_files import aurora_attachment, cluster_values, generated_secret
@@ -52,9 +52,8 @@ CLONE = "_clone"
 
 def marked(s: Scenario) -> set[str]:
     """The users of this test that carry AppUser's ownership mark (issue 18)."""
-    marks = {
-        mark for (mark,) in s.db.query("SELECT User FROM mysql.user WHERE Host = %s", (MARK_HOST,))
-    }
+    query = "SELECT User FROM mysql.user WHERE User LIKE %s"
+    marks = {mark for (mark,) in s.db.query(query, (f"{MARK_PREFIX}%",))}
     resource = Resource(STACK_ID, "AppUser")
     return {user for user in s.db.users() if resource.mark_name(user) in marks}
 
