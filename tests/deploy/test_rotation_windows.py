@@ -149,7 +149,7 @@ def test_the_judgement_is_the_lint_rules_own_code():
         rotation_lint.parse_schedule,
     ):
         assert function.__code__.co_filename == module
-    from cfn_lint_rotation.rules import rotation_rules
+    from cfn_lint_rotation.rules import _rotation_rules as rotation_rules
 
     assert rotation_rules.schedule_problem is rotation_lint.schedule_problem
     assert rotation_rules.window_problem is rotation_lint.window_problem

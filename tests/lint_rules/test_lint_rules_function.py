@@ -458,7 +458,7 @@ def test_wr904_silent_when_the_graph_does_not_hold_the_permission(custom):
     """cfn-lint's graph leaves out what it cannot read; then the order is unknown: no warning."""
     from cfnlint.template import Template
 
-    from cfn_lint_rotation.rules.rotation_function import ScheduleBeforePermission
+    from cfn_lint_rotation.rules._rotation_function import ScheduleBeforePermission
 
     custom["Resources"]["Rotation"]["DependsOn"] = ["DatabaseAttachment"]
     rule = ScheduleBeforePermission()
