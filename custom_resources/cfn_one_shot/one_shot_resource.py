@@ -18,7 +18,9 @@ tests/custom_resource/test_crhelper_pins.py, which fails when crhelper moves the
     CloudFormation as "Invalid PhysicalResourceId", not the reason), on the wall clock, answers
     FAILED to a Delete, which must never block a stack's deletion (ours answers SUCCESS), and
     builds its answer from the instance, which a timer thawed in a later invocation would find
-    holding that later request: ours answers from its own request's slot.
+    holding that later request: ours answers from its own request's slot. A handler that returns
+    while this timer's PUT is under way waits for it (up to the delivery deadline): Lambda would
+    otherwise freeze the PUT halfway.
 """
 
 import contextlib
@@ -71,8 +73,14 @@ class ResponseSlot:
         self.response_url = response_url
         self.deadlines = deadlines
         self.timer = None  # the timeout timer, once crhelper has asked for it
+        self.delivered = threading.Event()  # set once the claimed answer is sent or given up
         self._lock = threading.Lock()
         self._claimed = False
+
+    @property
+    def claimed(self) -> bool:
+        with self._lock:
+            return self._claimed
 
     def claim(self) -> bool:
         with self._lock:
@@ -80,6 +88,11 @@ class ResponseSlot:
                 return False
             self._claimed = True
             return True
+
+    def await_delivery(self) -> bool:
+        """Waits until the claimed answer is sent or given up, at most until the put deadline
+        (which the PUT never outlives); True if it was."""
+        return self.deadlines.clock.wait(self.delivered, self.deadlines.put)
 
 
 class OneShotResource(CfnResource):
@@ -133,7 +146,8 @@ class OneShotResource(CfnResource):
             super().__call__(envelope.event, context)
         finally:
             if slot.timer is not None:
-                slot.timer.cancel()
+                slot.timer.cancel()  # does not stop a timer that is already answering
+            _await_answer(slot)
 
     def _refusal(self, envelope) -> str:
         """Why a Create or Update cannot run ("" if it can); a Delete always runs."""
@@ -192,7 +206,10 @@ class OneShotResource(CfnResource):
         slot = self._slot
         if slot is None or not _first_answer(slot, status or self.Status):
             return
-        super()._send(status, reason, send_response=functools.partial(_deliver, slot))
+        try:
+            super()._send(status, reason, send_response=functools.partial(_deliver, slot))
+        finally:
+            slot.delivered.set()  # _deliver sets it; this covers crhelper failing before that
 
     # crhelper's timer answers with an empty PhysicalResourceId: this one names the resource.
     def _set_timeout(self) -> None:
@@ -239,17 +256,29 @@ def _answer(slot: ResponseSlot, status: str, reason: str, physical_id: str) -> N
     if not _first_answer(slot, status):
         return
     event = slot.event
-    body = {
-        "Status": status,
-        "Reason": reason,
-        "PhysicalResourceId": physical_id,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "Data": {},
-        "NoEcho": False,
-    }
-    _deliver(slot, slot.response_url, body)
+    try:
+        body = {
+            "Status": status,
+            "Reason": reason,
+            "PhysicalResourceId": physical_id,
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "Data": {},
+            "NoEcho": False,
+        }
+        _deliver(slot, slot.response_url, body)
+    finally:
+        slot.delivered.set()  # _deliver sets it; this covers a body that could not be made
+
+
+def _await_answer(slot: ResponseSlot) -> None:
+    """Keeps the invocation alive while the timer's answer is on its way: once the handler
+    returns, Lambda freezes the process, and a PUT frozen halfway is thawed (if ever) after the
+    deadline, leaving the stack waiting an hour. Bounded by the put deadline; the timer's thread
+    never waits on this one, so the two cannot deadlock."""
+    if slot.claimed and not slot.await_delivery():
+        logger.error("The timer's answer was still being sent at the delivery deadline")
 
 
 def _deliver(slot: ResponseSlot, _url: str, body: dict, _ssl_verify=None) -> None:
@@ -259,6 +288,8 @@ def _deliver(slot: ResponseSlot, _url: str, body: dict, _ssl_verify=None) -> Non
         put_response(slot.response_url, encode_body(body), slot.deadlines.put, slot.deadlines.clock)
     except Exception:  # the caller would only try a second answer, which the slot refuses
         logger.exception("Response delivery failed")
+    finally:
+        slot.delivered.set()
 
 
 __all__ = ["FAILED", "SUCCESS", "OneShotResource"]

@@ -6,9 +6,9 @@ With the 60 s Timeout the template sets, a request that starts with ~60 s left g
   - put:    delivery of the response gives up 0.2 s before it.
 Each reserve shrinks in proportion for short budgets, so the order holds for any remaining time.
 
-Every reading of the time, every pause and the timer go through one Clock: the monotonic clock
-in Lambda; in the tests a clock that moves only when the code waits or the test moves it, so
-that no test depends on how fast the machine runs.
+Every reading of the time, every pause, every wait for another thread and the timer go through
+one Clock: the monotonic clock in Lambda; in the tests a clock that moves only when the code
+sleeps or the test moves it, so that no test depends on how fast the machine runs.
 """
 
 import threading
@@ -30,6 +30,11 @@ class MonotonicClock:
     def sleep(seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    @staticmethod
+    def wait(event: threading.Event, until: float) -> bool:
+        """Wait for `event` until the time `until` at the latest; True if it was set."""
+        return event.wait(max(until - time.monotonic(), 0.0))
 
     @staticmethod
     def io_timeout(seconds: float) -> float:

@@ -9,12 +9,14 @@ the machine's speed."""
 import logging
 import re
 import threading
+import types
 import uuid
 
 import boto3
 import pytest
 from cfn_one_shot import one_shot_resource
 from cfn_one_shot.one_shot_resource import OneShotResource
+from cfn_one_shot.response_delivery import put_response
 
 from .local_endpoints import LambdaContext, cloudformation_event, create_rotation_function
 from .virtual_clock import HANG_S
@@ -378,3 +380,72 @@ def test_timer_thawed_whole_in_a_later_request_sends_nothing(receiver, clock, mo
     (answer_b,) = (put.document for put in receiver.puts("b"))
     assert (answer_b["Status"], answer_b["RequestId"]) == ("SUCCESS", event_b["RequestId"])
     assert [put.document["Status"] for put in receiver.puts("a")] == ["SUCCESS"]
+
+
+@pytest.fixture
+def held_timer_put(monkeypatch):
+    """The timer's PUT (the only one: the function's later answer is dropped) waits, once
+    started, until the test lets it go: the moment Lambda would freeze it if the handler
+    returned. `started` and `go` are Events."""
+    hold = types.SimpleNamespace(started=threading.Event(), go=threading.Event())
+
+    def held_put(*args):
+        hold.started.set()
+        assert hold.go.wait(HANG_S)
+        return put_response(*args)
+
+    monkeypatch.setattr(one_shot_resource, "put_response", held_put)
+    yield hold
+    hold.go.set()
+
+
+def overrun_until_the_timer_put(resource, receiver, held_timer_put, clock):
+    """A Create whose function runs past the timer, which then starts its PUT; the function is
+    then let go. Returns the handler's thread and context."""
+    event = cloudformation_event("Create", receiver.url(), {"Name": "A"})
+    context = LambdaContext(5, clock)
+    worker = resource.start(event, context)
+    clock.advance(clock.pending()[0] - clock.now())  # fire the timer, without waiting for it
+    assert held_timer_put.started.wait(HANG_S)
+    resource.released.set()
+    return worker, context
+
+
+def test_handler_waits_for_the_timer_answer_under_way(receiver, clock, held_timer_put, monkeypatch):
+    # The timer answers FAILED and its PUT is under way when the function returns: the handler
+    # must not return (and Lambda freeze the PUT halfway) before that answer has arrived.
+    settled = threading.Event()  # the handler has returned or is waiting on the clock
+    clock_wait = clock.wait
+    monkeypatch.setattr(clock, "wait", lambda *args: settled.set() or clock_wait(*args))
+    resource = StallingResource(clock)
+    puts_when_returned = []
+    helper = resource.helper
+
+    def handler(event, context):
+        helper(event, context)
+        puts_when_returned.append(len(receiver.puts()))
+        settled.set()
+
+    resource.helper = handler
+    worker, context = overrun_until_the_timer_put(resource, receiver, held_timer_put, clock)
+    assert settled.wait(HANG_S)
+    held_timer_put.go.set()
+    finish(worker)
+
+    assert puts_when_returned == [1]
+    body = only_response(receiver, context)
+    assert "did not finish before this function's timeout" in body["Reason"]
+
+
+def test_handler_stops_waiting_for_a_stuck_timer_answer_at_the_put_deadline(
+    receiver, clock, held_timer_put, caplog
+):
+    resource = StallingResource(clock)
+    worker, context = overrun_until_the_timer_put(resource, receiver, held_timer_put, clock)
+    put_deadline = resource.helper.deadlines.put
+
+    clock.advance(put_deadline - clock.now())
+    finish(worker)  # hangs if the wait outlasts the put deadline
+
+    assert put_deadline < context.deadline
+    assert "still being sent at the delivery deadline" in caplog.text

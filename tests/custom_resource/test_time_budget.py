@@ -72,3 +72,11 @@ def test_the_monotonic_clock_s_timer_runs_in_a_daemon_thread_and_can_be_cancelle
     assert cancelled.daemon
     cancelled.join(60)
     assert ran.is_set()  # the cancelled one never ran
+
+
+def test_the_monotonic_clock_s_wait_returns_at_once_when_set_or_past_its_end():
+    answered, never = threading.Event(), threading.Event()
+    answered.set()
+
+    assert MONOTONIC.wait(answered, MONOTONIC.now() + 3600)  # set: no waiting for the end
+    assert not MONOTONIC.wait(never, MONOTONIC.now() - 1.0)  # an end that has passed

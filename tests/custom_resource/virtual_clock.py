@@ -1,6 +1,6 @@
 """The clock the custom resources' tests run on (a cfn_one_shot.time_budget clock).
 
-Time moves only when the code under test waits on it (`sleep`) or when a test moves it
+Time moves only when the code under test sleeps on it (`sleep`) or when a test moves it
 (`advance`, `run_next_timer`); a timer fires, in a thread of its own as threading.Timer does,
 once the clock reaches its time. Real work (HTTP, SQL, the CPU) takes no time on it. So "the
 answer arrived before the deadline" proves that the code's own waits fit the budget, on any
@@ -8,9 +8,12 @@ machine at any load, and a test of the timeout timer decides exactly when it fir
 """
 
 import threading
+import time
 
 # How long a test waits for a timer's thread to finish its answer before it calls it a hang.
 HANG_S = 60.0
+# How often (real seconds) a wait looks whether the clock has reached its end.
+WAIT_POLL_S = 0.01
 # The least real time a socket gets to connect and exchange one request on loopback.
 IO_TIMEOUT_FLOOR_S = 5.0
 
@@ -40,6 +43,16 @@ class VirtualClock:
         self.sleeps.append(seconds)
         if seconds > 0:
             self.advance(seconds)
+
+    def wait(self, event: threading.Event, until: float) -> bool:
+        """Wait for `event` until this clock reaches `until`, moved by a test or another thread's
+        sleep: the wait itself moves no time (the work awaited takes none here); True if set."""
+        hung_at = time.monotonic() + HANG_S
+        while not event.wait(WAIT_POLL_S):
+            if self.now() >= until:
+                return False
+            assert time.monotonic() < hung_at, "a wait on the virtual clock hung"
+        return True
 
     def io_timeout(self, seconds: float) -> float:
         """A socket's timeout in real seconds for `seconds` on this clock: real I/O takes no time
