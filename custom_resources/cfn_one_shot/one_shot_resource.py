@@ -253,23 +253,19 @@ def _first_answer(slot: ResponseSlot, status: str) -> bool:
 def _answer(slot: ResponseSlot, status: str, reason: str, physical_id: str) -> None:
     """An answer made from the request's own slot alone (no instance state, which may already
     belong to a later request), sent if it is the first to claim the slot."""
-    if not _first_answer(slot, status):
-        return
     event = slot.event
-    try:
-        body = {
-            "Status": status,
-            "Reason": reason,
-            "PhysicalResourceId": physical_id,
-            "StackId": event["StackId"],
-            "RequestId": event["RequestId"],
-            "LogicalResourceId": event["LogicalResourceId"],
-            "Data": {},
-            "NoEcho": False,
-        }
+    body = {
+        "Status": status,
+        "Reason": reason,
+        "PhysicalResourceId": physical_id,
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Data": {},
+        "NoEcho": False,
+    }
+    if _first_answer(slot, status):  # made first: from the claim on, only _deliver runs
         _deliver(slot, slot.response_url, body)
-    finally:
-        slot.delivered.set()  # _deliver sets it; this covers a body that could not be made
 
 
 def _await_answer(slot: ResponseSlot) -> None:
@@ -283,13 +279,13 @@ def _await_answer(slot: ResponseSlot) -> None:
 
 def _deliver(slot: ResponseSlot, _url: str, body: dict, _ssl_verify=None) -> None:
     """crhelper's send_response signature; answers at the slot's checked URL, never a stale one."""
-    logger.info("Answering %s for %s", body.get("Status"), clip(body["LogicalResourceId"], 80))
     try:
+        logger.info("Answering %s for %s", body.get("Status"), clip(body["LogicalResourceId"], 80))
         put_response(slot.response_url, encode_body(body), slot.deadlines.put, slot.deadlines.clock)
     except Exception:  # the caller would only try a second answer, which the slot refuses
         logger.exception("Response delivery failed")
     finally:
-        slot.delivered.set()
+        slot.delivered.set()  # sent or given up: a handler waiting for it may return
 
 
 __all__ = ["FAILED", "SUCCESS", "OneShotResource"]
