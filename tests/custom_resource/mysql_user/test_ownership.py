@@ -5,12 +5,14 @@ Against the real TLS-only MariaDB, answers read from the loopback receiver."""
 
 import json
 import re
+import threading
 
 import ownership
 import pytest
 import user_accounts
 
 from ..local_endpoints import LambdaContext
+from ..virtual_clock import HANG_S
 
 pytestmark = pytest.mark.database
 
@@ -463,6 +465,74 @@ def test_a_mark_made_before_owners_were_recorded_still_lets_delete_drop_the_user
     s.db.query("RENAME USER %s@%s TO %s@'192.0.2.1'", (mark, host, mark))
 
     assert s.delete(created, props)["Status"] == "SUCCESS"
+
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+
+
+@pytest.mark.parametrize("rolled_back", [True, False])
+def test_a_failed_replacement_leaves_the_mark_with_the_id_cloudformation_keeps(
+    scenario, rolled_back
+):
+    """The Update to another endpoint name finds the user but fails later (a grant on a missing
+    table): CloudFormation keeps the old physical ID, rolls the resource back to it (or not,
+    when the stack is deleted right away), and that ID's Delete must still drop the user."""
+    s = scenario
+    first = s.props(Host="127.0.0.1")
+    created = s.create(first)
+    broken = [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "no_such_table"}]
+    second = s.props(broken, Host="localhost")
+
+    failed = s.update(created, first, second)
+
+    assert failed["Status"] == "FAILED"
+    if rolled_back:
+        back = s.update(created, second, first)
+        assert back["Status"] == "SUCCESS", back["Reason"]
+        assert back["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.delete(created, first)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+    assert s.create(s.props())["Status"] == "SUCCESS"  # a new stack's Create is not refused
+
+
+def test_a_create_answered_by_the_timer_during_create_user_is_dropped_by_its_rollback(
+    scenario, monkeypatch
+):
+    """CREATE USER stalls past the budget: the timer answers FAILED with the user's physical ID
+    (not crhelper's), so the rollback Delete drops the user CREATE USER made after all."""
+    s = scenario
+    real_create = user_accounts.Accounts.create
+    timer_answered = threading.Event()
+
+    def stalled_create(self, *args):
+        timer_answered.wait(HANG_S)
+        return real_create(self, *args)
+
+    monkeypatch.setattr(user_accounts.Accounts, "create", stalled_create)
+    event = s.event("Create", s.props())
+    clock = s.app.helper.clock
+    s.receiver.reset()
+    worker = threading.Thread(
+        target=s.app.handler, args=(event, LambdaContext(2.0, clock)), daemon=True
+    )
+    worker.start()
+    while not clock.pending():  # the timer is set when the request starts
+        worker.join(0.01)
+        assert worker.is_alive(), "the handler ended without setting its timer"
+    while not marks(s.db):  # the mark is made: CREATE USER is stalled
+        worker.join(0.01)
+        assert worker.is_alive(), "the handler ended before CREATE USER"
+    clock.run_next_timer()
+    timer_answered.set()
+    worker.join(HANG_S)
+    assert not worker.is_alive(), "the handler hung"
+    monkeypatch.undo()
+    (put,) = s.receiver.puts()
+    assert put.document["Status"] == "FAILED"
+    assert put.document["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+
+    assert s.delete(put.document, s.props())["Status"] == "SUCCESS"  # the rollback
 
     assert s.user not in s.db.users()
     assert not marks(s.db)
