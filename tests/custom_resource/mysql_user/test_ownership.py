@@ -5,14 +5,12 @@ Against the real TLS-only MariaDB, answers read from the loopback receiver."""
 
 import json
 import re
-import threading
 
 import ownership
 import pytest
 import user_accounts
 
 from ..local_endpoints import LambdaContext
-from ..virtual_clock import HANG_S
 
 pytestmark = pytest.mark.database
 
@@ -502,37 +500,15 @@ def test_a_create_answered_by_the_timer_during_create_user_is_dropped_by_its_rol
     """CREATE USER stalls past the budget: the timer answers FAILED with the user's physical ID
     (not crhelper's), so the rollback Delete drops the user CREATE USER made after all."""
     s = scenario
-    real_create = user_accounts.Accounts.create
-    timer_answered = threading.Event()
-
-    def stalled_create(self, *args):
-        timer_answered.wait(HANG_S)
-        return real_create(self, *args)
-
-    monkeypatch.setattr(user_accounts.Accounts, "create", stalled_create)
     event = s.event("Create", s.props())
-    clock = s.app.helper.clock
-    s.receiver.reset()
-    worker = threading.Thread(
-        target=s.app.handler, args=(event, LambdaContext(2.0, clock)), daemon=True
-    )
-    worker.start()
-    while not clock.pending():  # the timer is set when the request starts
-        worker.join(0.01)
-        assert worker.is_alive(), "the handler ended without setting its timer"
-    while not marks(s.db):  # the mark is made: CREATE USER is stalled
-        worker.join(0.01)
-        assert worker.is_alive(), "the handler ended before CREATE USER"
-    clock.run_next_timer()
-    timer_answered.set()
-    worker.join(HANG_S)
-    assert not worker.is_alive(), "the handler hung"
-    monkeypatch.undo()
-    (put,) = s.receiver.puts()
-    assert put.document["Status"] == "FAILED"
-    assert put.document["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
 
-    assert s.delete(put.document, s.props())["Status"] == "SUCCESS"  # the rollback
+    answer = s.answer_by_timer(  # the mark is made: CREATE USER is under way
+        event, monkeypatch, user_accounts.Accounts, "create", stalled=lambda: bool(marks(s.db))
+    )
+
+    assert answer["Status"] == "FAILED"
+    assert answer["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.delete(answer, s.props())["Status"] == "SUCCESS"  # the rollback
 
     assert s.user not in s.db.users()
     assert not marks(s.db)
