@@ -194,7 +194,7 @@ def ensure_user(
             create_missing_databases(accounts, request.grants)
         accounts.check_grant_targets(request.grants)
         if not accounts.exists(app.username):
-            create_user(accounts, ownership, identity, app)
+            create_user(accounts, ownership, identity, app, creating=creating)
         elif first_time:
             accounts.set_password(app.username, app.password)
         if creating:  # from here a failed Create's rollback must see the user (and drop it)
@@ -202,25 +202,40 @@ def ensure_user(
         for user in (base, base + CLONE_SUFFIX):
             if accounts.exists(user):
                 accounts.grant_exactly(user, request.grants)
+        if not identity.adopted and ownership.created(base):
+            # Only now, past every step that can fail: the answer's physical ID takes the mark.
+            # A failed Update leaves it with the ID CloudFormation keeps, and a rollback Update
+            # (which answers with the old ID) takes it back from a replacement.
+            ownership.mark(base, identity.physical_id)
     helper.Data.update(Username=base, Host=endpoint.host)
     logger.info("User %s ready at %s (%s)", quoted(base), endpoint, identity.physical_id)
     return identity.physical_id
 
 
-def create_user(accounts: Accounts, ownership: Ownership, identity: Identity, app) -> None:
+def create_user(
+    accounts: Accounts, ownership: Ownership, identity: Identity, app, *, creating: bool
+) -> None:
     """CREATE USER the secret's current user, this resource's mark first (unless the pair was
-    adopted). When CREATE USER fails (a password policy, a lost connection) and neither user of
-    the pair exists, the mark marks nothing: it goes too, so a failed request leaves nothing."""
+    adopted, or the resource marked it already: ensure_user moves a mark once nothing can fail).
+    A Create answers with the user's ID from the mark on, so a timer's answer during a slow
+    CREATE USER lets the rollback Delete drop what it made. When CREATE USER fails (a password
+    policy, a lost connection) and neither user of the pair exists, the mark marks nothing: it
+    goes too, and so does the ID, so a failed request leaves nothing."""
     if identity.adopted:
         accounts.create(app.username, app.password)
         return
-    ownership.mark(identity.user, identity.physical_id)
+    answered_id = helper.PhysicalResourceId
+    if not ownership.created(identity.user):
+        ownership.mark(identity.user, identity.physical_id)
+    if creating:
+        helper.PhysicalResourceId = identity.physical_id
     try:
         accounts.create(app.username, app.password)
     except RequestRejected:
         with contextlib.suppress(RequestRejected):  # the reason to show is CREATE USER's
             if not any(map(accounts.exists, (identity.user, identity.user + CLONE_SUFFIX))):
                 ownership.release(identity.user)
+                helper.PhysicalResourceId = answered_id
         raise
 
 
@@ -247,9 +262,9 @@ def claim(
         return identity
     if ownership.created(user):
         # A retry, or a replacement reaching the same server under another endpoint name: the
-        # mark moves to this physical ID, so the old one's cleanup Delete leaves the user alone.
+        # mark moves to this physical ID once the request succeeds (ensure_user), so the old
+        # one's cleanup Delete leaves the user alone.
         logger.info("User %s exists and carries this resource's mark: a retry", quoted(user))
-        ownership.mark(user, identity.physical_id)
         return identity
     elsewhere = [f"'{name}'@'{host}'" for name, host in found if host != USER_HOST]
     if elsewhere:  # MySQL logs a client in to the most specific account that matches its host

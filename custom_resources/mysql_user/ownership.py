@@ -11,9 +11,11 @@ it creates `<user>` the function creates a second, inert account:
 whose name is a digest of the stack ID, the logical ID and `<user>`, and whose host is a digest of
 the physical ID that owns the user now. A user with a mark of that name was created by this
 resource (a retry of the same request included). A replacement that reaches the same server under
-another endpoint name (a new physical ID, the same user) finds the mark and moves it to its own
-physical ID, so the old resource's cleanup Delete, finding the mark naming someone else, leaves
-the user alone. Delete drops the mark with the user, and a Delete that keeps the user
+another endpoint name (a new physical ID, the same user) finds the mark and, once nothing more
+can fail, moves it to its own physical ID (every successful Create and Update of the resource's
+own user marks it with the ID it answers with), so the old resource's cleanup Delete, finding the
+mark naming someone else, leaves the user alone, while a failed replacement leaves the mark with
+the ID CloudFormation keeps. Delete drops the mark with the user, and a Delete that keeps the user
 (RetainOnDelete) drops the mark alone. The host is in the IPv6 documentation prefix 2001:db8::/32
 (RFC 3849), never a client's address, and the account is locked: it can never log in. Marks made
 before owners were recorded sit at 192.0.2.1 (TEST-NET-1, RFC 5737) and name no owner.
@@ -77,8 +79,8 @@ class Ownership:
         return bool(self._hosts(user))
 
     def mark(self, user: str, owner: str) -> None:
-        """Record, before creating `user` or taking it over from an earlier physical ID of this
-        resource, that the physical ID `owner` owns it (idempotent: a retry changes nothing)."""
+        """Record, before creating `user`, or once a request that keeps it has succeeded, that the
+        physical ID `owner` owns it; any other physical ID's mark goes (idempotent)."""
         name, host = self._resource.mark_name(user), owner_host(owner)
         # A random password: a server with validate_password refuses an empty one. The suffix
         # gives it the upper case letter, digit and special character such a policy asks for.

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import boto3
@@ -16,6 +17,7 @@ from ownership import MARK_PREFIX  # the parent conftest put the function module
 
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
+from ..virtual_clock import HANG_S
 from .shipped import ShippedFunction, build_and_unpack
 from .tls_mariadb import running_mariadb
 
@@ -161,6 +163,37 @@ class Scenario:
         puts = self.receiver.puts()
         assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
         return puts[0].document
+
+    def answer_by_timer(
+        self, event: dict, monkeypatch, where: type, method: str, stalled: Callable[[], bool]
+    ) -> dict:
+        """Run the handler with `where.method` held until the last-resort timer has answered (on
+        the tests' virtual clock: no real delay), the timer's moment coming once `stalled()`
+        says the work is where the test wants it; the one answer CloudFormation would read."""
+        real = getattr(where, method)
+        timer_answered = threading.Event()
+
+        def held(*args):
+            timer_answered.wait(HANG_S)
+            return real(*args)
+
+        monkeypatch.setattr(where, method, held)
+        clock = self.app.helper.clock
+        self.receiver.reset()
+        worker = threading.Thread(
+            target=self.app.handler, args=(event, LambdaContext(2.0, clock)), daemon=True
+        )
+        worker.start()
+        while not (clock.pending() and stalled()):  # the timer is set when the request starts
+            worker.join(0.01)
+            assert worker.is_alive(), "the handler ended before the stalled step"
+        clock.run_next_timer()
+        timer_answered.set()
+        worker.join(HANG_S)
+        assert not worker.is_alive(), "the handler hung"
+        monkeypatch.setattr(where, method, real)
+        (put,) = self.receiver.puts()
+        return put.document
 
     def create(self, properties: dict) -> dict:
         body = self.answer(self.event("Create", properties))

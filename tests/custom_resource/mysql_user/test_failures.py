@@ -5,7 +5,6 @@ import json
 import logging
 import os
 import re
-import threading
 
 import pymysql
 import pytest
@@ -14,7 +13,6 @@ from cfn_one_shot.reasons import RequestRejected
 from tests.helpers.local_servers import free_port
 
 from ..local_endpoints import URL_SIGNATURE, LambdaContext
-from ..virtual_clock import HANG_S
 from .tls_mariadb import silent_listener
 
 pytestmark = pytest.mark.database
@@ -552,32 +550,14 @@ def test_a_delete_still_working_when_the_function_times_out_answers_success(
     import user_accounts
 
     created = scenario.create(scenario.props())
-    real_drop = user_accounts.Accounts.drop
-    timer_answered = threading.Event()
-
-    def stalled_drop(self, *args):
-        timer_answered.wait(HANG_S)
-        return real_drop(self, *args)
-
-    monkeypatch.setattr(user_accounts.Accounts, "drop", stalled_drop)
     event = scenario.event("Delete", scenario.props(), physical_id=created["PhysicalResourceId"])
-    clock = scenario.app.helper.clock
-    context = LambdaContext(2.0, clock)
-    scenario.receiver.reset()
-    worker = threading.Thread(target=scenario.app.handler, args=(event, context), daemon=True)
-    worker.start()
-    while not clock.pending():  # the timer is set when the request starts
-        worker.join(0.01)
-        assert worker.is_alive(), "the handler ended without setting its timer"
 
-    clock.run_next_timer()  # the timer's moment comes while the drop hangs
-    timer_answered.set()
-    worker.join(HANG_S)
-    assert not worker.is_alive(), "the handler hung"
+    answer = scenario.answer_by_timer(
+        event, monkeypatch, user_accounts.Accounts, "drop", stalled=lambda: True
+    )
 
-    (put,) = scenario.receiver.puts()
-    assert put.document["Status"] == "SUCCESS"
-    assert put.document["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == created["PhysicalResourceId"]
     assert "answering SUCCESS to the Delete" in caplog.text
 
 

@@ -466,3 +466,49 @@ def test_a_mark_made_before_owners_were_recorded_still_lets_delete_drop_the_user
 
     assert s.user not in s.db.users()
     assert not marks(s.db)
+
+
+@pytest.mark.parametrize("rolled_back", [True, False])
+def test_a_failed_replacement_leaves_the_mark_with_the_id_cloudformation_keeps(
+    scenario, rolled_back
+):
+    """The Update to another endpoint name finds the user but fails later (a grant on a missing
+    table): CloudFormation keeps the old physical ID, rolls the resource back to it (or not,
+    when the stack is deleted right away), and that ID's Delete must still drop the user."""
+    s = scenario
+    first = s.props(Host="127.0.0.1")
+    created = s.create(first)
+    broken = [{"Privileges": ["SELECT"], "Database": "appdb", "Table": "no_such_table"}]
+    second = s.props(broken, Host="localhost")
+
+    failed = s.update(created, first, second)
+
+    assert failed["Status"] == "FAILED"
+    if rolled_back:
+        back = s.update(created, second, first)
+        assert back["Status"] == "SUCCESS", back["Reason"]
+        assert back["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert s.delete(created, first)["Status"] == "SUCCESS"
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
+    assert s.create(s.props())["Status"] == "SUCCESS"  # a new stack's Create is not refused
+
+
+def test_a_create_answered_by_the_timer_during_create_user_is_dropped_by_its_rollback(
+    scenario, monkeypatch
+):
+    """CREATE USER stalls past the budget: the timer answers FAILED with the user's physical ID
+    (not crhelper's), so the rollback Delete drops the user CREATE USER made after all."""
+    s = scenario
+    event = s.event("Create", s.props())
+
+    answer = s.answer_by_timer(  # the mark is made: CREATE USER is under way
+        event, monkeypatch, user_accounts.Accounts, "create", stalled=lambda: bool(marks(s.db))
+    )
+
+    assert answer["Status"] == "FAILED"
+    assert answer["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
+    assert s.delete(answer, s.props())["Status"] == "SUCCESS"  # the rollback
+
+    assert s.user not in s.db.users()
+    assert not marks(s.db)
