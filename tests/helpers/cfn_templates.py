@@ -22,6 +22,10 @@ MULTI_USER = REPO / "templates" / "mysql-multi-user.yaml"
 EXISTING_CLUSTER = REPO / "templates" / "mysql-rotation-existing-cluster.yaml"
 TEMPLATES = {"single-user": SINGLE_USER, "multi-user": MULTI_USER}
 LAMBDA_NAME_MAX = 64
+# The ARN the templates' MySQLUserFunction.Arn evaluates to in tests (the ServiceToken of AppUser).
+MYSQL_USER_FUNCTION_ARN = (
+    "arn:aws:lambda:us-east-1:123456789012:function:rotation-demo-MySQLUserFunction-1"
+)
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 

@@ -6,6 +6,7 @@ import pytest
 
 from tests.helpers.bootstrap_files import cluster_values
 from tests.helpers.cfn_templates import (
+    MYSQL_USER_FUNCTION_ARN,
     Context,
     all_dependencies,
     evaluate,
@@ -16,7 +17,7 @@ from tests.templates.test_existing_cluster import statements
 
 ADMIN_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AdminSecret-AbCdEf"
 APP_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AppSecret-XyZ123"
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotation-demo-MySQLUserFunction-1"
+FUNCTION_ARN = MYSQL_USER_FUNCTION_ARN
 # What the first login of Custom::MySQLUser needs: the database, both secrets' host and port,
 # and its whole network path (Secrets Manager endpoint, S3 for its answer, each rule both ways).
 USER_PREREQUISITES = {

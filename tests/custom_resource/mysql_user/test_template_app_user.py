@@ -16,6 +16,7 @@ from tests.helpers.bootstrap_files import aurora_attachment, cluster_values, gen
 from tests.helpers.cfn_templates import (
     EXISTING_CLUSTER,
     MULTI_USER,
+    MYSQL_USER_FUNCTION_ARN,
     Context,
     evaluate,
     load,
@@ -27,7 +28,7 @@ from .conftest import ADMIN_USER
 
 pytestmark = pytest.mark.database
 
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotation-demo-MySQLUserFunction-1"
+FUNCTION_ARN = MYSQL_USER_FUNCTION_ARN
 ACCESS_DENIED = {1142, 1143, 1044}  # table, column and database access denied
 PRICES = (("Coffee", 250), ("Tea", 200), ("Cake", 450))
 

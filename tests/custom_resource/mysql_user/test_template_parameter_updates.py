@@ -33,6 +33,7 @@ from tests.helpers.bootstrap_files import aurora_attachment, cluster_values, gen
 from tests.helpers.cfn_templates import (
     EXISTING_CLUSTER,
     MULTI_USER,
+    MYSQL_USER_FUNCTION_ARN,
     Context,
     evaluate,
     load,
@@ -46,7 +47,7 @@ from .conftest import ADMIN_USER, Scenario
 
 pytestmark = pytest.mark.database
 
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:rotation-demo-MySQLUserFunction-1"
+FUNCTION_ARN = MYSQL_USER_FUNCTION_ARN
 CLONE = "_clone"
 
 
