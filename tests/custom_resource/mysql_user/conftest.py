@@ -7,7 +7,7 @@ import json
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
@@ -164,16 +164,15 @@ class Scenario:
         assert len(puts) == 1, f"expected exactly one response, got {len(puts)}"
         return puts[0].document
 
-    def answer_by_timer(
-        self, event: dict, monkeypatch, where: type, method: str, stalled: Callable[[], bool]
-    ) -> dict:
+    def answer_by_timer(self, event: dict, monkeypatch, where: type, method: str) -> dict:
         """Run the handler with `where.method` held until the last-resort timer has answered (on
-        the tests' virtual clock: no real delay), the timer's moment coming once `stalled()`
-        says the work is where the test wants it; the one answer CloudFormation would read."""
+        the tests' virtual clock: no real delay), the timer's moment coming once the handler is
+        inside that method; the one answer CloudFormation would read."""
         real = getattr(where, method)
-        timer_answered = threading.Event()
+        entered, timer_answered = threading.Event(), threading.Event()
 
         def held(*args):
+            entered.set()  # everything before this call is done: the test's moment
             timer_answered.wait(HANG_S)
             return real(*args)
 
@@ -184,7 +183,7 @@ class Scenario:
             target=self.app.handler, args=(event, LambdaContext(2.0, clock)), daemon=True
         )
         worker.start()
-        while not (clock.pending() and stalled()):  # the timer is set when the request starts
+        while not (clock.pending() and entered.is_set()):  # the timer is set at the start
             worker.join(0.01)
             assert worker.is_alive(), "the handler ended before the stalled step"
         clock.run_next_timer()

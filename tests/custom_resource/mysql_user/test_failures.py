@@ -552,9 +552,7 @@ def test_a_delete_still_working_when_the_function_times_out_answers_success(
     created = scenario.create(scenario.props())
     event = scenario.event("Delete", scenario.props(), physical_id=created["PhysicalResourceId"])
 
-    answer = scenario.answer_by_timer(
-        event, monkeypatch, user_accounts.Accounts, "drop", stalled=lambda: True
-    )
+    answer = scenario.answer_by_timer(event, monkeypatch, user_accounts.Accounts, "drop")
 
     assert answer["Status"] == "SUCCESS"
     assert answer["PhysicalResourceId"] == created["PhysicalResourceId"]

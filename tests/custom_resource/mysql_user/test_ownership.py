@@ -502,9 +502,7 @@ def test_a_create_answered_by_the_timer_during_create_user_is_dropped_by_its_rol
     s = scenario
     event = s.event("Create", s.props())
 
-    answer = s.answer_by_timer(  # the mark is made: CREATE USER is under way
-        event, monkeypatch, user_accounts.Accounts, "create", stalled=lambda: bool(marks(s.db))
-    )
+    answer = s.answer_by_timer(event, monkeypatch, user_accounts.Accounts, "create")
 
     assert answer["Status"] == "FAILED"
     assert answer["PhysicalResourceId"] == f"mysql-user:127.0.0.1:{s.db.port}:{s.user}"
