@@ -1,15 +1,25 @@
 """The pack loads as users load it: `cfn-lint -a cfn_lint_rotation`, `cfn-lint-rotation`,
-.cfnlintrc; it has one name, its ids a prefix of their own; a folder path is refused clearly."""
+.cfnlintrc; it has one name, its ids a prefix of their own; a folder path is refused clearly.
+
+Two tests start the real commands (`cfn-lint -a cfn_lint_rotation`, `cfn-lint-rotation`): they
+prove the console scripts, the exit codes and a fresh interpreter. The others call the same
+`main()` the commands call, in this process (a cfn-lint process costs about a second of CPU to
+start), with the command's argv, working directory and exit handling.
+"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
 import json
+import logging
 import re
+import runpy
 import subprocess
 import sys
 import tomllib
+import warnings
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -17,9 +27,11 @@ import pytest
 from cfnlint.config import ConfigMixIn
 from cfnlint.rules import CloudFormationLintRule, Rules
 from cfnlint.runner import Runner
+from cfnlint.runner import main as cfn_lint_main
 from lint_rules_kit import HERE, LINT_RULES, PACKAGE, REPO, TEMPLATES
 
 import cfn_lint_rotation
+from cfn_lint_rotation.__main__ import main as cfn_lint_rotation_main
 from cfn_lint_rotation._rotation_lint._release import DOCS_URL, RULE_ID, VERSION
 
 BIN = Path(sys.executable).parent
@@ -61,6 +73,49 @@ def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def in_process(monkeypatch, capsys):
+    """Run a command's `main()` here as its process would run: its argv and working directory,
+    and SystemExit turned into an exit code as the interpreter does (a message goes to stderr
+    with code 1). cfn-lint's logger, which the CLI points at this test's stderr, is put back."""
+
+    def run(main, *argv: str | Path, cwd: Path) -> Ran:
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", [str(part) for part in argv])
+        logger = logging.getLogger("cfnlint")
+        handlers, level = list(logger.handlers), logger.level
+        capsys.readouterr()
+        try:
+            main()
+            code: int | str | None = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        finally:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+        out, err = capsys.readouterr()
+        if isinstance(code, str):
+            return Ran(1, out, f"{err}{code}\n")
+        return Ran(code or 0, out, err)
+
+    return run
+
+
+def run_module_as_main() -> None:
+    """`python -m cfn_lint_rotation`: the package's __main__ run as the script."""
+    with warnings.catch_warnings():
+        # The test imported cfn_lint_rotation.__main__ already; runpy warns that it runs it again.
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module="runpy")
+        runpy.run_module(PACKAGE, run_name="__main__", alter_sys=True)
+
+
 def ours(output: str) -> set[str]:
     return set(re.findall(rf"^({RULE_ID.pattern}) ", output, flags=re.MULTILINE))
 
@@ -79,18 +134,23 @@ def test_append_rules_names_the_module(tmp_path):
     assert ours(result.stdout) == EVERY_PITFALL, result.stderr
 
 
-@pytest.mark.parametrize(
-    "command", [(BIN / "cfn-lint-rotation",), (sys.executable, "-m", PACKAGE)], ids=["script", "m"]
-)
-def test_cfn_lint_rotation_appends_the_rules_and_passes_every_argument(tmp_path, command):
-    # The command the pre-commit hook `cfn-lint-rotation` runs: the user's arguments, the first
-    # one included, reach cfn-lint unchanged after --append-rules.
-    result = run(
-        *command, "--format", "json", "--config-file", EMPTY_CONFIG, "--", BAD, cwd=tmp_path
-    )
+ARGUMENTS = ("--format", "json", "--config-file", EMPTY_CONFIG, "--", BAD)
+
+
+def assert_every_pitfall_in_json(result: subprocess.CompletedProcess | Ran) -> None:
     assert result.returncode & 2, result.stderr
     found = {match["Rule"]["Id"] for match in json.loads(result.stdout)}
     assert {i for i in found if RULE_ID.fullmatch(i)} == EVERY_PITFALL, result.stderr
+
+
+def test_cfn_lint_rotation_appends_the_rules_and_passes_every_argument(tmp_path):
+    # The command the pre-commit hook `cfn-lint-rotation` runs: the user's arguments, the first
+    # one included, reach cfn-lint unchanged after --append-rules.
+    assert_every_pitfall_in_json(run(BIN / "cfn-lint-rotation", *ARGUMENTS, cwd=tmp_path))
+
+
+def test_python_m_cfn_lint_rotation_is_the_same_command(tmp_path, in_process):
+    assert_every_pitfall_in_json(in_process(run_module_as_main, PACKAGE, *ARGUMENTS, cwd=tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -104,36 +164,43 @@ def test_cfn_lint_rotation_appends_the_rules_and_passes_every_argument(tmp_path,
     ],
     ids=" ".join,
 )
-def test_cfn_lint_rotation_given_the_pack_appends_it_once(tmp_path, appended):
-    result = run(
-        BIN / "cfn-lint-rotation", *appended, "--config-file", EMPTY_CONFIG, "--", BAD, cwd=tmp_path
-    )
-    assert "Traceback" not in result.stderr, result.stderr  # DuplicateRuleError, loaded twice
+def test_cfn_lint_rotation_given_the_pack_appends_it_once(tmp_path, in_process, appended):
+    # A DuplicateRuleError (the pack loaded twice) would escape main() and fail the test.
+    result = in_process(
+        cfn_lint_rotation_main, "cfn-lint-rotation", *appended, "--config-file", EMPTY_CONFIG,
+        "--", BAD, cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode & 2, result.stderr
     assert ours(result.stdout) == EVERY_PITFALL
 
 
-def test_cfn_lint_rotation_version_names_the_pack_and_cfn_lint(tmp_path):
-    result = run(BIN / "cfn-lint-rotation", "--version", cwd=tmp_path)
-    cfn_lint_version = run(CFN_LINT, "--version", cwd=tmp_path).stdout.split()[-1]
+def test_cfn_lint_rotation_version_names_the_pack_and_cfn_lint(tmp_path, in_process):
+    result = in_process(cfn_lint_rotation_main, "cfn-lint-rotation", "--version", cwd=tmp_path)
+    cfn_lint_version = in_process(cfn_lint_main, "cfn-lint", "--version", cwd=tmp_path)
+    assert cfn_lint_version.stdout.startswith("cfn-lint "), cfn_lint_version
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == f"cfn-lint-rotation {VERSION} (cfn-lint {cfn_lint_version})\n"
+    assert result.stdout == (
+        f"cfn-lint-rotation {VERSION} (cfn-lint {cfn_lint_version.stdout.split()[-1]})\n"
+    )
 
 
-def test_bare_cfn_lint_in_the_repository_reads_cfnlintrc():
-    result = run(CFN_LINT, "--", BAD, cwd=REPO)
+def test_bare_cfn_lint_in_the_repository_reads_cfnlintrc(in_process):
+    result = in_process(cfn_lint_main, "cfn-lint", "--", BAD, cwd=REPO)
     assert "ER101" in ours(result.stdout), result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("folder", ["lint_rules", "lint_rules/rules"])
 @pytest.mark.parametrize("where", ["repository", "elsewhere"])
-def test_a_folder_path_is_refused_with_the_module_to_name_instead(tmp_path, where, folder):
+def test_a_folder_path_is_refused_with_the_module_to_name_instead(
+    tmp_path, in_process, where, folder
+):
     # 0.2.0's recipe; the rules now import their shared code relatively and load as a package.
     given = REPO / folder
     (tmp_path / "template.yaml").write_text(BAD.read_text())
-    result = run(
-        CFN_LINT, "--config-file", EMPTY_CONFIG, "-a", folder if where == "repository" else given,
-        "--", tmp_path / "template.yaml", cwd=REPO if where == "repository" else tmp_path,
+    result = in_process(
+        cfn_lint_main, "cfn-lint", "--config-file", EMPTY_CONFIG,
+        "-a", folder if where == "repository" else given, "--", tmp_path / "template.yaml",
+        cwd=REPO if where == "repository" else tmp_path,
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stdout == ""
@@ -154,27 +221,27 @@ def test_given_the_rules_folder_cfn_lint_loads_only_its_guard():
     assert loaded_by_path == ["by_path_guard.py"]
 
 
-def test_the_pack_has_one_name():
+def test_the_pack_has_one_name(monkeypatch):
     """Loaded by cfn-lint, every file of the pack is one module `cfn_lint_rotation.…`, loaded once;
     importing the folder under its own name is refused."""
-    script = (
-        "import json, sys\nfrom cfnlint.config import ConfigMixIn\n"
-        "from cfnlint.runner import Runner\n"
-        "Runner(ConfigMixIn(['--config-file', sys.argv[1], '-a', 'cfn_lint_rotation']))\n"
-        "print(json.dumps([(n, getattr(m, '__file__', None)) for n, m in sys.modules.items()]))\n"
-    )
-    result = run(sys.executable, "-c", script, EMPTY_CONFIG, cwd=REPO)
+    Runner(ConfigMixIn(["--config-file", str(EMPTY_CONFIG), "-a", PACKAGE]))
     pack = [
-        (name, file)
-        for name, file in json.loads(result.stdout)
-        if file and Path(file).is_relative_to(LINT_RULES)
+        (name, module.__file__)
+        for name, module in list(sys.modules.items())
+        if getattr(module, "__file__", None) and Path(module.__file__).is_relative_to(LINT_RULES)
     ]
     names = [name for name, _ in pack]
-    assert "cfn_lint_rotation._rotation_lint._release" in names, result.stderr
+    assert f"{PACKAGE}.rules._rotation_rules" in names
+    assert "cfn_lint_rotation._rotation_lint._release" in names
     assert all(name == PACKAGE or name.startswith(f"{PACKAGE}.") for name in names), names
     assert len({file for _, file in pack}) == len(pack)  # no file loaded twice
-    refused = run(sys.executable, "-c", "import lint_rules", cwd=REPO)
-    assert "imported as 'lint_rules'; it has one name: import cfn_lint_rotation" in (refused.stderr)
+    monkeypatch.syspath_prepend(str(REPO))
+    with pytest.raises(ImportError) as refused:
+        importlib.import_module("lint_rules")
+    assert "imported as 'lint_rules'; it has one name: import cfn_lint_rotation" in str(
+        refused.value
+    )
+    assert "lint_rules" not in sys.modules
 
 
 def test_the_venv_holds_this_checkout_in_editable_mode():
@@ -234,10 +301,26 @@ def test_findings_link_to_the_documentation_of_the_release_that_made_them():
 
 
 def test_the_pack_imports_without_touching_sys_path():
-    script = (
-        "import sys; before = list(sys.path); import cfn_lint_rotation; print(sys.path == before)"
-    )
-    assert run(sys.executable, "-c", script, cwd=REPO).stdout == "True\n"
+    # The pack's modules run again from their files (the loaded ones are put back afterwards, so
+    # the other tests keep the rule classes cfn-lint holds).
+    loaded = {
+        name: module
+        for name, module in sys.modules.items()
+        if name == PACKAGE or name.startswith(f"{PACKAGE}.")
+    }
+    before = list(sys.path)
+    for name in loaded:
+        del sys.modules[name]
+    try:
+        fresh = importlib.import_module(PACKAGE)
+        assert sys.path == before
+        assert fresh is not loaded[PACKAGE]  # it did run again
+        assert f"{PACKAGE}.rules._rotation_rules" in sys.modules
+    finally:
+        for name in [n for n in sys.modules if n == PACKAGE or n.startswith(f"{PACKAGE}.")]:
+            del sys.modules[name]
+        sys.modules.update(loaded)
+        sys.path[:] = before
     assert not [p for p in LINT_RULES.rglob("*.py") if "sys.path" in p.read_text()]
 
 
