@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 from cfnlint.decode import decode
 
-from scripts.stack import CODE_KEY_PARAMS, LAMBDA_NAME_MAX, lambda_zip, read_template
+from scripts.stack import LAMBDA_NAME_MAX, read_template
 from tests.taskcat.nested import deployed_templates
-
-REPO = Path(__file__).resolve().parents[2]
-TASKCAT_PYTHON = REPO / ".venv-taskcat" / "bin" / "python"
-LOADER = Path(__file__).with_name("load_taskcat_config.py")
-# The zip each code-key parameter names, as the deploy tooling maps them.
-CODE_PATHS = {
-    name: str(lambda_zip(folder).relative_to(REPO)) for name, folder in CODE_KEY_PARAMS.items()
-}
-
-
-def load(project_root: Path, config_name: str = ".taskcat.yml") -> subprocess.CompletedProcess:
-    if not TASKCAT_PYTHON.exists():
-        pytest.fail("taskcat's virtualenv is missing: run 'make .venv-taskcat/.installed'")
-    return subprocess.run(
-        [str(TASKCAT_PYTHON), str(LOADER), str(project_root), config_name, *CODE_PATHS.values()],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
-@pytest.fixture(scope="module")
-def config() -> dict:
-    result = load(REPO)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+from tests.taskcat.taskcat_loader import CODE_PATHS, REPO
 
 
 def template_parameters(path: str) -> dict:
@@ -105,10 +73,8 @@ def test_test_stacks_can_be_deleted(config):
         assert test["parameters"].get("DeletionProtection") == "false"
 
 
-def test_the_loader_rejects_what_taskcat_rejects(tmp_path):
-    shutil.copytree(REPO / "templates", tmp_path / "templates")
-    text = (REPO / ".taskcat.yml").read_text()
-    (tmp_path / ".taskcat.yml").write_text(text.replace("  regions:", "  regoins:", 1))
-    result = load(tmp_path)
-    assert result.returncode != 0
-    assert "regoins" in result.stderr
+def test_the_loader_rejects_what_taskcat_rejects(taskcat_loaded):
+    # The same loader, given a copy of the project whose .taskcat.yml misspells `regions:`.
+    refused = taskcat_loaded["misspelt"]["refused"]
+    assert refused.startswith("ValidationError: "), refused
+    assert "regoins" in refused
