@@ -221,10 +221,9 @@ def test_given_the_rules_folder_cfn_lint_loads_only_its_guard():
     assert loaded_by_path == ["by_path_guard.py"]
 
 
-def test_the_pack_has_one_name(monkeypatch):
-    """Loaded by cfn-lint, every file of the pack is one module `cfn_lint_rotation.…`, loaded once;
-    importing the folder under its own name is refused."""
-    Runner(ConfigMixIn(["--config-file", str(EMPTY_CONFIG), "-a", PACKAGE]))
+def test_the_pack_has_one_name(monkeypatch, loaded):
+    """Loaded by cfn-lint (`loaded`: what -a does), every file of the pack is one module
+    `cfn_lint_rotation.…`, loaded once; importing the folder under its own name is refused."""
     pack = [
         (name, module.__file__)
         for name, module in list(sys.modules.items())
