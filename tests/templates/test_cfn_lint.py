@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cfn_templates import EXISTING_CLUSTER, REPO, TEMPLATES
 
 EVERY_TEMPLATE = sorted((REPO / "templates").glob("*.yaml"))
 
 
+@pytest.mark.slow  # one process linting every template: about 5 s of CPU, started first
 def test_templates_have_no_cfn_lint_findings():
     assert {*TEMPLATES.values(), EXISTING_CLUSTER} <= set(EVERY_TEMPLATE)
     result = subprocess.run(
