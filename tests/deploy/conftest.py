@@ -10,12 +10,33 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
 
 from tests.helpers.local_servers import moto_server
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_service_models() -> Iterator[None]:
+    """Every boto3 session of a module reads botocore's service models through one loader.
+
+    Each new session would otherwise parse the same JSON files again (about 0.1 s of CPU for
+    each client a test makes); the models are data, identical for every session, and what a
+    session or client does with them (credentials, Region, endpoint, stubs) stays its own.
+    """
+    shared = botocore.loaders.create_loader()
+    real = botocore.session.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        return shared if search_path_string is None else real(search_path_string)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", create_loader)
+        yield
 
 
 def cli_env(endpoint: str, tmp_path: Path) -> dict[str, str]:
