@@ -39,9 +39,10 @@ def bucket(moto, name: str) -> None:
 
 
 def test_deploy_creates_through_a_change_set_redeploys_as_no_change_and_delete_asks_first(
-    aws_env, lambda_zip, moto
+    aws_env, lambda_zip, moto, stackctl
 ):
-    """make deploy and make delete as a user runs them: the variables reach the stack."""
+    """make deploy and make delete as a user runs them (the variables reach the stack); the runs
+    in between are the same command in-process."""
     bucket(moto, "deploy-test")
     args = (
         "deploy",
@@ -80,11 +81,13 @@ def test_deploy_creates_through_a_change_set_redeploys_as_no_change_and_delete_a
     policy = json.loads(cf.get_stack_policy(StackName="lookup-only")["StackPolicyBody"])
     assert policy == json.loads(POLICY_FILE.read_text())
 
-    again = make(*args, env=aws_env)
+    deploy = (f"--template={LOOKUP}", "--stack=lookup-only", "--bucket=deploy-test")
+    again = stackctl(aws_env, "deploy", *deploy, "--prefix=v1/", "--skip-lint",
+                     '--tags=team=payments cost-center="CC 1234"')  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "No changes: stack lookup-only is up to date." in again.stdout
 
-    refused = make("delete", "STACK=lookup-only", env=aws_env)
+    refused = stackctl(aws_env, "delete", "--stack=lookup-only")
     assert refused.returncode != 0
     # The hint names the Region the run acted on, so pasting it acts on the same stack.
     assert "run 'make delete STACK=lookup-only REGION=eu-west-1 YES=1'" in refused.stderr
@@ -101,7 +104,7 @@ def test_deploy_creates_through_a_change_set_redeploys_as_no_change_and_delete_a
         "DELETE_COMPLETE"
     ]
 
-    gone = make("delete", "STACK=lookup-only", "YES=1", env=aws_env)
+    gone = stackctl(aws_env, "delete", "--stack=lookup-only", "--yes")
     assert gone.returncode == 2
     assert "There is no stack lookup-only in eu-west-1" in gone.stderr
 
@@ -116,8 +119,8 @@ def test_a_lint_error_stops_the_deploy_before_aws(aws_env, stackctl):
     assert "Region" not in result.stdout
 
 
-def test_make_deploy_without_variables_names_them(aws_env):
-    result = make("deploy", env=aws_env)
+def test_make_deploy_without_variables_names_them(aws_env, stackctl):
+    result = stackctl(aws_env, "deploy")
     assert result.returncode != 0
     assert "TEMPLATE is missing" in result.stderr
     assert "make deploy TEMPLATE=" in result.stderr
