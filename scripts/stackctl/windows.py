@@ -14,12 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .rotation_lint import (
-    parse_schedule,
-    rotation_windows_overlap,
-    schedule_problem,
-    window_problem,
-)
+from . import rotation_lint
 from .values import Problem, Values
 
 ROTATION_SCHEDULE = "AWS::SecretsManager::RotationSchedule"
@@ -107,10 +102,10 @@ def read_window(logical_id: str, properties: dict[str, Any], values: Values) -> 
 
 def window_refused(window: Window) -> Problem | None:
     schedule, duration = window.schedule, window.duration
-    problem = schedule_problem(schedule.text)
+    problem = rotation_lint.schedule_problem(schedule.text)
     if problem is None:
         try:
-            parse_schedule(schedule.text)
+            rotation_lint.parse_schedule(schedule.text)
         except ValueError as error:
             problem = str(error)
     if problem:
@@ -121,7 +116,7 @@ def window_refused(window: Window) -> Problem | None:
         )
     if duration.text is None:
         return None
-    problem = window_problem(duration.text, schedule.text)
+    problem = rotation_lint.window_problem(duration.text, schedule.text)
     if problem:
         return Problem(
             f"{duration.label} is a rotation window Secrets Manager refuses with "
@@ -151,7 +146,7 @@ def admin_pairs(values: Values) -> list[tuple[str, str]]:
 
 def overlap(app: Window, admin: Window, values: Values) -> list[Problem]:
     try:
-        found = rotation_windows_overlap(
+        found = rotation_lint.rotation_windows_overlap(
             admin.schedule.text,
             admin.duration.text,
             app.schedule.text,

@@ -18,7 +18,9 @@ from tests.deploy.test_change_review import CLUSTER_REPLACEMENT, STACK, up_to_re
 LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
 
 
-def test_make_delete_removes_the_stack_a_dry_run_left_in_review(aws_env, lambda_zip, moto_endpoint):
+def test_a_dry_run_leaves_the_change_set_unexecuted_and_make_delete_removes_the_stack(
+    aws_env, lambda_zip, moto_endpoint
+):
     aws = clients(moto_endpoint)
     aws("s3").create_bucket(
         Bucket="dry-then-delete", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
@@ -28,6 +30,8 @@ def test_make_delete_removes_the_stack_a_dry_run_left_in_review(aws_env, lambda_
         "SKIP_LINT=1", "DRY_RUN=1", env=aws_env,
     )  # fmt: skip
     assert dry.returncode == 0, dry.stderr
+    assert "DRY_RUN=1: change set created, not executed" in dry.stdout
+    assert "aws cloudformation execute-change-set --change-set-name arn:" in dry.stdout
     assert "make delete STACK=dry-then-delete REGION=eu-west-1 YES=1 removes it" in dry.stdout
     cf = aws("cloudformation")
     assert cf.describe_stacks(StackName="dry-then-delete")["Stacks"][0]["StackStatus"] == (

@@ -84,21 +84,23 @@ def test_without_credentials_every_mistake_is_reported_in_one_run(aws_env, tmp_p
     assert "Traceback" not in result.stderr
 
 
-def test_what_depends_on_the_stack_comes_with_the_credentials_error(aws_env):
+def test_what_depends_on_the_stack_comes_with_the_credentials_error(aws_env, stackctl):
     """No mistake is certain, so the run goes on to STS; the missing credentials end it, and the
     message also lists what a new stack would need, since whether it is new cannot be known."""
-    result = make(
+    result = stackctl(
+        no_credentials(aws_env),
         "deploy",
-        f"TEMPLATE={EXISTING}",
-        "STACK=orders-rotation",
-        "BUCKET=my-artifacts",
-        "SKIP_LINT=1",
-        "PARAMS=ClusterIdentifier=orders AdminSecretKind=rds-managed",
-        env=no_credentials(aws_env),
+        f"--template={EXISTING}",
+        "--stack=orders-rotation",
+        "--bucket=my-artifacts",
+        "--skip-lint",
+        "--params=ClusterIdentifier=orders AdminSecretKind=rds-managed",
     )
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: No usable AWS credentials")
+    assert "AWS_PROFILE" in result.stderr  # how to give them
+    assert "Traceback" not in result.stderr
     assert lines[1] == (
         "If STACK=orders-rotation is a new stack (AWS was not asked yet; an update keeps the "
         "stack's current values instead), also:"

@@ -1,4 +1,9 @@
-"""`make deploy`, `make delete`, `make package` through make against the session moto server."""
+"""`make deploy`, `make delete`, `make package` against the session moto server.
+
+The first test runs make itself (the Makefile's wiring); the others run the command make runs
+in-process (conftest `stackctl`). make package's wiring is proven by the README's recipe
+(tests/deploy/test_readme_recipes.py), which runs `make package BUCKET=...` as written.
+"""
 
 from __future__ import annotations
 
@@ -33,15 +38,19 @@ def bucket(moto, name: str) -> None:
     )
 
 
-def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no_change(
-    aws_env, lambda_zip, moto
+def test_deploy_creates_through_a_change_set_redeploys_as_no_change_and_delete_asks_first(
+    aws_env, lambda_zip, moto, stackctl
 ):
+    """make deploy and make delete as a user runs them (the variables reach the stack); the runs
+    in between are the same command in-process."""
     bucket(moto, "deploy-test")
     args = (
         "deploy",
         f"TEMPLATE={LOOKUP}",
         "STACK=lookup-only",
         "BUCKET=deploy-test",
+        "PREFIX=v1/",
+        'TAGS=team=payments cost-center="CC 1234"',
         "SKIP_LINT=1",
     )
     result = make(*args, env=aws_env)
@@ -55,10 +64,15 @@ def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no
     cf = moto("cloudformation")
     stack = cf.describe_stacks(StackName="lookup-only")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    key = content_key(lambda_zip)
+    key = content_key(lambda_zip, "v1/")
     assert f"Uploading dist/lambda_role_lookup.zip to s3://deploy-test/{key}\n" in out
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert params == {"RoleLookupCodeS3Bucket": "deploy-test", "RoleLookupCodeS3Key": key}
+    # The quotes in TAGS survive make and the shell.
+    assert stack["Tags"] == [
+        {"Key": "team", "Value": "payments"},
+        {"Key": "cost-center", "Value": "CC 1234"},
+    ]
     body = moto("s3").get_object(Bucket="deploy-test", Key=key)["Body"].read()
     assert body == lambda_zip.read_bytes()
     # Only the zip this template names: no mysql_user zip for a template without its key.
@@ -67,32 +81,37 @@ def test_deploy_creates_through_a_change_set_sets_the_policy_and_redeploys_as_no
     policy = json.loads(cf.get_stack_policy(StackName="lookup-only")["StackPolicyBody"])
     assert policy == json.loads(POLICY_FILE.read_text())
 
-    again = make(*args, env=aws_env)
+    deploy = (f"--template={LOOKUP}", "--stack=lookup-only", "--bucket=deploy-test")
+    again = stackctl(aws_env, "deploy", *deploy, "--prefix=v1/", "--skip-lint",
+                     '--tags=team=payments cost-center="CC 1234"')  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "No changes: stack lookup-only is up to date." in again.stdout
 
-
-def test_dry_run_creates_the_change_set_and_leaves_it_unexecuted(aws_env, lambda_zip, moto):
-    bucket(moto, "dry-run-test")
-    result = make(
-        "deploy",
-        f"TEMPLATE={LOOKUP}",
-        "STACK=dry-run",
-        "BUCKET=dry-run-test",
-        "SKIP_LINT=1",
-        "DRY_RUN=1",
-        env=aws_env,
+    refused = stackctl(aws_env, "delete", "--stack=lookup-only")
+    assert refused.returncode != 0
+    # The hint names the Region the run acted on, so pasting it acts on the same stack.
+    assert "run 'make delete STACK=lookup-only REGION=eu-west-1 YES=1'" in refused.stderr
+    assert cf.describe_stacks(StackName="lookup-only")["Stacks"][0]["StackStatus"] == (
+        "CREATE_COMPLETE"
     )
-    assert result.returncode == 0, result.stderr
-    assert "DRY_RUN=1: change set created, not executed" in result.stdout
-    assert "aws cloudformation execute-change-set --change-set-name arn:" in result.stdout
-    stack = moto("cloudformation").describe_stacks(StackName="dry-run")["Stacks"][0]
-    assert stack["StackStatus"] == "REVIEW_IN_PROGRESS"
+
+    deleted = make("delete", "STACK=lookup-only", "YES=1", env=aws_env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert "DELETE_COMPLETE" in deleted.stdout
+    assert "Stack lookup-only deleted." in deleted.stdout
+    summaries = cf.list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in summaries if s["StackName"] == "lookup-only"] == [
+        "DELETE_COMPLETE"
+    ]
+
+    gone = stackctl(aws_env, "delete", "--stack=lookup-only", "--yes")
+    assert gone.returncode == 2
+    assert "There is no stack lookup-only in eu-west-1" in gone.stderr
 
 
-def test_a_lint_error_stops_the_deploy_before_aws(aws_env):
+def test_a_lint_error_stops_the_deploy_before_aws(aws_env, stackctl):
     env = {**aws_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # nothing listens there
-    result = make("deploy", f"TEMPLATE={FIXTURES / 'lint-error.yaml'}", "STACK=lint", env=env)
+    result = stackctl(env, "deploy", f"--template={FIXTURES / 'lint-error.yaml'}", "--stack=lint")
     assert result.returncode != 0
     assert "E3002" in result.stdout
     assert "cfn-lint found errors" in result.stderr
@@ -100,62 +119,18 @@ def test_a_lint_error_stops_the_deploy_before_aws(aws_env):
     assert "Region" not in result.stdout
 
 
-def test_deploy_without_credentials_explains_what_is_missing(aws_env):
-    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
-    env = {k: v for k, v in aws_env.items() if k not in keys}
-    result = make(
-        "deploy", f"TEMPLATE={FIXTURES / 'lint-error.yaml'}", "STACK=demo", "SKIP_LINT=1", env=env
-    )
-    assert result.returncode != 0
-    assert "No usable AWS credentials" in result.stderr
-    assert "AWS_PROFILE" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_make_deploy_without_variables_names_them(aws_env):
-    result = make("deploy", env=aws_env)
+def test_make_deploy_without_variables_names_them(aws_env, stackctl):
+    result = stackctl(aws_env, "deploy")
     assert result.returncode != 0
     assert "TEMPLATE is missing" in result.stderr
     assert "make deploy TEMPLATE=" in result.stderr
 
 
-def test_delete_asks_and_with_yes_deletes_and_waits(aws_env, lambda_zip, moto):
-    bucket(moto, "delete-test")
-    created = make(
-        "deploy",
-        f"TEMPLATE={LOOKUP}",
-        "STACK=to-delete",
-        "BUCKET=delete-test",
-        "SKIP_LINT=1",
-        env=aws_env,
-    )
-    assert created.returncode == 0, created.stderr
-    refused = make("delete", "STACK=to-delete", env=aws_env)
-    assert refused.returncode != 0
-    # The hint names the Region the run acted on, so pasting it acts on the same stack.
-    assert "run 'make delete STACK=to-delete REGION=eu-west-1 YES=1'" in refused.stderr
-    cf = moto("cloudformation")
-    assert (
-        cf.describe_stacks(StackName="to-delete")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
-    )
-
-    deleted = make("delete", "STACK=to-delete", "YES=1", env=aws_env)
-    assert deleted.returncode == 0, deleted.stderr
-    assert "DELETE_COMPLETE" in deleted.stdout
-    assert "Stack to-delete deleted." in deleted.stdout
-    summaries = cf.list_stacks()["StackSummaries"]
-    assert [s["StackStatus"] for s in summaries if s["StackName"] == "to-delete"] == [
-        "DELETE_COMPLETE"
-    ]
-
-    again = make("delete", "STACK=to-delete", "YES=1", env=aws_env)
-    assert again.returncode == 2
-    assert "There is no stack to-delete in eu-west-1" in again.stderr
-
-
-def test_package_uploads_every_zip_and_every_template(aws_env, lambda_zips, moto, moto_endpoint):
+def test_package_uploads_every_zip_and_every_template(
+    aws_env, lambda_zips, moto, moto_endpoint, stackctl
+):
     bucket(moto, "package-test")
-    result = make("package", "BUCKET=package-test", "PREFIX=v1/", env=aws_env)
+    result = stackctl(aws_env, "package", "--bucket=package-test", "--prefix=v1/")
     assert result.returncode == 0, result.stdout + result.stderr
     listing = moto("s3").list_objects_v2(Bucket="package-test")
     keys = {o["Key"] for o in listing["Contents"]}
@@ -190,16 +165,18 @@ def test_package_without_a_bucket_only_builds_and_says_how_to_upload(capsys):
     )
 
 
-def test_deploy_uploads_the_zip_of_each_code_key_the_template_takes(aws_env, lambda_zips, moto):
+def test_deploy_uploads_the_zip_of_each_code_key_the_template_takes(
+    aws_env, lambda_zips, moto, stackctl
+):
     bucket(moto, "two-zips")
-    result = make(
+    result = stackctl(
+        aws_env,
         "deploy",
-        f"TEMPLATE={BOTH_FUNCTIONS}",
-        "STACK=two-functions",
-        "BUCKET=two-zips",
-        "PREFIX=app",
-        "SKIP_LINT=1",
-        env=aws_env,
+        f"--template={BOTH_FUNCTIONS}",
+        "--stack=two-functions",
+        "--bucket=two-zips",
+        "--prefix=app",
+        "--skip-lint",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     stack = moto("cloudformation").describe_stacks(StackName="two-functions")["Stacks"][0]
@@ -219,7 +196,7 @@ def test_deploy_uploads_the_zip_of_each_code_key_the_template_takes(aws_env, lam
 
 
 def test_a_template_over_51200_bytes_travels_through_the_bucket(
-    aws_env, lambda_zip, moto, tmp_path
+    aws_env, lambda_zip, moto, tmp_path, stackctl
 ):
     """The multi-user template is close to CreateChangeSet's inline limit and growing."""
     big = tmp_path / "big.yaml"
@@ -227,12 +204,11 @@ def test_a_template_over_51200_bytes_travels_through_the_bucket(
     big.write_text(padding + "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
     assert big.stat().st_size > 51_200
     bucket(moto, "big-template")
-    without_bucket = make("deploy", f"TEMPLATE={big}", "STACK=big", "SKIP_LINT=1", env=aws_env)
+    deploy = (aws_env, "deploy", f"--template={big}", "--stack=big", "--skip-lint")
+    without_bucket = stackctl(*deploy)
     assert without_bucket.returncode != 0
     assert "has more than 51,200 bytes and must go through S3" in without_bucket.stderr
-    result = make(
-        "deploy", f"TEMPLATE={big}", "STACK=big", "BUCKET=big-template", "SKIP_LINT=1", env=aws_env
-    )
+    result = stackctl(*deploy, "--bucket=big-template")
     assert result.returncode == 0, result.stdout + result.stderr
     keys = [o["Key"] for o in moto("s3").list_objects_v2(Bucket="big-template")["Contents"]]
     assert any(k.startswith("templates/") and k.endswith("-big.yaml") for k in keys)

@@ -95,11 +95,11 @@ def test_a_known_region_out_of_reach_names_what_to_check(capsys):
     )
 
 
-def test_without_credentials_an_unknown_region_is_named_too(aws_env):
+def test_without_credentials_an_unknown_region_is_named_too(aws_env, stackctl):
     """Both mistakes in one run: credentials are looked for before any connection."""
     keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
     env = {k: v for k, v in aws_env.items() if k not in keys}
-    result = make("verify", "STACK=demo", "REGION=eu-west-9", env=env)
+    result = stackctl(env, "--region=eu-west-9", "verify", "--stack=demo")
     assert result.returncode != 0
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: No usable AWS credentials (Unable to locate credentials)")

@@ -14,7 +14,6 @@ from scripts.stackctl.runtime import Runtime
 from scripts.stackctl.template import read_template
 from scripts.stackctl.values import Values
 from tests.deploy.aws_stubs import StubbedAws
-from tests.deploy.conftest import make
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "constrained-parameters.yaml")
 SINGLE = "templates/mysql-single-user.yaml"
@@ -199,20 +198,21 @@ def test_stack_name_limit_is_exactly_what_the_message_says(length, accepted, cap
         assert "(50 characters)" in err
 
 
-def test_make_deploy_reads_quoted_params_through_make(aws_env):
-    """The quoting the README shows survives make and the shell: validation passes."""
+def test_make_deploy_reads_quoted_params(aws_env, stackctl):
+    """The quoting the README shows is read as one value: validation passes. (That it survives
+    make and the shell: test_without_credentials_every_mistake_is_reported_in_one_run.)"""
     env = {
         k: v
         for k, v in aws_env.items()
         if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
     }
-    result = make(
+    result = stackctl(
+        env,
         "deploy",
-        f"TEMPLATE={SINGLE}",
-        "STACK=quoting",
-        "SKIP_LINT=1",
-        'PARAMS=AdminRotationSchedule="rate(30 days)" AdminRotationWindow=3h',
-        env=env,
+        f"--template={SINGLE}",
+        "--stack=quoting",
+        "--skip-lint",
+        '--params=AdminRotationSchedule="rate(30 days)" AdminRotationWindow=3h',
     )
     assert result.returncode != 0
     assert "No usable AWS credentials" in result.stderr  # the first check after PARAMS
@@ -224,15 +224,15 @@ def test_make_deploy_reads_quoted_params_through_make(aws_env):
     assert "Traceback" not in result.stderr
 
 
-def test_make_deploy_with_a_bad_param_fails_before_any_aws_call(aws_env):
+def test_make_deploy_with_a_bad_param_fails_before_any_aws_call(aws_env, stackctl):
     env = {**aws_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # nothing listens there
-    result = make(
+    result = stackctl(
+        env,
         "deploy",
-        f"TEMPLATE={SINGLE}",
-        "STACK=bad",
-        "SKIP_LINT=1",
-        "PARAMS=DeletionProtection=maybe",
-        env=env,
+        f"--template={SINGLE}",
+        "--stack=bad",
+        "--skip-lint",
+        "--params=DeletionProtection=maybe",
     )
     assert result.returncode != 0
     assert "DeletionProtection='maybe' is not allowed; use one of: true, false." in result.stderr

@@ -15,7 +15,7 @@ from scripts.stackctl.aws import Aws
 from scripts.stackctl.errors import UsageError
 from scripts.stackctl.runtime import Runtime
 from tests.deploy.aws_stubs import StubbedAws, stack_description
-from tests.deploy.conftest import clients, make
+from tests.deploy.conftest import clients
 
 FIXTURE = "tests/deploy/fixtures/lookup-function-only.yaml"
 
@@ -85,20 +85,21 @@ def test_region_and_account_are_printed_before_any_change(capsys):
 
 
 def test_make_deploy_with_aws_region_deploys_there_not_to_the_cli_default(
-    aws_env, lambda_zip, moto_endpoint
+    aws_env, lambda_zip, moto_endpoint, stackctl
 ):
     env = {**aws_env, "AWS_REGION": "eu-west-2", "AWS_DEFAULT_REGION": "us-east-1"}
     s3 = clients(moto_endpoint, "eu-west-2")("s3")
     s3.create_bucket(
         Bucket="region-test-2", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
     )
-    result = make(
+    result = stackctl(
+        env,
+        "--region=",  # make passes REGION= empty when it is not set
         "deploy",
-        f"TEMPLATE={FIXTURE}",
-        "STACK=region-rule",
-        "BUCKET=region-test-2",
-        "SKIP_LINT=1",
-        env=env,
+        f"--template={FIXTURE}",
+        "--stack=region-rule",
+        "--bucket=region-test-2",
+        "--skip-lint",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Region eu-west-2 (from AWS_REGION)" in result.stdout

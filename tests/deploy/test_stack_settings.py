@@ -14,13 +14,13 @@ from scripts.stackctl import cli
 from scripts.stackctl.params_file import read
 from scripts.stackctl.policy import protective_body
 from tests.deploy.aws_stubs import StubbedAws, event, events, stack_arn, stack_description
-from tests.deploy.conftest import FIXTURES, clients, make
+from tests.deploy.conftest import FIXTURES, clients
 
 CONSTRAINED = str(FIXTURES / "constrained-parameters.yaml")
 ROLE = "arn:aws:iam::123456789012:role/cloudformation-deployer"
 
 
-def test_every_setting_reaches_the_stack(aws_env, moto_endpoint, tmp_path):
+def test_every_setting_reaches_the_stack(aws_env, moto_endpoint, tmp_path, stackctl):
     sns = clients(moto_endpoint)("sns")
     topic = sns.create_topic(Name="stack-events")["TopicArn"]
     params_file = tmp_path / "parameters.json"
@@ -28,17 +28,17 @@ def test_every_setting_reaches_the_stack(aws_env, moto_endpoint, tmp_path):
         {"ParameterKey": "Required", "ParameterValue": "from-file"},
         {"ParameterKey": "Mode", "ParameterValue": "off"},
     ]))  # fmt: skip
-    result = make(
+    result = stackctl(
+        aws_env,
         "deploy",
-        f"TEMPLATE={CONSTRAINED}",
-        "STACK=with-settings",
-        "SKIP_LINT=1",
-        f"PARAMS_FILE=file://{params_file}",
-        "PARAMS=Mode=on",
-        'TAGS=team=payments cost-center="CC 1234"',
-        f"ROLE_ARN={ROLE}",
-        f"NOTIFICATION_ARNS={topic}",
-        env=aws_env,
+        f"--template={CONSTRAINED}",
+        "--stack=with-settings",
+        "--skip-lint",
+        f"--params-file=file://{params_file}",
+        "--params=Mode=on",
+        '--tags=team=payments cost-center="CC 1234"',
+        f"--role-arn={ROLE}",
+        f"--notification-arns={topic}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PARAMS overrides PARAMS_FILE for Mode." in result.stdout

@@ -1,4 +1,8 @@
-"""`make verify` against a moto server holding real Secrets Manager versions, Lambda and Logs."""
+"""`make verify` against a moto server holding real Secrets Manager versions, Lambda and Logs.
+
+The healthy stack goes through make (the target's wiring); the failing ones run the same command
+in-process (conftest `stackctl`).
+"""
 
 from __future__ import annotations
 
@@ -166,14 +170,14 @@ def test_a_healthy_stack_passes(env, lambda_moto):
     assert PASSWORD not in out + result.stderr
 
 
-def test_a_policy_that_names_every_rotation_role_and_someone_else_fails(env, lambda_moto):
+def test_a_policy_that_names_every_rotation_role_and_someone_else_fails(env, lambda_moto, stackctl):
     """Only the rotation roles may read the admin secret: one more principal is a failure, even
     when none of the rotation roles is missing."""
     stack = deployed(lambda_moto, "one-more")
     stack.finish_rotations()
     stranger = "arn:aws:iam::123456789012:role/someone-else"
     stack.policy([*stack.roles.values(), stranger])
-    result = make("verify", "STACK=one-more", env=env)
+    result = stackctl(env, "verify", "--stack=one-more")
     assert result.returncode != 0
     assert row(result.stdout, "one-more-admin", "policy names the rotation roles") == (
         "FAIL",
@@ -182,7 +186,9 @@ def test_a_policy_that_names_every_rotation_role_and_someone_else_fails(env, lam
     assert "verify: FAILED (see the FAIL rows)" in result.stdout
 
 
-def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env, lambda_moto):
+def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(
+    env, lambda_moto, stackctl
+):
     stack = deployed(lambda_moto, "unwell")
     stack.aws("secretsmanager").update_secret_version_stage(
         SecretId=stack.secrets["admin"],
@@ -201,7 +207,7 @@ def test_stuck_pending_log_errors_plain_connections_and_a_wrong_policy_fail(env,
     stack.aws("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     stranger = "arn:aws:iam::123456789012:role/someone-else"
     stack.policy([stack.roles["admin"], stranger])
-    result = make("verify", "STACK=unwell", env=env)
+    result = stackctl(env, "verify", "--stack=unwell")
     out = result.stdout
     assert result.returncode != 0
     assert "verify: FAILED" in out
