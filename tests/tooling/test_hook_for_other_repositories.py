@@ -105,7 +105,11 @@ def wheelhouse() -> Path:
 def scratch_env(home: Path, wheels: Path) -> dict[str, str]:
     """The user's environment: the Python the project runs on and pre-commit first on PATH, no
     project venv, pip reading packages from the wheelhouse only."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    # Not compiling every installed module to .pyc (sympy alone is ~8 s of CPU per install):
+    # the user's first cfn-lint run writes the .pyc files of what it imports.
+    unset = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env["PIP_COMPILE"] = "0"  # --no-compile (PIP_NO_COMPILE=1 would mean --compile to pip)
     tools = home / "user-bin"
     tools.mkdir(exist_ok=True)
     if not (tools / "pre-commit").exists():
