@@ -244,11 +244,13 @@ def interval(killed: int, tested: int, population: int, z: float = 1.96) -> tupl
     return 100 * max(centre - half, 0.0), 100 * min(centre + half, 1.0)
 
 
-def report(name: str, part_dir: Path) -> str:
+def report(name: str, part_dir: Path, found: dict[str, list[dict]] | None = None) -> str:
+    """The part's summary line; `found`: its outcomes when already read since the last exec."""
     session = part_dir / "session.sqlite"
     if not session.exists():
         return f"{name:17} not run yet"
-    found = outcomes(session)
+    if found is None:
+        found = outcomes(session)
     killed, survived, pending = (len(found[k]) for k in ("killed", "survived", "pending"))
     tested = killed + survived
     survivors = part_dir / "survivors.txt"
@@ -323,7 +325,8 @@ def run_part(name: str, part: dict, workers_wanted: int) -> str:
     if not session.exists():
         command(str(BIN / "cosmic-ray"), "init", str(config), str(session), cwd=trees[0])
         command(str(BIN / "cr-filter-operators"), str(session), str(config), cwd=trees[0])
-    pending = len(outcomes(session)["pending"])
+    found = outcomes(session)
+    pending = len(found["pending"])
     minutes = float(os.environ.get("MUTATE_MINUTES") or 0)
     say(
         f"{name}: {pending} mutants of {len(names)} files to run on {len(trees)} workers"
@@ -333,7 +336,8 @@ def run_part(name: str, part: dict, workers_wanted: int) -> str:
         with http_workers(trees, part_dir / "workers.log") as urls:
             write_config(config, names, timeout, map_file, urls)
             execute(config, session, trees[0], minutes)
-    return report(name, part_dir)
+        found = None  # exec changed them
+    return report(name, part_dir, found)
 
 
 def execute(config: Path, session: Path, tree: Path, minutes: float) -> None:

@@ -119,6 +119,8 @@ def pinned_requirements(requirements: Path) -> list[tuple[str, str]]:
 def vendor(requirements: Path, target: Path) -> None:
     """pip-install the pinned dependencies (without theirs: boto3 is in the Lambda runtime)."""
     pins = pinned_requirements(requirements)
+    if not pins:
+        return  # pip would only start to say there is nothing to install
     command = [
         sys.executable,
         "-m",

@@ -27,12 +27,20 @@ from pathlib import Path
 
 import pytest
 
-from cfn_lint_rotation._rotation_lint._release import DOCS_URL, REPOSITORY_URL, RULE_ID, VERSION
 from tests.helpers.hook_templates import write_hook_templates
 
 REPO = Path(__file__).resolve().parents[2]
 PRE_COMMIT = str(Path(sys.executable).parent / "pre-commit")
 SECTION = "## Using the lint rules in another repository"
+
+
+def release_facts():
+    """The pack's version, URLs and rule ids, imported when a test runs rather than when pytest
+    collects this file: importing the pack loads cfn-lint (about 1 s of CPU), which the pytest
+    runs of tests/tooling/test_test_setup.py that only plan or skip these tests never need."""
+    from cfn_lint_rotation._rotation_lint import _release
+
+    return _release
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -97,7 +105,11 @@ def wheelhouse() -> Path:
 def scratch_env(home: Path, wheels: Path) -> dict[str, str]:
     """The user's environment: the Python the project runs on and pre-commit first on PATH, no
     project venv, pip reading packages from the wheelhouse only."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    # Not compiling every installed module to .pyc (sympy alone is ~8 s of CPU per install):
+    # the user's first cfn-lint run writes the .pyc files of what it imports.
+    unset = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env["PIP_COMPILE"] = "0"  # --no-compile (PIP_NO_COMPILE=1 would mean --compile to pip)
     tools = home / "user-bin"
     tools.mkdir(exist_ok=True)
     if not (tools / "pre-commit").exists():
@@ -148,10 +160,9 @@ def other_repository(tmp_path_factory) -> Path:
 
 def localised(text: str, release: Path) -> str:
     """A recipe with the repository's URL replaced by the scratch release repository."""
-    assert REPOSITORY_URL in text or "cfn_lint_rotation" in text or ".venv/bin/cfn-lint" in text
-    return text.replace(f"git+{REPOSITORY_URL}", f"git+file://{release}").replace(
-        REPOSITORY_URL, str(release)
-    )
+    url = release_facts().REPOSITORY_URL
+    assert url in text or "cfn_lint_rotation" in text or ".venv/bin/cfn-lint" in text
+    return text.replace(f"git+{url}", f"git+file://{release}").replace(url, str(release))
 
 
 def run_lines(script: str, cwd: Path, env: dict) -> list[subprocess.CompletedProcess]:
@@ -172,17 +183,18 @@ def run_lines(script: str, cwd: Path, env: dict) -> list[subprocess.CompletedPro
 
 
 def rule_lines(output: str) -> list[str]:
-    return re.findall(rf"^{RULE_ID.pattern} .*$", output, flags=re.MULTILINE)
+    return re.findall(rf"^{release_facts().RULE_ID.pattern} .*$", output, flags=re.MULTILINE)
 
 
 def test_readme_recipes_take_main_and_no_tag():
     # The repository holds no release tag: a recipe that pins one fails for every reader.
     blocks = recipes()
+    url = release_facts().REPOSITORY_URL
     assert [language for language, _ in blocks] == ["sh", "yaml", "sh", "yaml", "sh"]
     text = "".join(body for _, body in blocks)
-    assert f"{REPOSITORY_URL}@main" in text
+    assert f"{url}@main" in text
     assert "rev: main" in blocks[3][1]
-    assert f"pre-commit autoupdate --repo {REPOSITORY_URL}" in blocks[4][1]
+    assert f"pre-commit autoupdate --repo {url}" in blocks[4][1]
     assert not re.search(r"@v\d|rev: v\d", text)
     assert "templates:" in blocks[1][1]
     assert "- cfn_lint_rotation" in blocks[1][1]
@@ -203,7 +215,8 @@ def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(
     # pip wrote down the commit it installed: the pin the README promises.
     pinned = (other_repository / "requirements-lint.txt").read_text()
     assert pinned == f"aurora-mysql-secret-rotation @ git+file://{release}@{head(release)}\n"
-    assert version.stdout.startswith(f"cfn-lint-rotation {VERSION} (cfn-lint ")
+    facts = release_facts()
+    assert version.stdout.startswith(f"cfn-lint-rotation {facts.VERSION} (cfn-lint ")
     assert linted.returncode & 2, linted.stdout + linted.stderr  # cfn-lint's error bit
     found = rule_lines(linted.stdout)
     assert found, linted.stdout
@@ -224,9 +237,9 @@ def test_pip_install_then_cfn_lint_a_module_and_cfnlintrc(
     sources = {
         m["Rule"]["Source"]
         for m in json.loads(as_json.stdout)
-        if RULE_ID.fullmatch(m["Rule"]["Id"])
+        if facts.RULE_ID.fullmatch(m["Rule"]["Id"])
     }
-    assert sources == {f"{DOCS_URL}#er001"}
+    assert sources == {f"{facts.DOCS_URL}#er001"}
 
 
 @pytest.mark.slow

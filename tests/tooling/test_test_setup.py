@@ -7,6 +7,7 @@ would be slow or change the machine (an old Python, a missing MariaDB, not being
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,65 +45,65 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
     )
 
 
-# The database tests without MariaDB: skipped with one loud line, or failed under CI=true.
+# The database and install tests that do not run here: each gets one loud closing line, and
+# the database tests fail instead under CI=true. pytest runs in a subprocess with the
+# environment each case needs, without the plugins installed in .venv (the lines come from
+# tests/conftest.py; loading hypothesis and xdist would only add CPU time).
+
+RECIPES = "tests/tooling/test_hook_for_other_repositories.py"
+# One file of tests/database is enough where only the failure under CI is checked.
+A_DATABASE_TEST_FILE = "tests/database/test_existing_cluster_user.py"
 
 
-def database_tests(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    empty = tmp_path / "no-mariadb-here"
-    empty.mkdir(exist_ok=True)
+def pytest_in_repo(*args: str, **env: str) -> subprocess.CompletedProcess:
     return run(
-        [sys.executable, "-m", "pytest", "tests/database", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
         REPO,
-        clean_env(MARIADB_BIN_DIRS=str(empty), **env),
+        clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", **env),
     )
 
 
-def test_without_mariadb_the_database_tests_skip_with_a_summary_line(tmp_path):
-    result = database_tests(tmp_path)
+def no_mariadb(tmp_path: Path) -> str:
+    """A MARIADB_BIN_DIRS that finds no MariaDB program."""
+    empty = tmp_path / "no-mariadb-here"
+    empty.mkdir(exist_ok=True)
+    return str(empty)
+
+
+def test_locally_the_database_tests_without_mariadb_and_the_install_tests_close_with_a_line_each(
+    tmp_path,
+):
+    # One run of the whole database folder and the recipe tests: every database test skips,
+    # the install tests are left to CI, the run passes, and its last two lines say both.
+    result = pytest_in_repo(
+        RECIPES, "tests/database", "-q", MARIADB_BIN_DIRS=no_mariadb(tmp_path), INSTALL_TESTS=""
+    )
     assert result.returncode == 0, result.stdout
-    last_line = result.stdout.strip().splitlines()[-1]
-    assert "database tests: no MariaDB server (install mariadb-server" in last_line
-    assert last_line.strip("! ").startswith("SKIPPED ")
-    assert " passed" not in result.stdout
+    *_, install_line, database_line = result.stdout.strip().splitlines()
+    assert "NOT RUN 2 install tests" in install_line
+    assert "make test INSTALL_TESTS=1" in install_line
+    assert "database tests: no MariaDB server (install mariadb-server" in database_line
+    assert database_line.strip("! ").startswith("SKIPPED ")
+    database_tests = int(re.search(r"SKIPPED (\d+) database tests", database_line).group(1))
+    # The one test that passed is the recipes' README check: no database test passes without
+    # a server, and the two install tests are skipped.
+    summary = f"1 passed, {database_tests + 2} skipped in "
+    assert re.search(f"^{summary}", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_without_mariadb_ci_fails_the_database_tests(tmp_path):
-    result = database_tests(tmp_path, CI="true")
+    result = pytest_in_repo(
+        A_DATABASE_TEST_FILE, "-q", MARIADB_BIN_DIRS=no_mariadb(tmp_path), CI="true"
+    )
     assert result.returncode == 1, result.stdout
     assert "CI must run the database tests" in result.stdout
     assert "database tests: no MariaDB server, and CI=true requires them" in result.stdout
 
 
-# The install tests (pip into fresh venvs): left to CI locally, with a line saying so.
-
-RECIPES = "tests/tooling/test_hook_for_other_repositories.py"
-
-
-def planned(**env: str) -> subprocess.CompletedProcess:
-    """pytest's plan for the recipe tests (fixtures and skips decided, nothing installed)."""
-    return run(
-        [sys.executable, "-m", "pytest", RECIPES, "--setup-plan", "-p", "no:cacheprovider"],
-        REPO,
-        clean_env(**env),
-    )
-
-
-def test_install_tests_are_left_to_ci_locally_with_a_closing_line(tmp_path):
-    result = run(
-        [sys.executable, "-m", "pytest", RECIPES, "-q", "-p", "no:cacheprovider"],
-        REPO,
-        clean_env(INSTALL_TESTS=""),
-    )
-    assert result.returncode == 0, result.stdout
-    assert "1 passed, 2 skipped" in result.stdout
-    last_line = result.stdout.strip().splitlines()[-1]
-    assert "NOT RUN 2 install tests" in last_line
-    assert "make test INSTALL_TESTS=1" in last_line
-
-
 @pytest.mark.parametrize("env", [{"CI": "true"}, {"INSTALL_TESTS": "1"}])
 def test_ci_and_install_tests_1_run_the_install_tests(env):
-    result = planned(**env)
+    # pytest's plan for the recipe tests: fixtures and skips decided, nothing installed.
+    result = pytest_in_repo(RECIPES, "--setup-plan", **env)
     assert result.returncode == 0, result.stdout
     assert "SETUP    M release" in result.stdout
     assert "SKIPPED" not in result.stdout
@@ -277,21 +278,35 @@ def logging_uv(directory: Path, log: Path) -> Path:
     return executable(directory / "uv", f'echo "$*" >> {log}')
 
 
-def test_an_up_to_date_venv_is_kept_without_starting_uv(tmp_path):
-    # The check runs before every make command: it must not pay for starting uv or pip.
+@pytest.fixture(scope="module")
+def made_venv(tmp_path_factory) -> Path:
+    """A venv that venv.sh made, with nothing to install: the tests that start from such a venv
+    take a copy of it (making one starts python, pip and uv: about 0.4 s of CPU)."""
+    scratch = tmp_path_factory.mktemp("made-venv")
+    result = venv_sh(scratch, scratch / ".venv", sys.executable)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return scratch / ".venv"
+
+
+def copy_of(made_venv: Path, tmp_path: Path) -> Path:
     venv = tmp_path / ".venv"
-    assert venv_sh(tmp_path, venv, sys.executable).returncode == 0
+    shutil.copytree(made_venv, venv, symlinks=True)
+    return venv
+
+
+def test_an_up_to_date_venv_is_kept_without_starting_uv(tmp_path, made_venv):
+    # The check runs before every make command: it must not pay for starting uv or pip.
+    venv = copy_of(made_venv, tmp_path)
     log = tmp_path / "uv.log"
     again = venv_sh(tmp_path, venv, sys.executable, UV=str(logging_uv(tmp_path / "bin", log)))
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
     assert not log.exists()
 
 
-def test_a_venv_that_installs_the_project_follows_pyproject_toml(tmp_path):
+def test_a_venv_that_installs_the_project_follows_pyproject_toml(tmp_path, made_venv):
     """`-e .` installs the project: a pyproject.toml change (an entry point, a dependency)
     syncs the venv again; a venv of other requirements ignores it."""
-    venv = tmp_path / ".venv"
-    assert venv_sh(tmp_path, venv, sys.executable).returncode == 0
+    venv = copy_of(made_venv, tmp_path)
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     log = tmp_path / "uv.log"
     uv = str(logging_uv(tmp_path / "bin", log))
@@ -327,9 +342,8 @@ def test_a_symlinked_venv_is_never_deleted(tmp_path):
     assert (target / "bin" / "python").exists()
 
 
-def test_python_on_the_command_line_rebuilds_a_venv_of_another_version(tmp_path):
-    venv = tmp_path / ".venv"
-    assert venv_sh(tmp_path, venv, sys.executable).returncode == 0
+def test_python_on_the_command_line_rebuilds_a_venv_of_another_version(tmp_path, made_venv):
+    venv = copy_of(made_venv, tmp_path)
     # A Python that says it is 3.12.0 when venv.sh asks (and is this one otherwise).
     other = executable(
         tmp_path / "bin" / "python3.12",
