@@ -15,6 +15,7 @@ import pytest
 import trustme
 from ownership import MARK_PREFIX  # the parent conftest put the function modules on sys.path
 
+from ..aws_mock import moto_mock
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
 from ..virtual_clock import HANG_S
@@ -116,9 +117,7 @@ class Secrets:
 
 @pytest.fixture
 def secret_store(database):
-    from moto import mock_aws
-
-    with mock_aws():
+    with moto_mock():
         yield Secrets(boto3.client("secretsmanager", region_name=REGION), database)
 
 
