@@ -41,6 +41,8 @@ AWS_TEST_ENVIRONMENT = {
     "AWS_CONFIG_FILE": "/dev/null",
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
 }
+# Set on a developer's machine, never in the function's environment.
+UNSET_FOR_THE_FUNCTION = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "LOG_LEVEL")
 
 
 class LambdaContext:
@@ -107,7 +109,7 @@ class QuietHandler(BaseHTTPRequestHandler):
 
 # How often the serving loop looks for close(): close() waits for that look (socketserver's
 # default, half a second, made each package teardown wait a second for two servers).
-POLL_INTERVAL_S = 0.02
+POLL_INTERVAL_S = 0.05
 
 
 class LoopbackServer:
