@@ -33,15 +33,23 @@ SUITES = {
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """One moto server for the session, reached by the AWS CLI and boto3 via AWS_ENDPOINT_URL.
+def moto_server_url() -> Iterator[str]:
+    """One moto server per worker for the whole session, at http://127.0.0.1:PORT. Under
+    pytest-xdist each worker has its own (it starts in about a second and 0.8 s of CPU); every
+    folder's tests share it (they name what they create uniquely), so a worker that moves from
+    one folder to another and back does not start another."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server_url) -> str:
+    """The moto server for the AWS CLI and boto3 via AWS_ENDPOINT_URL.
 
     The host is "localhost": the CLI builds CloudFormation TemplateURLs from the S3 endpoint, and
     moto reads a bucket out of a path-style URL only for localhost (or amazonaws.com) hosts.
-    Under pytest-xdist each worker has its own server (it starts in about a second).
     """
-    with moto_server() as endpoint:
-        yield endpoint.replace("127.0.0.1", "localhost")
+    return moto_server_url.replace("127.0.0.1", "localhost")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,15 +1,18 @@
 """Fixtures for the custom resources: their modules on sys.path, AWS test credentials, the
 trustme CA, the HTTPS response receiver, moto's server behind a fault-injecting hop, and the
-virtual clock every handler in these tests runs on."""
+virtual clock every handler in these tests runs on.
+
+The servers are session-scoped, not package-scoped: under pytest-xdist a worker may move from
+this folder to another and back, and package fixtures would be made again each time.
+"""
 
 import pytest
 import trustme
 
-from tests.helpers.local_servers import moto_server
-
 from .functions import FUNCTIONS, load_app
 from .local_endpoints import (
     AWS_TEST_ENVIRONMENT,
+    UNSET_FOR_THE_FUNCTION,
     LambdaApiFaults,
     ResponseReceiver,
     write_ca_bundle,
@@ -17,21 +20,26 @@ from .local_endpoints import (
 from .virtual_clock import VirtualClock
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def tls_ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture(scope="package", autouse=True)
-def function_environment(tls_ca, tmp_path_factory):
+@pytest.fixture(scope="session")
+def function_variables(tls_ca, tmp_path_factory) -> dict[str, str]:
     """What Lambda sets (region, credentials), plus SSL_CERT_FILE so the loopback CA is trusted."""
     ca_file = write_ca_bundle(tls_ca, tmp_path_factory.mktemp("tls"))
+    return {**AWS_TEST_ENVIRONMENT, "SSL_CERT_FILE": str(ca_file)}
+
+
+@pytest.fixture(scope="package", autouse=True)
+def function_environment(function_variables):
+    """The function's environment for this folder's tests (and nothing it does not set)."""
     with pytest.MonkeyPatch.context() as patch:
-        for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "LOG_LEVEL"):
+        for variable in UNSET_FOR_THE_FUNCTION:
             patch.delenv(variable, raising=False)
-        for variable, value in AWS_TEST_ENVIRONMENT.items():
+        for variable, value in function_variables.items():
             patch.setenv(variable, value)
-        patch.setenv("SSL_CERT_FILE", str(ca_file))
         yield
 
 
@@ -41,7 +49,7 @@ def app(function_environment):
     return load_app("lambda_role_lookup")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def receiver_server(tls_ca):
     with ResponseReceiver(tls_ca) as server:
         yield server
@@ -64,16 +72,16 @@ def clock(function_environment, receiver_server, monkeypatch) -> VirtualClock:
     return clock
 
 
-@pytest.fixture(scope="package")
-def moto_endpoint(function_environment):
-    """moto's server in its own process: Lambda and IAM over HTTP on loopback."""
-    with moto_server() as endpoint:
-        yield endpoint
+@pytest.fixture(scope="session")
+def moto_endpoint(moto_server_url) -> str:
+    """moto's server in its own process (the session's): Lambda, IAM and Secrets Manager over
+    HTTP on loopback."""
+    return moto_server_url
 
 
-@pytest.fixture(scope="package")
-def lambda_api_hop(moto_endpoint):
-    with LambdaApiFaults(moto_endpoint) as hop:
+@pytest.fixture(scope="session")
+def lambda_api_hop(moto_server_url):
+    with LambdaApiFaults(moto_server_url) as hop:
         yield hop
 
 

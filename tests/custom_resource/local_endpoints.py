@@ -41,6 +41,8 @@ AWS_TEST_ENVIRONMENT = {
     "AWS_CONFIG_FILE": "/dev/null",
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
 }
+# Set on a developer's machine, never in the function's environment.
+UNSET_FOR_THE_FUNCTION = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA", "LOG_LEVEL")
 
 
 class LambdaContext:
@@ -105,6 +107,11 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+# How often the serving loop looks for close(): close() waits for that look (socketserver's
+# default, half a second, made each package teardown wait a second for two servers).
+POLL_INTERVAL_S = 0.05
+
+
 class LoopbackServer:
     """A threaded HTTP(S) server on 127.0.0.1, serving from a daemon thread until closed."""
 
@@ -114,7 +121,9 @@ class LoopbackServer:
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, args=(POLL_INTERVAL_S,), daemon=True
+        ).start()
 
     def close(self) -> None:
         self._server.shutdown()

@@ -5,8 +5,8 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
+from .aws_mock import moto_mock
 from .contract import answer
 from .local_endpoints import (
     ACCOUNT,
@@ -19,7 +19,7 @@ from .local_endpoints import (
 
 @pytest.fixture
 def aws():
-    with mock_aws():
+    with moto_mock():
         yield boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION)
 
 

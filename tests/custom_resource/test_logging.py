@@ -7,8 +7,8 @@ import uuid
 import boto3
 import pytest
 from cfn_one_shot.reasons import TRUNCATION_MARK
-from moto import mock_aws
 
+from .aws_mock import moto_mock
 from .functions import fresh_app
 from .local_endpoints import (
     REGION,
@@ -21,7 +21,7 @@ from .local_endpoints import (
 
 @pytest.fixture
 def rotation_function():
-    with mock_aws():
+    with moto_mock():
         create_rotation_function(
             boto3.client("iam", region_name=REGION),
             boto3.client("lambda", region_name=REGION),

@@ -4,17 +4,17 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from cfn_one_shot.reasons import RequestRejected
-from moto import mock_aws
 from resource_properties import function_ref
 from role_lookup import find_role
 
+from .aws_mock import moto_mock
 from .local_endpoints import ACCOUNT, REGION, create_rotation_function
 from .virtual_clock import VirtualClock
 
 
 @pytest.fixture
 def clients():
-    with mock_aws():
+    with moto_mock():
         yield boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION)
 
 

@@ -1,5 +1,6 @@
 """Fixtures for Custom::MySQLUser: a TLS-only MariaDB with an Aurora-like master user, secrets in
-moto (mock_aws) shaped like the templates' secrets, and the handler module."""
+moto (mock_aws) shaped like the templates' secrets, and the handler module. The servers and the
+shipped function are session-scoped (see ../conftest.py): tests name their users uniquely."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import trustme
 from ownership import MARK_PREFIX  # the parent conftest put the function modules on sys.path
 
+from ..aws_mock import moto_mock, warm_session
 from ..functions import load_app
 from ..local_endpoints import REGION, LambdaContext, cloudformation_event
 from ..virtual_clock import HANG_S
@@ -29,12 +31,12 @@ def mysql_app(function_environment):
     return load_app("mysql_user")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def db_ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def database(tmp_path_factory, db_ca):
     with running_mariadb(tmp_path_factory.mktemp("tls-mariadb"), db_ca) as server:
         server.admin_password = secrets.token_hex(16)
@@ -42,7 +44,7 @@ def database(tmp_path_factory, db_ca):
         yield server
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def misnamed_database(tmp_path_factory, db_ca):
     """A server whose certificate the trusted CA issued to another host (another cluster's
     endpoint): its chain verifies, its name does not."""
@@ -54,7 +56,7 @@ def misnamed_database(tmp_path_factory, db_ca):
         yield server
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def plain_database(tmp_path_factory, db_ca):
     """A server that offers no TLS at all."""
     with running_mariadb(tmp_path_factory.mktemp("plain-mariadb"), db_ca, tls=False) as server:
@@ -91,7 +93,7 @@ class Secrets:
             "password": self.database.admin_password,
             **overrides,
         }
-        return self.put(f"admin-{uuid.uuid4().hex[:8]}", value)
+        return self.put("admin", value)
 
     def app(self, username: str, password: str | None = None, admin_arn: str = "", **extra) -> str:
         value = {
@@ -104,22 +106,29 @@ class Secrets:
             "masterarn": admin_arn,
             **extra,
         }
-        return self.put(f"app-{uuid.uuid4().hex[:8]}", value)
+        return self.put("app", value)
 
     def put(self, name: str, value: dict | str) -> str:
+        """A new secret named `name` and a suffix of its own; its ARN."""
         text = value if isinstance(value, str) else json.dumps(value)
-        return self.client.create_secret(Name=name, SecretString=text)["ARN"]
+        unique = f"{name}-{uuid.uuid4().hex[:8]}"
+        return self.client.create_secret(Name=unique, SecretString=text)["ARN"]
 
     def value(self, arn: str) -> dict:
         return json.loads(self.client.get_secret_value(SecretId=arn)["SecretString"])
 
 
-@pytest.fixture
-def secret_store(database):
-    from moto import mock_aws
+@pytest.fixture(scope="module")
+def mocked_secrets_manager(function_environment):
+    """moto's in-process Secrets Manager, one per test module (its start costs more than most
+    tests here): every secret a test puts has a name of its own."""
+    with moto_mock():
+        yield warm_session().client("secretsmanager", region_name=REGION)
 
-    with mock_aws():
-        yield Secrets(boto3.client("secretsmanager", region_name=REGION), database)
+
+@pytest.fixture
+def secret_store(mocked_secrets_manager, database):
+    return Secrets(mocked_secrets_manager, database)
 
 
 @dataclass
@@ -234,10 +243,14 @@ def secrets_api(lambda_api_hop, moto_endpoint, monkeypatch, scenario):
     return lambda_api_hop, scenario.props(AdminSecretArn=arns["admin"], AppSecretArn=arns["app"])
 
 
-@pytest.fixture(scope="package")
-def shipped_function(tmp_path_factory, moto_endpoint) -> Iterator[ShippedFunction]:
+@pytest.fixture(scope="session")
+def shipped_function(
+    tmp_path_factory, moto_server_url, function_variables
+) -> Iterator[ShippedFunction]:
     """The function as `make build` packages it, run from its unpacked zip."""
-    function = ShippedFunction(build_and_unpack(tmp_path_factory.mktemp("shipped")), moto_endpoint)
+    function = ShippedFunction(
+        build_and_unpack(tmp_path_factory.mktemp("shipped")), moto_server_url, function_variables
+    )
     yield function
     function.close()
 

@@ -15,6 +15,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from ..local_endpoints import UNSET_FOR_THE_FUNCTION
+
 ROOT = Path(__file__).resolve().parents[3]
 BUILD = ROOT / "scripts" / "build_lambda_zip.py"
 RUN_TIMEOUT_S = 120  # a hung run fails the test instead of the suite
@@ -56,7 +58,8 @@ class ShippedFunction:
     """Stands where the handler module does in the tests' Scenario: `handler(event, context)`
     runs the unpacked zip's app.handler in its own (warm) interpreter."""
 
-    def __init__(self, task_root: Path, aws_endpoint: str) -> None:
+    def __init__(self, task_root: Path, aws_endpoint: str, variables: dict[str, str]) -> None:
+        """`variables`: the function's environment (region, credentials, SSL_CERT_FILE)."""
         self.task_root = task_root
         self._log = task_root.parent / "runner.log"  # the function's log lines, for failures
         self._log_file = self._log.open("w")
@@ -66,7 +69,11 @@ class ShippedFunction:
             stdout=subprocess.PIPE,
             stderr=self._log_file,
             text=True,
-            env={**os.environ, "AWS_ENDPOINT_URL": aws_endpoint},
+            env={
+                **{k: v for k, v in os.environ.items() if k not in UNSET_FOR_THE_FUNCTION},
+                **variables,
+                "AWS_ENDPOINT_URL": aws_endpoint,
+            },
         )
 
     def handler(self, event: dict, context) -> None:
