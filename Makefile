@@ -57,8 +57,8 @@ checkov: $(CHECKOV_VENV)/.installed ## checkov over the templates (skips are jus
 # make test TESTS=tests/lint_rules runs one folder; TEST_WORKERS=0 runs them in one process (pdb).
 # PYTHONDONTWRITEBYTECODE is cleared for the run: with it set (some images do), every worker
 # re-rewrites the asserts of every test module and every subprocess recompiles the project's code.
-# --dist loadfile keeps each file on one worker, so module fixtures start once; the slowest tests are
-# listed at the end. Exit code 5 (pytest found no test) fails with its own message.
+# --dist loadfile keeps each file on one worker, so module fixtures start once; the order of
+# tests/conftest.py (slow files first) is kept; the slowest tests are listed at the end. Exit code 5 (pytest found no test) fails with its own message.
 TESTS ?=
 # One worker per CPU plus one: the extra worker fills the time tests spend waiting on timers,
 # servers and subprocesses (measurements in docs/testing.md).
@@ -70,7 +70,7 @@ INSTALL_TESTS ?=
 test: $(VENV)/.installed $(TASKCAT_VENV)/.installed $(CHECKOV_VENV)/.installed ## Run the tests in parallel (TESTS=tests/<folder> for one part; INSTALL_TESTS=1 adds the pip-install tests CI runs; installs MariaDB when missing and root)
 	@scripts/ensure_mariadb.sh
 	@echo "Running pytest$(if $(TESTS), on $(TESTS),) with TEST_WORKERS=$(TEST_WORKERS) ($(if $(filter command line environment,$(origin TEST_WORKERS)),as asked,$(CPUS) CPUs + 1))..."
-	@status=0; PYTHONDONTWRITEBYTECODE= INSTALL_TESTS=$(INSTALL_TESTS) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
+	@status=0; PYTHONDONTWRITEBYTECODE= INSTALL_TESTS=$(INSTALL_TESTS) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10 $(PYTEST_ARGS) $(TESTS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest found no test to run (exit code 5): check TESTS='$(TESTS)' and PYTEST_ARGS='$(PYTEST_ARGS)'." >&2; fi; \
 	exit $$status
 

@@ -53,10 +53,13 @@ def moto_endpoint(moto_server_url) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with a `slow` test first: with --dist loadfile a worker starts on them at once.
-    Install tests are skipped unless CI=true or INSTALL_TESTS=1."""
+    """Modules with a `slow` test first, then the modules with the most tests: with --dist
+    loadfile (and --no-loadscope-reorder, or xdist sorts by test count alone) the long ones start
+    at once and the short ones fill the end. Install tests are skipped unless CI=true or
+    INSTALL_TESTS=1."""
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_modules)
+    tests_in = Counter(item.path for item in items)
+    items.sort(key=lambda item: (item.path not in slow_modules, -tests_in[item.path]))
     if not INSTALLS_WANTED:
         for item in items:
             if item.get_closest_marker("installs"):

@@ -282,6 +282,7 @@ def test_single_user_bootstrap_proves_the_admin_secret_opens_the_database(
     assert deployment.admin["password"] not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_without_the_app_user_the_bootstrap_fails_and_shows_no_password(
     tmp_path, mariadb, secretsmanager, aws_environment
 ):

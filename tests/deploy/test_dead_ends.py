@@ -18,6 +18,7 @@ from tests.deploy.test_change_review import CLUSTER_REPLACEMENT, STACK, up_to_re
 LOOKUP = str(FIXTURES / "lookup-function-only.yaml")
 
 
+@pytest.mark.slow
 def test_a_dry_run_leaves_the_change_set_unexecuted_and_make_delete_removes_the_stack(
     aws_env, lambda_zip, moto_endpoint
 ):

@@ -38,6 +38,7 @@ def bucket(moto, name: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_deploy_creates_through_a_change_set_redeploys_as_no_change_and_delete_asks_first(
     aws_env, lambda_zip, moto, stackctl
 ):

@@ -146,6 +146,7 @@ def row(output: str, subject: str | None, check: str) -> tuple[str, str]:
     raise AssertionError(f"no row {subject!r} {check!r} in:\n{output}")
 
 
+@pytest.mark.slow
 def test_a_healthy_stack_passes(env, lambda_moto):
     stack = deployed(lambda_moto, "healthy")
     stack.finish_rotations()

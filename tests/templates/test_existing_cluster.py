@@ -121,6 +121,7 @@ def test_no_fixed_physical_names_but_the_log_group_lambda_writes_to(template):
 
 # cfn-lint (with .cfnlintrc: informational checks, the rule pack) lints this template in
 # test_cfn_lint.py, in one process with the others.
+@pytest.mark.slow
 def test_checkov_passes_and_every_skip_says_why(template):
     checkov = REPO / ".venv-checkov" / "bin" / "checkov"
     if not checkov.exists():

@@ -433,8 +433,9 @@ def test_make_test_passes_only_when_pytest_passes(tmp_path, pytest_exit, make_fa
     result = run(["make", "--no-print-directory", "test"], root, clean_env())
     assert (result.returncode != 0) == make_fails, result.stdout + result.stderr
     cpus = int(subprocess.check_output(["getconf", "_NPROCESSORS_ONLN"], text=True))
-    # One worker more than CPUs: the extra one fills the time tests spend waiting.
-    assert f"-n {cpus + 1} --dist loadfile --durations=10" in result.stdout
+    # One worker more than CPUs: the extra one fills the time tests spend waiting. xdist keeps
+    # the collection's order (slow files first), not its own by test count.
+    assert f"-n {cpus + 1} --dist loadfile --no-loadscope-reorder --durations=10" in result.stdout
     assert f"with TEST_WORKERS={cpus + 1} ({cpus} CPUs + 1)" in result.stdout
     assert ("found no test to run" in result.stderr) == (pytest_exit == 5)
 
@@ -476,3 +477,23 @@ def test_make_mutate_covers_every_source_file_with_existing_tests():
         assert mutated == set((REPO / part).rglob("*.py")), part
         for test in [*settings["tests"], *settings.get("deselect", [])]:
             assert (REPO / test.split("::")[0]).exists(), f"{part}: {test} does not exist"
+
+
+def test_collection_puts_slow_files_first_then_the_largest():
+    # make test hands files to workers in collection order: a long file started last would
+    # be the run's tail, so files with a `slow` test come first, then by number of tests.
+    files = [
+        "tests/deploy/test_messages.py",  # 11 tests
+        "tests/deploy/test_params.py",  # 53 tests
+        "tests/deploy/test_readme_recipes.py",  # 2 tests, marked slow
+    ]
+    result = run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *files],
+        REPO,
+        clean_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    order = list(
+        dict.fromkeys(line.split("::")[0] for line in result.stdout.splitlines() if "::" in line)
+    )
+    assert order == [files[2], files[1], files[0]]
