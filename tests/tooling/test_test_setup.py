@@ -34,7 +34,11 @@ def old_python(directory: Path) -> Path:
 
 
 def clean_env(**changes: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHON", "PYTHON_EXPLICIT")}
+    # make exports its command-line variables (make test TESTS=... TEST_WORKERS=2), directly and
+    # in MAKEFLAGS, into the makes these tests start: they must see none of them.
+    dropped = ("CI", "PYTHON", "PYTHON_EXPLICIT", "TESTS", "TEST_WORKERS", "PYTEST_ARGS")
+    dropped += ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(changes)
     return env
 
