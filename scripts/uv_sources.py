@@ -18,6 +18,7 @@ import ast
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 
 # pip's precedence for `pip install`: [global], then [install], then PIP_* variables (":env:").
 SECTIONS = ("global", "install", ":env:")
@@ -63,6 +64,18 @@ def uv_settings(pip: dict[str, str]) -> dict[str, str]:
     return settings
 
 
+def uv_lines(listing: str, environment: Mapping[str, str]) -> list[str]:
+    """NAME=VALUE lines for `pip config list` output, leaving out what `environment` sets."""
+    settings = {
+        variable: value
+        for variable, value in uv_settings(pip_settings(listing)).items()
+        if variable not in environment
+    }
+    if "UV_INDEX" not in settings:  # the strategy goes with the indexes it was chosen for
+        settings.pop("UV_INDEX_STRATEGY", None)
+    return [f"{variable}={value}" for variable, value in settings.items()]
+
+
 def main(python: str) -> int:
     try:
         listing = subprocess.run(
@@ -73,15 +86,8 @@ def main(python: str) -> int:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return 0  # no pip here, so no pip configuration to follow
-    settings = {
-        variable: value
-        for variable, value in uv_settings(pip_settings(listing)).items()
-        if variable not in os.environ
-    }
-    if "UV_INDEX" not in settings:  # the strategy goes with the indexes it was chosen for
-        settings.pop("UV_INDEX_STRATEGY", None)
-    for variable, value in settings.items():
-        print(f"{variable}={value}")
+    for line in uv_lines(listing, os.environ):
+        print(line)
     return 0
 
 

@@ -1,6 +1,9 @@
 """scripts/uv_sources.py: uv gets the package sources pip is configured with.
 
-Run with real pip (`pip config list`) on a scratch configuration file (PIP_CONFIG_FILE).
+Run once as venv.sh runs it, with real pip (`pip config list`) on a scratch configuration file
+(PIP_CONFIG_FILE): pip's own merging of files and PIP_* variables, in pip's own listing format.
+The other cases call its mapping in-process on a listing in that format, which spares each a
+start of pip (about 0.2 s of CPU).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from scripts.uv_sources import uv_lines
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +47,7 @@ def test_pip_sources_map_to_uv_with_pip_s_precedence(tmp_path):
     ]
 
 
-def test_plain_pypi_gives_uv_nothing_and_the_user_s_uv_settings_win(tmp_path):
-    assert uv_sources(tmp_path, "") == []
-    config = "[global]\nextra-index-url = https://extra.example/simple\nno-index = yes\n"
-    assert uv_sources(tmp_path, config, UV_INDEX="https://mine.example/simple") == ["UV_NO_INDEX=1"]
+def test_plain_pypi_gives_uv_nothing_and_the_user_s_uv_settings_win():
+    assert uv_lines("", {}) == []
+    listing = "global.extra-index-url='https://extra.example/simple'\nglobal.no-index='yes'\n"
+    assert uv_lines(listing, {"UV_INDEX": "https://mine.example/simple"}) == ["UV_NO_INDEX=1"]
