@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pre_commit.languages import pygrep
 
 from tests.helpers.hook_templates import write_hook_templates
 
@@ -81,6 +82,9 @@ def test_the_cfn_lint_hook_lints_the_templates_with_the_rule_pack(tmp_path):
     assert "templates/good.yaml" not in result.stdout
 
 
+SUBJECT_HOOK = "commit-subject-length"
+
+
 @pytest.mark.parametrize(
     ("message", "accepted"),
     [
@@ -90,17 +94,29 @@ def test_the_cfn_lint_hook_lints_the_templates_with_the_rule_pack(tmp_path):
     ],
 )
 def test_the_commit_msg_hook_limits_the_subject_to_72_characters(tmp_path, message, accepted):
+    # The command pre-commit runs for a pygrep hook (`python -m pre_commit.languages.pygrep
+    # ARGS ENTRY FILE`), called in this process; the test below runs it through pre-commit.
+    hook = hooks()[SUBJECT_HOOK]
+    assert hook["language"] == "pygrep"
+    (tmp_path / "message").write_text(message)
+    status = pygrep.main([*hook.get("args", []), hook["entry"], str(tmp_path / "message")])
+    assert (status == 0) == accepted
+
+
+def test_pre_commit_runs_the_subject_hook_on_the_commit_message(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / ".pre-commit-config.yaml").write_text(CONFIG.read_text())
     subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
-    (tmp_path / "message").write_text(message)
+    (tmp_path / "message").write_text("x" * 73 + "\n")
     result = subprocess.run(
         [str(Path(sys.executable).parent / "pre-commit"), "run", "--hook-stage", "commit-msg",
-         "--commit-msg-filename", "message", "commit-subject-length"],
+         "--commit-msg-filename", "message", SUBJECT_HOOK],
         cwd=tmp_path, capture_output=True, text=True, check=False,
         env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "home")},
     )  # fmt: skip
-    assert (result.returncode == 0) == accepted, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "commit subject at most 72 characters" in result.stdout
+    assert "Failed" in result.stdout
 
 
 def test_make_hooks_installs_the_commit_msg_hook_too():
