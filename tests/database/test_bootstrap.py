@@ -18,13 +18,14 @@ import stat
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
 import pytest
 
-from tests.database.conftest import ServerCertificate, running_mariadb
+from tests.database.conftest import MariaDB, ServerCertificate, running_mariadb
 from tests.helpers.bootstrap_files import (
     apply_app_user,
     aurora_attachment,
@@ -352,22 +353,35 @@ def test_a_server_the_bundle_does_not_vouch_for_is_refused(
     assert deployment.admin["password"] not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("with_bundle", [False, True], ids=["no-bundle", "bundle"])
+@pytest.fixture(scope="module")
+def plain_mariadb(mariadb, tmp_path_factory) -> Iterator[MariaDB]:
+    """A server that offers no TLS at all, shared by the refusals below. It asks for `mariadb`
+    (the session's server, running anyway) so that without MariaDB they skip before moto starts."""
+    with running_mariadb(tmp_path_factory.mktemp("plain"), certificate=None) as plain:
+        yield plain
+
+
+@pytest.fixture(params=[None, "test CA"], ids=["no-bundle", "bundle"])
+def ca_bundle(request, server_certificate) -> Path | None:
+    """Where the instance holds the RDS CA bundle: nothing, or the CA of the tests' servers."""
+    return server_certificate.ca_file if request.param else None
+
+
 def test_the_bootstrap_refuses_a_server_without_tls(
-    tmp_path, secretsmanager, aws_environment, server_certificate, with_bundle
+    tmp_path, plain_mariadb, secretsmanager, aws_environment, ca_bundle
 ):
-    with running_mariadb(tmp_path / "plain", certificate=None) as plain:
-        deployment = deploy(
-            SINGLE_USER,
-            tmp_path / "instance",
-            plain,
-            secretsmanager,
-            aws_environment,
-            ca_bundle=server_certificate.ca_file if with_bundle else None,
-        )
-        result = deployment.run_bootstrap(instant_retries=True)
+    deployment = deploy(
+        SINGLE_USER,
+        tmp_path / "instance",
+        plain_mariadb,
+        secretsmanager,
+        aws_environment,
+        ca_bundle=ca_bundle,
+        AdminUsername="withbundle" if ca_bundle else "nobundle",  # one server, two masters
+    )
+    result = deployment.run_bootstrap(instant_retries=True)
     assert result.returncode != 0
-    if with_bundle:  # the client itself refuses before sending anything
+    if ca_bundle:  # the client itself refuses before sending anything
         assert "SSL is required" in result.stderr, result.stderr
     else:  # the client fell back; the bootstrap notices and stops
         assert "is not encrypted" in result.stderr, result.stderr
