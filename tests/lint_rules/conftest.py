@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import copy
+import gc
 
 import pytest
 from lint_rules_kit import Linter, load, without_language_extensions
 
 
+def _long_lived(linter: Linter) -> Linter:
+    """The linter, its rules and the modules loaded so far left out of garbage collection.
+
+    Each lint leaves cyclic garbage (cfn-lint's Template refers to itself), so full collections
+    come every few tests; without this each one walks the rules and schemas again (a fifth of
+    this folder's CPU time). Frozen objects stay alive; garbage is collected first."""
+    gc.collect()
+    gc.freeze()
+    return linter
+
+
 @pytest.fixture(scope="session")
 def linter() -> Linter:
-    return Linter()
+    return _long_lived(Linter())
 
 
 @pytest.fixture(scope="session")
 def informed() -> Linter:
     """The linter with informational rules on (IR704), as the repository's .cfnlintrc runs it."""
-    return Linter("--include-checks", "I")
+    return _long_lived(Linter("--include-checks", "I"))
 
 
 @pytest.fixture(scope="session")
