@@ -48,9 +48,9 @@ class Linter:
             ["--append-rules", PACKAGE, "--config-file", str(HERE / "cfnlintrc"), *arguments]
         )
         self.runner = Runner(config)
-        kept = {
-            rule_id: rule for rule_id, rule in self.runner.rules.items() if is_reported(rule_id)
-        }
+        # Every rule the runner loaded, cfn-lint's own with the pack's, for tests about ids.
+        self.loaded = Rules(self.runner.rules)
+        kept = {rule_id: rule for rule_id, rule in self.loaded.items() if is_reported(rule_id)}
         self.runner.rules = Rules(kept)
 
     def matches(self, source: str) -> list:
