@@ -116,7 +116,9 @@ class Rotation:
 
 @dataclass
 class Model:
-    cfn: Any
+    # Weak: _MODELS keeps a model while cfn-lint keeps its template; a strong reference here
+    # would keep the template, and with it the model, for as long as the process runs.
+    template_ref: weakref.ReferenceType
     reader: Reader
     rotations: list[Rotation] = field(default_factory=list)
     attachments: dict[str, list[str]] = field(default_factory=dict)
@@ -126,6 +128,11 @@ class Model:
     # What several rules derive from the template (the network, the security groups), built
     # by the first rule that asks.
     derived: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cfn(self) -> Any:
+        """The cfn-lint Template the model reads."""
+        return self.template_ref()
 
     def shared(self, key: str, build: Callable[[Model], Any]) -> Any:
         """The value `build(model)` gives, built once per template."""
@@ -244,7 +251,7 @@ def model_for(cfn: Any) -> Model:
 
 def _build(cfn: Any) -> Model:
     reader = Reader(cfn.template)
-    model = Model(cfn, reader)
+    model = Model(weakref.ref(cfn), reader)
     for name, body in reader.resources.items():
         if body.get("Type") == ATTACHMENT and isinstance(body.get("Properties"), dict):
             secret = reader.resource(body["Properties"].get("SecretId"), SECRET)

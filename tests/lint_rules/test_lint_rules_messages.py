@@ -2,6 +2,9 @@
 numbers, and the fix. Users act on these words, so every figure in them is asserted.
 
 Each case breaks the good alternating-users template one way and lists every finding it draws.
+The cases run on the template without AWS::LanguageExtensions, as the other rule tests do, and
+again as written, with it: cfn-lint's transform rewrites the template before the rules read it,
+and the findings must not change.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import copy
 from collections.abc import Callable
 
 import pytest
-from lint_rules_kit import render
+from lint_rules_kit import LANGUAGE_EXTENSIONS, load, render
 
 CASES: dict[str, Callable[[dict], None]] = {}
 EXPECTED: dict[str, set[tuple[str, str, str]]] = {}
@@ -601,8 +604,36 @@ def er803_window_past_midnight(template):
     _app_rules(template).update(ScheduleExpression="cron(0 22 * * ? *)", Duration="3h")
 
 
+def _findings(linter, template: dict) -> set[tuple[str, str, str]]:
+    return {(m.rule.id, m.path_string, m.message) for m in linter.matches(render(template, "yaml"))}
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_each_finding_says_what_fails_and_what_to_type(linter, multi_user, name):
     CASES[name](multi_user)
-    matches = linter.matches(render(multi_user, "yaml"))
-    assert {(m.rule.id, m.path_string, m.message) for m in matches} == EXPECTED[name]
+    assert _findings(linter, multi_user) == EXPECTED[name]
+
+
+@pytest.fixture(scope="module")
+def as_written() -> dict:
+    return load("good_multi_user_short.yaml")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_finding_is_the_same_through_aws_language_extensions(linter, as_written, name):
+    """The template as written declares AWS::LanguageExtensions; the rules read what cfn-lint's
+    transform makes of it and must find the same (the cases that set a Transform of their own
+    run twice alike)."""
+    template = copy.deepcopy(as_written)
+    assert LANGUAGE_EXTENSIONS in template["Transform"]
+    CASES[name](template)
+    assert _findings(linter, template) == EXPECTED[name]
+
+
+def test_every_pitfall_draws_the_same_findings_through_aws_language_extensions(linter):
+    template = load("bad_every_pitfall.yaml")
+    template["Transform"] = [template["Transform"]]
+    plain = _findings(linter, template)
+    template["Transform"].append(LANGUAGE_EXTENSIONS)
+    assert len({rule_id for rule_id, _, _ in plain}) > 20, plain
+    assert _findings(linter, template) == plain

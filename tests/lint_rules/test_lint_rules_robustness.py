@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
+from lint_rules_kit import render
+
+from cfn_lint_rotation._rotation_lint import _model
 
 ODD_TEMPLATES = {
     "transform as a map": """
@@ -221,3 +227,20 @@ def test_no_rule_crashes_and_nothing_is_guessed(linter, source):
     # ER001: a HostedRotationLambda with no Secrets Manager transform; ER803: `Duration: 7`.
     found = linter.findings(source) - REPORTED
     assert {rule for rule, _ in found} <= {"ER001", "ER803"}
+
+
+def test_a_linted_template_is_not_kept(linter, multi_user):
+    """One cfn-lint process lints every template pre-commit passes it: the rotation model the
+    rules build for a template (cached while cfn-lint holds the template) must not keep the
+    template alive afterwards, or memory grows with each one."""
+    gc.disable()  # nothing is collected before the check below asks for it
+    try:
+        earlier = set(_model._MODELS)  # other tests' templates, still waiting for collection
+        assert linter.findings(render(multi_user, "yaml")) == set()
+        linted = [weakref.ref(t) for t in _model._MODELS if t not in earlier]
+        assert linted, "the rules built no model: the check below would prove nothing"
+        del earlier
+        gc.collect()
+        assert [ref for ref in linted if ref() is not None] == []
+    finally:
+        gc.enable()
