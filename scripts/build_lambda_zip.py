@@ -176,16 +176,23 @@ def shipped_files(base: Path, *, vendored: bool) -> dict[str, Path]:
 
 
 def write_zip(entries: dict[str, Path], output: Path) -> None:
+    """Writes the zip beside `output` under a name of its own, then moves it into place: two
+    builds at once (make -j, parallel test workers) each complete, never one half-written zip."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    with zipfile.ZipFile(partial, "w") as archive:
-        for arcname in sorted(entries):
-            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIMESTAMP)
-            info.create_system = 3  # Unix, so external_attr's permission bits are honoured
-            info.external_attr = FILE_PERMISSIONS
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
-    partial.replace(output)
+    handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
+    partial = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as file, zipfile.ZipFile(file, "w") as archive:
+            for arcname in sorted(entries):
+                info = zipfile.ZipInfo(arcname, date_time=FIXED_TIMESTAMP)
+                info.create_system = 3  # Unix, so external_attr's permission bits are honoured
+                info.external_attr = FILE_PERMISSIONS
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
+        partial.chmod(0o644)  # mkstemp makes it 0600; a zip is as readable as any build output
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import random
 import ssl
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -409,3 +410,45 @@ def test_a_dependency_with_an_environment_marker_is_refused(scratch, tmp_path, c
         f" {line}\n"
     )
     assert not output.exists()
+
+
+class HeldFile:
+    """A zip entry whose reading waits for a signal: holds one build mid-write."""
+
+    def __init__(self, data: bytes, reading: threading.Event, go_on: threading.Event):
+        self.data, self.reading, self.go_on = data, reading, go_on
+
+    def read_bytes(self) -> bytes:
+        self.reading.set()
+        assert self.go_on.wait(60), "the held build was never let go on"
+        return self.data
+
+
+def test_two_builds_of_one_zip_at_once_both_complete(tmp_path):
+    # Parallel test workers (or make -j) each run `make build`: a build that finishes while
+    # another is mid-write must not take the other's half-written file, or rename it away.
+    output = tmp_path / "dist" / "function.zip"
+    reading, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def held_build():
+        try:
+            build_lambda_zip.write_zip({"app.py": HeldFile(b"held = 1\n", reading, go_on)}, output)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    first = threading.Thread(target=held_build)
+    first.start()
+    assert reading.wait(60), "the first build never started writing"
+    source = tmp_path / "app.py"
+    source.write_bytes(b"second = 2\n")
+    build_lambda_zip.write_zip(
+        {"app.py": source}, output
+    )  # the second build, while the first writes
+    go_on.set()
+    first.join(60)
+
+    assert not errors, errors
+    with zipfile.ZipFile(output) as archive:  # a whole zip: the last build's
+        assert archive.read("app.py") == b"held = 1\n"
+    assert [path.name for path in output.parent.iterdir()] == ["function.zip"]  # no leftovers
