@@ -1,7 +1,8 @@
 """Deploy tests: `make deploy|verify|delete|package` against local moto servers.
 
-Each make target runs for real (`make`, a subprocess) in a few tests that prove its wiring: the
-variables it passes, the exit status, the messages reaching the terminal. The many tests about
+Each make target runs for real (`make`, a subprocess) in a few tests that prove it end to end:
+the exit status, the messages reaching the terminal. Every variable of every target reaching
+scripts/stack.py as its option is pinned by test_make_wiring.py. The many tests about
 what stackctl does run the same `main(argv)` in-process (`stackctl` below), which spares each a
 Python start and cfn-lint's import (about 1.2 s of CPU per run).
 """

@@ -1,8 +1,9 @@
 """`make deploy`, `make delete`, `make package` against the session moto server.
 
-The first test runs make itself (the Makefile's wiring); the others run the command make runs
-in-process (conftest `stackctl`). make package's wiring is proven by the README's recipe
-(tests/deploy/test_readme_recipes.py), which runs `make package BUCKET=...` as written.
+The first test runs make itself, end to end; the others run the command make runs in-process
+(conftest `stackctl`). Which option each make variable becomes is pinned for every target by
+test_make_wiring.py; the README's recipes (test_readme_recipes.py) run `make package` and `make
+deploy` as written.
 """
 
 from __future__ import annotations
