@@ -129,8 +129,10 @@ def copy_tree(files: list[str], target: Path) -> None:
 
 
 def worker_env(tree: Path, **extra: str) -> dict[str, str]:
+    # No .pyc files: a mutant of the source's size written in the second its .pyc was made
+    # would look current to Python, and the tests would run the unmutated code.
     path = os.pathsep.join([str(tree / PACKAGE_FINDER.parent), str(tree)])
-    return {**os.environ, "PYTHONPATH": path, **extra}
+    return {**os.environ, "PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1", **extra}
 
 
 def baseline(part: dict, names: list[str], tree: Path, map_file: Path) -> float:

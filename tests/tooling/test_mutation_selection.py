@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from mutation.run import worker_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 SOURCE = """\
@@ -97,11 +99,9 @@ def pytest_sessionfinish(session):
 
 
 # The scratch project needs none of the plugins installed in .venv (hypothesis, xdist, ...):
-# not loading them makes each of its pytest runs ~0.2 s instead of ~1 s. No .pyc files either,
-# as cosmic-ray's test command runs (make test lets Python write them): a mutant of the same
-# size as the source, written in the same second as a .pyc of the other, would run the stale
-# .pyc (LIMIT = 11 after LIMIT = 10 was put back, failing the next test's mutant).
-SCRATCH_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+# not loading them makes each of its pytest runs ~0.2 s instead of ~1 s. .pyc files are the
+# tool's business (mutation/run.py's worker_env turns them off; make test lets Python write them).
+SCRATCH_ENV = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +114,12 @@ def project(tmp_path_factory) -> Path:
         (root / name).write_text(text)
     (root / "recorder.py").write_text(RECORDER)
     (root / "mutation").symlink_to(REPO / "mutation")
-    env = {
-        **os.environ,
+    env = worker_env(  # the environment make mutate gives the part's tests
+        root,
         **SCRATCH_ENV,
-        "PYTHONPATH": str(root),
-        "MUTATION_COVERAGE_MAP": str(root / "lines.json"),
-        "MUTATION_SOURCES": "calc.py:late.py",
-    }
+        MUTATION_COVERAGE_MAP=str(root / "lines.json"),
+        MUTATION_SOURCES="calc.py:late.py",
+    )
     baseline = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "mutation.coverage_map", "tests"],
         cwd=root,
@@ -178,12 +177,7 @@ def mutate(
         result = subprocess.run(
             [sys.executable, "-m", "mutation.select_tests", str(project / map_name)],
             cwd=project,
-            env={
-                **os.environ,
-                **SCRATCH_ENV,
-                "PYTHONPATH": str(project),
-                "RUNS_LOG": str(runs_log),
-            },
+            env=worker_env(project, **SCRATCH_ENV, RUNS_LOG=str(runs_log)),  # as make mutate's
             capture_output=True,
             text=True,
             check=False,
