@@ -8,6 +8,7 @@ test) starts them before the quick ones.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -64,6 +65,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for item in items:
             if item.get_closest_marker("installs"):
                 item.add_marker(pytest.mark.skip(reason=INSTALLS_LEFT_TO_CI))
+
+
+def pytest_collection_finish(session) -> None:
+    """What collection imported (cfn-lint, botocore, moto) lives for the whole run: frozen out
+    of the garbage collector's full passes, which would otherwise walk it again and again."""
+    gc.collect()
+    gc.freeze()
 
 
 def suite_lines(nodeids: Iterable[str]) -> list[str]:
