@@ -22,6 +22,13 @@ DENY_READS = {
 
 
 @pytest.fixture
+def multi_user() -> dict:
+    """The template as written, AWS::LanguageExtensions in its Transform: this file's rules run
+    through cfn-lint's transform as users' templates do (other rule files skip it, for speed)."""
+    return load("good_multi_user_short.yaml")
+
+
+@pytest.fixture
 def custom() -> dict:
     return copy.deepcopy(CUSTOM)
 

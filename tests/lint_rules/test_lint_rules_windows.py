@@ -6,12 +6,19 @@ import copy
 import datetime as dt
 
 import pytest
-from lint_rules_kit import properties, render
+from lint_rules_kit import load, properties, render
 
 from cfn_lint_rotation import rotation_windows_overlap
 
 FRIDAY = dt.date(2026, 11, 27)
 APP_RULES = properties("AppRotation", "RotationRules")
+
+
+@pytest.fixture
+def multi_user() -> dict:
+    """The template as written, AWS::LanguageExtensions in its Transform: this file's rules run
+    through cfn-lint's transform as users' templates do (other rule files skip it, for speed)."""
+    return load("good_multi_user_short.yaml")
 
 
 def overlap(a, da, b, db, start=FRIDAY):
