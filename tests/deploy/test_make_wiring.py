@@ -88,7 +88,8 @@ def stack_py_argv(sandbox: Path, target: str, **settings: str) -> list[str]:
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_setting_reaches_stack_py_as_its_option(sandbox, target):
     values = {name: f"{name.lower()}-value" for name in VALUES}
-    values["PARAMS"] = "Env='two words' Count=2"  # quotes survive: exported, read as $PARAMS
+    # Quotes of both kinds survive (exported, read as $PARAMS): the README's own form.
+    values["PARAMS"] = """AdminRotationSchedule="rate(30 days)" Env='two words'"""
     values["TAGS"] = 'team="data platform"'
     argv = stack_py_argv(
         sandbox, target, REGION="ap-southeast-2", **values, **dict.fromkeys(FLAGS, "1")
