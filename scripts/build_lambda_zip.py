@@ -175,6 +175,12 @@ def shipped_files(base: Path, *, vendored: bool) -> dict[str, Path]:
     return entries
 
 
+def current_umask() -> int:
+    mask = os.umask(0o022)  # reading the mask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 def write_zip(entries: dict[str, Path], output: Path) -> None:
     """Writes the zip beside `output` under a name of its own, then moves it into place: two
     builds at once (make -j, parallel test workers) each complete, never one half-written zip."""
@@ -189,7 +195,7 @@ def write_zip(entries: dict[str, Path], output: Path) -> None:
                 info.external_attr = FILE_PERMISSIONS
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, entries[arcname].read_bytes(), compresslevel=9)
-        partial.chmod(0o644)  # mkstemp makes it 0600; a zip is as readable as any build output
+        partial.chmod(0o666 & ~current_umask())  # mkstemp makes it 0600; as any new file instead
         partial.replace(output)
     finally:
         partial.unlink(missing_ok=True)

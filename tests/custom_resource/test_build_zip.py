@@ -452,3 +452,4 @@ def test_two_builds_of_one_zip_at_once_both_complete(tmp_path):
     with zipfile.ZipFile(output) as archive:  # a whole zip: the last build's
         assert archive.read("app.py") == b"held = 1\n"
     assert [path.name for path in output.parent.iterdir()] == ["function.zip"]  # no leftovers
+    assert output.stat().st_mode & 0o777 == 0o666 & ~build_lambda_zip.current_umask()
