@@ -123,11 +123,11 @@ def clients(endpoint: str, region: str = "eu-west-1") -> Callable[[str], object]
     return lambda service: session.client(service, endpoint_url=endpoint)
 
 
-def make(*args: str, env: dict | None) -> subprocess.CompletedProcess:
+def make(*args: str, env: dict | None, cwd: Path = REPO) -> subprocess.CompletedProcess:
     """A make target as a user runs it (stdin is not a terminal, as in CI)."""
     return subprocess.run(
         ["make", "--no-print-directory", "-s", *args],
-        cwd=REPO,
+        cwd=cwd,
         capture_output=True,
         text=True,
         env=env,

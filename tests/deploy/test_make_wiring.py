@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import REPO
+from tests.deploy.conftest import REPO, make
 
 TARGETS = ("deploy", "package", "verify", "delete")
 VALUES = {  # make variable -> the option stack.py gets
@@ -70,15 +69,7 @@ def stack_py_argv(sandbox: Path, target: str, **settings: str) -> list[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
     for name in (*VALUES, *FLAGS, "REGION"):
         environment.pop(name, None)  # the user's shell may set some; these tests set their own
-    result = subprocess.run(
-        ["make", "--no-print-directory", target, *(f"{k}={v}" for k, v in settings.items())],
-        cwd=sandbox,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = make(target, *(f"{k}={v}" for k, v in settings.items()), env=environment, cwd=sandbox)
     assert result.returncode == 0, result.stdout + result.stderr
     runs = [json.loads(line) for line in calls.read_text().splitlines()]
     (argv,) = [run for run in runs if run[:1] == ["scripts/stack.py"]]
